@@ -1,0 +1,22 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = ("Create the first platform admin with a random password printed once, "
+            "unless a superuser exists already. The password is not stored anywhere else.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="admin")
+
+    def handle(self, *args, **options):
+        users = get_user_model()
+        if users.objects.filter(is_superuser=True).exists():
+            self.stdout.write("A superuser exists already; no new admin created.")
+            return
+        password = secrets.token_urlsafe(12)
+        users.objects.create_superuser(options["username"], "", password)
+        self.stdout.write(f"Created platform admin '{options['username']}' with password: {password}")
+        self.stdout.write("Change it after the first login (your name → Change password).")

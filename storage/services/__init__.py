@@ -1,0 +1,1 @@
+"""Storage's service layer: the only code in Berth that imports the Ceph bindings."""

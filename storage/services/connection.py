@@ -1,0 +1,201 @@
+"""One long-lived librados connection per process and cluster.
+
+Connecting costs a round of cephx handshakes with the monitors, so every request reuses one
+`rados.Rados` handle per cluster (librados handles are thread-safe). Client-side timeouts make
+a dead cluster fail a request within seconds; a connection that failed is dropped so the next
+request builds a fresh one, which is how Berth recovers by itself when the monitors return.
+"""
+
+import errno
+import json
+import logging
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from django.conf import settings
+
+from dashboard.errors import NotConfigured, NotFound
+from storage.models import CephCluster
+from storage.services.bindings import rados, rbd, require_bindings
+from storage.services.errors import (
+    CONNECTION_ERRNOS,
+    CephUnreachable,
+    error_from_errno,
+    translate_ceph_errors,
+    unreachable,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class NotFoundPool(NotFound):
+    default_code = "pool_not_found"
+    component = "ceph"
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What a connection was built from: when the record changes, the connection is rebuilt."""
+
+    client_name: str
+    conf_path: str
+    keyring_path: str
+    mon_host: str
+    key_path: str
+
+    @classmethod
+    def of(cls, cluster: CephCluster) -> "_Settings":
+        return cls(cluster.client_name, cluster.conf_path, cluster.keyring_path, cluster.mon_host, cluster.key_path)
+
+
+_lock = threading.Lock()
+_connections: dict[str, tuple[_Settings, "rados.Rados"]] = {}
+
+
+def _timeouts() -> dict[str, str]:
+    seconds = str(settings.BERTH_CEPH_TIMEOUT)
+    return {
+        "rados_mon_op_timeout": seconds,
+        "rados_osd_op_timeout": seconds,
+        "client_mount_timeout": seconds,
+    }
+
+
+def _readable_file(cluster: CephCluster, path: str, what: str) -> Path:
+    file = Path(path)
+    if not file.is_file():
+        raise NotConfigured(
+            f"The {what} {path} for {cluster.client_name} of Ceph cluster {cluster.name} does not exist. "
+            "Fix the path in the cluster's settings (Django admin → Ceph clusters).",
+            code="ceph_key_missing", component="ceph")
+    try:
+        file.read_bytes()
+    except OSError as exc:
+        raise NotConfigured(
+            f"The {what} {path} for {cluster.client_name} of Ceph cluster {cluster.name} cannot be read: "
+            f"{exc.strerror}.", code="ceph_key_unreadable", component="ceph") from exc
+    return file
+
+
+def _build_handle(cluster: CephCluster) -> "rados.Rados":
+    require_bindings()
+    conf = _timeouts()
+    if cluster.conf_path:
+        _readable_file(cluster, cluster.conf_path, "ceph.conf")
+        _readable_file(cluster, cluster.keyring_path, "keyring")
+        conf["keyring"] = cluster.keyring_path
+        return rados.Rados(conffile=cluster.conf_path, name=cluster.client_name, conf=conf)
+    key_file = _readable_file(cluster, cluster.key_path, "key file")
+    conf["mon_host"] = cluster.mon_host
+    conf["key"] = key_file.read_text().strip()
+    # conffile=None: read no ceph.conf at all, so /etc/ceph on the Berth host cannot interfere.
+    return rados.Rados(conffile=None, name=cluster.client_name, conf=conf)
+
+
+def _connect(cluster: CephCluster) -> "rados.Rados":
+    handle = _build_handle(cluster)
+    try:
+        # connect()'s own timeout argument is ignored by the bindings; client_mount_timeout applies.
+        handle.connect()
+    except rados.Error as exc:
+        _shutdown_quietly(handle)
+        code = abs(getattr(exc, "errno", 0) or 0)
+        if code in (errno.EACCES, errno.EPERM):
+            source = cluster.keyring_path or cluster.key_path
+            raise CephUnreachable(
+                f"Ceph cluster {cluster.name} refused the key of {cluster.client_name} (from {source}). "
+                f"Check that the file holds the key that `ceph auth get {cluster.client_name}` shows.",
+                code="ceph_auth_failed") from exc
+        if code in CONNECTION_ERRNOS:
+            where = cluster.mon_host or f"the monitors in {cluster.conf_path}"
+            raise unreachable(cluster.name, f"no monitor at {where} answered within "
+                                            f"{settings.BERTH_CEPH_TIMEOUT} s") from exc
+        raise unreachable(cluster.name, str(exc)) from exc
+    return handle
+
+
+def _shutdown_quietly(handle: "rados.Rados") -> None:
+    # shutdown() can block while librados still waits on a dead monitor; never make a request wait for it.
+    threading.Thread(target=_shutdown, args=(handle,), daemon=True).start()
+
+
+def _shutdown(handle: "rados.Rados") -> None:
+    try:
+        handle.shutdown()
+    except rados.Error:
+        logger.debug("ignoring error while shutting down a failed Ceph connection", exc_info=True)
+
+
+def _handle_for(cluster: CephCluster) -> "rados.Rados":
+    wanted = _Settings.of(cluster)
+    with _lock:
+        existing = _connections.get(cluster.name)
+        if existing and existing[0] == wanted:
+            return existing[1]
+        if existing:
+            _shutdown_quietly(existing[1])
+            del _connections[cluster.name]
+        handle = _connect(cluster)
+        _connections[cluster.name] = (wanted, handle)
+        return handle
+
+
+def forget_connection(cluster: CephCluster) -> None:
+    with _lock:
+        existing = _connections.pop(cluster.name, None)
+    if existing:
+        _shutdown_quietly(existing[1])
+
+
+@contextmanager
+def cluster_connection(cluster: CephCluster) -> Iterator["rados.Rados"]:
+    """Yield the cluster's shared handle; on a connection-level failure, drop it so the next
+    caller reconnects instead of reusing a broken handle."""
+    handle = _handle_for(cluster)
+    try:
+        yield handle
+    except CephUnreachable:
+        forget_connection(cluster)
+        raise
+    except (rados.Error, rbd.Error) as exc:
+        if abs(getattr(exc, "errno", 0) or 0) in CONNECTION_ERRNOS:
+            forget_connection(cluster)
+        raise
+
+
+def mon_command(cluster: CephCluster, prefix: str, *, what: str | None = None, **arguments: Any) -> Any:
+    """Run a monitor command and return its parsed JSON answer (or its text for plain commands).
+
+    Going through mon_command rather than helpers such as `Rados.create_pool()` matters: a
+    restricted client whose caps name each allowed command can only use this path.
+    """
+    command = {"prefix": prefix, **arguments}
+    what = what or f"`ceph {prefix}`"
+    with cluster_connection(cluster) as handle:
+        with translate_ceph_errors(cluster.name, what):
+            code, output, status = handle.mon_command(json.dumps(command), b"")
+        if code < 0:
+            raise error_from_errno(cluster.name, what, code, status.strip())
+    if arguments.get("format") == "json":
+        return json.loads(output) if output else None
+    return output.decode().strip() or status.strip()
+
+
+@contextmanager
+def open_ioctx(cluster: CephCluster, pool: str, namespace: str = "") -> Iterator["rados.Ioctx"]:
+    """An I/O context on a pool (and RBD namespace), closed afterwards; a missing pool is a
+    404 naming the pool rather than a bare ENOENT."""
+    with cluster_connection(cluster) as handle:
+        with translate_ceph_errors(cluster.name, f"opening pool {pool}"):
+            try:
+                ioctx = handle.open_ioctx(pool)
+            except rados.ObjectNotFound:
+                raise NotFoundPool(f"Pool {pool} does not exist on Ceph cluster {cluster.name}.") from None
+        try:
+            ioctx.set_namespace(namespace)
+            yield ioctx
+        finally:
+            ioctx.close()
