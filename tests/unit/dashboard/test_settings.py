@@ -15,11 +15,15 @@ PRODUCTION = {
     "BERTH_ALLOWED_HOSTS": "berth.example.com",
     "BERTH_CSRF_TRUSTED_ORIGINS": "https://berth.example.com",
     "BERTH_HTTPS": "true",
+    "BERTH_HSTS_PRELOAD": "true",
 }
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BERTH_") and k != "DATABASE_URL"}
+    # Only the test's own settings: nothing of this test run's environment (debug, the async
+    # relaxation for Playwright, the test settings module) may leak into the production check.
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("BERTH_", "DJANGO_")) and k != "DATABASE_URL"}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
                           capture_output=True, text=True, timeout=120)
 
@@ -34,7 +38,7 @@ def test_secret_key_is_required_outside_debug():
     env = {k: v for k, v in PRODUCTION.items() if k != "BERTH_SECRET_KEY"}
     result = manage("check", env=env)
     assert result.returncode != 0
-    assert "BERTH_SECRET_KEY is required" in result.stderr
+    assert "BERTH_SECRET_KEY (or BERTH_SECRET_KEY_FILE) is required" in result.stderr
 
 
 def test_a_malformed_boolean_names_the_variable():
@@ -44,6 +48,6 @@ def test_a_malformed_boolean_names_the_variable():
 
 
 def test_database_url_selects_postgresql():
-    result = manage("shell", "-c", "from django.db import connection; print(connection.vendor, connection.settings_dict['NAME'])",
+    result = manage("shell", "--verbosity", "0", "-c", "from django.db import connection; print(connection.vendor, connection.settings_dict['NAME'])",
                     env={**PRODUCTION, "DATABASE_URL": "postgres://berth:pw@127.0.0.1:5432/berthdb"})
     assert result.stdout.split() == ["postgresql", "berthdb"], result.stderr
