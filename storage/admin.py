@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from dashboard.admin import AuditedModelAdmin
+
 from storage.models import CephCluster
 
 
 @admin.register(CephCluster)
-class CephClusterAdmin(admin.ModelAdmin):
+class CephClusterAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("name", "client_name", "conf_path", "mon_host", "is_default")
     fieldsets = (
         (None, {"fields": ("name", "client_name", "is_default")}),

@@ -1,13 +1,17 @@
 import os
 
-# Tests run on the embedded defaults; the production-settings checks set their own environment.
-os.environ.setdefault("BERTH_DEBUG", "true")
-# Playwright's sync API runs an event loop in the test thread, and browser tests still use the ORM
-# for their fixtures; Django refuses that unless told the loop is not serving async code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The environment for the test run is set in tests/settings.py (pytest-django loads it first).
 
 pytest_plugins = [
     "tests.fixtures.ceph",
+    "tests.fixtures.docker_registry",
+    "tests.fixtures.kube",
     "tests.fixtures.berth",
     "tests.fixtures.browser",
+    "tests.fixtures.postgres",
 ]
+
+# tests/postgres need Django itself on PostgreSQL, which settings fix at start-up; in any other run
+# tests/integration/audit/test_postgres_suite.py starts a server and runs them in a second process.
+if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+    collect_ignore = ["postgres"]

@@ -3,6 +3,8 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from dashboard.audit import recording
+
 
 class Command(BaseCommand):
     help = ("Create the first platform admin with a random password printed once, "
@@ -17,6 +19,7 @@ class Command(BaseCommand):
             self.stdout.write("A superuser exists already; no new admin created.")
             return
         password = secrets.token_urlsafe(12)
-        users.objects.create_superuser(options["username"], "", password)
+        with recording("auth.user.create_first_admin", actor=None, target={"user": options["username"]}):
+            users.objects.create_superuser(options["username"], "", password)
         self.stdout.write(f"Created platform admin '{options['username']}' with password: {password}")
         self.stdout.write("Change it after the first login (your name → Change password).")

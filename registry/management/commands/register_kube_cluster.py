@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from dashboard.audit import recording
 from registry.models import KubeCluster
 
 
@@ -19,10 +20,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not Path(options["kubeconfig"]).is_file():
             raise CommandError(f"kubeconfig {options['kubeconfig']} does not exist")
-        cluster, _ = KubeCluster.objects.update_or_create(
-            name=options["name"],
-            defaults={"kubeconfig_path": options["kubeconfig"], "context": options["context"]})
-        if options["default"]:
-            KubeCluster.objects.exclude(pk=cluster.pk).filter(is_default=True).update(is_default=False)
-            KubeCluster.objects.filter(pk=cluster.pk).update(is_default=True)
+        with recording("registry.cluster.register", actor=None, target={"cluster": options["name"]},
+                       parameters={"kubeconfig_path": options["kubeconfig"], "context": options["context"],
+                                   "is_default": options["default"]}):
+            cluster, _ = KubeCluster.objects.update_or_create(
+                name=options["name"],
+                defaults={"kubeconfig_path": options["kubeconfig"], "context": options["context"]})
+            if options["default"]:
+                KubeCluster.objects.exclude(pk=cluster.pk).filter(is_default=True).update(is_default=False)
+                KubeCluster.objects.filter(pk=cluster.pk).update(is_default=True)
         self.stdout.write(f"Kubernetes cluster {cluster.name} registered.")

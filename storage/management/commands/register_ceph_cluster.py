@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from dashboard.audit import recording
 from storage.models import CephCluster
 
 
@@ -30,8 +31,12 @@ class Command(BaseCommand):
             cluster.full_clean()
         except ValidationError as exc:
             raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()))
-        if options["default"]:
-            CephCluster.objects.exclude(pk=cluster.pk).filter(is_default=True).update(is_default=False)
-            cluster.is_default = True
-        cluster.save()
+        parameters = {name: getattr(cluster, name) for name in
+                      ("client_name", "conf_path", "keyring_path", "mon_host", "key_path")}
+        with recording("storage.cluster.register", actor=None, target={"cluster": cluster.name},
+                       parameters={**parameters, "is_default": options["default"]}):
+            if options["default"]:
+                CephCluster.objects.exclude(pk=cluster.pk).filter(is_default=True).update(is_default=False)
+                cluster.is_default = True
+            cluster.save()
         self.stdout.write(f"Ceph cluster {cluster.name} registered ({cluster.client_name}).")

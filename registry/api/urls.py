@@ -1,0 +1,21 @@
+from django.urls import path
+
+from registry.api import views
+
+# Included under /api/registry/ in the "api" namespace.
+_secret = "namespaces/<str:namespace>/secrets/<str:name>/"
+urlpatterns = [
+    path("namespaces/", views.NamespaceListApi.as_view(), name="registry-namespace-list"),
+    path("namespaces/<str:namespace>/service-accounts/", views.ServiceAccountListApi.as_view(),
+         name="registry-service-account-list"),
+    path("namespaces/<str:namespace>/secrets/", views.SecretListApi.as_view(), name="registry-secret-list"),
+    path("secrets/", views.SecretBulkCreateApi.as_view(), name="registry-secret-bulk-create"),
+    path(_secret, views.SecretDetailApi.as_view(), name="registry-secret-detail"),
+    path(f"{_secret}rotate/", views.SecretRotateApi.as_view(), name="registry-secret-rotate"),
+    path(f"{_secret}entries/", views.SecretEntriesApi.as_view(), name="registry-secret-entries"),
+    path(f"{_secret}link/", views.SecretLinkApi.as_view(), name="registry-secret-link"),
+    path(f"{_secret}unlink/", views.SecretUnlinkApi.as_view(), name="registry-secret-unlink"),
+    path("namespaces/<str:namespace>/doctor/", views.DoctorApi.as_view(), name="registry-doctor"),
+    path("namespaces/<str:namespace>/doctor/image/", views.DoctorImageApi.as_view(), name="registry-doctor-image"),
+    path("test-login/", views.TestLoginApi.as_view(), name="registry-test-login"),
+]

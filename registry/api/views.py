@@ -1,0 +1,199 @@
+"""The registry API: each view validates its input, calls one service and serialises the result.
+
+The cluster is chosen with `?cluster=` (the default cluster when omitted), as in the storage API.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dashboard.api.serializers import ErrorSerializer
+from registry.api import serializers as s
+from registry.models import KubeCluster
+from registry.selectors import kube_cluster_get
+from registry.services import doctor, secrets
+from registry.services.registry_login import check_login
+from registry.validation import validate_namespace, validate_subdomain
+
+ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 503)}
+CLUSTER = OpenApiParameter("cluster", str, description="Kubernetes cluster name; the default cluster if omitted")
+
+
+def _responses(ok: dict) -> dict:
+    return {**ERRORS, **ok}
+
+
+class RegistryApi(APIView):
+    def cluster(self, request: Request) -> KubeCluster:
+        return kube_cluster_get(actor=request.user, name=request.query_params.get("cluster"))
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if "namespace" in kwargs:
+            validate_namespace(kwargs["namespace"])
+        if "name" in kwargs:
+            validate_subdomain(kwargs["name"], field="name")
+
+    @staticmethod
+    def valid(serializer_class, data) -> dict:
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class NamespaceListApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.NamespacesSerializer}))
+    def get(self, request):
+        return Response({"namespaces": secrets.namespace_list(actor=request.user, cluster=self.cluster(request))})
+
+
+class ServiceAccountListApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.ServiceAccountsSerializer}),
+                   description="Service accounts of the namespace, to link secrets to.")
+    def get(self, request, namespace):
+        return Response({"service_accounts": secrets.service_account_list(
+            actor=request.user, cluster=self.cluster(request), namespace=namespace)})
+
+
+def _create_arguments(data: dict) -> dict:
+    return {"name": data["name"], "credentials": data["credentials"], "secret_type": data["type"],
+            "service_accounts": data["service_accounts"], "labels": data["labels"]}
+
+
+class SecretListApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.PullSecretSerializer(many=True)}),
+                   description="The namespace's image-pull secrets (dockerconfigjson and dockercfg only).")
+    def get(self, request, namespace):
+        infos = secrets.secret_list(actor=request.user, cluster=self.cluster(request), namespace=namespace)
+        return Response(s.PullSecretSerializer(infos, many=True).data)
+
+    @extend_schema(parameters=[CLUSTER], request=s.SecretCreateSerializer,
+                   responses=_responses({201: s.NamespaceResultSerializer}),
+                   description="Create the secret in this namespace (or bring an existing one of the same type up "
+                               "to date) and link it to the service accounts. 409 `not_linked` when the secret "
+                               "was written but a link failed.")
+    def post(self, request, namespace):
+        data = self.valid(s.SecretCreateSerializer, request.data)
+        [result] = secrets.secret_create(actor=request.user, cluster=self.cluster(request), namespaces=[namespace],
+                                         **_create_arguments(data))
+        if result.error is not None:
+            raise result.error
+        return Response(s.NamespaceResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class SecretBulkCreateApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], request=s.BulkSecretCreateSerializer,
+                   responses=_responses({200: s.SecretCreateResultSerializer}),
+                   description="Create the secret in several namespaces. Each namespace reports created, updated "
+                               "or failed with the reason; send the request again (e.g. with only the failed "
+                               "namespaces) to retry: it is idempotent.")
+    def post(self, request):
+        data = self.valid(s.BulkSecretCreateSerializer, request.data)
+        results = secrets.secret_create(actor=request.user, cluster=self.cluster(request),
+                                        namespaces=data["namespaces"], **_create_arguments(data))
+        return Response(s.SecretCreateResultSerializer({"results": results, "notes": data["notes"]}).data)
+
+
+class SecretDetailApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.PullSecretSerializer}))
+    def get(self, request, namespace, name):
+        info = secrets.secret_get(actor=request.user, cluster=self.cluster(request), namespace=namespace, name=name)
+        return Response(s.PullSecretSerializer(info).data)
+
+    @extend_schema(parameters=[CLUSTER], request=s.ConfirmSerializer,
+                   responses=_responses({200: s.SecretDeleteResultSerializer}),
+                   description="Unlink the secret from every service account of the namespace, then delete it; "
+                               "confirm_name must repeat the secret's name.")
+    def delete(self, request, namespace, name):
+        data = self.valid(s.ConfirmSerializer, request.data)
+        result = secrets.secret_delete(actor=request.user, cluster=self.cluster(request), namespace=namespace,
+                                       name=name, confirm_name=data["confirm_name"])
+        return Response(s.SecretDeleteResultSerializer(result).data)
+
+
+class SecretRotateApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], request=s.RotateSerializer,
+                   responses=_responses({200: s.PullSecretSerializer}),
+                   description="Set a new password for one registry of the secret; the other entries are kept.")
+    def post(self, request, namespace, name):
+        data = self.valid(s.RotateSerializer, request.data)
+        info = secrets.secret_rotate(actor=request.user, cluster=self.cluster(request), namespace=namespace,
+                                     name=name, server=data["server"], password=data["password"])
+        return Response(s.PullSecretSerializer(info).data)
+
+
+class SecretEntriesApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], request=s.RegistryLoginSerializer,
+                   responses=_responses({200: s.PullSecretSerializer}), description="Add a registry login.")
+    def post(self, request, namespace, name):
+        data = self.valid(s.RegistryLoginSerializer, request.data)
+        credential = data["credential"]
+        info = secrets.secret_add_entry(actor=request.user, cluster=self.cluster(request), namespace=namespace,
+                                        name=name, server=credential.server, username=credential.username,
+                                        password=credential.password, email=credential.email)
+        return Response(s.PullSecretSerializer(info).data)
+
+    @extend_schema(parameters=[CLUSTER], request=s.EntryRemoveSerializer,
+                   responses=_responses({200: s.PullSecretSerializer}),
+                   description="Remove a registry's login (every spelling of that server).")
+    def delete(self, request, namespace, name):
+        data = self.valid(s.EntryRemoveSerializer, request.data)
+        info = secrets.secret_remove_entry(actor=request.user, cluster=self.cluster(request), namespace=namespace,
+                                           name=name, server=data["server"])
+        return Response(s.PullSecretSerializer(info).data)
+
+
+class SecretLinkApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], request=s.ServiceAccountsSerializer,
+                   responses=_responses({200: s.PullSecretSerializer}),
+                   description="Add the secret to these service accounts' imagePullSecrets (others are kept).")
+    def post(self, request, namespace, name):
+        data = self.valid(s.ServiceAccountsSerializer, request.data)
+        info = secrets.secret_link(actor=request.user, cluster=self.cluster(request), namespace=namespace,
+                                   name=name, service_accounts=data["service_accounts"])
+        return Response(s.PullSecretSerializer(info).data)
+
+
+class SecretUnlinkApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], request=s.ServiceAccountsSerializer,
+                   responses=_responses({200: s.PullSecretSerializer}),
+                   description="Remove the secret from these service accounts' imagePullSecrets.")
+    def post(self, request, namespace, name):
+        data = self.valid(s.ServiceAccountsSerializer, request.data)
+        info = secrets.secret_unlink(actor=request.user, cluster=self.cluster(request), namespace=namespace,
+                                     name=name, service_accounts=data["service_accounts"])
+        return Response(s.PullSecretSerializer(info).data)
+
+
+class DoctorApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.PodDiagnosisSerializer(many=True)}),
+                   description="Pods whose containers wait in ErrImagePull or ImagePullBackOff, with their events "
+                               "and which pull secret entry matches each image, or why none does.")
+    def get(self, request, namespace):
+        diagnoses = doctor.pull_doctor(actor=request.user, cluster=self.cluster(request), namespace=namespace)
+        return Response(s.PodDiagnosisSerializer(diagnoses, many=True).data)
+
+
+class DoctorImageApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER, OpenApiParameter("image", str, required=True),
+                               OpenApiParameter("service_account", str, description="default if omitted")],
+                   responses=_responses({200: s.ImageDiagnosisSerializer}),
+                   description="Which secret entry a new pod running this image as this service account would use.")
+    def get(self, request, namespace):
+        diagnosis = doctor.pull_doctor_for_image(
+            actor=request.user, cluster=self.cluster(request), namespace=namespace,
+            image=request.query_params.get("image", ""),
+            service_account=request.query_params.get("service_account") or "default")
+        return Response(s.ImageDiagnosisSerializer(diagnosis).data)
+
+
+class TestLoginApi(RegistryApi):
+    @extend_schema(request=s.TestLoginSerializer, responses=_responses({200: s.LoginResultSerializer}),
+                   description="Try a login against a registry's API (as `docker login` does); changes nothing. "
+                               "Every answer of the registry, wrong credentials included, is a 200 with `outcome`.")
+    def post(self, request):
+        data = self.valid(s.TestLoginSerializer, request.data)
+        result = check_login(data["server"], data["username"], data["password"])
+        return Response(s.LoginResultSerializer(result).data)

@@ -1,0 +1,236 @@
+"""Berth's one way into a Kubernetes API server.
+
+Everything in the registry app that talks to Kubernetes goes through `KubeApi`: it holds one
+client per registered cluster, puts a timeout on every request, and turns the client's errors
+into Berth errors that say what the operator must fix (which verb on which resource in which
+namespace Berth's credentials lack, which field the server refused and why).
+
+The credentials stay in the kubeconfig file named by the `KubeCluster` record; they are read
+when a client is built and never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import urllib3
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from dashboard.errors import BerthError, Conflict, InvalidInput, NotConfigured, NotFound, PermissionDenied, \
+    ServiceUnavailable
+from registry.models import KubeCluster
+
+logger = logging.getLogger(__name__)
+
+# (connect, read) seconds: a dead API server must fail a page fast rather than hang it.
+REQUEST_TIMEOUT = (3, 10)
+# One retry absorbs a dropped keep-alive connection; more would multiply the wait on a dead server.
+CONNECTION_RETRIES = 1
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+
+
+class KubeUnreachable(ServiceUnavailable):
+    default_code = "kube_unreachable"
+    component = "kubernetes"
+
+
+class KubeError(BerthError):
+    default_code = "kube_error"
+    component = "kubernetes"
+
+
+_clients: dict[tuple, client.ApiClient] = {}
+_clients_lock = threading.Lock()
+
+
+def _client_key(cluster: KubeCluster) -> tuple:
+    # The file's identity is part of the key: a rewritten kubeconfig (new token, new server
+    # address after a restart) gets a fresh client instead of a stale one.
+    try:
+        stat = os.stat(cluster.kubeconfig_path)
+        file_identity: tuple = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        file_identity = ()
+    return cluster.pk, cluster.name, cluster.kubeconfig_path, cluster.context, file_identity
+
+
+def api_client(cluster: KubeCluster) -> client.ApiClient:
+    """The cached client for `cluster`, built from its kubeconfig on first use."""
+    key = _client_key(cluster)
+    with _clients_lock:
+        cached = _clients.get(key)
+        if cached is not None:
+            return cached
+        if not os.path.isfile(cluster.kubeconfig_path):
+            # The client would only say "No configuration found".
+            raise NotConfigured(f"Kubernetes cluster {cluster.name}: the kubeconfig {cluster.kubeconfig_path} does "
+                                "not exist. Fix the path in the Django admin (Kubernetes clusters).",
+                                code="kubeconfig_unreadable", component="kubernetes")
+        configuration = client.Configuration()
+        configuration.retries = CONNECTION_RETRIES
+        try:
+            api = config.new_client_from_config(config_file=cluster.kubeconfig_path, context=cluster.context or None,
+                                                persist_config=False, client_configuration=configuration)
+        except (ConfigException, OSError, ValueError) as error:
+            # ConfigException says which key or context is missing; other errors might quote file content.
+            reason = str(error) if isinstance(error, ConfigException) else type(error).__name__
+            context = f"context {cluster.context}" if cluster.context else "its current context"
+            raise NotConfigured(f"Kubernetes cluster {cluster.name}: cannot use the kubeconfig "
+                                f"{cluster.kubeconfig_path} with {context}: {reason}",
+                                code="kubeconfig_unreadable", component="kubernetes") from None
+        for stale in [k for k in _clients if k[0] == cluster.pk]:
+            _clients.pop(stale).close()
+        _clients[key] = api
+        return api
+
+
+def _status_of(error: ApiException) -> dict[str, Any]:
+    try:
+        body = json.loads(error.body or "")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+_SINGULAR = {"secrets": "secret", "serviceaccounts": "service account", "pods": "pod", "namespaces": "namespace"}
+
+
+def _where(resource: str, name: str | None, namespace: str | None) -> str:
+    thing = f"{_SINGULAR.get(resource, resource)} {name}" if name else resource
+    return f"{thing} in namespace {namespace}" if namespace else thing
+
+
+def _api_error(error: ApiException, cluster: KubeCluster, verb: str, resource: str, namespace: str | None,
+               name: str | None) -> BerthError:
+    status = _status_of(error)
+    said = status.get("message") or error.reason or ""
+    where = _where(resource, name, namespace)
+    scope = f"in namespace {namespace}" if namespace else "cluster-wide"
+    if error.status == 401:
+        return PermissionDenied(
+            f"Kubernetes cluster {cluster.name} does not accept Berth's credentials (HTTP 401): the token or "
+            f"client certificate in {cluster.kubeconfig_path} is wrong or expired. Renew it in that kubeconfig.",
+            code="kube_unauthorized", component="kubernetes")
+    if error.status == 403:
+        return PermissionDenied(
+            f"Berth's credentials on Kubernetes cluster {cluster.name} may not {verb} {resource} {scope}. "
+            f"Grant it with a Role and RoleBinding (e.g. `kubectl create role berth --verb={verb} "
+            f"--resource={resource}" + (f" -n {namespace}`" if namespace else "`, as a ClusterRole") +
+            f"). The API server said: {said}", code="kube_forbidden", component="kubernetes")
+    if error.status == 404:
+        return NotFound(f"There is no {where} on Kubernetes cluster {cluster.name}.",
+                        code="kube_not_found", component="kubernetes")
+    if error.status == 409:
+        if status.get("reason") == "AlreadyExists":
+            return Conflict(f"The {where} already exists.", code="already_exists",
+                            component="kubernetes")
+        return Conflict(f"The {where} was changed by someone else meanwhile; reload and try "
+                        f"again. ({said})", code="kube_conflict", component="kubernetes")
+    if error.status == 422:
+        causes = (status.get("details") or {}).get("causes") or []
+        fields = [f"{cause.get('field', '')}: {cause.get('message', '')}".lstrip(": ") for cause in causes]
+        detail = "; ".join(fields) or said
+        return InvalidInput(f"Kubernetes refused to {verb} {where}: {detail}", code="kube_invalid",
+                            component="kubernetes",
+                            extra={"fields": {c.get("field", ""): c.get("message", "") for c in causes}})
+    if error.status in (500, 502, 503, 504) or error.status == 0:
+        return KubeUnreachable(f"Kubernetes cluster {cluster.name} could not {verb} {where} right now "
+                               f"(HTTP {error.status}): {said}")
+    return KubeError(f"{verb} {where} failed on Kubernetes cluster {cluster.name} (HTTP {error.status}): {said}")
+
+
+def _connection_reason(error: urllib3.exceptions.HTTPError) -> str:
+    reason = getattr(error, "reason", None) or error
+    if isinstance(reason, urllib3.exceptions.SSLError):
+        return f"TLS failed ({reason}); check the certificate-authority in the kubeconfig"
+    if isinstance(reason, (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError)):
+        return f"no answer within {REQUEST_TIMEOUT[0]} s to connect / {REQUEST_TIMEOUT[1]} s to reply"
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return "connection refused or host unreachable"
+    return type(reason).__name__
+
+
+@contextmanager
+def translate_kube_errors(cluster: KubeCluster, *, verb: str, resource: str, namespace: str | None = None,
+                          name: str | None = None) -> Iterator[None]:
+    """Turn client errors inside the block into Berth errors naming `verb` on `resource`."""
+    try:
+        yield
+    except ApiException as error:
+        raise _api_error(error, cluster, verb, resource, namespace, name) from None
+    except urllib3.exceptions.HTTPError as error:
+        server = api_client(cluster).configuration.host
+        raise KubeUnreachable(f"Kubernetes cluster {cluster.name} at {server} is unreachable: "
+                              f"{_connection_reason(error)}.") from None
+
+
+class KubeApi:
+    """The calls the registry app makes, each with a timeout and translated errors.
+
+    Returns the client's model objects; only registry/services sees them.
+    """
+
+    def __init__(self, cluster: KubeCluster) -> None:
+        self.cluster = cluster
+        self.core = client.CoreV1Api(api_client(cluster))
+
+    def _call(self, verb: str, resource: str, namespace: str | None, name: str | None, method, *args, **kwargs):
+        with translate_kube_errors(self.cluster, verb=verb, resource=resource, namespace=namespace, name=name):
+            return method(*args, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+
+    def list_namespaces(self) -> list[client.V1Namespace]:
+        return self._call("list", "namespaces", None, None, self.core.list_namespace).items
+
+    def list_secrets(self, namespace: str, *, secret_type: str) -> list[client.V1Secret]:
+        return self._call("list", "secrets", namespace, None, self.core.list_namespaced_secret, namespace,
+                          field_selector=f"type={secret_type}").items
+
+    def read_secret(self, namespace: str, name: str) -> client.V1Secret:
+        return self._call("get", "secrets", namespace, name, self.core.read_namespaced_secret, name, namespace)
+
+    def find_secret(self, namespace: str, name: str) -> client.V1Secret | None:
+        try:
+            return self.read_secret(namespace, name)
+        except NotFound:
+            return None
+
+    def create_secret(self, namespace: str, body: dict) -> client.V1Secret:
+        return self._call("create", "secrets", namespace, body["metadata"]["name"],
+                          self.core.create_namespaced_secret, namespace, body)
+
+    def replace_secret(self, namespace: str, secret: client.V1Secret) -> client.V1Secret:
+        name = secret.metadata.name
+        return self._call("update", "secrets", namespace, name, self.core.replace_namespaced_secret,
+                          name, namespace, secret)
+
+    def delete_secret(self, namespace: str, name: str) -> None:
+        self._call("delete", "secrets", namespace, name, self.core.delete_namespaced_secret, name, namespace)
+
+    def list_service_accounts(self, namespace: str) -> list[client.V1ServiceAccount]:
+        return self._call("list", "serviceaccounts", namespace, None,
+                          self.core.list_namespaced_service_account, namespace).items
+
+    def find_service_account(self, namespace: str, name: str) -> client.V1ServiceAccount | None:
+        try:
+            return self._call("get", "serviceaccounts", namespace, name,
+                              self.core.read_namespaced_service_account, name, namespace)
+        except NotFound:
+            return None
+
+    def patch_service_account(self, namespace: str, name: str, patch: dict) -> client.V1ServiceAccount:
+        return self._call("patch", "serviceaccounts", namespace, name, self.core.patch_namespaced_service_account,
+                          name, namespace, patch, _content_type=STRATEGIC_MERGE_PATCH)
+
+    def list_pods(self, namespace: str) -> list[client.V1Pod]:
+        return self._call("list", "pods", namespace, None, self.core.list_namespaced_pod, namespace).items
+
+    def list_events(self, namespace: str) -> list[client.CoreV1Event]:
+        return self._call("list", "events", namespace, None, self.core.list_namespaced_event, namespace).items
