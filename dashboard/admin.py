@@ -139,3 +139,60 @@ class AuditEventAdmin(admin.ModelAdmin):
             response = StreamingHttpResponse(events_as_jsonl(events), content_type="application/jsonl; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="berth-audit.{fmt}"'
         return response
+
+
+# --- Tenancy: platform admins manage tenants, members, bindings and quotas here ----------------
+
+from dashboard import tenancy  # noqa: E402
+from dashboard.errors import BerthError  # noqa: E402
+from dashboard.models import Membership, RegistryQuota, StorageBinding, StorageQuota, Tenant  # noqa: E402
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+class StorageBindingInline(admin.TabularInline):
+    model = StorageBinding
+    extra = 0
+
+
+class StorageQuotaInline(admin.StackedInline):
+    model = StorageQuota
+    can_delete = False
+
+
+class RegistryQuotaInline(admin.StackedInline):
+    model = RegistryQuota
+    can_delete = False
+
+
+@admin.register(Tenant)
+class TenantAdmin(AuditedModelAdmin, admin.ModelAdmin):
+    list_display = ("name", "slug", "description")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (MembershipInline, StorageBindingInline, StorageQuotaInline, RegistryQuotaInline)
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (members, bindings, quotas) are changes too: one event per formset that changed."""
+        touched = formset.has_changed() or bool(getattr(formset, "deleted_forms", []))
+        if not touched:
+            return super().save_formset(request, form, formset, change)
+        model = formset.model._meta
+        changed = sorted({name for inline_form in formset.forms for name in inline_form.changed_data})
+        with recording(f"admin.{model.app_label}.{model.model_name}.change", actor=request.user,
+                       target={"model": model.label_lower, "tenant": form.instance.slug},
+                       parameters={"fields": changed}, tenant=form.instance):
+            super().save_formset(request, form, formset, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Ceph's own pool quota backs up Berth's check for whole pools a tenant owns.
+        try:
+            tenancy.tenant_pool_quotas_apply(actor=request.user, tenant=form.instance)
+        except BerthError as error:
+            self.message_user(request, f"Saved, but the Ceph pool quota could not be set: {error.message}",
+                              level="warning")

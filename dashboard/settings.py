@@ -92,6 +92,12 @@ DATABASES = {
         conn_max_age=env_int("BERTH_DB_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Background tasks write (audit events, progress) while requests do. Taking the write lock at
+    # the start of each transaction and waiting for it, rather than failing on a lock upgrade,
+    # keeps the embedded database usable with both; WAL lets readers go on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -4,6 +4,8 @@ The environment is set here rather than in conftest.py because pytest-django con
 before any conftest is imported."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("BERTH_DEBUG", "true")
 # Playwright's sync API runs an event loop in the test thread, and browser tests still use the ORM
@@ -11,3 +13,9 @@ os.environ.setdefault("BERTH_DEBUG", "true")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from dashboard.settings import *  # noqa: E402,F401,F403
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not Django's shared-cache in-memory database: there a background task's write fails
+    # at once with "table is locked" instead of waiting for the request's transaction.
+    # One per run, so two runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.mkdtemp(prefix="berth-test-")) / "test.sqlite3")}

@@ -1,4 +1,6 @@
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,3 +18,16 @@ class OverviewApi(APIView):
         cluster = ceph_cluster_get(actor=request.user, name=request.query_params.get("cluster"))
         summary = cluster_overview(actor=request.user, cluster=cluster)
         return Response(ClusterOverviewSerializer(summary).data)
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI, served from Berth's own static files.
+
+    Swagger UI sets inline styles on its elements, so this one page allows inline styles (not
+    scripts: the split view already serves its start-up script as a file)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        response["Content-Security-Policy"] = settings.BERTH_CONTENT_SECURITY_POLICY.replace(
+            "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+        return response

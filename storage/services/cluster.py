@@ -48,7 +48,7 @@ def cluster_overview(*, actor: AbstractBaseUser, cluster: CephCluster) -> Cluste
     osd_stat = mon_command(cluster, "osd stat", format="json", what="reading OSD state")
     # Some releases nest the counters under "osdmap".
     osd_stat = osd_stat.get("osdmap", osd_stat)
-    pools = mon_command(cluster, "osd pool ls detail", format="json", what="listing pools")
+    pools = mon_command(cluster, "osd pool ls", detail="detail", format="json", what="listing pools")
     rbd_pools = [p["pool_name"] for p in pools if "rbd" in (p.get("application_metadata") or {})]
     return ClusterOverview(
         cluster=cluster.name,

@@ -36,6 +36,21 @@ class NotFoundPool(NotFound):
     component = "ceph"
 
 
+class NotFoundNamespace(NotFound):
+    default_code = "namespace_not_found"
+    component = "ceph"
+
+
+class NotFoundImage(NotFound):
+    default_code = "image_not_found"
+    component = "ceph"
+
+
+def image_spec(pool: str, namespace: str, name: str) -> str:
+    """The `rbd` CLI's way of naming an image, so messages can be pasted into a shell."""
+    return f"{pool}/{namespace}/{name}" if namespace else f"{pool}/{name}"
+
+
 @dataclass(frozen=True)
 class _Settings:
     """What a connection was built from: when the record changes, the connection is rebuilt."""
@@ -61,6 +76,9 @@ def _timeouts() -> dict[str, str]:
         "rados_mon_op_timeout": seconds,
         "rados_osd_op_timeout": seconds,
         "client_mount_timeout": seconds,
+        # Clone format 2 is what lets a clone live in another pool's namespace (format 1 answers
+        # EXDEV) and its parent be trashed; "auto" picks it only once the cluster requires mimic clients.
+        "rbd_default_clone_format": "2",
     }
 
 
@@ -109,6 +127,12 @@ def _connect(cluster: CephCluster) -> "rados.Rados":
                 f"Ceph cluster {cluster.name} refused the key of {cluster.client_name} (from {source}). "
                 f"Check that the file holds the key that `ceph auth get {cluster.client_name}` shows.",
                 code="ceph_auth_failed") from exc
+        if code == errno.EINVAL and not cluster.conf_path:
+            raise NotConfigured(
+                f"The key file {cluster.key_path} for {cluster.client_name} of Ceph cluster {cluster.name} "
+                "does not hold a valid cephx key: it should contain only the base64 key that "
+                f"`ceph auth print-key {cluster.client_name}` prints.", code="ceph_key_invalid",
+                component="ceph") from exc
         if code in CONNECTION_ERRNOS:
             where = cluster.mon_host or f"the monitors in {cluster.conf_path}"
             raise unreachable(cluster.name, f"no monitor at {where} answered within "
@@ -195,7 +219,27 @@ def open_ioctx(cluster: CephCluster, pool: str, namespace: str = "") -> Iterator
             except rados.ObjectNotFound:
                 raise NotFoundPool(f"Pool {pool} does not exist on Ceph cluster {cluster.name}.") from None
         try:
+            if namespace:
+                with translate_ceph_errors(cluster.name, f"looking up namespace {namespace} in pool {pool}"):
+                    exists = rbd.RBD().namespace_exists(ioctx, namespace)
+                if not exists:
+                    raise NotFoundNamespace(f"Pool {pool} has no RBD namespace {namespace}.")
             ioctx.set_namespace(namespace)
             yield ioctx
         finally:
             ioctx.close()
+
+
+@contextmanager
+def open_image(cluster: CephCluster, pool: str, namespace: str, name: str, *,
+               read_only: bool = False) -> Iterator["rbd.Image"]:
+    """An open image, closed afterwards; a missing image is a 404 naming it."""
+    spec = image_spec(pool, namespace, name)
+    with open_ioctx(cluster, pool, namespace) as ioctx:
+        with translate_ceph_errors(cluster.name, f"opening image {spec}", overrides={
+                errno.ENOENT: NotFoundImage(f"Image {spec} does not exist.")}):
+            image = rbd.Image(ioctx, name, read_only=read_only)
+        try:
+            yield image
+        finally:
+            image.close()

@@ -121,7 +121,7 @@ def test_berth_manages_a_pool_and_its_images(berth: rados.Rados) -> None:
     ("config set", {"who": "global", "name": "mon_allow_pool_delete", "value": "false"}),
     ("config-key get", {"key": "mgr/telemetry/salt"}),
     ("osd out", {"ids": ["0"]}),
-], ids=lambda value: value if isinstance(value, str) else None)
+], ids=["auth-get-admin", "auth-get-self", "auth-ls", "auth-caps-self", "config-set", "config-key-get", "osd-out"])
 def test_berth_is_refused_admin_commands(berth: rados.Rados, prefix: str, arguments: dict) -> None:
     code, _, _ = mon(berth, prefix, **arguments)
     assert code == -errno.EACCES

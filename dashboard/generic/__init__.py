@@ -1,0 +1,1 @@
+"""Generic list / form / confirmation / task views and forms, shared by every app's UI."""

@@ -1,0 +1,151 @@
+"""Tenant pages: usage against quotas, the places a tenant owns, its members and its Ceph keys.
+Every read and change goes through dashboard.tenancy or a storage service, which enforce roles."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboard import tenancy
+from dashboard.errors import BerthError, InvalidInput, NotFound
+from dashboard.generic.forms import StyledForm
+from dashboard.generic.views import ServiceFormView, redirect_after_success, render_error
+from dashboard.models import Membership, StorageQuota
+from storage.services import tenant_keys
+
+
+@login_required
+@require_GET
+def tenant_list(request):
+    tenants = list(tenancy.tenants_for(request.user))
+    if len(tenants) == 1 and not tenancy.is_platform_admin(request.user):
+        return redirect("tenant-detail", slug=tenants[0].slug)
+    return render(request, "dashboard/tenant_list.html", {"title": "Tenants", "tenants": tenants})
+
+
+class MemberForm(StyledForm):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Membership.ROLES)
+
+
+@login_required
+@require_GET
+def tenant_detail(request, slug: str):
+    try:
+        tenant = tenancy.tenant_get(actor=request.user, slug=slug)
+        role = tenancy.role_in(request.user, tenant)
+        context: dict[str, Any] = {
+            "title": f"Tenant {tenant.name}", "tenant": tenant, "role": role,
+            "is_tenant_admin": role == tenancy.ADMIN,
+            "tenants": tenancy.tenants_for(request.user),
+            "usage": tenancy.tenant_usage_rows(actor=request.user, tenant=tenant),
+            "bindings": [(binding, not binding.is_whole_pool and role == tenancy.ADMIN
+                          and tenant_keys.tenant_key_exists(actor=request.user, binding=binding))
+                         for binding in tenant.storage_bindings.select_related("cluster")],
+            "members": tenant.memberships.select_related("user"),
+            "member_form": MemberForm(),
+        }
+    except BerthError as error:
+        return render_error(request, error, title="Tenant")
+    return render(request, "dashboard/tenant_detail.html", context)
+
+
+def _binding(request, slug: str, binding_id: int):
+    tenant = tenancy.tenant_get(actor=request.user, slug=slug)
+    binding = tenant.storage_bindings.select_related("cluster", "tenant").filter(pk=binding_id).first()
+    if binding is None:
+        raise NotFound(f"Tenant {slug} has no storage binding {binding_id}.", code="binding_not_found")
+    return binding
+
+
+@never_cache
+@login_required
+@require_POST
+def tenant_key_create(request, slug: str, binding_id: int):
+    """The key is in this one response and nowhere else: not in the database, log or audit event."""
+    try:
+        binding = _binding(request, slug, binding_id)
+        entity, key = tenant_keys.tenant_key_create(actor=request.user, binding=binding)
+    except BerthError as error:
+        return render_error(request, error, title="Ceph key")
+    return render(request, "dashboard/tenant_key.html", {
+        "title": f"Ceph key for {binding}", "binding": binding, "entity": entity, "key": key,
+        "tenant": binding.tenant})
+
+
+@login_required
+@require_POST
+def tenant_key_revoke(request, slug: str, binding_id: int):
+    try:
+        tenant_keys.tenant_key_revoke(actor=request.user, binding=_binding(request, slug, binding_id))
+    except BerthError as error:
+        return render_error(request, error, title="Ceph key")
+    return redirect_after_success(request, reverse("tenant-detail", args=[slug]))
+
+
+@login_required
+@require_POST
+def member_set(request, slug: str):
+    form = MemberForm(request.POST)
+    try:
+        tenant = tenancy.tenant_get(actor=request.user, slug=slug)
+        if not form.is_valid():
+            raise InvalidInput("Give a username and a role.", code="invalid")
+        tenancy.membership_set(actor=request.user, tenant=tenant, **form.cleaned_data)
+    except BerthError as error:
+        return render_error(request, error, title="Members")
+    return redirect_after_success(request, reverse("tenant-detail", args=[slug]))
+
+
+@login_required
+@require_POST
+def member_remove(request, slug: str, username: str):
+    try:
+        tenant = tenancy.tenant_get(actor=request.user, slug=slug)
+        tenancy.membership_remove(actor=request.user, tenant=tenant, username=username)
+    except BerthError as error:
+        return render_error(request, error, title="Members")
+    return redirect_after_success(request, reverse("tenant-detail", args=[slug]))
+
+
+class QuotaForm(StyledForm):
+    max_images = forms.IntegerField(min_value=0, required=False, help_text="Empty: unlimited")
+    max_provisioned_gib = forms.IntegerField(label="Max provisioned GiB", min_value=0, required=False,
+                                             help_text="Sum of image sizes; empty: unlimited")
+    max_image_gib = forms.IntegerField(label="Max GiB per image", min_value=0, required=False)
+    max_snapshots = forms.IntegerField(min_value=0, required=False)
+
+
+class TenantQuotaView(ServiceFormView):
+    """Platform admins set a tenant's storage quota here as well as in the Django admin."""
+
+    form_class = QuotaForm
+    submit_label = "Save quota"
+
+    @property
+    def title(self) -> str:
+        return f"Storage quota of tenant {self.kwargs['slug']}"
+
+    def load(self) -> dict[str, Any]:
+        tenancy.require_platform_admin(self.request.user, "change quotas")
+        return {"tenant": tenancy.tenant_get(actor=self.request.user, slug=self.kwargs["slug"])}
+
+    def get_initial(self) -> dict[str, Any]:
+        quota = StorageQuota.objects.filter(tenant=self.loaded["tenant"]).first()
+        return {name: getattr(quota, name) for name in QuotaForm.base_fields} if quota else {}
+
+    def perform(self, form: forms.Form):
+        return tenancy.storage_quota_set(actor=self.request.user, tenant=self.loaded["tenant"], **form.cleaned_data)
+
+    def success_message(self, quota) -> str:
+        return f"Quota of tenant {quota.tenant.slug} saved."
+
+    def success_url(self, quota) -> str:
+        return reverse("tenant-detail", args=[quota.tenant.slug])
+
+    def cancel_url(self) -> str:
+        return reverse("tenant-detail", args=[self.kwargs["slug"]])

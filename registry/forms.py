@@ -1,0 +1,241 @@
+"""Forms of the pull-secret UI. Rules come from registry/validation.py and registry/dockerconfig.py,
+which the services and the API use too, so a refusal reads the same everywhere.
+
+Password inputs never render a value (`render_value=False`, Django's default), so a form shown
+again after an error asks for the password again instead of writing it into the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.forms import BaseFormSet, formset_factory
+from django.urls import reverse
+
+from dashboard.errors import InvalidInput
+from dashboard.generic.forms import StyledForm
+from registry import validation
+from registry.dockerconfig import ConfigFormat, Credential, DockerConfigError, merge_credentials, parse_config
+from registry.imagematch import ImageReferenceError, parse_image
+
+SECRET_TYPE_CHOICES = [
+    (ConfigFormat.DOCKERCONFIGJSON.secret_type, "kubernetes.io/dockerconfigjson (current)"),
+    (ConfigFormat.DOCKERCFG.secret_type, "kubernetes.io/dockercfg (legacy)"),
+]
+CONFIG_UPLOAD_LIMIT = 256 * 1024
+
+
+def checked(rule, value: Any, **kwargs: Any) -> Any:
+    try:
+        return rule(value, **kwargs)
+    except InvalidInput as error:
+        raise forms.ValidationError(error.message, code=error.code) from None
+
+
+def password_field(label: str = "Password") -> forms.CharField:
+    return forms.CharField(label=label, strip=False,
+                           widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+
+def plain_text_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+
+
+class TargetForm(StyledForm):
+    cluster = forms.ChoiceField(label="Cluster")
+    namespaces = forms.MultipleChoiceField(label="Namespaces", widget=forms.CheckboxSelectMultiple,
+                                           error_messages={"required": "Choose at least one namespace."})
+
+    def __init__(self, *args: Any, clusters: list[str], namespaces: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["cluster"].choices = [(name, name) for name in clusters]
+        self.fields["namespaces"].choices = [(name, name) for name in namespaces]
+
+
+class RegistryLoginForm(StyledForm):
+    """One registry row of the credentials step; also what "Test login" sends."""
+
+    server = forms.CharField(label="Registry server", required=False, widget=plain_text_input(),
+                             help_text="host[:port][/path]; empty means Docker Hub")
+    username = forms.CharField(label="Username", strip=False, widget=plain_text_input())
+    password = password_field()
+    email = forms.CharField(label="Email (optional)", required=False, widget=plain_text_input())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            cleaned["credential"] = Credential(server=cleaned["server"], username=cleaned["username"],
+                                               password=cleaned["password"], email=cleaned["email"] or None)
+        except DockerConfigError as error:
+            self.add_error(error.field if error.field in self.fields else "server", error.message)
+        return cleaned
+
+
+class _RegistryRows(BaseFormSet):
+    # Every row is an "extra" row, so a row removed in the browser leaves a gap that is skipped
+    # instead of an initial row that would be required.
+    def initial_form_count(self) -> int:
+        return 0
+
+
+def registry_formset(data=None, *, rows: list[dict] | None = None) -> BaseFormSet:
+    """The credentials step's rows: bound to `data`, or prefilled (passwords empty) from `rows`."""
+    rows = rows or []
+    factory = formset_factory(RegistryLoginForm, formset=_RegistryRows, extra=max(1, len(rows)))
+    if data is not None:
+        return factory(data, prefix="registries")
+    return factory(prefix="registries", initial=rows)
+
+
+class ConfigDocumentForm(StyledForm):
+    config_text = forms.CharField(
+        label="…or paste a config.json", required=False, strip=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off"}),
+        help_text="The contents of ~/.docker/config.json (or a legacy .dockercfg). Its logins are added; a "
+                  "registry given in a row above takes the row's login.")
+    config_file = forms.FileField(label="…or upload it", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload = cleaned.get("config_file")
+        if upload is not None and upload.size > CONFIG_UPLOAD_LIMIT:
+            self.add_error("config_file", f"The file is larger than {CONFIG_UPLOAD_LIMIT // 1024} KiB; "
+                                          "a docker config.json is a few KiB.")
+            return cleaned
+        document = upload.read() if upload is not None else cleaned.get("config_text", "")
+        cleaned["parsed"] = None
+        if document and document.strip():
+            field = "config_file" if upload is not None else "config_text"
+            try:
+                cleaned["parsed"] = parse_config(document)
+            except DockerConfigError as error:
+                self.add_error(field, error.message)
+        return cleaned
+
+
+class CredentialsStepForm:
+    """The registry rows and the config.json together; valid when they give at least one login."""
+
+    fields: dict = {}  # errors from a service go above the rows (see dashboard.generic.views.attach_error)
+
+    def __init__(self, data=None, files=None, *, rows: list[dict] | None = None):
+        self.rows = registry_formset(data, rows=rows)
+        self.document = ConfigDocumentForm(data, files)
+        self.credentials: list[Credential] = []
+        self.notes: list[str] = []
+        self.problem = ""
+
+    def is_valid(self) -> bool:
+        if not (self.rows.is_valid() & self.document.is_valid()):
+            return False
+        typed = [form.cleaned_data["credential"] for form in self.rows.forms if form.cleaned_data.get("credential")]
+        parsed = self.document.cleaned_data.get("parsed")
+        merged = merge_credentials(parsed.credentials if parsed else (), typed)
+        if not merged.credentials:
+            self.problem = "Give at least one registry login, or paste or upload a config.json."
+            return False
+        self.credentials = list(merged.credentials)
+        self.notes = list(parsed.notes if parsed else ()) + list(merged.notes)
+        return True
+
+    def add_error(self, field: str | None, message: str) -> None:
+        self.problem = message
+
+
+class OptionsForm(StyledForm):
+    name = forms.CharField(label="Secret name", max_length=253, widget=plain_text_input(),
+                           help_text="Lower-case letters, digits, '-' and '.' (a DNS-1123 subdomain)")
+    type = forms.ChoiceField(label="Secret type", choices=SECRET_TYPE_CHOICES, widget=forms.RadioSelect,
+                             initial=ConfigFormat.DOCKERCONFIGJSON.secret_type)
+    service_accounts = forms.MultipleChoiceField(label="Link to service accounts", required=False,
+                                                 widget=forms.CheckboxSelectMultiple)
+    labels = forms.CharField(label="Labels", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="One key=value per line")
+
+    def __init__(self, *args: Any, service_accounts: dict[str, list[str]], namespace_count: int, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # Checked as the operator types (see registry.views.wizard_check_name), before Next.
+        self.fields["name"].widget.attrs.update({
+            "hx-get": reverse("registry:wizard-check-name"), "hx-trigger": "keyup changed delay:300ms",
+            "hx-target": "#name-check", "hx-swap": "innerHTML", "hx-sync": "this:replace",
+            "aria-describedby": "id_name_helptext name-check"})
+        self.fields["service_accounts"].choices = [
+            (name, name if len(where) == namespace_count else f"{name} (only in {', '.join(where)})")
+            for name, where in service_accounts.items()]
+
+    def clean_name(self) -> str:
+        return checked(validation.validate_subdomain, self.cleaned_data["name"], field="name")
+
+    def clean_labels(self) -> dict[str, str]:
+        labels: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data["labels"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            key, equals, value = line.strip().partition("=")
+            if not equals:
+                raise forms.ValidationError(f"Line {number} ({line.strip()}) is not key=value.", code="invalid")
+            labels[key.strip()] = value.strip()
+        return checked(validation.validate_labels, labels)
+
+
+def labels_text(labels: dict[str, str]) -> str:
+    return "\n".join(f"{key}={value}" for key, value in labels.items())
+
+
+class SecretNameCheckForm(forms.Form):
+    """The as-you-type check of the options step."""
+
+    name = forms.CharField(required=False, strip=False)
+
+    def clean_name(self) -> str:
+        return checked(validation.validate_subdomain, self.cleaned_data["name"], field="name")
+
+
+class RetryForm(forms.Form):
+    namespaces = forms.MultipleChoiceField()
+
+    def __init__(self, *args: Any, failed: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["namespaces"].choices = [(name, name) for name in failed]
+
+
+# --- Secret management ------------------------------------------------------------------------
+
+
+class RotateForm(StyledForm):
+    password = password_field("New password")
+
+
+class LinkForm(StyledForm):
+    service_accounts = forms.MultipleChoiceField(label="Service accounts", widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, choices: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # Checked as the operator types (see registry.views.wizard_check_name), before Next.
+        self.fields["name"].widget.attrs.update({
+            "hx-get": reverse("registry:wizard-check-name"), "hx-trigger": "keyup changed delay:300ms",
+            "hx-target": "#name-check", "hx-swap": "innerHTML", "hx-sync": "this:replace",
+            "aria-describedby": "id_name_helptext name-check"})
+        self.fields["service_accounts"].choices = [(name, name) for name in choices]
+
+
+class DoctorImageForm(StyledForm):
+    image = forms.CharField(label="Image", widget=plain_text_input(),
+                            help_text="As in a pod spec, e.g. registry.example.com/team/app:1.2")
+    service_account = forms.CharField(label="Service account", required=False, initial="default",
+                                      widget=plain_text_input(), help_text="default when left empty")
+
+    def clean_image(self) -> str:
+        image = self.cleaned_data["image"]
+        try:
+            parse_image(image)
+        except ImageReferenceError as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+        return image.strip()
+
+    def clean_service_account(self) -> str:
+        return checked(validation.validate_subdomain, self.cleaned_data["service_account"] or "default",
+                       field="service_account")

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from registry import views
+
+app_name = "registry"
+
+secret = "secrets/<str:namespace>/<str:name>/"
+
+urlpatterns = [
+    path("", views.SecretListView.as_view(), name="secret-list"),
+    path(secret, views.SecretDetailView.as_view(), name="secret-detail"),
+    path(f"{secret}rotate/", views.SecretRotateView.as_view(), name="secret-rotate"),
+    path(f"{secret}entries/add/", views.SecretAddEntryView.as_view(), name="secret-add-entry"),
+    path(f"{secret}entries/remove/", views.SecretRemoveEntryView.as_view(), name="secret-remove-entry"),
+    path(f"{secret}link/", views.SecretLinkView.as_view(), name="secret-link"),
+    path(f"{secret}unlink/<str:account>/", views.SecretUnlinkView.as_view(), name="secret-unlink"),
+    path(f"{secret}delete/", views.SecretDeleteView.as_view(), name="secret-delete"),
+    path("doctor/", views.PullDoctorView.as_view(), name="doctor"),
+    path("wizard/", views.wizard_start, name="wizard-start"),
+    path("wizard/test-login/", views.wizard_test_login, name="wizard-test-login"),
+    path("wizard/check-name/", views.wizard_check_name, name="wizard-check-name"),
+    path("wizard/target/", views.WizardTargetView.as_view(), name="wizard-target"),
+    path("wizard/credentials/", views.WizardCredentialsView.as_view(), name="wizard-credentials"),
+    path("wizard/options/", views.WizardOptionsView.as_view(), name="wizard-options"),
+    path("wizard/review/", views.WizardReviewView.as_view(), name="wizard-review"),
+    path("wizard/result/", views.WizardResultView.as_view(), name="wizard-result"),
+]

@@ -1,0 +1,198 @@
+"""Request and response shapes of the storage API. Field rules come from storage/validation.py,
+so the API refuses exactly what the forms refuse, in the same words."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from dashboard.errors import InvalidInput
+from dashboard.models import BackgroundTask
+from storage import validation
+
+
+def _checked(rule, value, **kwargs):
+    try:
+        return rule(value, **kwargs)
+    except InvalidInput as error:
+        raise serializers.ValidationError(error.message, code=error.code) from None
+
+
+class NameField(serializers.CharField):
+    """Pool, image, snapshot and namespace names."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", None)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Must be text.", code="invalid_name")
+        return _checked(validation.validate_object_name, data, field=self.field_name)
+
+
+class NamespaceField(NameField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return _checked(validation.validate_namespace, data, field=self.field_name)
+
+
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
+                      "description": "Bytes, or a number with a binary unit, e.g. 10GiB"})
+class SizeField(serializers.Field):
+    """A size as bytes (integer) or text with a binary unit ("10GiB", "512 MiB")."""
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs):
+        self.allow_zero = allow_zero
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if self.allow_zero:
+            return _checked(validation.validate_quota_bytes, data, field=self.field_name)
+        return _checked(validation.parse_size, data, field=self.field_name)
+
+    def to_representation(self, value):
+        return value
+
+
+class PoolSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    id = serializers.IntegerField()
+    applications = serializers.ListField(child=serializers.CharField())
+    size = serializers.IntegerField(help_text="Replicas")
+    pg_num = serializers.IntegerField()
+    stored_bytes = serializers.IntegerField()
+    objects = serializers.IntegerField()
+    quota_max_bytes = serializers.IntegerField(allow_null=True)
+    quota_max_objects = serializers.IntegerField(allow_null=True)
+    percent_used = serializers.FloatField()
+
+
+class PoolCreateSerializer(serializers.Serializer):
+    name = NameField()
+    pg_num = serializers.IntegerField(default=validation.DEFAULT_PG_NUM, min_value=1, max_value=validation.MAX_PG_NUM,
+                                      help_text="Placement groups; a power of two")
+    max_bytes = SizeField(allow_zero=True, required=False, allow_null=True,
+                          help_text="Quota in bytes or with a unit; 0 or null for none")
+    max_objects = serializers.IntegerField(required=False, allow_null=True, min_value=0,
+                                           help_text="Quota of objects; 0 or null for none")
+
+    def validate_pg_num(self, value):
+        return _checked(validation.validate_pg_num, value, field="pg_num")
+
+
+class PoolQuotaSerializer(serializers.Serializer):
+    max_bytes = SizeField(allow_zero=True, required=False, allow_null=True)
+    max_objects = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+
+class ConfirmSerializer(serializers.Serializer):
+    confirm_name = serializers.CharField(help_text="The exact name of what is deleted", trim_whitespace=False)
+
+
+class NamespaceSerializer(serializers.Serializer):
+    name = NameField()
+
+
+class ImageSerializer(serializers.Serializer):
+    pool = serializers.CharField()
+    namespace = serializers.CharField(allow_blank=True)
+    name = serializers.CharField()
+    id = serializers.CharField()
+    size = serializers.IntegerField()
+    used = serializers.IntegerField(allow_null=True, help_text="Allocated bytes when fast-diff makes it cheap")
+    features = serializers.ListField(child=serializers.CharField())
+    object_size = serializers.IntegerField()
+    parent = serializers.CharField(allow_null=True, help_text="pool/namespace/image@snapshot of a clone's parent")
+    snapshot_count = serializers.IntegerField()
+    created = serializers.DateTimeField(allow_null=True)
+
+
+class ImagePageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ImageSerializer(many=True)
+
+
+class ImageCreateSerializer(serializers.Serializer):
+    name = NameField()
+    namespace = NamespaceField()
+    size = SizeField(help_text="Bytes, or a number with a unit: MiB, GiB, TiB…")
+    object_size = SizeField(required=False, default=validation.DEFAULT_OBJECT_SIZE,
+                            help_text="A power of two from 4 KiB to 32 MiB")
+    features = serializers.ChoiceField(choices=list(validation.FEATURE_PRESETS), default="default")
+
+    def validate_object_size(self, value):
+        return _checked(validation.validate_object_size, value, field="object_size")
+
+
+class ImageUpdateSerializer(serializers.Serializer):
+    namespace = NamespaceField()
+    size = SizeField(required=False, help_text="New size; shrinking needs allow_shrink")
+    allow_shrink = serializers.BooleanField(default=False, help_text="Confirms a shrink, which destroys data")
+    new_name = NameField(required=False)
+
+
+class ImageDeleteSerializer(serializers.Serializer):
+    namespace = NamespaceField()
+    to_trash = serializers.BooleanField(default=True, help_text="Move to the RBD trash (restorable)")
+    confirm_name = serializers.CharField(required=False, allow_null=True, trim_whitespace=False,
+                                         help_text="The image's exact name, required when to_trash is false")
+
+
+class ImageCopySerializer(serializers.Serializer):
+    namespace = NamespaceField()
+    dest_pool = NameField()
+    dest_namespace = NamespaceField()
+    dest_name = NameField()
+
+
+class NamespaceOnlySerializer(serializers.Serializer):
+    namespace = NamespaceField()
+
+
+class SnapshotSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    protected = serializers.BooleanField()
+    created = serializers.DateTimeField(allow_null=True)
+    children = serializers.IntegerField()
+
+
+class SnapshotCreateSerializer(serializers.Serializer):
+    namespace = NamespaceField()
+    name = NameField()
+
+
+class CloneSerializer(serializers.Serializer):
+    namespace = NamespaceField()
+    dest_pool = NameField()
+    dest_namespace = NamespaceField()
+    dest_name = NameField()
+
+
+class TrashEntrySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    pool = serializers.CharField()
+    namespace = serializers.CharField(allow_blank=True)
+    deleted_at = serializers.DateTimeField(allow_null=True)
+    deferment_end = serializers.DateTimeField(allow_null=True)
+    source = serializers.CharField()
+
+
+class TrashRestoreSerializer(serializers.Serializer):
+    namespace = NamespaceField()
+    new_name = NameField(required=False, allow_null=True)
+
+
+class BackgroundTaskSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BackgroundTask
+        fields = ["id", "name", "target", "status", "progress", "message", "result", "created", "started", "finished"]

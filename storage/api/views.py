@@ -1,0 +1,308 @@
+"""The storage API: each view validates its input, calls one service and serialises the result.
+
+Operations that run in the background answer 202 with the task; poll /api/tasks/{id}/.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
+
+from dashboard.api.serializers import ErrorSerializer
+from dashboard.errors import InvalidInput
+from dashboard.tasks import task_get, task_list
+from storage.api import serializers as s
+from storage.models import CephCluster
+from storage.selectors import ceph_cluster_get
+from storage.services import images, namespaces, pools, snapshots
+from storage.validation import validate_namespace, validate_object_name
+
+ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 415, 503)}
+CLUSTER = OpenApiParameter("cluster", str, description="Cluster name; the default cluster if omitted")
+NAMESPACE = OpenApiParameter("namespace", str, description="RBD namespace; the pool's default namespace if omitted")
+TASK_ACCEPTED = OpenApiResponse(s.BackgroundTaskSerializer, description="Started in the background; poll the task")
+
+
+def _responses(ok: dict) -> dict:
+    return {**ERRORS, **ok}
+
+
+class StorageApi(APIView):
+    def cluster(self, request: Request) -> CephCluster:
+        return ceph_cluster_get(actor=request.user, name=request.query_params.get("cluster"))
+
+    def namespace(self, request: Request) -> str:
+        return validate_namespace(request.query_params.get("namespace", ""))
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        for field in ("pool", "name", "snapshot"):
+            if field in kwargs:
+                validate_object_name(kwargs[field], field=field)
+
+    @staticmethod
+    def valid(serializer_class, data) -> dict:
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+def _task_response(task) -> Response:
+    return Response(s.BackgroundTaskSerializer(task).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PoolListApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.PoolSerializer(many=True)}))
+    def get(self, request):
+        return Response(s.PoolSerializer(pools.pool_list(actor=request.user, cluster=self.cluster(request)),
+                                         many=True).data)
+
+    @extend_schema(parameters=[CLUSTER], request=s.PoolCreateSerializer, responses=_responses({201: s.PoolSerializer}))
+    def post(self, request):
+        data = self.valid(s.PoolCreateSerializer, request.data)
+        pool = pools.pool_create(actor=request.user, cluster=self.cluster(request), **data)
+        return Response(s.PoolSerializer(pool).data, status=status.HTTP_201_CREATED)
+
+
+class PoolDetailApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.PoolSerializer}))
+    def get(self, request, pool):
+        return Response(s.PoolSerializer(pools.pool_get(actor=request.user, cluster=self.cluster(request),
+                                                        name=pool)).data)
+
+    @extend_schema(parameters=[CLUSTER], request=s.PoolQuotaSerializer, responses=_responses({200: s.PoolSerializer}),
+                   description="Set or clear the pool's quota (0 or null clears).")
+    def patch(self, request, pool):
+        data = self.valid(s.PoolQuotaSerializer, request.data)
+        info = pools.pool_set_quota(actor=request.user, cluster=self.cluster(request), name=pool, **data)
+        return Response(s.PoolSerializer(info).data)
+
+    @extend_schema(parameters=[CLUSTER], request=s.ConfirmSerializer, responses=_responses({204: None}),
+                   description="Delete the pool and everything in it; confirm_name must repeat the pool's name.")
+    def delete(self, request, pool):
+        data = self.valid(s.ConfirmSerializer, request.data)
+        pools.pool_delete(actor=request.user, cluster=self.cluster(request), name=pool,
+                          confirm_name=data["confirm_name"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NamespaceListApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER], responses=_responses({200: OpenApiTypes.OBJECT}))
+    def get(self, request, pool):
+        names = namespaces.namespace_list(actor=request.user, cluster=self.cluster(request), pool=pool)
+        return Response({"namespaces": names})
+
+    @extend_schema(parameters=[CLUSTER], request=s.NamespaceSerializer,
+                   responses=_responses({201: s.NamespaceSerializer}))
+    def post(self, request, pool):
+        data = self.valid(s.NamespaceSerializer, request.data)
+        name = namespaces.namespace_create(actor=request.user, cluster=self.cluster(request), pool=pool, **data)
+        return Response({"name": name}, status=status.HTTP_201_CREATED)
+
+
+class NamespaceDetailApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER], responses=_responses({204: None}))
+    def delete(self, request, pool, name):
+        namespaces.namespace_delete(actor=request.user, cluster=self.cluster(request), pool=pool, name=name)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+ORDERINGS = ["name", "-name", "size", "-size", "created", "-created"]
+
+
+class ImageListApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE,
+                    OpenApiParameter("search", str, description="Part of the image name"),
+                    OpenApiParameter("ordering", str, enum=ORDERINGS, description="Sort key; '-' for descending"),
+                    OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        operation_id="storage_pools_images_list",
+        responses=_responses({200: s.ImagePageSerializer}))
+    def get(self, request, pool):
+        ordering = request.query_params.get("ordering", "name")
+        if ordering not in ORDERINGS:
+            raise InvalidInput(f"ordering: must be one of {', '.join(ORDERINGS)}.", code="invalid_ordering",
+                               extra={"field": "ordering"})
+        page = _positive_int(request, "page", 1, maximum=10 ** 9)
+        page_size = _positive_int(request, "page_size", 50, maximum=images.MAX_PAGE_SIZE)
+        result = images.image_list(actor=request.user, cluster=self.cluster(request), pool=pool,
+                                   namespace=self.namespace(request), search=request.query_params.get("search", ""),
+                                   sort=ordering.lstrip("-"), descending=ordering.startswith("-"),
+                                   offset=(page - 1) * page_size, limit=page_size)
+        url = request.build_absolute_uri()
+        has_next = page * page_size < result.total
+        return Response({
+            "count": result.total,
+            "next": replace_query_param(url, "page", page + 1) if has_next else None,
+            "previous": (None if page == 1 else remove_query_param(url, "page") if page == 2
+                         else replace_query_param(url, "page", page - 1)),
+            "results": s.ImageSerializer(result.items, many=True).data,
+        })
+
+    @extend_schema(parameters=[CLUSTER], request=s.ImageCreateSerializer, responses=_responses({201: s.ImageSerializer}))
+    def post(self, request, pool):
+        data = self.valid(s.ImageCreateSerializer, request.data)
+        image = images.image_create(actor=request.user, cluster=self.cluster(request), pool=pool, **data)
+        return Response(s.ImageSerializer(image).data, status=status.HTTP_201_CREATED)
+
+
+def _positive_int(request: Request, field: str, default: int, *, maximum: int) -> int:
+    raw = request.query_params.get(field)
+    if raw in (None, ""):
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise InvalidInput(f"{field}: must be a whole number from 1 to {maximum}.", code="invalid_page",
+                           extra={"field": field})
+    return int(raw)
+
+
+class ImageDetailApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=_responses({200: s.ImageSerializer}))
+    def get(self, request, pool, name):
+        image = images.image_get(actor=request.user, cluster=self.cluster(request), pool=pool,
+                                 namespace=self.namespace(request), name=name)
+        return Response(s.ImageSerializer(image).data)
+
+    @extend_schema(parameters=[CLUSTER], request=s.ImageUpdateSerializer, responses=_responses({200: s.ImageSerializer}),
+                   description="Resize (shrinking needs allow_shrink) and/or rename the image.")
+    def patch(self, request, pool, name):
+        data = self.valid(s.ImageUpdateSerializer, request.data)
+        cluster, namespace = self.cluster(request), data["namespace"]
+        if "size" not in data and "new_name" not in data:
+            raise InvalidInput("Give a new size, a new_name, or both.", code="nothing_to_change")
+        image = None
+        if "size" in data:
+            image = images.image_resize(actor=request.user, cluster=cluster, pool=pool, namespace=namespace,
+                                        name=name, size=data["size"], allow_shrink=data["allow_shrink"])
+        if "new_name" in data and data["new_name"] != name:
+            image = images.image_rename(actor=request.user, cluster=cluster, pool=pool, namespace=namespace,
+                                        name=name, new_name=data["new_name"])
+        if image is None:
+            image = images.image_get(actor=request.user, cluster=cluster, pool=pool, namespace=namespace, name=name)
+        return Response(s.ImageSerializer(image).data)
+
+    @extend_schema(parameters=[CLUSTER], request=s.ImageDeleteSerializer,
+                   responses=_responses({202: TASK_ACCEPTED, 204: None}),
+                   description="Move to the trash (204), or remove for good in the background (202) when to_trash is "
+                               "false and confirm_name repeats the image's name.")
+    def delete(self, request, pool, name):
+        data = self.valid(s.ImageDeleteSerializer, request.data)
+        task = images.image_delete(actor=request.user, cluster=self.cluster(request), pool=pool, name=name, **data)
+        return _task_response(task) if task else Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ImageCopyApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER], request=s.ImageCopySerializer, responses=_responses({202: TASK_ACCEPTED}))
+    def post(self, request, pool, name):
+        data = self.valid(s.ImageCopySerializer, request.data)
+        return _task_response(images.image_copy(actor=request.user, cluster=self.cluster(request), pool=pool,
+                                                name=name, **data))
+
+
+class ImageFlattenApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=_responses({202: TASK_ACCEPTED}))
+    def post(self, request, pool, name):
+        data = self.valid(s.NamespaceOnlySerializer, request.data)
+        return _task_response(snapshots.image_flatten(actor=request.user, cluster=self.cluster(request), pool=pool,
+                                                      name=name, **data))
+
+
+class SnapshotListApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=_responses({200: s.SnapshotSerializer(many=True)}))
+    def get(self, request, pool, name):
+        items = snapshots.snapshot_list(actor=request.user, cluster=self.cluster(request), pool=pool,
+                                        namespace=self.namespace(request), image=name)
+        return Response(s.SnapshotSerializer(items, many=True).data)
+
+    @extend_schema(parameters=[CLUSTER], request=s.SnapshotCreateSerializer,
+                   responses=_responses({201: s.SnapshotSerializer}))
+    def post(self, request, pool, name):
+        data = self.valid(s.SnapshotCreateSerializer, request.data)
+        snapshot = snapshots.snapshot_create(actor=request.user, cluster=self.cluster(request), pool=pool,
+                                             namespace=data["namespace"], image=name, snapshot=data["name"])
+        return Response(s.SnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+
+
+class SnapshotDetailApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=_responses({204: None}))
+    def delete(self, request, pool, name, snapshot):
+        snapshots.snapshot_delete(actor=request.user, cluster=self.cluster(request), pool=pool,
+                                  namespace=self.namespace(request), image=name, snapshot=snapshot)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _snapshot_action(service, description: str):
+    class SnapshotActionApi(StorageApi):
+        @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=_responses({204: None}),
+                       description=description)
+        def post(self, request, pool, name, snapshot):
+            data = self.valid(s.NamespaceOnlySerializer, request.data)
+            service(actor=request.user, cluster=self.cluster(request), pool=pool, namespace=data["namespace"],
+                    image=name, snapshot=snapshot)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+
+    SnapshotActionApi.__name__ = SnapshotActionApi.__qualname__ = f"Snapshot{service.__name__.title()}Api"
+    return SnapshotActionApi
+
+
+SnapshotRollbackApi = _snapshot_action(snapshots.snapshot_rollback, "Roll the image back to the snapshot "
+                                                                    "(its current data is lost).")
+SnapshotProtectApi = _snapshot_action(snapshots.snapshot_protect, "Protect the snapshot so it can be cloned.")
+SnapshotUnprotectApi = _snapshot_action(snapshots.snapshot_unprotect, "Unprotect the snapshot (it must have no clones).")
+
+
+class SnapshotCloneApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER], request=s.CloneSerializer, responses=_responses({201: s.ImageSerializer}))
+    def post(self, request, pool, name, snapshot):
+        data = self.valid(s.CloneSerializer, request.data)
+        image = snapshots.image_clone(actor=request.user, cluster=self.cluster(request), pool=pool, image=name,
+                                      snapshot=snapshot, **data)
+        return Response(s.ImageSerializer(image).data, status=status.HTTP_201_CREATED)
+
+
+class TrashListApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=_responses({200: s.TrashEntrySerializer(many=True)}))
+    def get(self, request, pool):
+        entries = images.trash_list(actor=request.user, cluster=self.cluster(request), pool=pool,
+                                    namespace=self.namespace(request))
+        return Response(s.TrashEntrySerializer(entries, many=True).data)
+
+
+class TrashPurgeApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=_responses({202: TASK_ACCEPTED}),
+                   description="Remove every image in the trash for good, in the background.")
+    def post(self, request, pool):
+        data = self.valid(s.NamespaceOnlySerializer, request.data)
+        return _task_response(images.trash_purge(actor=request.user, cluster=self.cluster(request), pool=pool, **data))
+
+
+class TrashEntryApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=_responses({202: TASK_ACCEPTED}),
+                   description="Remove this trash entry for good, in the background.")
+    def delete(self, request, pool, image_id):
+        return _task_response(images.trash_purge(actor=request.user, cluster=self.cluster(request), pool=pool,
+                                                 namespace=self.namespace(request), image_id=image_id))
+
+
+class TrashRestoreApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER], request=s.TrashRestoreSerializer, responses=_responses({200: s.ImageSerializer}))
+    def post(self, request, pool, image_id):
+        data = self.valid(s.TrashRestoreSerializer, request.data)
+        image = images.trash_restore(actor=request.user, cluster=self.cluster(request), pool=pool,
+                                     image_id=image_id, **data)
+        return Response(s.ImageSerializer(image).data)
+
+
+class TaskListApi(APIView):
+    @extend_schema(responses=_responses({200: s.BackgroundTaskSerializer(many=True)}))
+    def get(self, request):
+        return Response(s.BackgroundTaskSerializer(task_list(actor=request.user), many=True).data)
+
+
+class TaskDetailApi(APIView):
+    @extend_schema(responses=_responses({200: s.BackgroundTaskSerializer}))
+    def get(self, request, task_id):
+        return Response(s.BackgroundTaskSerializer(task_get(actor=request.user, task_id=task_id)).data)

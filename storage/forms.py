@@ -1,0 +1,171 @@
+"""Forms of the storage UI. Every rule comes from storage/validation.py, the module the API's
+serializers use too, so a refusal reads the same in the browser and in an API response."""
+
+from typing import Any, Callable
+
+from django import forms
+
+from dashboard.errors import InvalidInput
+from dashboard.generic.forms import StyledForm
+from dashboard.units import format_binary_size
+from storage import validation
+
+SIZE_UNITS = ("MiB", "GiB", "TiB")
+
+
+def checked(validator: Callable[..., Any], value: Any, **kwargs: Any) -> Any:
+    try:
+        return validator(value, **kwargs)
+    except InvalidInput as error:
+        raise forms.ValidationError(error.message, code=error.code) from None
+
+
+def name_field(label: str, **kwargs: Any) -> forms.CharField:
+    return forms.CharField(label=label, max_length=validation.MAX_NAME_LENGTH, strip=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}), **kwargs)
+
+
+class SizeFieldsMixin:
+    """A size typed with or without its unit: "10" with GiB chosen, or "512 MiB" / "1.5TiB" typed."""
+
+    size_field = "size"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        typed = cleaned.get(self.size_field)
+        if typed:
+            text = typed.strip()
+            with_unit = text if not text.replace(".", "", 1).isdigit() else f"{text} {cleaned.get('size_unit', 'GiB')}"
+            try:
+                cleaned[self.size_field] = validation.parse_size(with_unit, field=self.size_field)
+            except InvalidInput as error:
+                self.add_error(self.size_field, error.message)
+        return cleaned
+
+
+def size_fields(label: str, help_text: str) -> tuple[forms.CharField, forms.ChoiceField]:
+    return (forms.CharField(label=label, help_text=help_text, widget=forms.TextInput(attrs={"inputmode": "decimal"})),
+            forms.ChoiceField(label="Unit", choices=[(unit, unit) for unit in SIZE_UNITS], initial="GiB",
+                              help_text="Used when the size is typed without a unit."))
+
+
+class PoolQuotaForm(StyledForm):
+    max_bytes = forms.CharField(label="Quota: maximum size", required=False,
+                                help_text="Optional, e.g. 100GiB. Empty or 0 means no quota.")
+    max_objects = forms.IntegerField(label="Quota: maximum objects", required=False, min_value=0,
+                                     help_text="Optional. Empty or 0 means no quota.")
+
+    def clean_max_bytes(self) -> int | None:
+        return checked(validation.validate_quota_bytes, self.cleaned_data["max_bytes"], field="max_bytes")
+
+    def clean_max_objects(self) -> int | None:
+        return checked(validation.validate_quota_objects, self.cleaned_data["max_objects"], field="max_objects")
+
+
+class PoolCreateForm(PoolQuotaForm):
+    name = name_field("Pool name")
+    pg_num = forms.IntegerField(label="Placement groups", initial=validation.DEFAULT_PG_NUM, min_value=1,
+                                help_text="A power of two, e.g. 32 or 64.")
+    field_order = ["name", "pg_num", "max_bytes", "max_objects"]
+
+    def clean_name(self) -> str:
+        return checked(validation.validate_object_name, self.cleaned_data["name"], field="name")
+
+    def clean_pg_num(self) -> int:
+        return checked(validation.validate_pg_num, self.cleaned_data["pg_num"], field="pg_num")
+
+
+class NamespaceCreateForm(StyledForm):
+    name = name_field("Namespace name")
+
+    def clean_name(self) -> str:
+        return checked(validation.validate_object_name, self.cleaned_data["name"], field="name")
+
+
+class ImageCreateForm(SizeFieldsMixin, StyledForm):
+    name = name_field("Image name")
+    size, size_unit = size_fields("Size", "e.g. 10 with GiB chosen, or 512 MiB.")
+    object_size = forms.TypedChoiceField(
+        label="Object size", coerce=int, initial=validation.DEFAULT_OBJECT_SIZE,
+        choices=[(size, format_binary_size(size)) for size in validation.OBJECT_SIZES],
+        help_text="How librbd stripes the image over RADOS objects; 4 MiB suits most uses.")
+    features = forms.ChoiceField(
+        label="Features", initial=validation.DEFAULT_FEATURE_PRESET,
+        choices=[(name, f"{name}: {', '.join(features)}") for name, features in validation.FEATURE_PRESETS.items()])
+
+    def clean_name(self) -> str:
+        return checked(validation.validate_object_name, self.cleaned_data["name"], field="name")
+
+    def clean_object_size(self) -> int:
+        return checked(validation.validate_object_size, self.cleaned_data["object_size"], field="object_size")
+
+    def clean_features(self) -> str:
+        return checked(validation.validate_feature_preset, self.cleaned_data["features"], field="features")
+
+
+class ImageResizeForm(SizeFieldsMixin, StyledForm):
+    size, size_unit = size_fields("New size", "e.g. 20 with GiB chosen, or 1.5 TiB.")
+    allow_shrink = forms.BooleanField(
+        label="Shrink anyway: the data at the end of the image is lost", required=False,
+        widget=forms.HiddenInput)
+
+    def show_shrink_confirmation(self) -> None:
+        self.fields["allow_shrink"].widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
+
+
+class ImageRenameForm(StyledForm):
+    new_name = name_field("New name")
+
+    def clean_new_name(self) -> str:
+        return checked(validation.validate_object_name, self.cleaned_data["new_name"], field="new_name")
+
+
+class ImageDestinationForm(StyledForm):
+    """Where a copy or a clone goes: any pool, any RBD namespace of it, a new name."""
+
+    dest_pool = name_field("Destination pool")
+    dest_namespace = forms.CharField(label="Destination namespace", required=False, strip=False,
+                                     help_text="Empty for the pool's default namespace.")
+    dest_name = name_field("New image name")
+
+    def clean_dest_pool(self) -> str:
+        return checked(validation.validate_object_name, self.cleaned_data["dest_pool"], field="dest_pool")
+
+    def clean_dest_namespace(self) -> str:
+        return checked(validation.validate_namespace, self.cleaned_data["dest_namespace"], field="dest_namespace")
+
+    def clean_dest_name(self) -> str:
+        return checked(validation.validate_object_name, self.cleaned_data["dest_name"], field="dest_name")
+
+
+class ImageDeleteForm(StyledForm):
+    """Deleting moves the image to the RBD trash (restorable); removing it at once loses its data
+    and so needs the typed name."""
+
+    TRASH, REMOVE = "trash", "remove"
+    mode = forms.ChoiceField(
+        label="How", widget=forms.RadioSelect, initial=TRASH,
+        choices=[(TRASH, "Move to the RBD trash (can be restored)"),
+                 (REMOVE, "Remove immediately (cannot be undone)")])
+    confirm_name = forms.CharField(label="Type the image name to remove it immediately", required=False,
+                                   widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+
+    def __init__(self, *args: Any, image_name: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.image_name = image_name
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("mode") == self.REMOVE:
+            try:
+                validation.validate_confirmation(cleaned.get("confirm_name"), expected=self.image_name)
+            except InvalidInput as error:
+                self.add_error("confirm_name", error.message)
+        return cleaned
+
+
+class SnapshotCreateForm(StyledForm):
+    snapshot = name_field("Snapshot name")
+
+    def clean_snapshot(self) -> str:
+        return checked(validation.validate_object_name, self.cleaned_data["snapshot"], field="snapshot")

@@ -1,0 +1,35 @@
+from django.urls import path
+
+from storage import views
+
+app_name = "storage"
+
+image = "pools/<str:pool>/images/<str:name>/"
+snapshot = f"{image}snapshots/<str:snapshot>/"
+
+urlpatterns = [
+    path("", views.PoolListView.as_view(), name="pool-list"),
+    path("pools/create/", views.PoolCreateView.as_view(), name="pool-create"),
+    path("pools/<str:pool>/", views.PoolDetailView.as_view(), name="pool-detail"),
+    path("pools/<str:pool>/quota/", views.PoolQuotaView.as_view(), name="pool-quota"),
+    path("pools/<str:pool>/delete/", views.PoolDeleteView.as_view(), name="pool-delete"),
+    path("pools/<str:pool>/namespaces/create/", views.NamespaceCreateView.as_view(), name="namespace-create"),
+    path("pools/<str:pool>/images/", views.ImageListView.as_view(), name="image-list"),
+    path("pools/<str:pool>/images/create/", views.ImageCreateView.as_view(), name="image-create"),
+    path(image, views.ImageDetailView.as_view(), name="image-detail"),
+    path(f"{image}resize/", views.ImageResizeView.as_view(), name="image-resize"),
+    path(f"{image}rename/", views.ImageRenameView.as_view(), name="image-rename"),
+    path(f"{image}copy/", views.ImageCopyView.as_view(), name="image-copy"),
+    path(f"{image}delete/", views.ImageDeleteView.as_view(), name="image-delete"),
+    path(f"{image}flatten/", views.ImageFlattenView.as_view(), name="image-flatten"),
+    path(f"{image}snapshots/create/", views.SnapshotCreateView.as_view(), name="snapshot-create"),
+    path(f"{snapshot}delete/", views.SnapshotDeleteView.as_view(), name="snapshot-delete"),
+    path(f"{snapshot}rollback/", views.SnapshotRollbackView.as_view(), name="snapshot-rollback"),
+    path(f"{snapshot}protect/", views.SnapshotProtectView.as_view(), name="snapshot-protect"),
+    path(f"{snapshot}unprotect/", views.SnapshotUnprotectView.as_view(), name="snapshot-unprotect"),
+    path(f"{snapshot}clone/", views.SnapshotCloneView.as_view(), name="snapshot-clone"),
+    path("pools/<str:pool>/trash/", views.TrashListView.as_view(), name="trash-list"),
+    path("pools/<str:pool>/trash/purge/", views.TrashPurgeView.as_view(), name="trash-purge"),
+    path("pools/<str:pool>/trash/<str:image_id>/restore/", views.TrashRestoreView.as_view(), name="trash-restore"),
+    path("pools/<str:pool>/trash/<str:image_id>/purge/", views.TrashPurgeView.as_view(), name="trash-purge-entry"),
+]

@@ -1,0 +1,587 @@
+"""The storage UI: pools, RBD namespaces, images, snapshots and the RBD trash.
+
+Each view declares what it shows and which ONE service it calls; dashboard.generic does the rest
+(htmx fragments, errors next to fields, confirmations, toasts, background-task progress).
+"""
+
+from functools import cached_property
+from operator import attrgetter
+from typing import Any
+
+from django import forms
+
+from dashboard.generic.views import (
+    Column, ConfirmView, ListPage, ListQuery, ServiceActionView, ServiceDetailView, ServiceFormView,
+    ServiceListView, page_of)
+from storage import forms as storage_forms
+from storage.models import CephCluster
+from storage.selectors import ceph_cluster_get
+from storage.services import images, namespaces, pools, snapshots
+from storage.templatetags.storage_ui import storage_url
+
+
+class CephClusterMixin:
+    """The cluster comes from `?cluster=` or is the default one; the RBD namespace from
+    `?namespace=` (empty: the pool's default namespace)."""
+
+    @cached_property
+    def cluster(self) -> CephCluster:
+        return ceph_cluster_get(actor=self.request.user, name=self.request.GET.get("cluster"))
+
+    @property
+    def namespace(self) -> str:
+        return self.request.GET.get("namespace", "")
+
+    @property
+    def pool(self) -> str:
+        return self.kwargs["pool"]
+
+    def url(self, url_name: str, *args: object, namespace: str | None = None, **params: object) -> str:
+        return storage_url(self.request, url_name, *args,
+                           namespace=self.namespace if namespace is None else namespace, **params)
+
+    def service_args(self) -> dict[str, Any]:
+        return {"actor": self.request.user, "cluster": self.cluster}
+
+
+class ImageMixin(CephClusterMixin):
+    @property
+    def image(self) -> str:
+        return self.kwargs["name"]
+
+    def image_args(self) -> dict[str, Any]:
+        return {**self.service_args(), "pool": self.pool, "namespace": self.namespace}
+
+    def image_url(self) -> str:
+        return self.url("image-detail", self.pool, self.image)
+
+
+# --- Pools ---------------------------------------------------------------------------------------
+
+
+class PoolListView(CephClusterMixin, ServiceListView):
+    title = "Pools"
+    template_name = "storage/pool_list.html"
+    table_template = "storage/_pool_table.html"
+    kept_params = ("cluster",)
+    columns = (
+        Column("name", "Name", sortable=True),
+        Column("id", "ID", sortable=True),
+        Column("applications", "Applications"),
+        Column("size", "Replicas", sortable=True),
+        Column("pg_num", "PGs", sortable=True),
+        Column("stored_bytes", "Stored", sortable=True),
+        Column("objects", "Objects", sortable=True),
+        Column("quota_max_bytes", "Quota"),
+        Column("percent_used", "Used", sortable=True),
+    )
+
+    def fetch(self, query: ListQuery) -> ListPage:
+        found = pools.pool_list(**self.service_args())
+        return page_of(found, query, search_key=lambda pool: pool.name,
+                       sort_keys={column.key: attrgetter(column.key) for column in self.columns if column.sortable})
+
+
+class PoolDetailView(CephClusterMixin, ServiceDetailView):
+    template_name = "storage/pool_detail.html"
+
+    def load(self) -> dict[str, Any]:
+        pool = pools.pool_get(**self.service_args(), name=self.pool)
+        return {"title": f"Pool {pool.name}", "pool": pool,
+                "namespaces": namespaces.namespace_list(**self.service_args(), pool=self.pool)}
+
+
+class PoolCreateView(CephClusterMixin, ServiceFormView):
+    title = "Create a pool"
+    form_class = storage_forms.PoolCreateForm
+    submit_label = "Create pool"
+
+    def perform(self, form: forms.Form):
+        return pools.pool_create(**self.service_args(), **form.cleaned_data)
+
+    def success_message(self, pool) -> str:
+        return f"Pool {pool.name} created."
+
+    def success_url(self, pool) -> str:
+        return self.url("image-list", pool.name)
+
+    def cancel_url(self) -> str:
+        return self.url("pool-list")
+
+
+class PoolQuotaView(CephClusterMixin, ServiceFormView):
+    form_class = storage_forms.PoolQuotaForm
+    submit_label = "Save quota"
+
+    @property
+    def title(self) -> str:
+        return f"Quota of pool {self.pool}"
+
+    def load(self) -> dict[str, Any]:
+        return {"pool": pools.pool_get(**self.service_args(), name=self.pool)}
+
+    def get_initial(self) -> dict[str, Any]:
+        pool = self.loaded["pool"]
+        return {"max_bytes": pool.quota_max_bytes or "", "max_objects": pool.quota_max_objects}
+
+    def perform(self, form: forms.Form):
+        return pools.pool_set_quota(**self.service_args(), name=self.pool, **form.cleaned_data)
+
+    def success_message(self, pool) -> str:
+        return f"Quota of pool {pool.name} saved." if pool.quota_max_bytes or pool.quota_max_objects \
+            else f"Quota of pool {pool.name} cleared."
+
+    def success_url(self, pool) -> str:
+        return self.url("pool-list")
+
+    def cancel_url(self) -> str:
+        return self.url("pool-list")
+
+
+class PoolDeleteView(CephClusterMixin, ConfirmView):
+    submit_label = "Delete pool"
+
+    @property
+    def title(self) -> str:
+        return f"Delete pool {self.pool}"
+
+    @property
+    def warning(self) -> str:
+        return (f"Deleting pool {self.pool} destroys every image, snapshot and object in it. "
+                "This cannot be undone.")
+
+    def typed_name(self) -> str:
+        return self.pool
+
+    def perform(self, form: forms.Form) -> None:
+        pools.pool_delete(**self.service_args(), name=self.pool, confirm_name=form.cleaned_data["confirm_name"])
+
+    def success_message(self, result: None) -> str:
+        return f"Pool {self.pool} deleted."
+
+    def success_url(self, result: None) -> str:
+        return self.url("pool-list")
+
+    def cancel_url(self) -> str:
+        return self.url("pool-list")
+
+
+class NamespaceCreateView(CephClusterMixin, ServiceFormView):
+    form_class = storage_forms.NamespaceCreateForm
+    submit_label = "Create namespace"
+
+    @property
+    def title(self) -> str:
+        return f"Create an RBD namespace in pool {self.pool}"
+
+    def perform(self, form: forms.Form):
+        return namespaces.namespace_create(**self.service_args(), pool=self.pool, name=form.cleaned_data["name"])
+
+    def success_message(self, name: str) -> str:
+        return f"Namespace {name} created in pool {self.pool}."
+
+    def success_url(self, name: str) -> str:
+        return self.url("image-list", self.pool, namespace=name)
+
+    def cancel_url(self) -> str:
+        return self.url("pool-detail", self.pool)
+
+
+# --- Images --------------------------------------------------------------------------------------
+
+
+class ImageListView(ImageMixin, ServiceListView):
+    template_name = "storage/image_list.html"
+    table_template = "storage/_image_table.html"
+    kept_params = ("namespace", "cluster")
+    columns = (
+        Column("name", "Name", sortable=True),
+        Column("size", "Size", sortable=True),
+        Column("used", "Used"),
+        Column("features", "Features"),
+        Column("object_size", "Object size"),
+        Column("parent", "Parent"),
+        Column("snapshot_count", "Snapshots"),
+        Column("created", "Created", sortable=True),
+    )
+
+    @property
+    def title(self) -> str:
+        return f"Images in {self.pool}/{self.namespace}" if self.namespace else f"Images in pool {self.pool}"
+
+    def fetch(self, query: ListQuery) -> ListPage:
+        found = images.image_list(**self.image_args(), search=query.search, sort=query.sort,
+                                  descending=query.descending, offset=query.offset, limit=query.limit)
+        return ListPage(items=found.items, total=found.total, query=query)
+
+    def get_context_data(self) -> dict[str, Any]:
+        return {"pool": self.pool, "namespace": self.namespace,
+                "namespaces": namespaces.namespace_list(**self.service_args(), pool=self.pool)}
+
+
+class ImageDetailView(ImageMixin, ServiceDetailView):
+    template_name = "storage/image_detail.html"
+
+    def load(self) -> dict[str, Any]:
+        image = images.image_get(**self.image_args(), name=self.image)
+        return {"title": f"Image {image.name}", "image": image, "pool": self.pool, "namespace": self.namespace,
+                "snapshots": snapshots.snapshot_list(**self.image_args(), image=self.image),
+                "snapshot_form": storage_forms.SnapshotCreateForm()}
+
+
+class ImageCreateView(ImageMixin, ServiceFormView):
+    form_class = storage_forms.ImageCreateForm
+    submit_label = "Create image"
+
+    @property
+    def title(self) -> str:
+        where = f"{self.pool}/{self.namespace}" if self.namespace else self.pool
+        return f"Create an image in {where}"
+
+    def perform(self, form: forms.Form):
+        data = form.cleaned_data
+        return images.image_create(**self.image_args(), name=data["name"], size=data["size"],
+                                   object_size=data["object_size"], features=data["features"])
+
+    def success_message(self, image) -> str:
+        return f"Image {image.name} created."
+
+    def success_url(self, image) -> str:
+        return self.url("image-list", self.pool)
+
+    def cancel_url(self) -> str:
+        return self.url("image-list", self.pool)
+
+
+class ImageFormView(ImageMixin, ServiceFormView):
+    """A form about one existing image, shown next to its current state."""
+
+    template_name = "storage/image_form.html"
+
+    def load(self) -> dict[str, Any]:
+        return {"image": images.image_get(**self.image_args(), name=self.image)}
+
+    def cancel_url(self) -> str:
+        return self.image_url()
+
+
+class ImageResizeView(ImageFormView):
+    form_class = storage_forms.ImageResizeForm
+    form_template = "storage/_resize_form.html"
+    submit_label = "Resize"
+
+    @property
+    def title(self) -> str:
+        return f"Resize image {self.image}"
+
+    def perform(self, form: forms.Form):
+        return images.image_resize(**self.image_args(), name=self.image, size=form.cleaned_data["size"],
+                                   allow_shrink=form.cleaned_data["allow_shrink"])
+
+    def render_form(self, form: forms.Form, *, status: int = 200, error=None):
+        # Shrinking needs a second, explicit step that shows the old and the new size side by side.
+        if error is not None and error.code == "shrink_not_confirmed":
+            form.show_shrink_confirmation()
+            self.loaded = {**self.loaded, "shrink_to": error.extra["new_size"]}
+        return super().render_form(form, status=status, error=error)
+
+    def success_message(self, image) -> str:
+        return f"Image {image.name} resized."
+
+    def success_url(self, image) -> str:
+        return self.image_url()
+
+
+class ImageRenameView(ImageFormView):
+    form_class = storage_forms.ImageRenameForm
+    submit_label = "Rename"
+
+    @property
+    def title(self) -> str:
+        return f"Rename image {self.image}"
+
+    def perform(self, form: forms.Form):
+        return images.image_rename(**self.image_args(), name=self.image, new_name=form.cleaned_data["new_name"])
+
+    def success_message(self, image) -> str:
+        return f"Image {self.image} renamed to {image.name}."
+
+    def success_url(self, image) -> str:
+        return self.url("image-detail", self.pool, image.name)
+
+
+class ImageCopyView(ImageFormView):
+    form_class = storage_forms.ImageDestinationForm
+    submit_label = "Copy"
+
+    @property
+    def title(self) -> str:
+        return f"Copy image {self.image}"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"dest_pool": self.pool, "dest_namespace": self.namespace, "dest_name": f"{self.image}-copy"}
+
+    def perform(self, form: forms.Form):
+        return images.image_copy(**self.image_args(), name=self.image, **form.cleaned_data)
+
+    def success_message(self, task) -> str:
+        return f"Copying image {self.image} started."
+
+    def success_url(self, task) -> str:
+        data = self.request.POST
+        return self.url("image-list", data.get("dest_pool"), namespace=data.get("dest_namespace", ""))
+
+
+class ImageDeleteView(ImageFormView):
+    form_class = storage_forms.ImageDeleteForm
+    template_name = "generic/confirm_delete.html"
+    submit_label = "Delete"
+    submit_style = "danger"
+
+    @property
+    def title(self) -> str:
+        return f"Delete image {self.image}"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"image_name": self.image}
+
+    def perform(self, form: forms.Form):
+        removing = form.cleaned_data["mode"] == storage_forms.ImageDeleteForm.REMOVE
+        return images.image_delete(**self.image_args(), name=self.image, to_trash=not removing,
+                                   confirm_name=form.cleaned_data["confirm_name"] if removing else None)
+
+    def success_message(self, result) -> str:
+        if self.request.POST.get("mode") == storage_forms.ImageDeleteForm.REMOVE:
+            return f"Removing image {self.image} started."
+        return f"Image {self.image} moved to the trash."
+
+    def success_url(self, result) -> str:
+        if self.request.POST.get("mode") == storage_forms.ImageDeleteForm.REMOVE:
+            return self.url("image-list", self.pool)
+        return self.url("trash-list", self.pool)
+
+
+class ImageFlattenView(ImageMixin, ConfirmView):
+    submit_label = "Flatten"
+    submit_style = "primary"
+
+    @property
+    def title(self) -> str:
+        return f"Flatten clone {self.image}"
+
+    warning = ("Flattening copies every block the clone still shares with its parent snapshot into the clone. "
+               "It then no longer depends on the parent and uses more space.")
+
+    def perform(self, form: forms.Form):
+        return snapshots.image_flatten(**self.image_args(), name=self.image)
+
+    def success_message(self, task) -> str:
+        return f"Flattening image {self.image} started."
+
+    def success_url(self, task) -> str:
+        return self.image_url()
+
+    def cancel_url(self) -> str:
+        return self.image_url()
+
+
+# --- Snapshots -----------------------------------------------------------------------------------
+
+
+class SnapshotMixin(ImageMixin):
+    @property
+    def snapshot(self) -> str:
+        return self.kwargs["snapshot"]
+
+    def snapshot_args(self) -> dict[str, Any]:
+        return {**self.image_args(), "image": self.image, "snapshot": self.snapshot}
+
+    def success_url(self, result) -> str:
+        return self.image_url()
+
+    def cancel_url(self) -> str:
+        return self.image_url()
+
+
+class SnapshotCreateView(ImageMixin, ServiceFormView):
+    form_class = storage_forms.SnapshotCreateForm
+    submit_label = "Create snapshot"
+
+    @property
+    def title(self) -> str:
+        return f"Snapshot image {self.image}"
+
+    def perform(self, form: forms.Form):
+        return snapshots.snapshot_create(**self.image_args(), image=self.image,
+                                         snapshot=form.cleaned_data["snapshot"])
+
+    def success_message(self, result) -> str:
+        return f"Snapshot {self.request.POST.get('snapshot')} of {self.image} created."
+
+    def success_url(self, result) -> str:
+        return self.image_url()
+
+    def cancel_url(self) -> str:
+        return self.image_url()
+
+
+class SnapshotDeleteView(SnapshotMixin, ConfirmView):
+    submit_label = "Delete snapshot"
+
+    @property
+    def title(self) -> str:
+        return f"Delete snapshot {self.image}@{self.snapshot}"
+
+    @property
+    def warning(self) -> str:
+        return f"The image's state at snapshot {self.snapshot} will be lost. This cannot be undone."
+
+    def typed_name(self) -> str:
+        return self.snapshot
+
+    def perform(self, form: forms.Form):
+        return snapshots.snapshot_delete(**self.snapshot_args())
+
+    def success_message(self, result) -> str:
+        return f"Snapshot {self.snapshot} deleted."
+
+
+class SnapshotRollbackView(SnapshotMixin, ConfirmView):
+    submit_label = "Roll back"
+
+    @property
+    def title(self) -> str:
+        return f"Roll {self.image} back to snapshot {self.snapshot}"
+
+    @property
+    def warning(self) -> str:
+        return (f"Every change written to {self.image} since snapshot {self.snapshot} will be lost. "
+                "Unmap or stop whatever uses the image first.")
+
+    def perform(self, form: forms.Form):
+        return snapshots.snapshot_rollback(**self.snapshot_args())
+
+    def success_message(self, result) -> str:
+        return f"Image {self.image} rolled back to snapshot {self.snapshot}."
+
+
+class SnapshotProtectView(SnapshotMixin, ServiceActionView):
+    def perform(self):
+        return snapshots.snapshot_protect(**self.snapshot_args())
+
+    def success_message(self, result) -> str:
+        return f"Snapshot {self.snapshot} protected: it can now be cloned."
+
+
+class SnapshotUnprotectView(SnapshotMixin, ServiceActionView):
+    def perform(self):
+        return snapshots.snapshot_unprotect(**self.snapshot_args())
+
+    def success_message(self, result) -> str:
+        return f"Snapshot {self.snapshot} unprotected."
+
+
+class SnapshotCloneView(SnapshotMixin, ServiceFormView):
+    form_class = storage_forms.ImageDestinationForm
+    submit_label = "Clone"
+
+    @property
+    def title(self) -> str:
+        return f"Clone {self.image}@{self.snapshot}"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"dest_pool": self.pool, "dest_namespace": self.namespace, "dest_name": f"{self.image}-clone"}
+
+    def perform(self, form: forms.Form):
+        return snapshots.image_clone(**self.snapshot_args(), **form.cleaned_data)
+
+    def success_message(self, image) -> str:
+        return f"Clone {image.name} created from {self.image}@{self.snapshot}."
+
+    def success_url(self, image) -> str:
+        return self.url("image-detail", image.pool, image.name, namespace=image.namespace)
+
+
+# --- Trash ---------------------------------------------------------------------------------------
+
+
+class TrashListView(CephClusterMixin, ServiceListView):
+    template_name = "storage/trash_list.html"
+    table_template = "storage/_trash_table.html"
+    kept_params = ("namespace", "cluster")
+    default_sort = "deleted_at"
+    default_descending = True
+    columns = (
+        Column("name", "Name", sortable=True),
+        Column("id", "ID"),
+        Column("deleted_at", "Deleted", sortable=True),
+        Column("deferment_end", "Protected until", sortable=True),
+        Column("source", "Source"),
+    )
+
+    @property
+    def title(self) -> str:
+        where = f"{self.pool}/{self.namespace}" if self.namespace else f"pool {self.pool}"
+        return f"Trash of {where}"
+
+    def fetch(self, query: ListQuery) -> ListPage:
+        found = images.trash_list(**self.service_args(), pool=self.pool, namespace=self.namespace)
+        return page_of(found, query, search_key=lambda entry: entry.name,
+                       sort_keys={column.key: attrgetter(column.key) for column in self.columns if column.sortable})
+
+    def get_context_data(self) -> dict[str, Any]:
+        return {"pool": self.pool, "namespace": self.namespace}
+
+
+class TrashRestoreView(CephClusterMixin, ServiceActionView):
+    def perform(self):
+        return images.trash_restore(**self.service_args(), pool=self.pool, namespace=self.namespace,
+                                    image_id=self.kwargs["image_id"])
+
+    def success_message(self, image) -> str:
+        return f"Image {image.name} restored from the trash."
+
+    def success_url(self, image) -> str:
+        return self.url("image-list", self.pool)
+
+
+class TrashPurgeView(CephClusterMixin, ConfirmView):
+    """Purges one trash entry (typed name: the image's) or the whole trash (typed name: the pool's)."""
+
+    submit_label = "Purge"
+
+    @property
+    def image_id(self) -> str | None:
+        return self.kwargs.get("image_id")
+
+    def load(self) -> dict[str, Any]:
+        if self.image_id is None:
+            return {"entry_name": None}
+        entries = images.trash_list(**self.service_args(), pool=self.pool, namespace=self.namespace)
+        named = [entry.name for entry in entries if entry.id == self.image_id]
+        return {"entry_name": named[0] if named else self.image_id}
+
+    @property
+    def title(self) -> str:
+        return f"Purge from the trash of {self.pool}" if self.image_id else f"Empty the trash of {self.pool}"
+
+    @property
+    def warning(self) -> str:
+        what = f"image {self.loaded['entry_name']}" if self.image_id else "every image in this trash"
+        return f"Purging removes {what} for good. This cannot be undone."
+
+    def typed_name(self) -> str:
+        return self.loaded["entry_name"] if self.image_id else self.pool
+
+    def perform(self, form: forms.Form):
+        return images.trash_purge(**self.service_args(), pool=self.pool, namespace=self.namespace,
+                                  image_id=self.image_id)
+
+    def success_message(self, task) -> str:
+        return "Purging the trash started."
+
+    def success_url(self, task) -> str:
+        return self.url("trash-list", self.pool)
+
+    def cancel_url(self) -> str:
+        return self.url("trash-list", self.pool)

@@ -1,0 +1,123 @@
+"""Every role × operation, through the service layer that the API, the UI and the admin share.
+
+A member below the operation's role gets 403 role_denied; a member of another tenant gets the 404
+a missing place gets; both are recorded as denied. Platform admins may do everything.
+"""
+
+import uuid
+
+import pytest
+
+from dashboard import tenancy
+from dashboard.errors import NotFound, PermissionDenied
+from dashboard.models import AuditEvent
+from storage.services import images, namespaces, pools, snapshots
+
+from tests.integration.tenancy.conftest import wait_for_task
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+RANK = {"viewer": 1, "operator": 2, "admin": 3}
+
+
+@pytest.fixture
+def image(teams, tenancy_admin_cli) -> str:
+    """An image in tenant A's namespace with a snapshot s0 and a protected snapshot s1."""
+    name = f"img-{uuid.uuid4().hex[:8]}"
+    spec = f"{teams.pool}/team-a/{name}"
+    tenancy_admin_cli.rbd("create", "--size", "64M", spec)
+    tenancy_admin_cli.rbd("snap", "create", f"{spec}@s0")
+    tenancy_admin_cli.rbd("snap", "create", f"{spec}@s1")
+    tenancy_admin_cli.rbd("snap", "protect", f"{spec}@s1")
+    return name
+
+
+def where(teams, cluster):
+    return {"cluster": cluster, "pool": teams.pool, "namespace": "team-a"}
+
+
+def fresh() -> str:
+    return f"new-{uuid.uuid4().hex[:8]}"
+
+
+# (name, minimal role, audited action or None for reads, call)
+OPERATIONS = [
+    ("image_list", "viewer", None, lambda a, t, c, i: images.image_list(actor=a, **where(t, c))),
+    ("image_get", "viewer", None, lambda a, t, c, i: images.image_get(actor=a, **where(t, c), name=i)),
+    ("snapshot_list", "viewer", None, lambda a, t, c, i: snapshots.snapshot_list(actor=a, **where(t, c), image=i)),
+    ("trash_list", "viewer", None, lambda a, t, c, i: images.trash_list(actor=a, **where(t, c))),
+    ("namespace_list", "viewer", None, lambda a, t, c, i: namespaces.namespace_list(actor=a, cluster=c, pool=t.pool)),
+    ("image_create", "operator", "storage.image.create",
+     lambda a, t, c, i: images.image_create(actor=a, **where(t, c), name=fresh(), size="64MiB")),
+    ("image_resize", "operator", "storage.image.resize",
+     lambda a, t, c, i: images.image_resize(actor=a, **where(t, c), name=i, size="128MiB")),
+    ("image_rename", "operator", "storage.image.rename",
+     lambda a, t, c, i: images.image_rename(actor=a, **where(t, c), name=i, new_name=fresh())),
+    ("image_copy", "operator", "storage.image.copy",
+     lambda a, t, c, i: wait_for_task(images.image_copy(actor=a, **where(t, c), name=i, dest_pool=t.pool,
+                                                         dest_namespace="team-a", dest_name=fresh()))),
+    ("snapshot_create", "operator", "storage.snapshot.create",
+     lambda a, t, c, i: snapshots.snapshot_create(actor=a, **where(t, c), image=i, snapshot="s2")),
+    ("snapshot_unprotect", "operator", "storage.snapshot.unprotect",
+     lambda a, t, c, i: snapshots.snapshot_unprotect(actor=a, **where(t, c), image=i, snapshot="s1")),
+    ("image_clone", "operator", "storage.image.clone",
+     lambda a, t, c, i: snapshots.image_clone(actor=a, **where(t, c), image=i, snapshot="s1", dest_pool=t.pool,
+                                              dest_namespace="team-a", dest_name=fresh())),
+    ("image_delete", "admin", "storage.image.delete",
+     lambda a, t, c, i: images.image_delete(actor=a, **where(t, c), name=i)),
+    ("trash_purge", "admin", "storage.image.trash_purge",
+     lambda a, t, c, i: wait_for_task(images.trash_purge(actor=a, **where(t, c)))),
+    ("snapshot_delete", "admin", "storage.snapshot.delete",
+     lambda a, t, c, i: snapshots.snapshot_delete(actor=a, **where(t, c), image=i, snapshot="s0")),
+    ("membership_set", "admin", "tenancy.membership.set",
+     lambda a, t, c, i: tenancy.membership_set(actor=a, tenant=t.a, username="b-admin", role="viewer")),
+]
+
+
+@pytest.mark.parametrize("role", ["viewer", "operator", "admin"])
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[operation[0] for operation in OPERATIONS])
+def test_role_matrix(teams, ceph_cluster, image, role, operation):
+    name, needed, action, call = operation
+    actor = teams.members[role]
+    if RANK[role] >= RANK[needed]:
+        call(actor, teams, ceph_cluster, image)
+        if action:
+            event = AuditEvent.objects.filter(action=action).exclude(source="task").get()
+            assert (event.outcome, event.tenant_slug) == ("success", "team-a")
+        return
+    with pytest.raises(PermissionDenied) as refused:
+        call(actor, teams, ceph_cluster, image)
+    assert refused.value.code == "role_denied"
+    event = AuditEvent.objects.get(action=action)
+    assert (event.outcome, event.tenant_slug, event.actor_name) == ("denied", "team-a", actor.username)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[operation[0] for operation in OPERATIONS])
+def test_another_tenants_admin_gets_not_found_recorded_as_denied(teams, ceph_cluster, image, operation):
+    name, _needed, action, call = operation
+    with pytest.raises(NotFound) as refused:
+        call(teams.outsider, teams, ceph_cluster, image)
+    assert refused.value.code == "tenant_denied"
+    assert teams.pool in refused.value.message or "team-a" in refused.value.message
+    denied = AuditEvent.objects.filter(outcome="denied", actor_name="b-admin")
+    assert denied.count() == 1, list(denied.values("action", "outcome"))
+
+
+def test_platform_admins_act_anywhere_and_the_event_names_the_tenant(teams, ceph_cluster, admin_user, image):
+    images.image_create(actor=admin_user, **where(teams, ceph_cluster), name=fresh(), size="64MiB")
+    assert AuditEvent.objects.get(action="storage.image.create").tenant_slug == "team-a"
+
+
+def test_lists_show_only_the_callers_places(teams, ceph_cluster, admin_user):
+    assert namespaces.namespace_list(actor=teams.members["viewer"], cluster=ceph_cluster, pool=teams.pool) == ["team-a"]
+    assert namespaces.namespace_list(actor=teams.outsider, cluster=ceph_cluster, pool=teams.pool) == ["team-b"]
+    assert [pool.name for pool in pools.pool_list(actor=teams.members["viewer"], cluster=ceph_cluster)] == [teams.pool]
+    assert {"team-a", "team-b"} <= set(namespaces.namespace_list(actor=admin_user, cluster=ceph_cluster,
+                                                                 pool=teams.pool))
+
+
+def test_tenant_users_cannot_manage_pools(teams, ceph_cluster):
+    with pytest.raises(PermissionDenied):
+        pools.pool_create(actor=teams.members["admin"], cluster=ceph_cluster, name=fresh())
+    with pytest.raises(PermissionDenied):
+        pools.pool_set_quota(actor=teams.members["admin"], cluster=ceph_cluster, name=teams.pool, max_bytes=1 << 30)
