@@ -388,8 +388,8 @@ def storage_quota_preview(*, actor, tenant: Tenant | None, adds_bytes: int) -> s
         return ""
     remaining = max(0, _gib(quota.max_provisioned_gib) - tenant_storage_usage(tenant).provisioned_bytes)
     fits = "" if adds_bytes <= remaining else " — more than is left, so it would be refused"
-    return (f"This image uses {format_binary_size(adds_bytes)} of tenant {tenant.slug}'s remaining "
-            f"{format_binary_size(remaining)}{fits}.")
+    return (f"This image uses {format_binary_size(adds_bytes)} of your remaining {format_binary_size(remaining)} "
+            f"(tenant {tenant.slug}){fits}.")
 
 
 @audited_action("tenancy.storage_quota.set", target=("tenant",),

@@ -28,6 +28,7 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("activity/", views_activity.activity, name="activity"),
     path("tenants/", views_tenants.tenant_list, name="tenant-list"),
+    path("tenants/quota-preview/", views_tenants.quota_preview, name="tenant-quota-preview"),
     path("tenants/<slug:slug>/", views_tenants.tenant_detail, name="tenant-detail"),
     path("tenants/<slug:slug>/quota/", views_tenants.TenantQuotaView.as_view(), name="tenant-quota"),
     path("tenants/<slug:slug>/members/", views_tenants.member_set, name="tenant-member-set"),

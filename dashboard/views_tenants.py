@@ -15,6 +15,8 @@ from dashboard.errors import BerthError, InvalidInput, NotFound
 from dashboard.generic.forms import StyledForm
 from dashboard.generic.views import ServiceFormView, redirect_after_success, render_error
 from dashboard.models import Membership, StorageQuota
+from storage.forms import SizeFieldsMixin, size_fields
+from storage.selectors import ceph_cluster_get
 from storage.services import tenant_keys
 
 
@@ -149,3 +151,23 @@ class TenantQuotaView(ServiceFormView):
 
     def cancel_url(self) -> str:
         return reverse("tenant-detail", args=[self.kwargs["slug"]])
+
+
+class _PreviewSizeForm(SizeFieldsMixin, StyledForm):
+    size, size_unit = size_fields("Size", "")
+
+
+@login_required
+@require_GET
+def quota_preview(request):
+    """The sentence under a create form's size field, refreshed by htmx as the size is typed."""
+    form = _PreviewSizeForm(request.GET)
+    try:
+        cluster = ceph_cluster_get(actor=request.user, name=request.GET.get("cluster"))
+        tenant = tenancy.storage_scope(actor=request.user, cluster=cluster, pool=request.GET.get("pool", ""),
+                                       namespace=request.GET.get("namespace", ""))
+        size = form.cleaned_data["size"] if form.is_valid() else 0
+        text = tenancy.storage_quota_preview(actor=request.user, tenant=tenant, adds_bytes=size) if size else ""
+    except BerthError as error:
+        text = error.message
+    return render(request, "dashboard/_quota_preview.html", {"text": text})

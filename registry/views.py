@@ -7,7 +7,7 @@ registry/wizard.py.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, wraps
 from operator import attrgetter
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.errors import BerthError
+from dashboard.errors import BerthError, PermissionDenied
 from dashboard.generic.views import (
     Column, ConfirmView, ListPage, ListQuery, ServiceActionView, ServiceDetailView, ServiceFormView,
     ServiceListView, attach_error, page_of, redirect_after_success, render_error)
@@ -31,8 +31,23 @@ from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
 from registry.services import doctor, secrets, wizard_support
 from registry.services.registry_login import check_login
-from registry.wizard import STEP_TITLES, STEPS, RegistryRow, WizardState, kubectl_commands, masked_config_json, \
-    passwords, review_manifest
+from registry.wizard import STEP_TITLES, STEPS, RegistryRow, WizardState, kubectl_commands, passwords, \
+    review_manifest
+
+
+def platform_admins_only(view):
+    """Until tenancy limits each operator to their tenant's namespaces, the pull-secret pages are
+    for platform admins (staff), who may see every namespace."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and not request.user.is_staff:
+            return render_error(request, PermissionDenied(
+                "Image-pull secrets are managed by platform admins; ask one to create the secret for you.",
+                code="platform_admin_required", component="registry"), title="Pull secrets")
+        return view(request, *args, **kwargs)
+
+    return checked
 
 
 def registry_url(name: str, *args: Any, **params: Any) -> str:
@@ -87,9 +102,10 @@ class WizardStepView(ServiceFormView):
     step = ""
     template_name = "registry/wizard.html"
     submit_label = "Next"
+    http_method_names = ["get", "post"]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
+        if not request.user.is_authenticated or request.method.lower() not in self.http_method_names:
             return super().dispatch(request, *args, **kwargs)
         self.state = WizardState.load(request.session) or WizardState()
         if not self.state.may_open(self.step):
@@ -246,8 +262,7 @@ class WizardReviewView(WizardStepView):
         return passwords.get(self.state.id, [row.server for row in self.state.registries])
 
     def load(self) -> dict[str, Any]:
-        return {"manifest": review_manifest(self.state), "kubectl": kubectl_commands(self.state),
-                "config_json": masked_config_json(self.state)}
+        return {"manifest": review_manifest(self.state), "kubectl": kubectl_commands(self.state)}
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         if self.held_passwords() is None:

@@ -8,7 +8,10 @@ from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
+from urllib.parse import urlencode
+
 from django import forms
+from django.urls import reverse
 
 from dashboard.generic.views import (
     Column, ConfirmView, ListPage, ListQuery, ServiceActionView, ServiceDetailView, ServiceFormView,
@@ -237,6 +240,18 @@ class ImageCreateView(ImageMixin, ServiceFormView):
     def title(self) -> str:
         where = f"{self.pool}/{self.namespace}" if self.namespace else self.pool
         return f"Create an image in {where}"
+
+    template_name = "dashboard/tenant_image_create.html"
+
+    def render_form(self, form: forms.Form, **kwargs: Any):
+        # The tenant's remaining room, recomputed by htmx as the size is typed.
+        preview = reverse("tenant-quota-preview") + "?" + urlencode(
+            {"cluster": self.request.GET.get("cluster", ""), "pool": self.pool, "namespace": self.namespace})
+        for field in ("size", "size_unit"):
+            form.fields[field].widget.attrs.update({
+                "hx-get": preview, "hx-trigger": "input changed delay:300ms, change", "hx-target": "#quota-preview",
+                "hx-include": "[name=size], [name=size_unit]", "hx-sync": "closest form:abort"})
+        return super().render_form(form, **kwargs)
 
     def perform(self, form: forms.Form):
         data = form.cleaned_data

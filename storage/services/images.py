@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from dashboard import tenancy
 from dashboard.audit import audited_action
 from dashboard.errors import Conflict, InvalidInput, NotFound
 from dashboard.models import BackgroundTask
@@ -153,6 +154,7 @@ def image_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
                            extra={"field": "sort"})
     offset, limit = max(0, int(offset)), max(0, min(int(limit), MAX_PAGE_SIZE))
     namespace = validate_namespace(namespace)
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     with open_ioctx(cluster, pool, namespace) as ioctx:
         with translate_ceph_errors(cluster.name, f"listing images in {image_spec(pool, namespace, '')}"):
             entries = [(entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx)]
@@ -180,6 +182,7 @@ def image_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
 
 
 def image_get(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str) -> ImageInfo:
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     spec = image_spec(pool, namespace, name)
     with open_image(cluster, pool, namespace, name, read_only=True) as image:
         with translate_ceph_errors(cluster.name, f"reading image {spec}"):
@@ -233,8 +236,10 @@ def image_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
                            extra={"field": "object_size"})
     if size < object_size:
         raise InvalidInput(_size_message(size, object_size), code="image_size_out_of_range", extra={"field": "size"})
+    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, name)
-    with open_ioctx(cluster, pool, namespace) as ioctx:
+    with tenancy.quota_guard(tenant=tenant, request=tenancy.StorageRequest(
+            images=1, provisioned_bytes=size, largest_image_bytes=size)), open_ioctx(cluster, pool, namespace) as ioctx:
         # librbd answers EDOM (ArgumentOutOfRange) for an object size outside 4 KiB..32 MiB.
         with translate_ceph_errors(cluster.name, f"creating image {spec}", overrides={
                 errno.EEXIST: Conflict(f"Image {spec} already exists.", code="image_exists", component="ceph"),
@@ -250,6 +255,7 @@ def image_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
 def image_resize(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
                  size: int | str, allow_shrink: bool = False) -> ImageInfo:
     size = parse_size(size, field="size")
+    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, name)
     with open_image(cluster, pool, namespace, name) as image:
         with translate_ceph_errors(cluster.name, f"resizing image {spec}"):
@@ -259,8 +265,11 @@ def image_resize(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
                     f"Shrinking {spec} from {format_binary_size(current)} to {format_binary_size(size)} destroys "
                     "the data beyond the new size. Confirm the shrink to go ahead.",
                     code="shrink_not_confirmed", extra={"field": "size", "old_size": current, "new_size": size})
+            growth = tenancy.StorageRequest(provisioned_bytes=max(0, size - current),
+                                            largest_image_bytes=size if size > current else 0)
             if size != current:
-                image.resize(size, allow_shrink=allow_shrink)
+                with tenancy.quota_guard(tenant=tenant, request=growth):
+                    image.resize(size, allow_shrink=allow_shrink)
     return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
 
 
@@ -268,6 +277,7 @@ def image_resize(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
 def image_rename(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
                  new_name: str) -> ImageInfo:
     validate_object_name(new_name, field="new_name")
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, name)
     with open_ioctx(cluster, pool, namespace) as ioctx:
         with translate_ceph_errors(cluster.name, f"renaming image {spec}", overrides={
@@ -294,10 +304,15 @@ def image_copy(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
     dest_namespace = validate_namespace(dest_namespace, field="dest_namespace")
     validate_object_name(dest_name, field="dest_name")
     source, dest = image_spec(pool, namespace, name), image_spec(dest_pool, dest_namespace, dest_name)
-    with open_image(cluster, pool, namespace, name, read_only=True):
-        pass
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    dest_tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace,
+                                        role=tenancy.OPERATOR)
+    with open_image(cluster, pool, namespace, name, read_only=True) as image:
+        with translate_ceph_errors(cluster.name, f"reading the size of {source}"):
+            copy_size = image.size()
     with open_ioctx(cluster, dest_pool, dest_namespace) as dest_ioctx:
         _require_absent(cluster, dest_ioctx, dest_pool, dest_namespace, dest_name)
+    copy_request = tenancy.StorageRequest(images=1, provisioned_bytes=copy_size, largest_image_bytes=copy_size)
 
     def run(progress) -> dict:
         progress(0, 1)  # librbd's copy in this release reports no progress of its own
@@ -308,14 +323,19 @@ def image_copy(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
             image.copy(dest_ioctx, dest_name)
         return {"image": dest}
 
-    return task_start(actor=actor, name="storage.image.copy",
-                      target={"cluster": cluster.name, "image": source, "dest": dest}, run=run)
+    # The copy creates its image only once the task runs: a reservation holds the room until then.
+    with tenancy.quota_guard(tenant=dest_tenant, request=copy_request):
+        task = task_start(actor=actor, name="storage.image.copy",
+                          target={"cluster": cluster.name, "image": source, "dest": dest}, run=run)
+        tenancy.reserve_for_task(tenant=dest_tenant, task=task, request=copy_request)
+    return task
 
 
 @audited_action("storage.image.delete", target=("cluster", "pool", "namespace", "name"), params=("to_trash",))
 def image_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
                  to_trash: bool = True, confirm_name: str | None = None) -> BackgroundTask | None:
     """To the trash (restorable, immediate) by default; removal for good runs as a task."""
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
     spec = image_spec(pool, namespace, name)
     if not to_trash:
         validate_confirmation(confirm_name, expected=name)
@@ -353,6 +373,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def trash_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str = "") -> list[TrashEntry]:
     namespace = validate_namespace(namespace)
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     with open_ioctx(cluster, pool, namespace) as ioctx, translate_ceph_errors(cluster.name, f"listing trash of {pool}"):
         entries = list(rbd.RBD().trash_list(ioctx))
     return sorted((TrashEntry(id=entry["id"], name=entry["name"], pool=pool, namespace=namespace,
@@ -376,7 +397,10 @@ def trash_restore(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, n
     namespace = validate_namespace(namespace)
     if new_name:
         validate_object_name(new_name, field="new_name")
-    with open_ioctx(cluster, pool, namespace) as ioctx:
+    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    # A restored image counts again; its size is known only once restored, so only the count is checked.
+    with tenancy.quota_guard(tenant=tenant, request=tenancy.StorageRequest(images=1)), \
+            open_ioctx(cluster, pool, namespace) as ioctx:
         entry = _trash_entry(cluster, ioctx, pool, namespace, image_id)
         name = new_name or entry["name"]
         spec = image_spec(pool, namespace, name)
@@ -392,6 +416,7 @@ def trash_purge(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
                 image_id: str | None = None) -> BackgroundTask:
     """Remove one trash entry, or every entry, for good (in the background)."""
     namespace = validate_namespace(namespace)
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
     with open_ioctx(cluster, pool, namespace) as ioctx:
         if image_id:
             _trash_entry(cluster, ioctx, pool, namespace, image_id)

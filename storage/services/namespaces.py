@@ -4,6 +4,7 @@ import errno
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from dashboard import tenancy
 from dashboard.audit import audited_action
 from dashboard.errors import Conflict
 from storage.models import CephCluster
@@ -14,13 +15,15 @@ from storage.validation import validate_object_name
 
 
 def namespace_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str) -> list[str]:
+    visible = tenancy.visible_namespaces(actor, cluster, pool)
     with open_ioctx(cluster, pool) as ioctx, translate_ceph_errors(cluster.name, f"listing namespaces of {pool}"):
-        return sorted(rbd.RBD().namespace_list(ioctx))
+        return sorted(name for name in rbd.RBD().namespace_list(ioctx) if visible is None or name in visible)
 
 
 @audited_action("storage.namespace.create", target=("cluster", "pool", "name"))
 def namespace_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name: str) -> str:
     validate_object_name(name, field="name")
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=name, role=tenancy.ADMIN)
     with open_ioctx(cluster, pool) as ioctx, translate_ceph_errors(
             cluster.name, f"creating namespace {pool}/{name}", overrides={
                 errno.EEXIST: Conflict(f"Namespace {pool}/{name} already exists.", code="namespace_exists",
@@ -31,6 +34,7 @@ def namespace_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str
 
 @audited_action("storage.namespace.delete", target=("cluster", "pool", "name"))
 def namespace_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name: str) -> None:
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=name, role=tenancy.ADMIN)
     with open_ioctx(cluster, pool) as ioctx, translate_ceph_errors(
             cluster.name, f"deleting namespace {pool}/{name}", overrides={
                 errno.ENOENT: NotFoundNamespace(f"Pool {pool} has no RBD namespace {name}."),

@@ -6,6 +6,7 @@ mon_command (`Rados.create_pool()` is refused for it), so every change here is a
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from dashboard import tenancy
 from dashboard.audit import audited_action
 from dashboard.errors import BerthError, Conflict
 from storage.models import CephCluster
@@ -25,11 +26,13 @@ def pool_list(*, actor: AbstractBaseUser, cluster: CephCluster) -> list[PoolInfo
     details = mon_command(cluster, "osd pool ls", detail="detail", format="json", what="listing pools")
     usage = mon_command(cluster, "df", detail="detail", format="json", what="reading pool usage")
     stats_by_id = {pool["id"]: pool["stats"] for pool in usage.get("pools", [])}
-    return sorted((_pool_info(detail, stats_by_id.get(detail["pool_id"], {})) for detail in details),
-                  key=lambda pool: pool.name)
+    visible = tenancy.visible_pools(actor, cluster)
+    return sorted((_pool_info(detail, stats_by_id.get(detail["pool_id"], {})) for detail in details
+                   if visible is None or detail["pool_name"] in visible), key=lambda pool: pool.name)
 
 
 def pool_get(*, actor: AbstractBaseUser, cluster: CephCluster, name: str) -> PoolInfo:
+    tenancy.visible_namespaces(actor, cluster, name)
     for pool in pool_list(actor=actor, cluster=cluster):
         if pool.name == name:
             return pool
@@ -60,6 +63,7 @@ def _pool_exists(cluster: CephCluster, name: str) -> bool:
 @audited_action("storage.pool.create", target=("cluster", "name"), params=("pg_num", "max_bytes", "max_objects"))
 def pool_create(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, pg_num: int = DEFAULT_PG_NUM,
                 max_bytes: int | None = None, max_objects: int | None = None) -> PoolInfo:
+    tenancy.require_platform_admin(actor, "create pools")
     validate_object_name(name, field="name")
     pg_num = validate_pg_num(pg_num)
     max_bytes = validate_quota_bytes(max_bytes)
@@ -90,6 +94,8 @@ def _set_quota(cluster: CephCluster, name: str, max_bytes: int | None, max_objec
 @audited_action("storage.pool.set_quota", target=("cluster", "name"), params=("max_bytes", "max_objects"))
 def pool_set_quota(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, max_bytes: int | None = None,
                    max_objects: int | None = None) -> PoolInfo:
+    tenancy.visible_namespaces(actor, cluster, name)
+    tenancy.require_platform_admin(actor, "change pool quotas")
     max_bytes = validate_quota_bytes(max_bytes)
     max_objects = validate_quota_objects(max_objects)
     pool_get(actor=actor, cluster=cluster, name=name)
@@ -99,6 +105,8 @@ def pool_set_quota(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, 
 
 @audited_action("storage.pool.delete", target=("cluster", "name"))
 def pool_delete(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, confirm_name: str | None) -> None:
+    tenancy.visible_namespaces(actor, cluster, name)
+    tenancy.require_platform_admin(actor, "delete pools")
     validate_confirmation(confirm_name, expected=name)
     pool_get(actor=actor, cluster=cluster, name=name)
     _delete(cluster, name)

@@ -5,6 +5,7 @@ from datetime import timezone
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from dashboard import tenancy
 from dashboard.audit import audited_action
 from dashboard.errors import Conflict, InvalidInput, NotFound
 from dashboard.models import BackgroundTask
@@ -26,6 +27,7 @@ def _snapshot_not_found(spec: str, snapshot: str) -> NotFound:
 
 def snapshot_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str,
                   image: str) -> list[SnapshotInfo]:
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     spec = image_spec(pool, namespace, image)
     with open_image(cluster, pool, namespace, image, read_only=True) as handle:
         with translate_ceph_errors(cluster.name, f"listing snapshots of {spec}"):
@@ -42,8 +44,9 @@ def snapshot_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, n
     return snapshots
 
 
-def _snapshot_operation(cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str, what: str,
-                        operate, *, busy: str | None = None) -> None:
+def _snapshot_operation(actor, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str, what: str,
+                        operate, *, busy: str | None = None, role: str = tenancy.OPERATOR) -> None:
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=role)
     spec = image_spec(pool, namespace, image)
     overrides = {errno.ENOENT: _snapshot_not_found(spec, snapshot)}
     if busy:
@@ -57,8 +60,10 @@ def _snapshot_operation(cluster: CephCluster, pool: str, namespace: str, image: 
 def snapshot_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str,
                     snapshot: str) -> SnapshotInfo:
     validate_object_name(snapshot, field="snapshot")
+    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, image)
-    with open_image(cluster, pool, namespace, image) as handle:
+    with tenancy.quota_guard(tenant=tenant, request=tenancy.StorageRequest(snapshots=1)), \
+            open_image(cluster, pool, namespace, image) as handle:
         with translate_ceph_errors(cluster.name, f"creating snapshot {spec}@{snapshot}", overrides={
                 errno.EEXIST: Conflict(f"Image {spec} already has a snapshot {snapshot}.", code="snapshot_exists",
                                        component="ceph")}):
@@ -70,7 +75,8 @@ def snapshot_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str,
 @audited_action("storage.snapshot.delete", target=_SNAPSHOT_TARGET)
 def snapshot_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str,
                     snapshot: str) -> None:
-    _snapshot_operation(cluster, pool, namespace, image, snapshot, "deleting snapshot",
+    _snapshot_operation(actor, cluster, pool, namespace, image, snapshot, "deleting snapshot", role=tenancy.ADMIN,
+                        operate=
                         lambda handle: handle.remove_snap(snapshot),
                         busy=f"Snapshot {snapshot} is protected. Unprotect it first (after flattening or deleting "
                              "its clones).")
@@ -79,7 +85,7 @@ def snapshot_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str,
 @audited_action("storage.snapshot.rollback", target=_SNAPSHOT_TARGET)
 def snapshot_rollback(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str,
                       snapshot: str) -> None:
-    _snapshot_operation(cluster, pool, namespace, image, snapshot, "rolling back to snapshot",
+    _snapshot_operation(actor, cluster, pool, namespace, image, snapshot, "rolling back to snapshot",
                         lambda handle: handle.rollback_to_snap(snapshot),
                         busy=f"Image {image_spec(pool, namespace, image)} is in use. Unmap it (`rbd unmap`) or stop "
                              "the client using it before rolling back.")
@@ -88,7 +94,7 @@ def snapshot_rollback(*, actor: AbstractBaseUser, cluster: CephCluster, pool: st
 @audited_action("storage.snapshot.protect", target=_SNAPSHOT_TARGET)
 def snapshot_protect(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str,
                      snapshot: str) -> None:
-    _snapshot_operation(cluster, pool, namespace, image, snapshot, "protecting snapshot",
+    _snapshot_operation(actor, cluster, pool, namespace, image, snapshot, "protecting snapshot",
                         lambda handle: handle.protect_snap(snapshot),
                         busy=f"Snapshot {snapshot} is already protected.")
 
@@ -96,7 +102,7 @@ def snapshot_protect(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str
 @audited_action("storage.snapshot.unprotect", target=_SNAPSHOT_TARGET)
 def snapshot_unprotect(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str,
                        snapshot: str) -> None:
-    _snapshot_operation(cluster, pool, namespace, image, snapshot, "unprotecting snapshot",
+    _snapshot_operation(actor, cluster, pool, namespace, image, snapshot, "unprotecting snapshot",
                         lambda handle: handle.unprotect_snap(snapshot),
                         busy=f"Snapshot {snapshot} still has clones. Flatten or delete them first.")
 
@@ -109,15 +115,21 @@ def image_clone(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
     validate_object_name(dest_name, field="dest_name")
     spec = image_spec(pool, namespace, image)
     dest = image_spec(dest_pool, dest_namespace, dest_name)
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    dest_tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace,
+                                        role=tenancy.OPERATOR)
     with open_image(cluster, pool, namespace, image, read_only=True) as handle:
         with translate_ceph_errors(cluster.name, f"checking snapshot {spec}@{snapshot}",
                                    overrides={errno.ENOENT: _snapshot_not_found(spec, snapshot)}):
             protected = handle.is_protected_snap(snapshot)
+            clone_size = next(snap["size"] for snap in handle.list_snaps() if snap["name"] == snapshot)
     if not protected:
         raise InvalidInput(f"Snapshot {spec}@{snapshot} is not protected. Protect it first, so it cannot be "
                            "deleted while clones depend on it.", code="snapshot_not_protected",
                            extra={"field": "snapshot"})
-    with open_ioctx(cluster, pool, namespace) as parent_ioctx, open_ioctx(cluster, dest_pool, dest_namespace) as \
+    with tenancy.quota_guard(tenant=dest_tenant, request=tenancy.StorageRequest(
+            images=1, provisioned_bytes=clone_size, largest_image_bytes=clone_size)), \
+            open_ioctx(cluster, pool, namespace) as parent_ioctx, open_ioctx(cluster, dest_pool, dest_namespace) as \
             child_ioctx, translate_ceph_errors(cluster.name, f"cloning {spec}@{snapshot} to {dest}", overrides={
                 errno.EEXIST: Conflict(f"Image {dest} already exists.", code="image_exists", component="ceph")}):
         rbd.RBD().clone(parent_ioctx, image, snapshot, child_ioctx, dest_name)
@@ -128,6 +140,7 @@ def image_clone(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
 def image_flatten(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str,
                   name: str) -> BackgroundTask:
     """Copy the parent's data into a clone so it stands alone; runs in the background."""
+    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, name)
     if image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name).parent is None:
         raise InvalidInput(f"Image {spec} is not a clone; there is nothing to flatten.", code="not_a_clone",

@@ -17,7 +17,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-pytestmark = pytest.mark.integration
+# Transactional: a real WSGI request closes its database connection when it ends, which would
+# close the connection holding a rolled-back test transaction.
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -173,3 +173,27 @@ def test_pages_say_when_kubernetes_is_not_configured(admin_client, db):
         response = admin_client.get(url)
         assert response.status_code == 503, url
         assert "Kubernetes is not configured" in response.content.decode()
+
+
+def test_a_pasted_config_json_gives_the_rows(admin_client, kube_cluster, namespace):
+    admin_client.get(reverse("registry:wizard-start"))
+    admin_client.post(step("target"), {"cluster": "local", "namespaces": [namespace]})
+    document = json.dumps({"auths": {"https://ghcr.io": {"auth": "Y2k6Z2hjci1wYXNz"},  # ci:ghcr-pass
+                                     "docker.io": {}}, "credsStore": "desktop"})
+
+    accepted = admin_client.post(step("credentials"), {**rows_data(HARBOR), "config_text": document})
+
+    assert accepted.url == step("options")
+    state = admin_client.session[SESSION_KEY]
+    assert [(row["server"], row["username"]) for row in state["registries"]] == [
+        ("ghcr.io", "ci"), ("harbor.example.com/team", "robot$ci")]
+    assert any("credential store" in note for note in state["notes"])
+    assert "ghcr-pass" not in json.dumps(state)
+
+
+def test_operators_who_are_not_platform_admins_are_refused(client, django_user_model, kube_cluster):
+    client.force_login(django_user_model.objects.create_user("tenant-operator", password="x"))
+    for url in (reverse("registry:secret-list"), reverse("registry:wizard-start"), step("target")):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "platform admins" in response.content.decode()

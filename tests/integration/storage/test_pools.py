@@ -26,7 +26,10 @@ def test_create_lists_quota_and_rbd_application(ceph_cluster, ceph_admin, admin_
 
     assert created.applications == ["rbd"]
     assert (created.pg_num, created.quota_max_bytes, created.quota_max_objects) == (16, 10 * GiB, 5000)
-    quota = json.loads(ceph_admin.ceph("osd", "pool", "get-quota", new_pool_name, "--format", "json"))
+    # From the OSD map rather than `osd pool get-quota`, which answers ENOENT until the mgr has
+    # reported the new pool's statistics.
+    detail = json.loads(ceph_admin.ceph("osd", "pool", "ls", "detail", "--format", "json"))
+    quota = next(pool for pool in detail if pool["pool_name"] == new_pool_name)
     assert (quota["quota_max_bytes"], quota["quota_max_objects"]) == (10 * GiB, 5000)
     listed = {pool.name: pool for pool in pool_list(actor=admin_user, cluster=ceph_cluster)}
     assert listed[new_pool_name].id == created.id

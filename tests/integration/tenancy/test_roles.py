@@ -92,7 +92,11 @@ def test_role_matrix(teams, ceph_cluster, image, role, operation):
     assert (event.outcome, event.tenant_slug, event.actor_name) == ("denied", "team-a", actor.username)
 
 
-@pytest.mark.parametrize("operation", OPERATIONS, ids=[operation[0] for operation in OPERATIONS])
+# The namespace list of a pool both tenants share is allowed: it shows each only its own (tested below).
+ON_TENANT_A = [operation for operation in OPERATIONS if operation[0] != "namespace_list"]
+
+
+@pytest.mark.parametrize("operation", ON_TENANT_A, ids=[operation[0] for operation in ON_TENANT_A])
 def test_another_tenants_admin_gets_not_found_recorded_as_denied(teams, ceph_cluster, image, operation):
     name, _needed, action, call = operation
     with pytest.raises(NotFound) as refused:
