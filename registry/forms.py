@@ -214,11 +214,6 @@ class LinkForm(StyledForm):
 
     def __init__(self, *args: Any, choices: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        # Checked as the operator types (see registry.views.wizard_check_name), before Next.
-        self.fields["name"].widget.attrs.update({
-            "hx-get": reverse("registry:wizard-check-name"), "hx-trigger": "keyup changed delay:300ms",
-            "hx-target": "#name-check", "hx-swap": "innerHTML", "hx-sync": "this:replace",
-            "aria-describedby": "id_name_helptext name-check"})
         self.fields["service_accounts"].choices = [(name, name) for name in choices]
 
 

@@ -49,6 +49,7 @@ class SampleContext:
 
     @cached_property
     def pool(self) -> str:
+        self.ceph  # a request for the pool goes to the default cluster, which must be registered
         return self.request.getfixturevalue("storage_pool")
 
     @cached_property
@@ -57,6 +58,7 @@ class SampleContext:
 
     @cached_property
     def kube_namespace(self) -> str:
+        self.kube
         return self.request.getfixturevalue("shared_kube_namespace")
 
     @cached_property
@@ -67,9 +69,13 @@ class SampleContext:
         """The arguments every storage service takes, for objects in the shared pool."""
         return {"actor": self.admin, "cluster": self.ceph, "pool": self.pool, "namespace": "", **where}
 
-    def delete_pool_afterwards(self, name: str) -> None:
+    def new_pool_name(self) -> str:
+        """A name for a pool on the default cluster that is deleted after the test, if it exists then."""
+        self.ceph
         ceph_admin = self.request.getfixturevalue("ceph_admin")
+        name = unique("pool")
         self.request.addfinalizer(lambda: ceph_admin.delete_pool(name) if name in ceph_admin.pools() else None)
+        return name
 
 
 def unique(prefix: str = "audit") -> str:
@@ -248,6 +254,240 @@ def _admin_samples() -> dict:
 
 
 
+# --- storage: each sample makes its own objects in the module's pool ---------------------------
+
+IMAGE_SIZE = 64 << 20
+
+
+def _in_pool(ctx: SampleContext) -> dict:
+    return {"pool": ctx.pool}
+
+
+def _new_pool(ctx: SampleContext) -> dict:
+    return {"new_pool": ctx.new_pool_name()}
+
+
+def _doomed_pool(ctx: SampleContext) -> dict:
+    name = ctx.new_pool_name()
+    pools.pool_create(actor=ctx.admin, cluster=ctx.ceph, name=name, pg_num=8)
+    return {"doomed_pool": name}
+
+
+def _rbd_namespace(ctx: SampleContext) -> dict:
+    name = namespaces.namespace_create(actor=ctx.admin, cluster=ctx.ceph, pool=ctx.pool, name=unique("ns"))
+    return {"pool": ctx.pool, "rbd_namespace": name}
+
+
+def _image(ctx: SampleContext) -> dict:
+    name = unique("image")
+    images.image_create(**ctx.storage(name=name, size=IMAGE_SIZE))
+    return {"pool": ctx.pool, "image": name}
+
+
+def _snapshot(ctx: SampleContext, *, protected: bool = False) -> dict:
+    names = {**_image(ctx), "snapshot": unique("snap")}
+    snapshots.snapshot_create(**ctx.storage(image=names["image"], snapshot=names["snapshot"]))
+    if protected:
+        snapshots.snapshot_protect(**ctx.storage(image=names["image"], snapshot=names["snapshot"]))
+    return names
+
+
+def _protected_snapshot(ctx: SampleContext) -> dict:
+    return _snapshot(ctx, protected=True)
+
+
+def _clone(ctx: SampleContext) -> dict:
+    parent = _protected_snapshot(ctx)
+    clone = unique("clone")
+    snapshots.image_clone(**ctx.storage(image=parent["image"], snapshot=parent["snapshot"], dest_pool=ctx.pool,
+                                        dest_namespace="", dest_name=clone))
+    return {"pool": ctx.pool, "image": clone}
+
+
+def _trashed_image(ctx: SampleContext) -> dict:
+    names = _image(ctx)
+    images.image_delete(**ctx.storage(name=names["image"], to_trash=True))
+    [image_id] = [entry.id for entry in images.trash_list(**ctx.storage()) if entry.name == names["image"]]
+    return {**names, "image_id": image_id}
+
+
+POOL = {"pool": "{pool}"}
+IMAGE = {"pool": "{pool}", "name": "{image}"}
+SNAPSHOT = {**IMAGE, "snapshot": "{snapshot}"}
+TRASH_ENTRY = {"pool": "{pool}", "image_id": "{image_id}"}
+DESTINATION = {"dest_pool": "{pool}", "dest_namespace": "", "dest_name": "{new}"}
+
+STORAGE_UI_SAMPLES = [
+    Sample("storage:pool-create", "POST", "storage.pool.create",
+           body={"name": "{new_pool}", "pg_num": "8", "max_bytes": "", "max_objects": ""}, setup=_new_pool),
+    Sample("storage:pool-quota", "POST", "storage.pool.set_quota", POOL, {"max_bytes": "100GiB", "max_objects": ""},
+           setup=_in_pool),
+    Sample("storage:pool-delete", "POST", "storage.pool.delete", {"pool": "{doomed_pool}"},
+           {"confirm_name": "{doomed_pool}"}, setup=_doomed_pool),
+    Sample("storage:namespace-create", "POST", "storage.namespace.create", POOL, {"name": "{new}"}, setup=_in_pool),
+    Sample("storage:image-create", "POST", "storage.image.create", POOL,
+           {"name": "{new}", "size": "64", "size_unit": "MiB", "object_size": "4194304", "features": "default"},
+           setup=_in_pool),
+    Sample("storage:image-resize", "POST", "storage.image.resize", IMAGE, {"size": "128", "size_unit": "MiB"},
+           setup=_image),
+    Sample("storage:image-rename", "POST", "storage.image.rename", IMAGE, {"new_name": "{new}"}, setup=_image),
+    Sample("storage:image-copy", "POST", "storage.image.copy", IMAGE, DESTINATION, setup=_image),
+    Sample("storage:image-delete", "POST", "storage.image.delete", IMAGE, {"mode": "trash", "confirm_name": ""},
+           setup=_image),
+    Sample("storage:image-flatten", "POST", "storage.image.flatten", IMAGE, setup=_clone),
+    Sample("storage:snapshot-create", "POST", "storage.snapshot.create", IMAGE, {"snapshot": "{new}"},
+           setup=_image),
+    Sample("storage:snapshot-delete", "POST", "storage.snapshot.delete", SNAPSHOT, {"confirm_name": "{snapshot}"},
+           setup=_snapshot),
+    Sample("storage:snapshot-rollback", "POST", "storage.snapshot.rollback", SNAPSHOT, setup=_snapshot),
+    Sample("storage:snapshot-protect", "POST", "storage.snapshot.protect", SNAPSHOT, setup=_snapshot),
+    Sample("storage:snapshot-unprotect", "POST", "storage.snapshot.unprotect", SNAPSHOT, setup=_protected_snapshot),
+    Sample("storage:snapshot-clone", "POST", "storage.image.clone", SNAPSHOT, DESTINATION,
+           setup=_protected_snapshot),
+    # Its background task never runs here (the test's transaction never commits), so the other
+    # samples' trash entries stay.
+    Sample("storage:trash-purge", "POST", "storage.image.trash_purge", POOL, {"confirm_name": "{pool}"},
+           setup=_in_pool),
+    Sample("storage:trash-restore", "POST", "storage.image.trash_restore", TRASH_ENTRY, setup=_trashed_image),
+    Sample("storage:trash-purge-entry", "POST", "storage.image.trash_purge", TRASH_ENTRY,
+           {"confirm_name": "{image}"}, setup=_trashed_image),
+]
+
+STORAGE_API_SAMPLES = [
+    Sample("api:storage-pool-list", "POST", "storage.pool.create", body={"name": "{new_pool}", "pg_num": 8},
+           setup=_new_pool),
+    Sample("api:storage-pool-detail", "PATCH", "storage.pool.set_quota", POOL, {"max_bytes": "100GiB"},
+           setup=_in_pool),
+    Sample("api:storage-pool-detail", "DELETE", "storage.pool.delete", {"pool": "{doomed_pool}"},
+           {"confirm_name": "{doomed_pool}"}, setup=_doomed_pool),
+    Sample("api:storage-namespace-list", "POST", "storage.namespace.create", POOL, {"name": "{new}"},
+           setup=_in_pool),
+    Sample("api:storage-namespace-detail", "DELETE", "storage.namespace.delete",
+           {"pool": "{pool}", "name": "{rbd_namespace}"}, setup=_rbd_namespace),
+    Sample("api:storage-image-list", "POST", "storage.image.create", POOL, {"name": "{new}", "size": "64MiB"},
+           setup=_in_pool),
+    Sample("api:storage-image-detail", "PATCH", "storage.image.resize", IMAGE, {"size": "128MiB"}, setup=_image),
+    Sample("api:storage-image-detail", "DELETE", "storage.image.delete", IMAGE, setup=_image),
+    Sample("api:storage-image-copy", "POST", "storage.image.copy", IMAGE, DESTINATION, setup=_image),
+    Sample("api:storage-image-flatten", "POST", "storage.image.flatten", IMAGE, setup=_clone),
+    Sample("api:storage-snapshot-list", "POST", "storage.snapshot.create", IMAGE, {"name": "{new}"}, setup=_image),
+    Sample("api:storage-snapshot-detail", "DELETE", "storage.snapshot.delete", SNAPSHOT, setup=_snapshot),
+    Sample("api:storage-snapshot-rollback", "POST", "storage.snapshot.rollback", SNAPSHOT, setup=_snapshot),
+    Sample("api:storage-snapshot-protect", "POST", "storage.snapshot.protect", SNAPSHOT, setup=_snapshot),
+    Sample("api:storage-snapshot-unprotect", "POST", "storage.snapshot.unprotect", SNAPSHOT,
+           setup=_protected_snapshot),
+    Sample("api:storage-snapshot-clone", "POST", "storage.image.clone", SNAPSHOT, DESTINATION,
+           setup=_protected_snapshot),
+    Sample("api:storage-trash-purge", "POST", "storage.image.trash_purge", POOL, setup=_in_pool),
+    Sample("api:storage-trash-entry", "DELETE", "storage.image.trash_purge", TRASH_ENTRY, setup=_trashed_image),
+    Sample("api:storage-trash-restore", "POST", "storage.image.trash_restore", TRASH_ENTRY, setup=_trashed_image),
+]
+
+
+# --- registry: secrets in the module's Kubernetes namespace, each with a name of its own ----------
+
+LOGIN = {"server": "registry.example.com", "username": "robot", "password": "Audit-pass-3f9c"}
+SECOND_LOGIN = {"server": "quay.example.org", "username": "deployer", "password": "Audit-pass-71d2"}
+
+
+def _in_kube_namespace(ctx: SampleContext) -> dict:
+    return {"namespace": ctx.kube_namespace}
+
+
+def _secret(ctx: SampleContext, *, logins=(LOGIN,), service_accounts=("default",)) -> dict:
+    name = unique("secret")
+    [result] = secrets.secret_create(actor=ctx.admin, cluster=ctx.kube, namespaces=[ctx.kube_namespace], name=name,
+                                     credentials=[Credential(**login) for login in logins],
+                                     service_accounts=list(service_accounts))
+    assert result.ok, result.message
+    return {"namespace": ctx.kube_namespace, "name": name}
+
+
+def _secret_with_two_logins(ctx: SampleContext) -> dict:
+    return _secret(ctx, logins=(LOGIN, SECOND_LOGIN))
+
+
+def _unlinked_secret(ctx: SampleContext) -> dict:
+    return _secret(ctx, service_accounts=())
+
+
+def _wizard_at_review(ctx: SampleContext, namespaces: list[str]) -> None:
+    """Walk the wizard's steps as the operator would, up to Create."""
+    rows = {"registries-TOTAL_FORMS": "1", "registries-INITIAL_FORMS": "0",
+            **{f"registries-0-{key}": value for key, value in LOGIN.items()}}
+    ctx.client.get(reverse("registry:wizard-start"))
+    for step, data in (("target", {"cluster": ctx.kube.name, "namespaces": namespaces}), ("credentials", rows),
+                       ("options", {"name": unique("secret"), "type": "kubernetes.io/dockerconfigjson",
+                                    "service_accounts": ["default"], "labels": ""})):
+        response = ctx.client.post(reverse(f"registry:wizard-{step}"), data)
+        assert response.status_code == 302, f"wizard step {step} refused the sample's input"
+
+
+def _wizard_ready_to_create(ctx: SampleContext) -> dict:
+    _wizard_at_review(ctx, [ctx.kube_namespace])
+    return {}
+
+
+def _wizard_with_a_failed_namespace(ctx: SampleContext) -> dict:
+    """Create fails to link in a namespace that has no `default` account yet; once it has
+    one, Retry succeeds."""
+    bare = unique("berth-audit")
+    ctx.kube_core.create_namespace(kube_client.V1Namespace(metadata=kube_client.V1ObjectMeta(name=bare)))
+    ctx.request.addfinalizer(lambda: ctx.kube_core.delete_namespace(bare))
+    _wizard_at_review(ctx, [ctx.kube_namespace, bare])
+    assert ctx.client.post(reverse("registry:wizard-review")).status_code == 302
+    create_service_account(ctx.kube_core, bare)
+    return {"failed": bare}
+
+
+SECRET = {"namespace": "{namespace}", "name": "{name}"}
+
+REGISTRY_API_SAMPLES = [
+    Sample("api:registry-secret-list", "POST", "registry.secret.create", {"namespace": "{namespace}"},
+           {"name": "{new}", "registries": [LOGIN]}, setup=_in_kube_namespace),
+    Sample("api:registry-secret-bulk-create", "POST", "registry.secret.create",
+           body={"namespaces": ["{namespace}"], "name": "{new}", "registries": [LOGIN]}, setup=_in_kube_namespace),
+    Sample("api:registry-secret-detail", "DELETE", "registry.secret.delete", SECRET, {"confirm_name": "{name}"},
+           setup=_secret),
+    Sample("api:registry-secret-rotate", "POST", "registry.secret.rotate", SECRET,
+           {"server": LOGIN["server"], "password": "Rotated-pass-5b0e"}, setup=_secret),
+    Sample("api:registry-secret-entries", "POST", "registry.secret.entry.add", SECRET, SECOND_LOGIN, setup=_secret),
+    Sample("api:registry-secret-entries", "DELETE", "registry.secret.entry.remove", SECRET,
+           {"server": SECOND_LOGIN["server"]}, setup=_secret_with_two_logins),
+    Sample("api:registry-secret-link", "POST", "registry.secret.link", SECRET, {"service_accounts": ["default"]},
+           setup=_unlinked_secret),
+    Sample("api:registry-secret-unlink", "POST", "registry.secret.unlink", SECRET,
+           {"service_accounts": ["default"]}, setup=_secret),
+]
+
+REGISTRY_UI_SAMPLES = [
+    Sample("registry:secret-rotate", "POST", "registry.secret.rotate", SECRET, {"password": "Rotated-pass-5b0e"},
+           query={"server": LOGIN["server"]}, setup=_secret),
+    Sample("registry:secret-add-entry", "POST", "registry.secret.entry.add", SECRET, {**SECOND_LOGIN, "email": ""},
+           setup=_secret),
+    Sample("registry:secret-remove-entry", "POST", "registry.secret.entry.remove", SECRET,
+           query={"server": SECOND_LOGIN["server"]}, setup=_secret_with_two_logins),
+    Sample("registry:secret-link", "POST", "registry.secret.link", SECRET, {"service_accounts": ["default"]},
+           setup=_unlinked_secret),
+    Sample("registry:secret-unlink", "POST", "registry.secret.unlink", {**SECRET, "account": "default"},
+           setup=_secret),
+    Sample("registry:secret-delete", "POST", "registry.secret.delete", SECRET, {"confirm_name": "{name}"},
+           setup=_secret),
+    Sample("registry:wizard-review", "POST", "registry.secret.create", setup=_wizard_ready_to_create),
+    Sample("registry:wizard-result", "POST", "registry.secret.create", body={"namespaces": ["{failed}"]},
+           setup=_wizard_with_a_failed_namespace),
+]
+
+
+SAMPLES = {
+    (sample.route, sample.method): sample
+    for sample in [
+        *(Sample(route, method, action, build=build) for (route, method), (action, build)
+          in {**_admin_samples(), **_ADMIN_AND_ACCOUNT_SAMPLES}.items()),
+        *STORAGE_UI_SAMPLES, *STORAGE_API_SAMPLES, *REGISTRY_API_SAMPLES, *REGISTRY_UI_SAMPLES,
+    ]
+}
+
 # fnmatch patterns over "METHOD route" of requests a route accepts but that change nothing.
 NOT_CHANGING = {
     "[!P]* admin:*": "Django's admin changes only on POST; other methods render the page as for GET",
@@ -271,4 +511,10 @@ NOT_CHANGING = {
     "* admin:authtoken_tokenproxy_changelist": "DRF's token admin has no bulk actions: a POST re-renders the list",
     "* admin:axes_*_add": "axes records are written by axes only; the admin refuses adding (403)",
     "* <unnamed> admin/*": "the admin's redirects (object id → change page) and its catch-all 404",
+    "* api:registry-test-login": "checks a login against a registry; changes nothing",
+    "* registry:wizard-test-login": "as api:registry-test-login (the wizard's Test login button)",
+    "POST registry:wizard-target": "a wizard step keeps what was entered in the operator's session (passwords in "
+                                   "process memory only); nothing changes before Create on the review step",
+    "POST registry:wizard-credentials": "as registry:wizard-target",
+    "POST registry:wizard-options": "as registry:wizard-target",
 }

@@ -2,14 +2,16 @@
 changing nothing, with the reason. See route_samples.py for how to add a route."""
 
 import fnmatch
+import json
 import re
 import uuid
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from dashboard.models import AuditEvent
-from tests.integration.audit.route_samples import NOT_CHANGING, SAMPLES
+from tests.integration.audit.route_samples import NOT_CHANGING, SAMPLES, SampleContext
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -63,23 +65,27 @@ def test_the_allow_list_names_only_existing_routes():
     assert not stale
 
 
+def _expected_source(route: str) -> str:
+    return "api" if route.startswith("api:") else "admin" if route.startswith("admin:") else "ui"
+
+
 @pytest.mark.parametrize(("route", "method"), sorted(SAMPLES))
-def test_a_valid_request_writes_an_audit_event(route, method, client, admin_user):
-    expected_action, build = SAMPLES[(route, method)]
+def test_a_valid_request_writes_an_audit_event(route, method, request, client, admin_user):
+    sample = SAMPLES[(route, method)]
     client.force_login(admin_user)
-    path, data = build(admin_user)
+    path, data = sample.prepare(SampleContext(request, client, admin_user))
     before = AuditEvent.objects.count()
-    response = client.generic(method, path, data=_encode(data), content_type="application/x-www-form-urlencoded")
+    if sample.sends_json:
+        response = client.generic(method, path, data=json.dumps(data), content_type="application/json")
+    else:
+        response = client.generic(method, path, data=urlencode(data, doseq=True),
+                                  content_type="application/x-www-form-urlencoded")
     assert response.status_code < 400, response.content.decode()[:3000]
-    events = list(AuditEvent.objects.order_by("id")[before:])
-    assert [event.action for event in events if event.action.startswith(expected_action)], (
-        f"{method} {path} answered {response.status_code} but wrote no {expected_action} event "
-        f"(events: {[e.action for e in events]})")
     if response.status_code == 200 and method == "POST" and "errorlist" in response.content.decode():
         pytest.fail(f"the sample for {route} is not valid: the form re-rendered with errors")
-
-
-def _encode(data: dict) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(data, doseq=True)
+    events = list(AuditEvent.objects.order_by("id")[before:])
+    recorded = [event for event in events if event.action.startswith(sample.action)]
+    assert recorded, (f"{method} {path} answered {response.status_code} but wrote no {sample.action} event "
+                      f"(events: {[e.action for e in events]})")
+    assert [(event.action, event.outcome, event.source) for event in recorded] == [
+        (event.action, "success", _expected_source(route)) for event in recorded]
