@@ -8,19 +8,11 @@ registry/dockerconfig.py, so the API refuses what the services refuse, in the sa
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dashboard.api.serializers import ErrorSerializer
-from dashboard.errors import InvalidInput
+from dashboard.api.serializers import ErrorSerializer, validated_by
 from registry import validation
 from registry.dockerconfig import ConfigFormat, Credential, DockerConfigError, merge_credentials, parse_config
 
 SECRET_TYPES = [config_format.secret_type for config_format in ConfigFormat]
-
-
-def _checked(rule, value, **kwargs):
-    try:
-        return rule(value, **kwargs)
-    except InvalidInput as error:
-        raise serializers.ValidationError(error.message, code=error.code) from None
 
 
 class PasswordField(serializers.CharField):
@@ -33,12 +25,12 @@ class SubdomainField(serializers.CharField):
     """Secret and service-account names (DNS-1123 subdomains)."""
 
     def to_internal_value(self, data):
-        return _checked(validation.validate_subdomain, super().to_internal_value(data), field=self.field_name)
+        return validated_by(validation.validate_subdomain, super().to_internal_value(data), field=self.field_name)
 
 
 class NamespaceNameField(serializers.CharField):
     def to_internal_value(self, data):
-        return _checked(validation.validate_namespace, super().to_internal_value(data), field="namespace")
+        return validated_by(validation.validate_namespace, super().to_internal_value(data), field="namespace")
 
 
 class RegistryLoginSerializer(serializers.Serializer):
@@ -70,7 +62,7 @@ class SecretCreateSerializer(serializers.Serializer):
     labels = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
 
     def validate_labels(self, labels):
-        return _checked(validation.validate_labels, labels)
+        return validated_by(validation.validate_labels, labels)
 
     def validate(self, attrs):
         groups, notes = [], []

@@ -4,16 +4,9 @@ so the API refuses exactly what the forms refuse, in the same words."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dashboard.errors import InvalidInput
+from dashboard.api.serializers import validated_by
 from dashboard.models import BackgroundTask
 from storage import validation
-
-
-def _checked(rule, value, **kwargs):
-    try:
-        return rule(value, **kwargs)
-    except InvalidInput as error:
-        raise serializers.ValidationError(error.message, code=error.code) from None
 
 
 class NameField(serializers.CharField):
@@ -27,7 +20,7 @@ class NameField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError("Must be text.", code="invalid_name")
-        return _checked(validation.validate_object_name, data, field=self.field_name)
+        return validated_by(validation.validate_object_name, data, field=self.field_name)
 
 
 class NamespaceField(NameField):
@@ -38,7 +31,7 @@ class NamespaceField(NameField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        return _checked(validation.validate_namespace, data, field=self.field_name)
+        return validated_by(validation.validate_namespace, data, field=self.field_name)
 
 
 @extend_schema_field({"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
@@ -52,8 +45,8 @@ class SizeField(serializers.Field):
 
     def to_internal_value(self, data):
         if self.allow_zero:
-            return _checked(validation.validate_quota_bytes, data, field=self.field_name)
-        return _checked(validation.parse_size, data, field=self.field_name)
+            return validated_by(validation.validate_quota_bytes, data, field=self.field_name)
+        return validated_by(validation.parse_size, data, field=self.field_name)
 
     def to_representation(self, value):
         return value
@@ -82,7 +75,7 @@ class PoolCreateSerializer(serializers.Serializer):
                                            help_text="Quota of objects; 0 or null for none")
 
     def validate_pg_num(self, value):
-        return _checked(validation.validate_pg_num, value, field="pg_num")
+        return validated_by(validation.validate_pg_num, value, field="pg_num")
 
 
 class PoolQuotaSerializer(serializers.Serializer):
@@ -128,7 +121,7 @@ class ImageCreateSerializer(serializers.Serializer):
     features = serializers.ChoiceField(choices=list(validation.FEATURE_PRESETS), default="default")
 
     def validate_object_size(self, value):
-        return _checked(validation.validate_object_size, value, field="object_size")
+        return validated_by(validation.validate_object_size, value, field="object_size")
 
 
 class ImageUpdateSerializer(serializers.Serializer):
