@@ -19,3 +19,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # at once with "table is locked" instead of waiting for the request's transaction.
     # One per run, so two runs on one machine never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.mkdtemp(prefix="berth-test-")) / "test.sqlite3")}
+
+# Tests sign in many users; the production hasher's deliberate slowness would dominate the run.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

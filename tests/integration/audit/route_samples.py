@@ -27,11 +27,13 @@ from django.urls import reverse
 from kubernetes import client as kube_client
 from rest_framework.authtoken.models import Token, TokenProxy
 
+from dashboard import tenancy
+from dashboard.models import StorageBinding, Tenant
 from registry.dockerconfig import Credential
 from registry.models import KubeCluster
 from registry.services import secrets
 from storage.models import CephCluster
-from storage.services import images, namespaces, pools, snapshots
+from storage.services import images, namespaces, pools, snapshots, tenant_keys
 from tests.fixtures.berth import TEST_PASSWORD
 from tests.integration.registry.conftest import create_service_account
 
@@ -58,7 +60,7 @@ class SampleContext:
 
     @cached_property
     def kube_namespace(self) -> str:
-        self.kube
+        self.kube  # as for the pool: requests go to the default Kubernetes cluster
         return self.request.getfixturevalue("shared_kube_namespace")
 
     @cached_property
@@ -197,6 +199,10 @@ _ADMIN_AND_ACCOUNT_SAMPLES = {
     ("admin:registry_kubecluster_add", "POST"): ("admin.registry.kubecluster.create", lambda _ctx: (
         reverse("admin:registry_kubecluster_add"), {"name": "k1", "kubeconfig_path": "/etc/kube/config",
                                                      "context": ""})),
+    ("admin:dashboard_tenant_add", "POST"): ("admin.dashboard.tenant.create", lambda ctx: (
+        reverse("admin:dashboard_tenant_add"),
+        {"name": "Payments", "slug": "payments", "description": "",
+         **_empty_inlines(admin.site._registry[Tenant], _admin_request(ctx))})),
     ("admin:registry_kubecluster_delete", "POST"): ("admin.registry.kubecluster.delete", _delete(
         "admin:registry_kubecluster_delete", lambda: KubeCluster.objects.create(name="k1", kubeconfig_path="/k"))),
 }
@@ -207,6 +213,7 @@ _ADMIN_OBJECT_MAKERS = {
     Group: lambda: Group.objects.create(name="g"),
     TokenProxy: lambda: TokenProxy.objects.get(pk=Token.objects.create(user=_other_user()).pk),
     CephCluster: _ceph_cluster,
+    Tenant: lambda: Tenant.objects.create(name=unique("tenant"), slug=unique("tenant")),
     KubeCluster: lambda: KubeCluster.objects.create(name="k1", kubeconfig_path="/k"),
     AccessAttempt: lambda: AccessAttempt.objects.create(user_agent="ua", ip_address="127.0.0.1", username="u",
                                                         http_accept="*/*", path_info="/login/", get_data="",
@@ -218,13 +225,23 @@ _ADMIN_OBJECT_MAKERS = {
 }
 
 
+def _admin_request(ctx):
+    return type("Request", (), {"user": ctx.admin, "method": "GET", "GET": {}, "POST": {}})()
+
+
+def _empty_inlines(model_admin, request, obj=None) -> dict:
+    """The management forms of the admin page's inlines, with no rows (the objects made here have none)."""
+    prefixes = [formset.get_default_prefix() for formset, _ in model_admin.get_formsets_with_inlines(request, obj)]
+    return {f"{prefix}-{count}": "0" for prefix in prefixes for count in ("TOTAL_FORMS", "INITIAL_FORMS")}
+
+
 def _unchanged_form(model_admin, make):
     """POST the change form back as it was shown: the admin still saves (and records) it."""
     def build(ctx):
         obj = make()
-        request = type("Request", (), {"user": ctx.admin, "method": "GET", "GET": {}, "POST": {}})()
+        request = _admin_request(ctx)
         form = model_admin.get_form(request, obj)(instance=obj)
-        data = {}
+        data = _empty_inlines(model_admin, request, obj)
         for name, field in form.fields.items():
             value = form[name].value()
             if value in (None, False):
@@ -479,12 +496,60 @@ REGISTRY_UI_SAMPLES = [
 ]
 
 
+# --- tenancy: tenants made in the database (the admin is where tenants are created) -------------
+
+
+def _tenant(ctx: SampleContext) -> dict:
+    return {"slug": Tenant.objects.create(name=unique("tenant"), slug=unique("tenant")).slug}
+
+
+def _tenant_and_user(ctx: SampleContext) -> dict:
+    return {**_tenant(ctx), "username": get_user_model().objects.create_user(unique("user")).username}
+
+
+def _tenant_member(ctx: SampleContext) -> dict:
+    names = _tenant_and_user(ctx)
+    tenancy.membership_set(actor=ctx.admin, tenant=Tenant.objects.get(slug=names["slug"]),
+                           username=names["username"], role=tenancy.VIEWER)
+    return names
+
+
+def _tenant_namespace(ctx: SampleContext) -> dict:
+    """A tenant owning an RBD namespace of the module's pool; its Ceph key is removed afterwards."""
+    names = {**_rbd_namespace(ctx), **_tenant(ctx)}
+    binding = StorageBinding.objects.create(tenant=Tenant.objects.get(slug=names["slug"]), cluster=ctx.ceph,
+                                            pool=names["pool"], namespace=names["rbd_namespace"])
+    entity, ceph_admin = tenant_keys.tenant_key_entity(binding), ctx.request.getfixturevalue("ceph_admin")
+    ctx.request.addfinalizer(lambda: ceph_admin.ceph("auth", "rm", entity))
+    return {**names, "binding_id": binding.pk}
+
+
+def _tenant_key(ctx: SampleContext) -> dict:
+    names = _tenant_namespace(ctx)
+    tenant_keys.tenant_key_create(actor=ctx.admin, binding=StorageBinding.objects.get(pk=names["binding_id"]))
+    return names
+
+
+BINDING = {"slug": "{slug}", "binding_id": "{binding_id}"}
+
+TENANCY_SAMPLES = [
+    Sample("tenant-quota", "POST", "tenancy.storage_quota.set", {"slug": "{slug}"},
+           {"max_images": "10", "max_provisioned_gib": "", "max_image_gib": "", "max_snapshots": ""}, setup=_tenant),
+    Sample("tenant-member-set", "POST", "tenancy.membership.set", {"slug": "{slug}"},
+           {"username": "{username}", "role": "operator"}, setup=_tenant_and_user),
+    Sample("tenant-member-remove", "POST", "tenancy.membership.remove", {"slug": "{slug}", "username": "{username}"},
+           setup=_tenant_member),
+    Sample("tenant-key-create", "POST", "storage.tenant_key.create", BINDING, setup=_tenant_namespace),
+    Sample("tenant-key-revoke", "POST", "storage.tenant_key.revoke", BINDING, setup=_tenant_key),
+]
+
+
 SAMPLES = {
     (sample.route, sample.method): sample
     for sample in [
         *(Sample(route, method, action, build=build) for (route, method), (action, build)
           in {**_admin_samples(), **_ADMIN_AND_ACCOUNT_SAMPLES}.items()),
-        *STORAGE_UI_SAMPLES, *STORAGE_API_SAMPLES, *REGISTRY_API_SAMPLES, *REGISTRY_UI_SAMPLES,
+        *STORAGE_UI_SAMPLES, *STORAGE_API_SAMPLES, *REGISTRY_API_SAMPLES, *REGISTRY_UI_SAMPLES, *TENANCY_SAMPLES,
     ]
 }
 

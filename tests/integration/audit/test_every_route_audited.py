@@ -1,5 +1,6 @@
 """Every route that accepts POST, PUT, PATCH or DELETE writes an audit event — or is listed as
-changing nothing, with the reason. See route_samples.py for how to add a route."""
+changing nothing, with the reason. The event must succeed and say where the change came from
+(ui, api or admin). See route_samples.py for how to add a route."""
 
 import fnmatch
 import json
