@@ -19,12 +19,14 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, close_old_connections, connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dashboard.audit import record_event
 from dashboard.context import change_context, current_request_id
 from dashboard.errors import BerthError, NotFound
-from dashboard.models import BackgroundTask
+from dashboard.models import BackgroundTask, StorageBinding
+from dashboard.tenancy import is_platform_admin, tenants_for
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +62,36 @@ def task_start(*, actor, name: str, target: dict, run: TaskBody) -> BackgroundTa
 
 
 def task_get(*, actor, task_id: UUID | str) -> BackgroundTask:
+    """Another tenant's task answers as a missing one does."""
     try:
-        return BackgroundTask.objects.get(pk=task_id)
+        return _visible_tasks(actor).get(pk=task_id)
     except (BackgroundTask.DoesNotExist, ValidationError, ValueError, TypeError):
         raise NotFound(f"No background task {task_id}.", code="task_not_found") from None
 
 
 def task_list(*, actor, limit: int = 50) -> list[BackgroundTask]:
-    return list(BackgroundTask.objects.all()[:limit])
+    return list(_visible_tasks(actor)[:limit])
+
+
+# The target keys under which storage tasks name the images they act on, as `rbd` specs.
+_PLACE_KEYS = ("image", "dest", "trash")
+
+
+def _visible_tasks(actor) -> QuerySet:
+    """Platform admins and Berth itself (actor None: commands, pollers) see every task; anyone
+    else the tasks they started and those acting on a place of one of their tenants (started by
+    a fellow member or a platform admin)."""
+    if actor is None or is_platform_admin(actor):
+        return BackgroundTask.objects.all()
+    if not getattr(actor, "is_authenticated", False):
+        return BackgroundTask.objects.none()
+    in_tenant_places = Q(pk__in=[])
+    for binding in StorageBinding.objects.filter(tenant__in=tenants_for(actor)).select_related("cluster"):
+        # A spec is pool/name or pool/namespace/name, so a whole pool's prefix covers its namespaces.
+        prefix = f"{binding.pool}/{binding.namespace}/" if binding.namespace else f"{binding.pool}/"
+        for key in _PLACE_KEYS:
+            in_tenant_places |= Q(target__cluster=binding.cluster.name, **{f"target__{key}__startswith": prefix})
+    return BackgroundTask.objects.filter(Q(actor=actor) | in_tenant_places)
 
 
 def _retrying_when_locked(operation: Callable[[], Any]) -> Any:

@@ -5,7 +5,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from dashboard.models import AuditEvent
+from dashboard.models import AuditEvent, Membership
+from dashboard.tenancy import is_platform_admin
 
 ACTIVITY_PAGE_SIZE = 50
 
@@ -19,13 +20,20 @@ class ActivityFilterForm(forms.Form):
                                widget=forms.Select(attrs={"class": "form-select"}))
     actor = forms.CharField(required=False, label="Actor",
                             widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "username"}))
+    tenant = forms.CharField(required=False, label="Tenant",
+                             widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "tenant slug"}))
 
 
 def activity_events_visible_to(*, actor, filters: dict):
-    """Staff see every event. Tenant admins will see their tenant's events once tenancy exists."""
-    if not actor.is_staff:
-        raise PermissionDenied
+    """Staff see every event; a tenant's admins see the events recorded for that tenant; for anyone
+    else the page does not exist (403: what a tenant changed is its admins' business)."""
     events = AuditEvent.objects.order_by("-id")
+    if not is_platform_admin(actor):
+        administered = list(Membership.objects.filter(user=actor, role=Membership.ADMIN)
+                            .values_list("tenant__slug", flat=True))
+        if not administered:
+            raise PermissionDenied
+        events = events.filter(tenant_slug__in=administered)
     if filters.get("action"):
         events = events.filter(action__startswith=filters["action"])
     if filters.get("outcome"):
@@ -34,6 +42,8 @@ def activity_events_visible_to(*, actor, filters: dict):
         events = events.filter(source=filters["source"])
     if filters.get("actor"):
         events = events.filter(actor_name__iexact=filters["actor"])
+    if filters.get("tenant"):
+        events = events.filter(tenant_slug=filters["tenant"])
     return events
 
 

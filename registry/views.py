@@ -1,13 +1,14 @@
 """The image-pull secret UI: the create wizard, per-namespace secret management, the pull doctor.
 
 Views validate with a form, call ONE service from registry/services and render; Kubernetes is
-reached only through those services. Where the wizard keeps passwords is explained in
+reached only through those services, which also decide who may see and change which namespace
+(see registry/services/secrets.py). Where the wizard keeps passwords is explained in
 registry/wizard.py.
 """
 
 from __future__ import annotations
 
-from functools import cached_property, wraps
+from functools import cached_property
 from operator import attrgetter
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +21,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.errors import BerthError, PermissionDenied
+from dashboard.errors import BerthError
 from dashboard.generic.views import (
     Column, ConfirmView, ListPage, ListQuery, ServiceActionView, ServiceDetailView, ServiceFormView,
     ServiceListView, attach_error, page_of, redirect_after_success, render_error)
@@ -33,21 +34,6 @@ from registry.services import doctor, secrets, wizard_support
 from registry.services.registry_login import check_login
 from registry.wizard import STEP_TITLES, STEPS, RegistryRow, WizardState, kubectl_commands, passwords, \
     review_manifest
-
-
-def platform_admins_only(view):
-    """Until tenancy limits each operator to their tenant's namespaces, the pull-secret pages are
-    for platform admins (staff), who may see every namespace."""
-
-    @wraps(view)
-    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated and not request.user.is_staff:
-            return render_error(request, PermissionDenied(
-                "Image-pull secrets are managed by platform admins; ask one to create the secret for you.",
-                code="platform_admin_required", component="registry"), title="Pull secrets")
-        return view(request, *args, **kwargs)
-
-    return checked
 
 
 def registry_url(name: str, *args: Any, **params: Any) -> str:
@@ -183,17 +169,21 @@ class WizardTargetView(WizardStepView):
 
     @cached_property
     def cluster(self) -> KubeCluster:
-        # The cluster select reloads the form with `?cluster=` to list that cluster's namespaces.
+        # The cluster select reloads the form with `?cluster=` to list that cluster's namespaces. A
+        # tenant user starts on the first cluster offered, which is not always the default one.
         return kube_cluster_get(actor=self.request.user,
                                 name=self.request.GET.get("cluster") or self.request.POST.get("cluster")
-                                or self.state.cluster or None)
+                                or self.state.cluster or next(iter(self.cluster_choices), None))
+
+    @cached_property
+    def cluster_choices(self) -> list[str]:
+        return wizard_support.cluster_names(actor=self.request.user)
 
     def load(self) -> dict[str, Any]:
-        return {"namespace_choices": wizard_support.namespace_choices(**self.service_args())}
+        return {"namespace_choices": secrets.namespace_list(**self.service_args())}
 
     def get_form_kwargs(self) -> dict[str, Any]:
-        return {"clusters": wizard_support.cluster_names(actor=self.request.user),
-                "namespaces": self.loaded["namespace_choices"]}
+        return {"clusters": self.cluster_choices, "namespaces": self.loaded["namespace_choices"]}
 
     def get_initial(self) -> dict[str, Any]:
         return {"cluster": self.cluster.name, "namespaces": self.state.namespaces}
@@ -434,7 +424,7 @@ class SecretListView(NamespaceMixin, ServiceListView):
 
     def get_context_data(self) -> dict[str, Any]:
         return {"namespace": self.namespace,
-                "namespaces": wizard_support.namespace_choices(**self.service_args())}
+                "namespaces": secrets.namespace_list(**self.service_args())}
 
 
 class SecretDetailView(NamespaceMixin, ServiceDetailView):
@@ -575,7 +565,7 @@ class PullDoctorView(NamespaceMixin, ServiceDetailView):
 
     def load(self) -> dict[str, Any]:
         context: dict[str, Any] = {"namespace": self.namespace,
-                                   "namespaces": wizard_support.namespace_choices(**self.service_args())}
+                                   "namespaces": secrets.namespace_list(**self.service_args())}
         image_form = registry_forms.DoctorImageForm(self.request.GET if "image" in self.request.GET else None,
                                                     initial={"service_account": "default"})
         context["image_form"] = image_form

@@ -4,6 +4,7 @@ Each view declares what it shows and which ONE service it calls; dashboard.gener
 (htmx fragments, errors next to fields, confirmations, toasts, background-task progress).
 """
 
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from operator import attrgetter
 from typing import Any
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.urls import reverse
 
+from dashboard import tenancy
 from dashboard.generic.views import (
     Column, ConfirmView, ListPage, ListQuery, ServiceActionView, ServiceDetailView, ServiceFormView,
     ServiceListView, page_of)
@@ -20,6 +22,7 @@ from storage import forms as storage_forms
 from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
 from storage.services import images, namespaces, pools, snapshots
+from storage.services.types import PoolInfo
 from storage.templatetags.storage_ui import storage_url
 
 
@@ -46,6 +49,12 @@ class CephClusterMixin:
     def service_args(self) -> dict[str, Any]:
         return {"actor": self.request.user, "cluster": self.cluster}
 
+    def home_namespace(self, pool: str) -> str:
+        """The RBD namespace a link to the pool opens: the default one ("") unless the user's
+        tenants own only namespaces of the pool, whose default namespace would answer 404."""
+        visible = tenancy.visible_namespaces(self.request.user, self.cluster, pool)
+        return "" if visible is None else min(visible)
+
 
 class ImageMixin(CephClusterMixin):
     @property
@@ -60,6 +69,13 @@ class ImageMixin(CephClusterMixin):
 
 
 # --- Pools ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolRow(PoolInfo):
+    """A pool in the list, with the RBD namespace its link opens."""
+
+    namespace: str = ""
 
 
 class PoolListView(CephClusterMixin, ServiceListView):
@@ -81,8 +97,11 @@ class PoolListView(CephClusterMixin, ServiceListView):
 
     def fetch(self, query: ListQuery) -> ListPage:
         found = pools.pool_list(**self.service_args())
-        return page_of(found, query, search_key=lambda pool: pool.name,
-                       sort_keys={column.key: attrgetter(column.key) for column in self.columns if column.sortable})
+        listing = page_of(found, query, search_key=lambda pool: pool.name,
+                          sort_keys={column.key: attrgetter(column.key) for column in self.columns if column.sortable})
+        return replace(listing, items=[PoolRow(**asdict(pool), namespace=self.home_namespace(pool.name))
+                                       for pool in listing.items])
+
 
 
 class PoolDetailView(CephClusterMixin, ServiceDetailView):
@@ -90,7 +109,7 @@ class PoolDetailView(CephClusterMixin, ServiceDetailView):
 
     def load(self) -> dict[str, Any]:
         pool = pools.pool_get(**self.service_args(), name=self.pool)
-        return {"title": f"Pool {pool.name}", "pool": pool,
+        return {"title": f"Pool {pool.name}", "pool": pool, "home_namespace": self.home_namespace(self.pool),
                 "namespaces": namespaces.namespace_list(**self.service_args(), pool=self.pool)}
 
 
@@ -218,7 +237,7 @@ class ImageListView(ImageMixin, ServiceListView):
         return ListPage(items=found.items, total=found.total, query=query)
 
     def get_context_data(self) -> dict[str, Any]:
-        return {"pool": self.pool, "namespace": self.namespace,
+        return {"pool": self.pool, "namespace": self.namespace, "home_namespace": self.home_namespace(self.pool),
                 "namespaces": namespaces.namespace_list(**self.service_args(), pool=self.pool)}
 
 

@@ -4,6 +4,11 @@ Only the two types the kubelet reads pull credentials from (see `ConfigFormat`) 
 touched. Passwords go from the caller into the Secret and nowhere else: the audit allow-lists
 name servers and usernames only, results carry `DisplayEntry`s, and errors quote no data.
 
+Tenancy: platform admins (staff) act in every namespace; anyone else only in the namespaces
+their tenants' RegistryQuota lists, with the role each operation needs (viewer reads; operator
+creates, rotates, edits entries and links; admin also deletes). Any other namespace answers 404
+`tenant_denied`, whether it exists or not, and the attempt is recorded as denied.
+
 Writes of an existing Secret replace it at the resourceVersion Berth read, so a concurrent
 change is refused (409) rather than overwritten. A ServiceAccount's `imagePullSecrets` is an
 atomic list (a patch replaces it whole, unlike a pod's), so links are changed by patching the
@@ -18,8 +23,10 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from dashboard.audit import audited_action
+from dashboard import tenancy
+from dashboard.audit import audit_tenant, audited_action
 from dashboard.errors import BerthError, Conflict, InvalidInput
+from dashboard.models import RegistryQuota, Tenant
 from registry.dockerconfig import (
     ConfigFormat,
     Credential,
@@ -51,34 +58,69 @@ class NotLinked(Conflict):
         self.not_linked = not_linked
 
 
+# --- tenancy --------------------------------------------------------------------------------
+
+def registry_scope(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str,
+                   role: str = tenancy.VIEWER) -> Tenant | None:
+    """The tenant whose registry namespace this is (None: no tenant's), once `actor` may act there
+    with `role`. The tenant becomes the audit event's; platform admins may act anywhere."""
+    if tenancy.is_platform_admin(actor):
+        tenant = tenancy.registry_tenant_for(kube_cluster=cluster, namespace=namespace)
+        if tenant is not None:
+            audit_tenant(tenant)
+        return tenant
+    quotas = RegistryQuota.objects.select_related("tenant").filter(
+        kube_cluster=cluster, tenant__in=tenancy.tenants_for(actor)).order_by("tenant__name")
+    tenant = next((quota.tenant for quota in quotas if namespace in quota.namespaces), None)
+    if tenant is None:
+        # Worded as registry_quota_guard words it, so reads and creates refuse alike.
+        raise tenancy._deny(actor, f"Namespace {namespace}", {"cluster": str(cluster), "namespace": namespace})
+    audit_tenant(tenant)
+    tenancy.require_role(actor, tenant, role)
+    return tenant
+
+
 # --- reading --------------------------------------------------------------------------------
 
 def service_account_list(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[str]:
     validate_namespace(namespace)
+    registry_scope(actor=actor, cluster=cluster, namespace=namespace)
     return sorted(account.metadata.name for account in KubeApi(cluster).list_service_accounts(namespace))
 
 
 def namespace_list(*, actor: AbstractBaseUser, cluster: KubeCluster) -> list[str]:
-    return sorted(namespace.metadata.name for namespace in KubeApi(cluster).list_namespaces())
+    """The namespaces `actor` may use: all of the cluster's for platform admins, otherwise those
+    its tenants' registry quotas name on this cluster."""
+    if tenancy.is_platform_admin(actor):
+        return sorted(namespace.metadata.name for namespace in KubeApi(cluster).list_namespaces())
+    quotas = RegistryQuota.objects.filter(kube_cluster=cluster, tenant__in=tenancy.tenants_for(actor))
+    return sorted({namespace for quota in quotas for namespace in quota.namespaces})
+
+
+def _pull_secrets(api: KubeApi, namespace: str) -> list:
+    # Listed by type on the server, so other Secrets' data never reaches Berth.
+    return [secret for config_format in ConfigFormat
+            for secret in api.list_secrets(namespace, secret_type=config_format.secret_type)]
 
 
 def secret_list(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[PullSecretInfo]:
     validate_namespace(namespace)
+    registry_scope(actor=actor, cluster=cluster, namespace=namespace)
     api = KubeApi(cluster)
-    # Listed by type on the server, so other Secrets' data never reaches Berth.
-    secrets = [secret for config_format in ConfigFormat
-               for secret in api.list_secrets(namespace, secret_type=config_format.secret_type)]
+    secrets = _pull_secrets(api, namespace)
     accounts, pods = api.list_service_accounts(namespace), api.list_pods(namespace)
     return sorted((_info(cluster, secret, accounts, pods) for secret in secrets), key=lambda info: info.name)
 
 
 def secret_get(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str) -> PullSecretInfo:
-    return _current_info(KubeApi(cluster), _validated(namespace, name), name)
+    return _current_info(KubeApi(cluster), _validated(actor, cluster, namespace, name, tenancy.VIEWER), name)
 
 
-def _validated(namespace: str, name: str) -> str:
+def _validated(actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, role: str) -> str:
+    """The namespace, once the names are well-formed and `actor` holds `role` there."""
     validate_namespace(namespace)
     validate_subdomain(name, field="name")
+    registry_scope(actor=actor, cluster=cluster, namespace=namespace, role=role)
     return namespace
 
 
@@ -189,15 +231,19 @@ def _info_or_none(cluster: KubeCluster, namespace: str, name: str) -> PullSecret
 def _secret_apply(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, secret_type: str,
                   payload: bytes, service_accounts: list[str], labels: dict[str, str], servers: list[str],
                   usernames: list[str]) -> NamespaceResult:
+    tenant = registry_scope(actor=actor, cluster=cluster, namespace=namespace, role=tenancy.OPERATOR)
     api = KubeApi(cluster)
     data_key = ConfigFormat.for_secret_type(secret_type).data_key
     existing = api.find_secret(namespace, name)
     if existing is None:
-        api.create_secret(namespace, {
-            "apiVersion": "v1", "kind": "Secret", "type": secret_type,
-            "metadata": {"name": name, "labels": {**labels, MANAGED_BY_LABEL: "berth"}},
-            "data": {data_key: _encoded(payload)},
-        })
+        # Only a new secret counts against the quota; the count is read inside the tenant's lock.
+        with tenancy.registry_quota_guard(actor=actor, tenant=tenant, kube_cluster=cluster, namespace=namespace,
+                                          existing_pull_secrets=lambda: len(_pull_secrets(api, namespace))):
+            api.create_secret(namespace, {
+                "apiVersion": "v1", "kind": "Secret", "type": secret_type,
+                "metadata": {"name": name, "labels": {**labels, MANAGED_BY_LABEL: "berth"}},
+                "data": {data_key: _encoded(payload)},
+            })
         outcome = "created"
     elif existing.type != secret_type:
         raise Conflict(f"Secret {name} already exists in namespace {namespace} with type {existing.type}; "
@@ -251,7 +297,7 @@ def _rewrite(api: KubeApi, namespace: str, name: str, change) -> PullSecretInfo:
 def secret_rotate(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, server: str,
                   password: str) -> PullSecretInfo:
     """Give `server`'s login a new password; every other entry stays as it was."""
-    return _rewrite(KubeApi(cluster), _validated(namespace, name), name,
+    return _rewrite(KubeApi(cluster), _validated(actor, cluster, namespace, name, tenancy.OPERATOR), name,
                     lambda secret_type, payload: replace_password(secret_type, payload, server=server,
                                                                   password=password))
 
@@ -260,7 +306,7 @@ def secret_rotate(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: s
 def secret_add_entry(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, server: str,
                      username: str, password: str, email: str | None = None) -> PullSecretInfo:
     credential = Credential(server=server, username=username, password=password, email=email)
-    return _rewrite(KubeApi(cluster), _validated(namespace, name), name,
+    return _rewrite(KubeApi(cluster), _validated(actor, cluster, namespace, name, tenancy.OPERATOR), name,
                     lambda secret_type, payload: add_entry(secret_type, payload, credential))
 
 
@@ -274,14 +320,15 @@ def secret_remove_entry(*, actor: AbstractBaseUser, cluster: KubeCluster, namesp
                                "leaving it empty.", code="last_entry", extra={"field": "server"})
         return remaining
 
-    return _rewrite(KubeApi(cluster), _validated(namespace, name), name, without_entry)
+    return _rewrite(KubeApi(cluster), _validated(actor, cluster, namespace, name, tenancy.OPERATOR), name,
+                    without_entry)
 
 
 @audited_action("registry.secret.link", target=("cluster", "namespace", "name"), params=("service_accounts",))
 def secret_link(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str,
                 service_accounts: Sequence[str]) -> PullSecretInfo:
     api = KubeApi(cluster)
-    _read_pull_secret(api, _validated(namespace, name), name)
+    _read_pull_secret(api, _validated(actor, cluster, namespace, name, tenancy.OPERATOR), name)
     linked, failures = _link(api, namespace, name, validate_names(service_accounts, field="service_accounts"))
     if failures:
         raise NotLinked(f"Secret {name} is NOT linked to {'; '.join(failures.values())}"
@@ -294,7 +341,7 @@ def secret_link(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str
 def secret_unlink(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str,
                   service_accounts: Sequence[str]) -> PullSecretInfo:
     api = KubeApi(cluster)
-    _validated(namespace, name)
+    _validated(actor, cluster, namespace, name, tenancy.OPERATOR)
     for account_name in validate_names(service_accounts, field="service_accounts"):
         _unlink(api, namespace, account_name, name)
     return _current_info(api, namespace, name)
@@ -338,7 +385,7 @@ def secret_delete(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: s
     that no longer exists.
     """
     api = KubeApi(cluster)
-    _validated(namespace, name)
+    _validated(actor, cluster, namespace, name, tenancy.ADMIN)
     if confirm_name != name:
         raise InvalidInput(f"confirm_name: type the secret's name, {name}, to delete it.",
                            code="confirmation_mismatch", extra={"field": "confirm_name"})

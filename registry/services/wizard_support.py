@@ -1,4 +1,4 @@
-"""Reads the pull-secret UI needs beyond registry/services/secrets.py: which namespaces an
+"""Reads the pull-secret UI needs beyond registry/services/secrets.py: which clusters an
 operator may choose, and the service accounts of several namespaces at once."""
 
 from __future__ import annotations
@@ -7,19 +7,12 @@ from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from dashboard import tenancy
+from dashboard.models import RegistryQuota
 from registry.models import KubeCluster
 from registry.services.kube import KubeApi
+from registry.services.secrets import registry_scope
 from registry.validation import validate_names, validate_namespace
-
-
-def namespace_choices(*, actor: AbstractBaseUser, cluster: KubeCluster) -> list[str]:
-    """The namespaces `actor` may put pull secrets in: every namespace for platform admins.
-
-    Tenants' namespaces come with tenancy; until then a non-staff user gets none.
-    """
-    if not actor.is_staff:
-        return []
-    return sorted(namespace.metadata.name for namespace in KubeApi(cluster).list_namespaces())
 
 
 def service_account_choices(*, actor: AbstractBaseUser, cluster: KubeCluster,
@@ -28,11 +21,17 @@ def service_account_choices(*, actor: AbstractBaseUser, cluster: KubeCluster,
     api = KubeApi(cluster)
     found: dict[str, list[str]] = {}
     for namespace in validate_names(namespaces, field="namespaces", rule=validate_namespace):
+        registry_scope(actor=actor, cluster=cluster, namespace=namespace)
         for account in api.list_service_accounts(namespace):
             found.setdefault(account.metadata.name, []).append(namespace)
     return dict(sorted(found.items()))
 
 
 def cluster_names(*, actor: AbstractBaseUser) -> list[str]:
-    """The registered Kubernetes clusters, the default one first."""
-    return list(KubeCluster.objects.order_by("-is_default", "name").values_list("name", flat=True))
+    """The registered Kubernetes clusters the actor may use (its tenants' registry quotas name
+    them), the default one first."""
+    clusters = KubeCluster.objects.order_by("-is_default", "name")
+    if not tenancy.is_platform_admin(actor):
+        clusters = clusters.filter(pk__in=RegistryQuota.objects.filter(
+            tenant__in=tenancy.tenants_for(actor)).values("kube_cluster"))
+    return list(clusters.values_list("name", flat=True))
