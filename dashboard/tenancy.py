@@ -317,6 +317,26 @@ def registry_quota_guard(*, actor, tenant: Tenant | None, kube_cluster, namespac
         yield
 
 
+def registry_scope(*, actor, cluster, namespace: str,
+                   role: str = VIEWER) -> Tenant | None:
+    """The tenant whose registry namespace this is (None: no tenant's), once `actor` may act there
+    with `role`. The tenant becomes the audit event's; platform admins may act anywhere."""
+    if is_platform_admin(actor):
+        tenant = registry_tenant_for(kube_cluster=cluster, namespace=namespace)
+        if tenant is not None:
+            audit_tenant(tenant)
+        return tenant
+    quotas = RegistryQuota.objects.select_related("tenant").filter(
+        kube_cluster=cluster, tenant__in=tenants_for(actor)).order_by("tenant__name")
+    tenant = next((quota.tenant for quota in quotas if namespace in quota.namespaces), None)
+    if tenant is None:
+        # Worded as registry_quota_guard words it, so reads and creates refuse alike.
+        raise _deny(actor, f"Namespace {namespace}", {"cluster": str(cluster), "namespace": namespace})
+    audit_tenant(tenant)
+    require_role(actor, tenant, role)
+    return tenant
+
+
 def registry_tenant_for(*, kube_cluster, namespace: str) -> Tenant | None:
     """The tenant whose RegistryQuota lists this namespace (JSON list membership is checked in
     Python: SQLite has no JSON containment lookup)."""

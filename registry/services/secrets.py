@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from django.contrib.auth.models import AbstractBaseUser
 
 from dashboard import tenancy
-from dashboard.audit import audit_tenant, audited_action
+from dashboard.audit import audited_action
 from dashboard.errors import BerthError, Conflict, InvalidInput
-from dashboard.models import RegistryQuota, Tenant
+from dashboard.models import RegistryQuota
 from registry.dockerconfig import (
     ConfigFormat,
     Credential,
@@ -58,33 +58,11 @@ class NotLinked(Conflict):
         self.not_linked = not_linked
 
 
-# --- tenancy --------------------------------------------------------------------------------
-
-def registry_scope(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str,
-                   role: str = tenancy.VIEWER) -> Tenant | None:
-    """The tenant whose registry namespace this is (None: no tenant's), once `actor` may act there
-    with `role`. The tenant becomes the audit event's; platform admins may act anywhere."""
-    if tenancy.is_platform_admin(actor):
-        tenant = tenancy.registry_tenant_for(kube_cluster=cluster, namespace=namespace)
-        if tenant is not None:
-            audit_tenant(tenant)
-        return tenant
-    quotas = RegistryQuota.objects.select_related("tenant").filter(
-        kube_cluster=cluster, tenant__in=tenancy.tenants_for(actor)).order_by("tenant__name")
-    tenant = next((quota.tenant for quota in quotas if namespace in quota.namespaces), None)
-    if tenant is None:
-        # Worded as registry_quota_guard words it, so reads and creates refuse alike.
-        raise tenancy._deny(actor, f"Namespace {namespace}", {"cluster": str(cluster), "namespace": namespace})
-    audit_tenant(tenant)
-    tenancy.require_role(actor, tenant, role)
-    return tenant
-
-
 # --- reading --------------------------------------------------------------------------------
 
 def service_account_list(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[str]:
     validate_namespace(namespace)
-    registry_scope(actor=actor, cluster=cluster, namespace=namespace)
+    tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
     return sorted(account.metadata.name for account in KubeApi(cluster).list_service_accounts(namespace))
 
 
@@ -105,7 +83,7 @@ def _pull_secrets(api: KubeApi, namespace: str) -> list:
 
 def secret_list(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[PullSecretInfo]:
     validate_namespace(namespace)
-    registry_scope(actor=actor, cluster=cluster, namespace=namespace)
+    tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
     api = KubeApi(cluster)
     secrets = _pull_secrets(api, namespace)
     accounts, pods = api.list_service_accounts(namespace), api.list_pods(namespace)
@@ -120,7 +98,7 @@ def _validated(actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, na
     """The namespace, once the names are well-formed and `actor` holds `role` there."""
     validate_namespace(namespace)
     validate_subdomain(name, field="name")
-    registry_scope(actor=actor, cluster=cluster, namespace=namespace, role=role)
+    tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace, role=role)
     return namespace
 
 
@@ -231,7 +209,7 @@ def _info_or_none(cluster: KubeCluster, namespace: str, name: str) -> PullSecret
 def _secret_apply(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, secret_type: str,
                   payload: bytes, service_accounts: list[str], labels: dict[str, str], servers: list[str],
                   usernames: list[str]) -> NamespaceResult:
-    tenant = registry_scope(actor=actor, cluster=cluster, namespace=namespace, role=tenancy.OPERATOR)
+    tenant = tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace, role=tenancy.OPERATOR)
     api = KubeApi(cluster)
     data_key = ConfigFormat.for_secret_type(secret_type).data_key
     existing = api.find_secret(namespace, name)

@@ -11,7 +11,6 @@ from dashboard import tenancy
 from dashboard.models import RegistryQuota
 from registry.models import KubeCluster
 from registry.services.kube import KubeApi
-from registry.services.secrets import registry_scope
 from registry.validation import validate_names, validate_namespace
 
 
@@ -21,7 +20,7 @@ def service_account_choices(*, actor: AbstractBaseUser, cluster: KubeCluster,
     api = KubeApi(cluster)
     found: dict[str, list[str]] = {}
     for namespace in validate_names(namespaces, field="namespaces", rule=validate_namespace):
-        registry_scope(actor=actor, cluster=cluster, namespace=namespace)
+        tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
         for account in api.list_service_accounts(namespace):
             found.setdefault(account.metadata.name, []).append(namespace)
     return dict(sorted(found.items()))
