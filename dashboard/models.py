@@ -184,6 +184,8 @@ class BackgroundTask(models.Model):
     target = models.JSONField(default=dict)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
+    # The tenant whose storage the task changes: its members may follow it, its events carry it.
+    tenant = models.ForeignKey("Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=10, choices=STATUSES, default=QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done, 0 to 100")
     message = models.TextField(blank=True)

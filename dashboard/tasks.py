@@ -25,7 +25,7 @@ from django.utils import timezone
 from dashboard.audit import record_event
 from dashboard.context import change_context, current_request_id
 from dashboard.errors import BerthError, NotFound
-from dashboard.models import BackgroundTask, StorageBinding
+from dashboard.models import BackgroundTask
 from dashboard.tenancy import is_platform_admin, tenants_for
 
 logger = logging.getLogger(__name__)
@@ -42,9 +42,9 @@ _active_lock = threading.Lock()
 _active: dict[UUID, tuple[str, dict]] = {}
 
 
-def task_start(*, actor, name: str, target: dict, run: TaskBody) -> BackgroundTask:
+def task_start(*, actor, tenant=None, name: str, target: dict, run: TaskBody) -> BackgroundTask:
     """Queue `run(progress)` and return its task row at once; `progress(done, total)` may be
-    called from `run` as often as it likes."""
+    called from `run` as often as it likes. `tenant`: whose storage the task changes, if anyone's."""
     with _active_lock:
         for task_id, (active_name, active_target) in list(_active.items()):
             if active_name == name and active_target == target:
@@ -54,7 +54,8 @@ def task_start(*, actor, name: str, target: dict, run: TaskBody) -> BackgroundTa
                 # Its transaction rolled back (no row) or it just ended: start afresh.
                 del _active[task_id]
         task = BackgroundTask.objects.create(
-            name=name, target=target, actor=actor if getattr(actor, "is_authenticated", False) else None)
+            name=name, target=target, tenant=tenant,
+            actor=actor if getattr(actor, "is_authenticated", False) else None)
         _active[task.id] = (name, target)
     request_id = current_request_id.get()
     transaction.on_commit(lambda: _executor.submit(_execute, task.id, run, request_id).add_done_callback(_log_crash))
@@ -73,25 +74,15 @@ def task_list(*, actor, limit: int = 50) -> list[BackgroundTask]:
     return list(_visible_tasks(actor)[:limit])
 
 
-# The target keys under which storage tasks name the images they act on, as `rbd` specs.
-_PLACE_KEYS = ("image", "dest", "trash")
-
-
 def _visible_tasks(actor) -> QuerySet:
     """Platform admins and Berth itself (actor None: commands, pollers) see every task; anyone
-    else the tasks they started and those acting on a place of one of their tenants (started by
-    a fellow member or a platform admin)."""
+    else the tasks they started and those of their tenants (started by a fellow member or a
+    platform admin)."""
     if actor is None or is_platform_admin(actor):
         return BackgroundTask.objects.all()
     if not getattr(actor, "is_authenticated", False):
         return BackgroundTask.objects.none()
-    in_tenant_places = Q(pk__in=[])
-    for binding in StorageBinding.objects.filter(tenant__in=tenants_for(actor)).select_related("cluster"):
-        # A spec is pool/name or pool/namespace/name, so a whole pool's prefix covers its namespaces.
-        prefix = f"{binding.pool}/{binding.namespace}/" if binding.namespace else f"{binding.pool}/"
-        for key in _PLACE_KEYS:
-            in_tenant_places |= Q(target__cluster=binding.cluster.name, **{f"target__{key}__startswith": prefix})
-    return BackgroundTask.objects.filter(Q(actor=actor) | in_tenant_places)
+    return BackgroundTask.objects.filter(Q(actor=actor) | Q(tenant__in=tenants_for(actor)))
 
 
 def _retrying_when_locked(operation: Callable[[], Any]) -> Any:
@@ -165,4 +156,4 @@ def _finish(task: BackgroundTask, status: str, message: str, result: Any, starte
 def _record(task: BackgroundTask, *, phase: str, outcome: str, error: str = "", duration_ms: int = 0) -> None:
     _retrying_when_locked(lambda: record_event(
         actor=task.actor, action=task.name, target=task.target, parameters={"task_id": str(task.id), "phase": phase},
-        outcome=outcome, error=error, duration_ms=duration_ms))
+        outcome=outcome, error=error, duration_ms=duration_ms, tenant=task.tenant))

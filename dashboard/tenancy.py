@@ -39,6 +39,13 @@ def is_platform_admin(actor) -> bool:
     return bool(getattr(actor, "is_staff", False) and getattr(actor, "is_active", False))
 
 
+def administered_tenant_slugs(actor) -> list[str]:
+    """The tenants the actor is an admin of (their Activity is the actor's to read)."""
+    if not getattr(actor, "is_authenticated", False):
+        return []
+    return list(Membership.objects.filter(user=actor, role=ADMIN).values_list("tenant__slug", flat=True))
+
+
 def tenants_for(actor) -> QuerySet:
     if is_platform_admin(actor):
         return Tenant.objects.all()

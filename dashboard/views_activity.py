@@ -5,8 +5,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from dashboard.models import AuditEvent, Membership
-from dashboard.tenancy import is_platform_admin
+from dashboard.models import AuditEvent
+from dashboard.tenancy import administered_tenant_slugs, is_platform_admin
 
 ACTIVITY_PAGE_SIZE = 50
 
@@ -29,8 +29,7 @@ def activity_events_visible_to(*, actor, filters: dict):
     else the page does not exist (403: what a tenant changed is its admins' business)."""
     events = AuditEvent.objects.order_by("-id")
     if not is_platform_admin(actor):
-        administered = list(Membership.objects.filter(user=actor, role=Membership.ADMIN)
-                            .values_list("tenant__slug", flat=True))
+        administered = administered_tenant_slugs(actor)
         if not administered:
             raise PermissionDenied
         events = events.filter(tenant_slug__in=administered)

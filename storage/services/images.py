@@ -325,7 +325,7 @@ def image_copy(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
 
     # The copy creates its image only once the task runs: a reservation holds the room until then.
     with tenancy.quota_guard(tenant=dest_tenant, request=copy_request):
-        task = task_start(actor=actor, name="storage.image.copy",
+        task = task_start(actor=actor, tenant=dest_tenant, name="storage.image.copy",
                           target={"cluster": cluster.name, "image": source, "dest": dest}, run=run)
         tenancy.reserve_for_task(tenant=dest_tenant, task=task, request=copy_request)
     return task
@@ -335,7 +335,7 @@ def image_copy(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
 def image_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
                  to_trash: bool = True, confirm_name: str | None = None) -> BackgroundTask | None:
     """To the trash (restorable, immediate) by default; removal for good runs as a task."""
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
+    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
     spec = image_spec(pool, namespace, name)
     if not to_trash:
         validate_confirmation(confirm_name, expected=name)
@@ -363,8 +363,8 @@ def image_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
             rbd.RBD().remove(ioctx, name, on_progress=progress)
         return {"image": spec}
 
-    return task_start(actor=actor, name="storage.image.delete", target={"cluster": cluster.name, "image": spec},
-                      run=run)
+    return task_start(actor=actor, tenant=tenant, name="storage.image.delete",
+                      target={"cluster": cluster.name, "image": spec}, run=run)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -416,7 +416,7 @@ def trash_purge(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
                 image_id: str | None = None) -> BackgroundTask:
     """Remove one trash entry, or every entry, for good (in the background)."""
     namespace = validate_namespace(namespace)
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
+    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
     with open_ioctx(cluster, pool, namespace) as ioctx:
         if image_id:
             _trash_entry(cluster, ioctx, pool, namespace, image_id)
@@ -432,7 +432,7 @@ def trash_purge(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
                                                done * total + offset, len(ids) * total))
         return {"purged": len(ids)}
 
-    return task_start(actor=actor, name="storage.image.trash_purge",
+    return task_start(actor=actor, tenant=tenant, name="storage.image.trash_purge",
                       target={"cluster": cluster.name, "trash": image_spec(pool, namespace, ""),
                               "image_id": image_id or "*"}, run=run)
 

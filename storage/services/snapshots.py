@@ -140,7 +140,7 @@ def image_clone(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
 def image_flatten(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str,
                   name: str) -> BackgroundTask:
     """Copy the parent's data into a clone so it stands alone; runs in the background."""
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, name)
     if image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name).parent is None:
         raise InvalidInput(f"Image {spec} is not a clone; there is nothing to flatten.", code="not_a_clone",
@@ -152,5 +152,5 @@ def image_flatten(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, n
             handle.flatten(on_progress=progress)
         return {"image": spec}
 
-    return task_start(actor=actor, name="storage.image.flatten", target={"cluster": cluster.name, "image": spec},
-                      run=run)
+    return task_start(actor=actor, tenant=tenant, name="storage.image.flatten",
+                      target={"cluster": cluster.name, "image": spec}, run=run)
