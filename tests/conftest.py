@@ -7,6 +7,8 @@ pytest_plugins = [
     "tests.fixtures.docker_registry",
     "tests.fixtures.kube",
     "tests.fixtures.berth",
+    "tests.fixtures.storage",
+    "tests.fixtures.registry",
     "tests.fixtures.browser",
     "tests.fixtures.postgres",
 ]

@@ -11,20 +11,18 @@ from dashboard.context import change_context
 from dashboard.errors import QuotaExceeded
 from dashboard.models import Membership, StorageBinding, StorageQuota, Tenant
 from storage.services.images import image_create
-from tests.integration.storage.conftest import AdminCli
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def tenant_pool(transactional_db, ceph_dev_cluster):
+def tenant_pool(transactional_db, ceph_admin):
     """A pool with namespace team-a, made with the admin CLI so that its setup records no events."""
-    cli = AdminCli(ceph_dev_cluster)
     name = f"ui-audit-{uuid.uuid4().hex[:8]}"
-    cli.create_pool(name)
-    cli.rbd("namespace", "create", f"{name}/team-a")
+    ceph_admin.create_pool(name)
+    ceph_admin.rbd("namespace", "create", f"{name}/team-a")
     yield name
-    cli.delete_pool(name)
+    ceph_admin.delete_pool(name)
 
 
 def test_the_admin_audit_list_filters_to_a_denied_quota_event(logged_in_page, live_server, admin_user,

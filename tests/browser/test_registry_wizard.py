@@ -8,8 +8,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from playwright.sync_api import Page, expect
 
-from tests.integration.registry.conftest import (  # noqa: F401 - fixtures shared with the registry services' tests
-    core, decoded_auth, kube_cluster, linked_secrets, namespace, second_namespace, stored_config)
+from tests.helpers import decoded_auth, linked_secrets, stored_config
 
 pytestmark = pytest.mark.browser
 

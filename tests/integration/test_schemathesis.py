@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.integration.storage.conftest import ceph_admin, unique_name  # noqa: F401 - ceph_admin is a fixture
+from tests.helpers import unique_name
 
 # Transactional: a real WSGI request closes its database connection when it ends, which would
 # close the connection holding a rolled-back test transaction; and tasks it starts must see their rows.

@@ -12,7 +12,6 @@ from django.db import connection
 from dashboard.errors import BerthError
 from dashboard.models import Membership, StorageBinding, StorageQuota, Tenant
 from storage.services import images
-from tests.integration.storage.conftest import AdminCli
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -22,17 +21,17 @@ GIB = 1 << 30
 
 
 @pytest.fixture
-def tenant_namespace(ceph_dev_cluster):
-    cli = AdminCli(ceph_dev_cluster)
+def tenant_pool(ceph_admin):
+    """A pool with namespace team-a."""
     pool = f"quota-{uuid.uuid4().hex[:8]}"
-    cli.create_pool(pool)
-    cli.rbd("namespace", "create", f"{pool}/team-a")
-    yield cli, pool
-    cli.delete_pool(pool)
+    ceph_admin.create_pool(pool)
+    ceph_admin.rbd("namespace", "create", f"{pool}/team-a")
+    yield pool
+    ceph_admin.delete_pool(pool)
 
 
-def test_concurrent_creates_never_exceed_the_quota(ceph_cluster, tenant_namespace):
-    cli, pool = tenant_namespace
+def test_concurrent_creates_never_exceed_the_quota(ceph_cluster, ceph_admin, tenant_pool):
+    pool = tenant_pool
     tenant = Tenant.objects.create(name="Team A", slug="team-a")
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=pool, namespace="team-a")
     StorageQuota.objects.create(tenant=tenant, max_provisioned_gib=LIMIT_GIB)
@@ -68,6 +67,6 @@ def test_concurrent_creates_never_exceed_the_quota(ceph_cluster, tenant_namespac
         assert error.code == "quota_exceeded" and error.http_status == 409
         assert error.extra["limit"] == "max_provisioned_gib"
         assert error.extra["used"] == LIMIT_GIB * GIB and error.extra["excess"] == GIB
-    in_ceph = cli.rbd("ls", "-l", "--format", "json", f"{pool}/team-a")
+    in_ceph = ceph_admin.rbd("ls", "-l", "--format", "json", f"{pool}/team-a")
     sizes = [entry["size"] for entry in json.loads(in_ceph)]
     assert len(sizes) == LIMIT_GIB and sum(sizes) == LIMIT_GIB * GIB

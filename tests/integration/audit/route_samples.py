@@ -35,7 +35,7 @@ from registry.services import secrets
 from storage.models import CephCluster
 from storage.services import images, namespaces, pools, snapshots, tenant_keys
 from tests.fixtures.berth import TEST_PASSWORD
-from tests.integration.registry.conftest import create_service_account
+from tests.helpers import create_service_account
 
 
 class SampleContext:
@@ -242,7 +242,7 @@ def _unchanged_form(model_admin, make):
         request = _admin_request(ctx)
         form = model_admin.get_form(request, obj)(instance=obj)
         data = _empty_inlines(model_admin, request, obj)
-        for name, field in form.fields.items():
+        for name in form.fields:
             value = form[name].value()
             if value in (None, False):
                 continue

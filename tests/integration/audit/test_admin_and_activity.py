@@ -13,6 +13,7 @@ from django.urls import reverse
 from dashboard.audit import record_event, verify_chain
 from dashboard.models import AuditEvent
 from storage.models import CephCluster
+from tests.fixtures.berth import TEST_PASSWORD
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -103,7 +104,7 @@ def test_management_commands_record_their_changes_as_cli(tmp_path):
 
 def test_a_password_change_is_recorded_without_the_password(admin_client, admin_user):
     response = admin_client.post(reverse("password_change"), {
-        "old_password": "correct-horse-battery-staple", "new_password1": "a-new-long-passphrase-42",
+        "old_password": TEST_PASSWORD, "new_password1": "a-new-long-passphrase-42",
         "new_password2": "a-new-long-passphrase-42"})
     assert response.status_code == 302
     event = AuditEvent.objects.get()
@@ -115,7 +116,7 @@ def test_the_activity_page_is_for_staff_and_filters_with_htmx(admin_client):
     _event(outcome="success")
     _event(action="storage.image.delete", outcome="denied")
     viewer = Client()
-    viewer.force_login(get_user_model().objects.create_user("viewer", password="correct-horse-battery-staple"))
+    viewer.force_login(get_user_model().objects.create_user("viewer", password=TEST_PASSWORD))
     assert viewer.get(reverse("activity")).status_code == 403
 
     page = admin_client.get(reverse("activity"))
@@ -151,7 +152,7 @@ def test_a_log_line_during_a_request_carries_the_events_request_id(admin_client)
     logging.getLogger().addHandler(handler)
     try:
         response = admin_client.post(reverse("password_change"), {
-            "old_password": "correct-horse-battery-staple", "new_password1": "a-new-long-passphrase-42",
+            "old_password": TEST_PASSWORD, "new_password1": "a-new-long-passphrase-42",
             "new_password2": "a-new-long-passphrase-42"})
     finally:
         logging.getLogger().removeHandler(handler)

@@ -12,29 +12,22 @@ from storage.models import CephCluster
 pytestmark = pytest.mark.integration
 
 
-def ceph_cli(endpoints, *args: str) -> str:
-    return subprocess.run(
-        ["ceph", "--conf", str(endpoints.conf), "--name", "client.admin", "--keyring", str(endpoints.admin_keyring),
-         "--connect-timeout", "10", *args],
-        check=True, capture_output=True, text=True, timeout=30).stdout.strip()
-
-
-def test_the_overview_shows_what_ceph_health_prints(admin_client, ceph_cluster, ceph_dev_cluster):
-    expected = ceph_cli(ceph_dev_cluster, "health")
+def test_the_overview_shows_what_ceph_health_prints(admin_client, ceph_cluster, ceph_admin):
+    expected = ceph_admin.ceph("health").strip()
     response = admin_client.get(reverse("overview-health"))
     assert response.status_code == 200
     assert response.context["overview"].health_text == expected
     assert expected in response.content.decode()
 
 
-def test_the_api_reports_live_figures(admin_client, ceph_cluster, ceph_dev_cluster):
+def test_the_api_reports_live_figures(admin_client, ceph_cluster, ceph_admin):
     body = admin_client.get(reverse("api:overview")).json()
-    osd_stat = ceph_cli(ceph_dev_cluster, "osd", "stat")
+    osd_stat = ceph_admin.ceph("osd", "stat").strip()
     assert body["cluster"] == "local"
-    assert body["health_text"] == ceph_cli(ceph_dev_cluster, "health")
+    assert body["health_text"] == ceph_admin.ceph("health").strip()
     assert body["osds_total"] == 1 and body["osds_up"] == 1 and body["osds_in"] == 1, osd_stat
     assert 0 < body["bytes_total"]
-    assert body["pool_count"] == len(ceph_cli(ceph_dev_cluster, "osd", "pool", "ls").split())
+    assert body["pool_count"] == len(ceph_admin.pools())
 
 
 def test_the_monitor_host_and_key_file_style_connects(admin_client, db, ceph_dev_cluster):

@@ -11,7 +11,7 @@ from kubernetes import client
 
 from registry.dockerconfig import Credential
 from registry.services.secrets import secret_create
-from tests.integration.registry.conftest import create_service_account
+from tests.helpers import create_service_account
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from kubernetes import client
 
 from dashboard.models import AuditEvent
-from tests.integration.registry.conftest import create_service_account, decoded_auth, linked_secrets, stored_config
+from tests.helpers import create_service_account, decoded_auth, linked_secrets, stored_config
 
 pytestmark = pytest.mark.integration
 

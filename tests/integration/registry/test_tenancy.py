@@ -7,20 +7,17 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from kubernetes import client
-from rest_framework.test import APIClient
 
 from dashboard.errors import NotFound, PermissionDenied, QuotaExceeded
-from dashboard.models import AuditEvent, Membership, RegistryQuota, Tenant
+from dashboard.models import AuditEvent, RegistryQuota, Tenant
 from registry.dockerconfig import Credential
 from registry.services import doctor, secrets
-from tests.integration.registry.conftest import create_service_account, linked_secrets
+from tests.helpers import RANK, api_client_as, create_service_account, linked_secrets, two_tenants
 
 pytestmark = pytest.mark.integration
 
-RANK = {"viewer": 1, "operator": 2, "admin": 3}
 HARBOR = Credential(server="harbor.example.com", username="robot", password="harbor-pass-1")
 
 
@@ -44,17 +41,9 @@ class RegistryTeams:
 def teams(kube_cluster, core, namespace, second_namespace) -> RegistryTeams:
     """Tenant A owns `namespace`, which holds pull secret `regkey` (two registries) and service
     accounts `default` and `builder`; tenant B owns `second_namespace`."""
-    users = get_user_model().objects
-    a = Tenant.objects.create(name="Team A", slug="team-a")
-    b = Tenant.objects.create(name="Team B", slug="team-b")
+    a, b, members, outsider = two_tenants()
     quota = RegistryQuota.objects.create(tenant=a, kube_cluster=kube_cluster, namespaces=[namespace])
     RegistryQuota.objects.create(tenant=b, kube_cluster=kube_cluster, namespaces=[second_namespace])
-    members = {}
-    for role in RANK:
-        members[role] = users.create_user(f"a-{role}", password="pw-not-used-0")
-        Membership.objects.create(user=members[role], tenant=a, role=role)
-    outsider = users.create_user("b-admin", password="pw-not-used-0")
-    Membership.objects.create(user=outsider, tenant=b, role="admin")
     core.create_namespaced_secret(namespace, pull_secret("regkey", ("harbor.example.com", "quay.example.org")))
     create_service_account(core, namespace, "builder")
     return RegistryTeams(namespace, second_namespace, a, quota, members, outsider)
@@ -174,19 +163,10 @@ def test_quota_counts_pull_secrets_in_kubernetes_and_only_new_ones(teams, kube_c
 # --- through the API and the UI ------------------------------------------------------------------
 
 
-@pytest.fixture
-def api_as(teams):
-    def client_for(user) -> APIClient:
-        api = APIClient()
-        api.force_authenticate(user)
-        return api
-    return client_for
-
-
-def test_api_quota_refusal_names_the_limit_usage_and_excess(teams, kube_cluster, api_as):
+def test_api_quota_refusal_names_the_limit_usage_and_excess(teams, kube_cluster):
     teams.quota.max_pull_secrets_per_namespace = 1
     teams.quota.save()
-    response = api_as(teams.members["operator"]).post(
+    response = api_client_as(teams.members["operator"]).post(
         reverse("api:registry-secret-list", args=[teams.namespace]),
         {"name": "second", "registries": [{"server": "ghcr.io", "username": "ci", "password": "ghcr-pass"}]},
         format="json")
@@ -201,8 +181,8 @@ def test_api_quota_refusal_names_the_limit_usage_and_excess(teams, kube_cluster,
     assert (event.outcome, event.tenant_slug, event.error) == ("denied", "team-a", body["detail"])
 
 
-def test_api_another_tenants_namespace_answers_as_a_missing_one(teams, kube_cluster, api_as, core):
-    api = api_as(teams.members["admin"])
+def test_api_another_tenants_namespace_answers_as_a_missing_one(teams, kube_cluster, core):
+    api = api_client_as(teams.members["admin"])
     assert api.get(reverse("api:registry-namespace-list")).json() == {"namespaces": [teams.namespace]}
     assert api.get(reverse("api:registry-secret-list", args=[teams.namespace])).status_code == 200
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from registry.services.secrets import secret_create
 from registry.dockerconfig import Credential
-from tests.integration.registry.conftest import decoded_auth, linked_secrets, stored_config
+from tests.helpers import decoded_auth, linked_secrets, stored_config
 
 pytestmark = pytest.mark.integration
 

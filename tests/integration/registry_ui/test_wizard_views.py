@@ -8,7 +8,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from registry.wizard import SESSION_KEY, passwords
-from tests.integration.registry.conftest import decoded_auth, linked_secrets, stored_config
+from tests.helpers import decoded_auth, linked_secrets, stored_config
 
 pytestmark = pytest.mark.integration
 

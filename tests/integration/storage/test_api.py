@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from dashboard.models import BackgroundTask
 
-from tests.integration.storage.conftest import unique_name, wait_for_task
+from tests.helpers import unique_name, wait_for_task
 
 # Background tasks run in worker threads with their own database connections.
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -28,7 +28,7 @@ from storage.services.snapshots import (
     snapshot_unprotect,
 )
 from storage.validation import GiB, KiB, MiB
-from tests.integration.storage.conftest import unique_name, wait_for_task
+from tests.helpers import unique_name, wait_for_task
 
 # Background tasks start after their transaction commits and run in worker threads with their own
 # database connections, so these tests cannot run inside one rolled-back transaction.

@@ -7,7 +7,7 @@ from dashboard.models import AuditEvent
 from storage.models import CephCluster
 from storage.services.pools import pool_create, pool_delete, pool_get, pool_list, pool_set_quota
 from storage.validation import GiB
-from tests.integration.storage.conftest import unique_name
+from tests.helpers import unique_name
 
 pytestmark = pytest.mark.integration
 

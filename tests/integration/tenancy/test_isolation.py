@@ -5,29 +5,20 @@ import uuid
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from dashboard.models import AuditEvent, StorageQuota
+from tests.helpers import api_client_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def api_as(teams):
-    def client_for(user) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-    return client_for
 
 
 def images_url(pool: str, namespace: str) -> str:
     return f"{reverse('api:storage-image-list', kwargs={'pool': pool})}?namespace={namespace}"
 
 
-def test_api_lists_only_own_images_and_hides_other_tenants(teams, api_as, tenancy_admin_cli):
-    tenancy_admin_cli.rbd("create", "--size", "64M", f"{teams.pool}/team-b/secret-b")
-    api = api_as(teams.members["viewer"])
+def test_api_lists_only_own_images_and_hides_other_tenants(teams, ceph_admin):
+    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-b/secret-b")
+    api = api_client_as(teams.members["viewer"])
     assert api.get(images_url(teams.pool, "team-a")).status_code == 200
 
     other = api.get(images_url(teams.pool, "team-b"))
@@ -45,8 +36,8 @@ def test_api_lists_only_own_images_and_hides_other_tenants(teams, api_as, tenanc
     assert [pool["name"] for pool in pools] == [teams.pool]
 
 
-def test_api_create_in_another_tenant_is_404_and_denied(teams, api_as):
-    api = api_as(teams.members["admin"])
+def test_api_create_in_another_tenant_is_404_and_denied(teams):
+    api = api_client_as(teams.members["admin"])
     response = api.post(reverse("api:storage-image-list", kwargs={"pool": teams.pool}),
                         {"name": "intruder", "namespace": "team-b", "size": "64MiB"}, format="json")
     assert response.status_code == 404 and response.json()["code"] == "tenant_denied"
@@ -54,9 +45,9 @@ def test_api_create_in_another_tenant_is_404_and_denied(teams, api_as):
     assert (event.outcome, event.actor_name) == ("denied", "a-admin")
 
 
-def test_api_quota_refusal_says_which_limit_and_by_how_much(teams, api_as):
+def test_api_quota_refusal_says_which_limit_and_by_how_much(teams):
     StorageQuota.objects.filter(tenant=teams.a).update(max_provisioned_gib=1)
-    api = api_as(teams.members["operator"])
+    api = api_client_as(teams.members["operator"])
     url = reverse("api:storage-image-list", kwargs={"pool": teams.pool})
     assert api.post(url, {"name": f"fits-{uuid.uuid4().hex[:6]}", "namespace": "team-a", "size": "768MiB"},
                     format="json").status_code == 201
@@ -70,11 +61,11 @@ def test_api_quota_refusal_says_which_limit_and_by_how_much(teams, api_as):
     assert event.tenant_slug == "team-a"
 
 
-def test_over_a_lowered_limit_a_tenant_can_still_shrink_and_delete(teams, api_as, tenancy_admin_cli):
+def test_over_a_lowered_limit_a_tenant_can_still_shrink_and_delete(teams, ceph_admin):
     name = f"big-{uuid.uuid4().hex[:6]}"
-    tenancy_admin_cli.rbd("create", "--size", "2G", f"{teams.pool}/team-a/{name}")
+    ceph_admin.rbd("create", "--size", "2G", f"{teams.pool}/team-a/{name}")
     StorageQuota.objects.filter(tenant=teams.a).update(max_provisioned_gib=1, max_image_gib=1)
-    api = api_as(teams.members["admin"])
+    api = api_client_as(teams.members["admin"])
     detail = reverse("api:storage-image-detail", kwargs={"pool": teams.pool, "name": name})
     grown = api.patch(detail, {"namespace": "team-a", "size": "3GiB"}, format="json")
     assert grown.status_code == 409 and grown.json()["code"] == "quota_exceeded"
@@ -97,9 +88,9 @@ def test_ui_hides_other_tenants(teams, client):
     assert AuditEvent.objects.filter(outcome="denied", actor_name="a-viewer").count() == 2
 
 
-def test_tenant_page_shows_usage_meters_and_only_own_tenants(teams, client, tenancy_admin_cli):
+def test_tenant_page_shows_usage_meters_and_only_own_tenants(teams, client, ceph_admin):
     StorageQuota.objects.filter(tenant=teams.a).update(max_images=4)
-    tenancy_admin_cli.rbd("create", "--size", "64M", f"{teams.pool}/team-a/page-{uuid.uuid4().hex[:6]}")
+    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/page-{uuid.uuid4().hex[:6]}")
     client.force_login(teams.members["viewer"])
     page = client.get(reverse("tenant-detail", args=["team-a"]))
     html = page.content.decode()

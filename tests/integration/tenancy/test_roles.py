@@ -13,22 +13,20 @@ from dashboard.errors import NotFound, PermissionDenied
 from dashboard.models import AuditEvent
 from storage.services import images, namespaces, pools, snapshots
 
-from tests.integration.tenancy.conftest import wait_for_task
+from tests.helpers import RANK, wait_for_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-RANK = {"viewer": 1, "operator": 2, "admin": 3}
-
 
 @pytest.fixture
-def image(teams, tenancy_admin_cli) -> str:
+def image(teams, ceph_admin) -> str:
     """An image in tenant A's namespace with a snapshot s0 and a protected snapshot s1."""
     name = f"img-{uuid.uuid4().hex[:8]}"
     spec = f"{teams.pool}/team-a/{name}"
-    tenancy_admin_cli.rbd("create", "--size", "64M", spec)
-    tenancy_admin_cli.rbd("snap", "create", f"{spec}@s0")
-    tenancy_admin_cli.rbd("snap", "create", f"{spec}@s1")
-    tenancy_admin_cli.rbd("snap", "protect", f"{spec}@s1")
+    ceph_admin.rbd("create", "--size", "64M", spec)
+    ceph_admin.rbd("snap", "create", f"{spec}@s0")
+    ceph_admin.rbd("snap", "create", f"{spec}@s1")
+    ceph_admin.rbd("snap", "protect", f"{spec}@s1")
     return name
 
 

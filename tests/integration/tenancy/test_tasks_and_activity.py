@@ -6,33 +6,32 @@ import uuid
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from dashboard.audit import record_event
 from dashboard.errors import NotFound, PermissionDenied
 from dashboard.tasks import task_get, task_list
 from storage.services import images
 
-from tests.integration.tenancy.conftest import wait_for_task
+from tests.helpers import api_client_as, wait_for_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def removal_task(actor, teams, cluster, tenancy_admin_cli, namespace: str):
+def removal_task(actor, teams, cluster, ceph_admin, namespace: str):
     """A real background task: removing an image of `namespace` for good."""
     name = f"doomed-{uuid.uuid4().hex[:8]}"
-    tenancy_admin_cli.rbd("create", "--size", "16M", f"{teams.pool}/{namespace}/{name}")
+    ceph_admin.rbd("create", "--size", "16M", f"{teams.pool}/{namespace}/{name}")
     return wait_for_task(images.image_delete(actor=actor, cluster=cluster, pool=teams.pool, namespace=namespace,
                                              name=name, to_trash=False, confirm_name=name))
 
 
 @pytest.fixture
-def tasks(teams, ceph_cluster, tenancy_admin_cli, admin_user):
+def tasks(teams, ceph_cluster, ceph_admin, admin_user):
     """Tenant A's admin's task, a platform admin's task in tenant A's namespace, tenant B's admin's task."""
     return {
-        "a": removal_task(teams.members["admin"], teams, ceph_cluster, tenancy_admin_cli, "team-a"),
-        "staff-in-a": removal_task(admin_user, teams, ceph_cluster, tenancy_admin_cli, "team-a"),
-        "b": removal_task(teams.outsider, teams, ceph_cluster, tenancy_admin_cli, "team-b"),
+        "a": removal_task(teams.members["admin"], teams, ceph_cluster, ceph_admin, "team-a"),
+        "staff-in-a": removal_task(admin_user, teams, ceph_cluster, ceph_admin, "team-a"),
+        "b": removal_task(teams.outsider, teams, ceph_cluster, ceph_admin, "team-b"),
     }
 
 
@@ -51,8 +50,7 @@ def test_tenant_users_see_their_tenants_tasks_only(teams, tasks, admin_user):
 
 
 def test_another_tenants_task_is_404_in_the_api_and_the_ui(teams, tasks, client):
-    api = APIClient()
-    api.force_authenticate(teams.members["operator"])
+    api = api_client_as(teams.members["operator"])
     listed = api.get(reverse("api:task-list")).json()
     assert {task["id"] for task in listed} == {str(tasks["a"].id), str(tasks["staff-in-a"].id)}
     assert api.get(reverse("api:task-detail", args=[tasks["a"].id])).status_code == 200

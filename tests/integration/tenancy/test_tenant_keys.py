@@ -17,17 +17,17 @@ def rbd_as(endpoints, entity: str, key: str, *args: str) -> subprocess.Completed
                            "--keyring", "/dev/null", *args], capture_output=True, text=True, timeout=60)
 
 
-def test_tenant_key_is_confined_to_its_namespace(teams, ceph_dev_cluster, tenancy_admin_cli):
+def test_tenant_key_is_confined_to_its_namespace(teams, ceph_dev_cluster, ceph_admin):
     entity, key = tenant_key_create(actor=teams.members["admin"], binding=teams.binding_a)
     try:
         own = rbd_as(ceph_dev_cluster, entity, key, "create", "--size", "64M", f"{teams.pool}/team-a/by-key")
         assert own.returncode == 0, own.stderr
-        assert "by-key" in tenancy_admin_cli.rbd("ls", f"{teams.pool}/team-a")
+        assert "by-key" in ceph_admin.rbd("ls", f"{teams.pool}/team-a")
 
         other = rbd_as(ceph_dev_cluster, entity, key, "create", "--size", "64M", f"{teams.pool}/team-b/by-key")
         assert other.returncode != 0
         assert "Operation not permitted" in other.stderr or "permission" in other.stderr.lower()
-        assert "by-key" not in tenancy_admin_cli.rbd("ls", f"{teams.pool}/team-b")
+        assert "by-key" not in ceph_admin.rbd("ls", f"{teams.pool}/team-b")
         default = rbd_as(ceph_dev_cluster, entity, key, "create", "--size", "64M", f"{teams.pool}/by-key")
         assert default.returncode != 0
     finally:
