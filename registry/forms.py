@@ -195,7 +195,8 @@ class SecretNameCheckForm(forms.Form):
 
 
 class RetryForm(forms.Form):
-    namespaces = forms.MultipleChoiceField()
+    namespaces = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, error_messages={
+        "required": "Choose at least one failed namespace to retry."})
 
     def __init__(self, *args: Any, failed: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)

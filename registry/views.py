@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import cached_property
 from operator import attrgetter
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -28,17 +27,13 @@ from dashboard.generic.views import (
 from registry import forms as registry_forms
 from registry.dockerconfig import normalise_server
 from registry.imagematch import parse_image
+from registry.links import registry_url
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
 from registry.services import doctor, secrets, wizard_support
 from registry.services.registry_login import check_login
 from registry.wizard import STEP_TITLES, STEPS, RegistryRow, WizardState, kubectl_commands, passwords, \
     review_manifest
-
-
-def registry_url(name: str, *args: Any, **params: Any) -> str:
-    query = {key: value for key, value in params.items() if value}
-    return reverse(f"registry:{name}", args=args) + (f"?{urlencode(query)}" if query else "")
 
 
 class KubeClusterMixin:
@@ -114,7 +109,7 @@ class WizardStepView(ServiceFormView):
         return {"actor": self.request.user, "cluster": self.cluster}
 
     def cancel_url(self) -> str:
-        return reverse("registry:secret-list")
+        return registry_url("secret-list", cluster=self.state.cluster)
 
     def previous_step(self) -> str | None:
         index = STEPS.index(self.step)
@@ -314,12 +309,15 @@ class WizardResultView(WizardStepView):
         return {"namespaces": self.failed()}
 
     def load(self) -> dict[str, Any]:
-        return {"results": self.state.results, "failed": self.failed(),
+        return {"cluster": self.cluster, "results": self.state.results, "failed": self.failed(),
                 "retry_possible": passwords.get(self.state.id, [row.server for row in self.state.registries])
                 is not None}
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        self.loaded = self.load()
+        try:
+            self.loaded = self.load()
+        except BerthError as error:  # the cluster was removed from Berth since the secret was created
+            return render_error(request, error, title=self.title)
         return self.render_form(self.form_class(initial=self.get_initial(), **self.get_form_kwargs()))
 
     def save(self, form: forms.Form) -> None:
@@ -386,9 +384,13 @@ class NamespaceMixin(KubeClusterMixin):
     def secret_args(self) -> dict[str, Any]:
         return {**self.service_args(), "namespace": self.namespace, "name": self.secret_name}
 
+    def load(self) -> dict[str, Any]:
+        # Looked up before any form is shown, so an unknown or unconfigured cluster is reported
+        # at once, and the page's links (which name it) can always be built.
+        return {"cluster": self.cluster}
+
     def detail_url(self) -> str:
-        return registry_url("secret-detail", self.namespace, self.secret_name,
-                            cluster=self.request.GET.get("cluster"))
+        return registry_url("secret-detail", self.namespace, self.secret_name, cluster=self.cluster.name)
 
     def cancel_url(self) -> str:
         return self.detail_url()
@@ -551,7 +553,7 @@ class SecretDeleteView(NamespaceMixin, ConfirmView):
         return f"Secret {result.name} deleted{unlinked}.{still}"
 
     def success_url(self, result) -> str:
-        return registry_url("secret-list", namespace=self.namespace, cluster=self.request.GET.get("cluster"))
+        return registry_url("secret-list", namespace=self.namespace, cluster=self.cluster.name)
 
 
 # --- Pull doctor ---------------------------------------------------------------------------------

@@ -169,3 +169,19 @@ class SnapshotCreateForm(StyledForm):
 
     def clean_snapshot(self) -> str:
         return checked(validation.validate_object_name, self.cleaned_data["snapshot"], field="snapshot")
+
+
+class TrashRestoreForm(StyledForm):
+    """Restoring under another name is how an image comes back when its old name has been taken
+    again since it was deleted."""
+
+    new_name = name_field("Restore as", required=False)
+
+    def __init__(self, *args: Any, old_name: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["new_name"].help_text = f"Optional. Empty restores the image as “{old_name}”."
+        self.fields["new_name"].widget.attrs["placeholder"] = old_name
+
+    def clean_new_name(self) -> str | None:
+        typed = self.cleaned_data["new_name"]
+        return checked(validation.validate_object_name, typed, field="new_name") if typed else None

@@ -15,6 +15,7 @@ from django import forms
 from django.urls import reverse
 
 from dashboard import tenancy
+from dashboard.errors import NotFound
 from dashboard.generic.views import (
     Column, ConfirmView, ListPage, ListQuery, ServiceActionView, ServiceDetailView, ServiceFormView,
     ServiceListView, page_of)
@@ -207,6 +208,50 @@ class NamespaceCreateView(CephClusterMixin, ServiceFormView):
 
     def cancel_url(self) -> str:
         return self.url("pool-detail", self.pool)
+
+
+class NamespaceDeleteView(CephClusterMixin, ConfirmView):
+    """Ceph refuses to delete a namespace that still holds images or trashed images; the page says
+    beforehand what is left in it and links to where it can be cleared."""
+
+    form_template = "storage/_namespace_delete_form.html"
+    submit_label = "Delete namespace"
+
+    @property
+    def doomed_namespace(self) -> str:
+        return self.kwargs["name"]
+
+    @property
+    def title(self) -> str:
+        return f"Delete namespace {self.pool}/{self.doomed_namespace}"
+
+    @property
+    def warning(self) -> str:
+        return (f"Deleting RBD namespace {self.doomed_namespace} removes it from pool {self.pool}; "
+                "tenants bound to it lose their place for images.")
+
+    def typed_name(self) -> str:
+        return self.doomed_namespace
+
+    def load(self) -> dict[str, Any]:
+        inside = {**self.service_args(), "pool": self.pool, "namespace": self.doomed_namespace}
+        return {"pool": self.pool, "doomed_namespace": self.doomed_namespace,
+                "image_count": images.image_list(**inside, limit=1).total,
+                "trash_count": len(images.trash_list(**inside)),
+                "images_url": self.url("image-list", self.pool, namespace=self.doomed_namespace),
+                "trash_url": self.url("trash-list", self.pool, namespace=self.doomed_namespace)}
+
+    def perform(self, form: forms.Form) -> None:
+        namespaces.namespace_delete(**self.service_args(), pool=self.pool, name=self.doomed_namespace)
+
+    def success_message(self, result: None) -> str:
+        return f"Namespace {self.doomed_namespace} deleted from pool {self.pool}."
+
+    def success_url(self, result: None) -> str:
+        return self.url("pool-detail", self.pool, namespace="")
+
+    def cancel_url(self) -> str:
+        return self.url("pool-detail", self.pool, namespace="")
 
 
 # --- Images --------------------------------------------------------------------------------------
@@ -577,6 +622,47 @@ class TrashRestoreView(CephClusterMixin, ServiceActionView):
 
     def success_url(self, image) -> str:
         return self.url("image-list", self.pool)
+
+
+class TrashRestoreAsView(CephClusterMixin, ServiceFormView):
+    """Restore with an optional new name: the way back when the old name has been taken again."""
+
+    form_class = storage_forms.TrashRestoreForm
+    template_name = "storage/trash_restore.html"
+    submit_label = "Restore"
+
+    @property
+    def title(self) -> str:
+        return f"Restore from the trash of {self.pool}"
+
+    def load(self) -> dict[str, Any]:
+        image_id = self.kwargs["image_id"]
+        entries = images.trash_list(**self.service_args(), pool=self.pool, namespace=self.namespace)
+        found = [entry for entry in entries if entry.id == image_id]
+        if not found:
+            raise NotFound(f"The trash of {self.pool}{'/' + self.namespace if self.namespace else ''} has no "
+                           f"entry {image_id}; it may have been restored or purged meanwhile.",
+                           code="trash_entry_not_found", component="ceph")
+        return {"entry": found[0], "pool": self.pool, "namespace": self.namespace}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"old_name": self.loaded["entry"].name}
+
+    def perform(self, form: forms.Form):
+        return images.trash_restore(**self.service_args(), pool=self.pool, namespace=self.namespace,
+                                    image_id=self.kwargs["image_id"], new_name=form.cleaned_data["new_name"])
+
+    def success_message(self, image) -> str:
+        old_name = self.loaded["entry"].name
+        if image.name == old_name:
+            return f"Image {image.name} restored from the trash."
+        return f"Image {old_name} restored from the trash as {image.name}."
+
+    def success_url(self, image) -> str:
+        return self.url("image-detail", self.pool, image.name)
+
+    def cancel_url(self) -> str:
+        return self.url("trash-list", self.pool)
 
 
 class TrashPurgeView(CephClusterMixin, ConfirmView):

@@ -1,15 +1,17 @@
 """An operator's way through the storage UI in a real browser, against the real dev Ceph cluster:
-create an image, see it in the table, resize it, snapshot it, delete it to the trash, restore it."""
+create an image, see it in the table, resize it, snapshot it, delete it to the trash, restore it;
+snapshot, protect, clone and flatten (following the background task), and shrink after confirming."""
 
 import re
 import uuid
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from storage.services.images import image_get
+from storage.services.images import image_create, image_get
 from storage.services.pools import pool_create, pool_delete, pool_list
-from storage.validation import GiB
+from storage.validation import GiB, MiB
 
 pytestmark = pytest.mark.browser
 
@@ -71,3 +73,54 @@ def test_image_lifecycle_from_create_to_restore(logged_in_page: Page, live_serve
     trashed.get_by_role("button", name="Restore").click()
     expect(page.locator('[data-testid="image-row"][data-name="web-data"]')).to_be_visible()
     expect(page.locator("#toasts")).to_contain_text("Image web-data restored from the trash.")
+
+
+def test_snapshot_protect_clone_flatten_and_shrink(logged_in_page: Page, live_server, ui_pool, ceph_cluster,
+                                                   admin_user):
+    image_create(actor=admin_user, cluster=ceph_cluster, pool=ui_pool, namespace="", name="golden", size=64 * MiB)
+    page = logged_in_page
+    page.goto(f"{live_server.url}{reverse('storage:image-detail', args=[ui_pool, 'golden'])}")
+
+    page.get_by_label("Snapshot name").fill("base")
+    page.get_by_role("button", name="Create snapshot").click()
+    snapshot = page.locator('[data-testid="snapshot-row"][data-name="base"]')
+    expect(snapshot).to_be_visible()
+
+    snapshot.get_by_role("button", name="Protect").click()
+    expect(page.locator("#toasts")).to_contain_text("Snapshot base protected: it can now be cloned.")
+    expect(snapshot.get_by_role("button", name="Unprotect")).to_be_visible()
+
+    snapshot.get_by_role("link", name="Clone").click()
+    expect(page.get_by_label("Destination pool")).to_have_value(ui_pool)
+    page.get_by_label("New image name").fill("child")
+    page.get_by_role("button", name="Clone").click()
+    expect(page.locator("#toasts")).to_contain_text("Clone child created from golden@base.")
+    expect(page.get_by_test_id("image-facts")).to_contain_text(f"{ui_pool}/golden@base")
+
+    page.get_by_test_id("image-actions").get_by_role("link", name="Flatten").click()
+    expect(page.get_by_test_id("confirm-warning")).to_contain_text("no longer depends on the parent")
+    page.get_by_role("button", name="Flatten").click()
+
+    # The progress page polls itself until the task has finished, then offers the way back.
+    expect(page).to_have_url(re.compile(r"/tasks/"))
+    task = page.get_by_test_id("task-status")
+    expect(task.get_by_role("progressbar", name="Progress")).to_be_visible()
+    expect(task).to_have_attribute("data-task-status", "succeeded", timeout=60_000)
+    page.get_by_test_id("task-continue").click()
+    expect(page.get_by_test_id("image-facts")).to_be_visible()
+    expect(page).to_have_url(re.compile(re.escape(reverse("storage:image-detail", args=[ui_pool, "child"])) + "$"))
+    expect(page.get_by_test_id("image-actions").get_by_role("link", name="Flatten")).to_have_count(0)
+    assert image_get(actor=admin_user, cluster=ceph_cluster, pool=ui_pool, namespace="", name="child").parent is None
+
+    page.get_by_test_id("image-actions").get_by_role("link", name="Resize").click()
+    page.get_by_label("New size").fill("32")
+    page.get_by_label("Unit").select_option("MiB")
+    page.get_by_role("button", name="Resize").click()
+    expect(page.get_by_test_id("shrink-warning")).to_contain_text("64 MiB → 32 MiB")
+    assert image_get(actor=admin_user, cluster=ceph_cluster, pool=ui_pool, namespace="", name="child").size \
+        == 64 * MiB, "nothing shrinks before the second step"
+    page.get_by_label("Shrink anyway: the data at the end of the image is lost").check()
+    page.get_by_role("button", name="Resize").click()
+    expect(page.get_by_test_id("image-facts").get_by_test_id("image-size")).to_have_text("32 MiB")
+    assert image_get(actor=admin_user, cluster=ceph_cluster, pool=ui_pool, namespace="", name="child").size \
+        == 32 * MiB

@@ -342,6 +342,8 @@ STORAGE_UI_SAMPLES = [
     Sample("storage:pool-delete", "POST", "storage.pool.delete", {"pool": "{doomed_pool}"},
            {"confirm_name": "{doomed_pool}"}, setup=_doomed_pool),
     Sample("storage:namespace-create", "POST", "storage.namespace.create", POOL, {"name": "{new}"}, setup=_in_pool),
+    Sample("storage:namespace-delete", "POST", "storage.namespace.delete",
+           {"pool": "{pool}", "name": "{rbd_namespace}"}, {"confirm_name": "{rbd_namespace}"}, setup=_rbd_namespace),
     Sample("storage:image-create", "POST", "storage.image.create", POOL,
            {"name": "{new}", "size": "64", "size_unit": "MiB", "object_size": "4194304", "features": "default"},
            setup=_in_pool),
@@ -366,6 +368,8 @@ STORAGE_UI_SAMPLES = [
     Sample("storage:trash-purge", "POST", "storage.image.trash_purge", POOL, {"confirm_name": "{pool}"},
            setup=_in_pool),
     Sample("storage:trash-restore", "POST", "storage.image.trash_restore", TRASH_ENTRY, setup=_trashed_image),
+    Sample("storage:trash-restore-as", "POST", "storage.image.trash_restore", TRASH_ENTRY, {"new_name": "{new}"},
+           setup=_trashed_image),
     Sample("storage:trash-purge-entry", "POST", "storage.image.trash_purge", TRASH_ENTRY,
            {"confirm_name": "{image}"}, setup=_trashed_image),
 ]

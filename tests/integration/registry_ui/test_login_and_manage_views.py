@@ -78,7 +78,8 @@ def test_doctor_for_an_image_typed_in_by_hand_offers_the_prefilled_wizard(admin_
     assert "no secret holds a login for ghcr.io/acme/app" in body
 
     start = reverse("registry:wizard-start")
-    assert f"{start}?namespace={namespace}&amp;image=ghcr.io/acme/app%3A1&amp;service_account=default" in body
+    assert (f"{start}?cluster=local&amp;namespace={namespace}&amp;image=ghcr.io%2Facme%2Fapp%3A1"
+            "&amp;service_account=default") in body
     admin_client.get(start, {"namespace": namespace, "image": "ghcr.io/acme/app:1", "service_account": "default"})
     admin_client.post(reverse("registry:wizard-target"), {"cluster": "local", "namespaces": [namespace]})
     credentials = admin_client.get(reverse("registry:wizard-credentials")).content.decode()

@@ -15,22 +15,12 @@ from django.urls import reverse
 
 from storage.models import CephCluster
 from storage.services.images import image_create, image_get, image_list, trash_list
-from storage.services.pools import pool_create, pool_delete, pool_list
+from storage.services.pools import pool_list
 from storage.validation import GiB, MiB
 
 pytestmark = pytest.mark.integration
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def pool(ceph_cluster, admin_user):
-    """A fresh pool per test, so tests neither see nor break each other's images."""
-    name = f"ui-{uuid.uuid4().hex[:8]}"
-    pool_create(actor=admin_user, cluster=ceph_cluster, name=name, pg_num=8)
-    yield name
-    if name in {found.name for found in pool_list(actor=admin_user, cluster=ceph_cluster)}:
-        pool_delete(actor=admin_user, cluster=ceph_cluster, name=name, confirm_name=name)
 
 
 def field_errors(response, field: str) -> str:
