@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.env import env_bool, env_int, env_list, env_str
+from dashboard.core.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("BERTH_DATA_DIR", str(BASE_DIR / "var")))
@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    # Core apps first: the audit app re-registers the admins of the apps above it as audited ones.
+    "dashboard.audit",
+    "dashboard.tenancy",
+    "dashboard.tasks",
     "dashboard",
     "storage",
     "registry",
@@ -48,9 +52,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "dashboard.middleware.ContentSecurityPolicyMiddleware",
+    "dashboard.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "dashboard.middleware.RequestIdMiddleware",
+    "dashboard.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -58,7 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "dashboard.middleware.VaryOnHtmxMiddleware",
+    "dashboard.core.middleware.VaryOnHtmxMiddleware",
     # Axes must come last so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -77,7 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dashboard.context_processors.navigation",
+                "dashboard.tenancy.context_processors.navigation",
             ],
         },
     },
@@ -165,10 +169,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "dashboard.api.pagination.BerthPagination",
+    "DEFAULT_PAGINATION_CLASS": "dashboard.core.api.pagination.BerthPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "dashboard.api.exceptions.berth_exception_handler",
+    "EXCEPTION_HANDLER": "dashboard.core.api.exceptions.berth_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Berth API",
@@ -188,7 +192,7 @@ LOG_LEVEL = env_str("BERTH_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "dashboard.middleware.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "dashboard.core.middleware.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
     },

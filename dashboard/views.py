@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from dashboard.errors import BerthError
+from dashboard.core.errors import BerthError
 from storage.selectors import ceph_cluster_get
 from storage.services.cluster import cluster_overview
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dashboard.errors import InvalidInput
+from dashboard.core.errors import InvalidInput
 
 DOCKER_HUB = "https://index.docker.io/v1/"
 # Docker Hub's names; the kubelet itself only knows `docker.io` and `index.docker.io`, and Docker's

@@ -13,8 +13,7 @@ from django import forms
 from django.forms import BaseFormSet, formset_factory
 from django.urls import reverse
 
-from dashboard.errors import InvalidInput
-from dashboard.generic.forms import StyledForm
+from dashboard.core.generic.forms import StyledForm, checked
 from registry import validation
 from registry.dockerconfig import ConfigFormat, Credential, DockerConfigError, merge_credentials, parse_config
 from registry.imagematch import ImageReferenceError, parse_image
@@ -25,12 +24,6 @@ SECRET_TYPE_CHOICES = [
 ]
 CONFIG_UPLOAD_LIMIT = 256 * 1024
 
-
-def checked(rule, value: Any, **kwargs: Any) -> Any:
-    try:
-        return rule(value, **kwargs)
-    except InvalidInput as error:
-        raise forms.ValidationError(error.message, code=error.code) from None
 
 
 def password_field(label: str = "Password") -> forms.CharField:
@@ -119,7 +112,7 @@ class ConfigDocumentForm(StyledForm):
 class CredentialsStepForm:
     """The registry rows and the config.json together; valid when they give at least one login."""
 
-    fields: dict = {}  # errors from a service go above the rows (see dashboard.generic.views.attach_error)
+    fields: dict = {}  # errors from a service go above the rows (see dashboard.core.generic.views.attach_error)
 
     def __init__(self, data=None, files=None, *, rows: list[dict] | None = None):
         self.rows = registry_formset(data, rows=rows)

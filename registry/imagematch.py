@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dashboard.errors import InvalidInput
+from dashboard.core.errors import InvalidInput
 
 DEFAULT_DOMAIN = "docker.io"
 # The key the kubelet files `https://index.docker.io/v1/` and `index.docker.io` under.
@@ -237,7 +237,7 @@ def _mismatch(key: str, image: ImageReference, where: str) -> str | None:
     elif len(glob.labels) != len(target.labels):
         return (f"{where}: {glob.host} has {len(glob.labels)} labels, the image's host {target.host} has "
                 f"{len(target.labels)}, and a * stands for exactly one label")
-    elif not all(_label_matches(p, t) for p, t in zip(glob.labels, target.labels)):
+    elif not all(_label_matches(p, t) for p, t in zip(glob.labels, target.labels, strict=True)):
         return f"{where}: {glob.host} does not match the image's host {target.host}"
     if glob.port != target.port:
         if not target.port:

@@ -1,22 +1,36 @@
 from django.db import models
 
+from dashboard.core.clusters import ClusterRecord
 
-class KubeCluster(models.Model):
+
+class KubeCluster(ClusterRecord):
     """How Berth reaches one Kubernetes API server: a kubeconfig file and a context in it.
     The credentials stay in the kubeconfig file; the database holds only its path."""
 
-    name = models.SlugField(max_length=64, unique=True)
     kubeconfig_path = models.CharField(max_length=1024)
     context = models.CharField(max_length=253, blank=True,
                                help_text="Context in the kubeconfig; its current context when empty.")
-    is_default = models.BooleanField(default=False)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(ClusterRecord.Meta):
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
                                     name="one_default_kube_cluster"),
         ]
 
+
+
+class RegistryQuota(models.Model):
+    """Where a tenant may put image-pull secrets, and how many per namespace."""
+
+    tenant = models.OneToOneField("tenancy.Tenant", on_delete=models.CASCADE, related_name="registry_quota")
+    kube_cluster = models.ForeignKey(KubeCluster, on_delete=models.PROTECT, related_name="+")
+    namespaces = models.JSONField(default=list, blank=True,
+                                  help_text='Kubernetes namespaces the tenant may use, e.g. ["team-a", "team-a-ci"].')
+    max_pull_secrets_per_namespace = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        # Created as dashboard's model; the table kept its name when the registry app took it over.
+        db_table = "dashboard_registryquota"
+
     def __str__(self) -> str:
-        return self.name
+        return f"registry quota of {self.tenant}"

@@ -4,7 +4,7 @@ so that every entry point refuses the same input in the same words before the AP
 import re
 from collections.abc import Iterable, Mapping
 
-from dashboard.errors import InvalidInput
+from dashboard.core.errors import InvalidInput
 
 _DNS_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS_SUBDOMAIN_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")

@@ -20,10 +20,21 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.errors import BerthError
-from dashboard.generic.views import (
-    Column, ConfirmView, ListPage, ListQuery, ServiceActionView, ServiceDetailView, ServiceFormView,
-    ServiceListView, attach_error, page_of, redirect_after_success, render_error)
+from dashboard.core.errors import BerthError
+from dashboard.core.generic.views import (
+    Column,
+    ConfirmView,
+    ListPage,
+    ListQuery,
+    ServiceActionView,
+    ServiceDetailView,
+    ServiceFormView,
+    ServiceListView,
+    attach_error,
+    page_of,
+    redirect_after_success,
+    render_error,
+)
 from registry import forms as registry_forms
 from registry.dockerconfig import normalise_server
 from registry.imagematch import parse_image
@@ -32,8 +43,7 @@ from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
 from registry.services import doctor, secrets, wizard_support
 from registry.services.registry_login import check_login
-from registry.wizard import STEP_TITLES, STEPS, RegistryRow, WizardState, kubectl_commands, passwords, \
-    review_manifest
+from registry.wizard import STEP_TITLES, STEPS, RegistryRow, WizardState, kubectl_commands, passwords, review_manifest
 
 
 class KubeClusterMixin:
@@ -108,7 +118,7 @@ class WizardStepView(ServiceFormView):
     def service_args(self) -> dict[str, Any]:
         return {"actor": self.request.user, "cluster": self.cluster}
 
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return registry_url("secret-list", cluster=self.state.cluster)
 
     def previous_step(self) -> str | None:
@@ -392,7 +402,7 @@ class NamespaceMixin(KubeClusterMixin):
     def detail_url(self) -> str:
         return registry_url("secret-detail", self.namespace, self.secret_name, cluster=self.cluster.name)
 
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.detail_url()
 
     def success_url(self, result: Any) -> str:
@@ -473,7 +483,7 @@ class SecretAddEntryView(NamespaceMixin, ServiceFormView):
                                         email=credential.email)
 
     def success_message(self, info) -> str:
-        return f"{self.request.POST.get('server') or 'Docker Hub'} added to {info.name}."
+        return f"{self.form.cleaned_data['credential'].server or 'Docker Hub'} added to {info.name}."
 
 
 class SecretRemoveEntryView(NamespaceMixin, ConfirmView):

@@ -1,23 +1,17 @@
 """Forms of the storage UI. Every rule comes from storage/validation.py, the module the API's
 serializers use too, so a refusal reads the same in the browser and in an API response."""
 
-from typing import Any, Callable
+from typing import Any
 
 from django import forms
 
-from dashboard.errors import InvalidInput
-from dashboard.generic.forms import StyledForm
-from dashboard.units import format_binary_size
+from dashboard.core.errors import InvalidInput
+from dashboard.core.generic.forms import StyledForm, checked
+from dashboard.core.units import format_binary_size
 from storage import validation
 
 SIZE_UNITS = ("MiB", "GiB", "TiB")
 
-
-def checked(validator: Callable[..., Any], value: Any, **kwargs: Any) -> Any:
-    try:
-        return validator(value, **kwargs)
-    except InvalidInput as error:
-        raise forms.ValidationError(error.message, code=error.code) from None
 
 
 def name_field(label: str, **kwargs: Any) -> forms.CharField:

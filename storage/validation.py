@@ -8,8 +8,8 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-from dashboard.errors import InvalidInput
-from dashboard.units import format_binary_size
+from dashboard.core.errors import InvalidInput
+from dashboard.core.units import format_binary_size
 
 KiB = 1024
 MiB = 1024 * KiB

@@ -1,6 +1,6 @@
 """The storage UI: pools, RBD namespaces, images, snapshots and the RBD trash.
 
-Each view declares what it shows and which ONE service it calls; dashboard.generic does the rest
+Each view declares what it shows and which ONE service it calls; dashboard.core.generic does the rest
 (htmx fragments, errors next to fields, confirmations, toasts, background-task progress).
 """
 
@@ -8,21 +8,28 @@ from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from operator import attrgetter
 from typing import Any
-
 from urllib.parse import urlencode
 
 from django import forms
 from django.urls import reverse
 
-from dashboard import tenancy
-from dashboard.errors import NotFound
-from dashboard.generic.views import (
-    Column, ConfirmView, ListPage, ListQuery, ServiceActionView, ServiceDetailView, ServiceFormView,
-    ServiceListView, page_of)
+from dashboard.core.errors import NotFound
+from dashboard.core.generic.views import (
+    Column,
+    ConfirmView,
+    ListPage,
+    ListQuery,
+    ServiceActionView,
+    ServiceDetailView,
+    ServiceFormView,
+    ServiceListView,
+    page_of,
+)
 from storage import forms as storage_forms
 from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
 from storage.services import images, namespaces, pools, snapshots
+from storage.services import tenancy as storage_tenancy
 from storage.services.types import PoolInfo
 from storage.templatetags.storage_ui import storage_url
 
@@ -53,7 +60,7 @@ class CephClusterMixin:
     def home_namespace(self, pool: str) -> str:
         """The RBD namespace a link to the pool opens: the default one ("") unless the user's
         tenants own only namespaces of the pool, whose default namespace would answer 404."""
-        visible = tenancy.visible_namespaces(self.request.user, self.cluster, pool)
+        visible = storage_tenancy.visible_namespaces(self.request.user, self.cluster, pool)
         return "" if visible is None else min(visible)
 
 
@@ -128,7 +135,7 @@ class PoolCreateView(CephClusterMixin, ServiceFormView):
     def success_url(self, pool) -> str:
         return self.url("image-list", pool.name)
 
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.url("pool-list")
 
 
@@ -154,10 +161,7 @@ class PoolQuotaView(CephClusterMixin, ServiceFormView):
         return f"Quota of pool {pool.name} saved." if pool.quota_max_bytes or pool.quota_max_objects \
             else f"Quota of pool {pool.name} cleared."
 
-    def success_url(self, pool) -> str:
-        return self.url("pool-list")
-
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.url("pool-list")
 
 
@@ -182,10 +186,7 @@ class PoolDeleteView(CephClusterMixin, ConfirmView):
     def success_message(self, result: None) -> str:
         return f"Pool {self.pool} deleted."
 
-    def success_url(self, result: None) -> str:
-        return self.url("pool-list")
-
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.url("pool-list")
 
 
@@ -206,7 +207,7 @@ class NamespaceCreateView(CephClusterMixin, ServiceFormView):
     def success_url(self, name: str) -> str:
         return self.url("image-list", self.pool, namespace=name)
 
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.url("pool-detail", self.pool)
 
 
@@ -247,10 +248,7 @@ class NamespaceDeleteView(CephClusterMixin, ConfirmView):
     def success_message(self, result: None) -> str:
         return f"Namespace {self.doomed_namespace} deleted from pool {self.pool}."
 
-    def success_url(self, result: None) -> str:
-        return self.url("pool-detail", self.pool, namespace="")
-
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.url("pool-detail", self.pool, namespace="")
 
 
@@ -305,7 +303,7 @@ class ImageCreateView(ImageMixin, ServiceFormView):
         where = f"{self.pool}/{self.namespace}" if self.namespace else self.pool
         return f"Create an image in {where}"
 
-    template_name = "dashboard/tenant_image_create.html"
+    template_name = "storage/tenant_image_create.html"
 
     def render_form(self, form: forms.Form, **kwargs: Any):
         # The tenant's remaining room, recomputed by htmx as the size is typed.
@@ -325,10 +323,7 @@ class ImageCreateView(ImageMixin, ServiceFormView):
     def success_message(self, image) -> str:
         return f"Image {image.name} created."
 
-    def success_url(self, image) -> str:
-        return self.url("image-list", self.pool)
-
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.url("image-list", self.pool)
 
 
@@ -340,7 +335,7 @@ class ImageFormView(ImageMixin, ServiceFormView):
     def load(self) -> dict[str, Any]:
         return {"image": images.image_get(**self.image_args(), name=self.image)}
 
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.image_url()
 
 
@@ -366,9 +361,6 @@ class ImageResizeView(ImageFormView):
 
     def success_message(self, image) -> str:
         return f"Image {image.name} resized."
-
-    def success_url(self, image) -> str:
-        return self.image_url()
 
 
 class ImageRenameView(ImageFormView):
@@ -407,8 +399,8 @@ class ImageCopyView(ImageFormView):
         return f"Copying image {self.image} started."
 
     def success_url(self, task) -> str:
-        data = self.request.POST
-        return self.url("image-list", data.get("dest_pool"), namespace=data.get("dest_namespace", ""))
+        data = self.form.cleaned_data
+        return self.url("image-list", data["dest_pool"], namespace=data.get("dest_namespace", ""))
 
 
 class ImageDeleteView(ImageFormView):
@@ -430,12 +422,12 @@ class ImageDeleteView(ImageFormView):
                                    confirm_name=form.cleaned_data["confirm_name"] if removing else None)
 
     def success_message(self, result) -> str:
-        if self.request.POST.get("mode") == storage_forms.ImageDeleteForm.REMOVE:
+        if self.form.cleaned_data["mode"] == storage_forms.ImageDeleteForm.REMOVE:
             return f"Removing image {self.image} started."
         return f"Image {self.image} moved to the trash."
 
     def success_url(self, result) -> str:
-        if self.request.POST.get("mode") == storage_forms.ImageDeleteForm.REMOVE:
+        if self.form.cleaned_data["mode"] == storage_forms.ImageDeleteForm.REMOVE:
             return self.url("image-list", self.pool)
         return self.url("trash-list", self.pool)
 
@@ -457,10 +449,7 @@ class ImageFlattenView(ImageMixin, ConfirmView):
     def success_message(self, task) -> str:
         return f"Flattening image {self.image} started."
 
-    def success_url(self, task) -> str:
-        return self.image_url()
-
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.image_url()
 
 
@@ -475,10 +464,7 @@ class SnapshotMixin(ImageMixin):
     def snapshot_args(self) -> dict[str, Any]:
         return {**self.image_args(), "image": self.image, "snapshot": self.snapshot}
 
-    def success_url(self, result) -> str:
-        return self.image_url()
-
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.image_url()
 
 
@@ -495,12 +481,9 @@ class SnapshotCreateView(ImageMixin, ServiceFormView):
                                          snapshot=form.cleaned_data["snapshot"])
 
     def success_message(self, result) -> str:
-        return f"Snapshot {self.request.POST.get('snapshot')} of {self.image} created."
+        return f"Snapshot {self.form.cleaned_data['snapshot']} of {self.image} created."
 
-    def success_url(self, result) -> str:
-        return self.image_url()
-
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.image_url()
 
 
@@ -661,7 +644,7 @@ class TrashRestoreAsView(CephClusterMixin, ServiceFormView):
     def success_url(self, image) -> str:
         return self.url("image-detail", self.pool, image.name)
 
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.url("trash-list", self.pool)
 
 
@@ -700,8 +683,5 @@ class TrashPurgeView(CephClusterMixin, ConfirmView):
     def success_message(self, task) -> str:
         return "Purging the trash started."
 
-    def success_url(self, task) -> str:
-        return self.url("trash-list", self.pool)
-
-    def cancel_url(self) -> str:
+    def back_url(self) -> str:
         return self.url("trash-list", self.pool)

@@ -15,8 +15,9 @@ from django.db import OperationalError
 from kubernetes import client
 from rest_framework.test import APIClient
 
-from dashboard.models import BackgroundTask, Membership, Tenant
-from dashboard.tasks import task_get
+from dashboard.tasks.models import BackgroundTask
+from dashboard.tasks.services import task_get
+from dashboard.tenancy.models import Membership, Tenant
 
 RANK = {"viewer": 1, "operator": 2, "admin": 3}  # a tenant role may do all a lower one may
 

@@ -12,7 +12,8 @@ os.environ.setdefault("BERTH_DEBUG", "true")
 # for their fixtures; Django refuses that unless told the loop is not serving async code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from dashboard.settings import *  # noqa: E402,F401,F403
+from dashboard.settings import *  # noqa: F403
+from dashboard.settings import DATABASES
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's shared-cache in-memory database: there a background task's write fails

@@ -1,7 +1,34 @@
+import datetime as dt
+import hashlib
+import json
+
 import django.utils.timezone
 from django.db import migrations, models
 
-from dashboard.models import chain_hash
+# The chain's hash as it was defined when this migration was written, frozen here so that later
+# changes to how events are hashed cannot change what this migration wrote.
+_HASHED_FIELDS = (
+    "time",
+    "actor_name",
+    "tenant_slug",
+    "source",
+    "action",
+    "target",
+    "parameters",
+    "outcome",
+    "error",
+    "duration_ms",
+    "client_ip",
+    "request_id",
+    "prev_hash",
+)
+
+
+def chain_hash(event) -> str:
+    content = {name: getattr(event, name) for name in _HASHED_FIELDS}
+    content["time"] = event.time.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def chain_existing_events(apps, schema_editor):
@@ -21,7 +48,6 @@ def chain_existing_events(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("dashboard", "0002_backgroundtask"),
     ]

@@ -1,6 +1,6 @@
 from django import template
 
-from dashboard.units import format_binary_size
+from dashboard.core.units import format_binary_size
 
 register = template.Library()
 

@@ -8,7 +8,7 @@ registry/dockerconfig.py, so the API refuses what the services refuse, in the sa
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dashboard.api.serializers import ErrorSerializer, validated_by
+from dashboard.core.api.serializers import ErrorSerializer, validated_by
 from registry import validation
 from registry.dockerconfig import ConfigFormat, Credential, DockerConfigError, merge_credentials, parse_config
 

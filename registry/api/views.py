@@ -7,9 +7,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from dashboard.api.serializers import ErrorSerializer
+from dashboard.core.api.base import BerthApiView, with_errors
 from registry.api import serializers as s
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
@@ -17,15 +16,10 @@ from registry.services import doctor, secrets
 from registry.services.registry_login import check_login
 from registry.validation import validate_namespace, validate_subdomain
 
-ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 503)}
 CLUSTER = OpenApiParameter("cluster", str, description="Kubernetes cluster name; the default cluster if omitted")
 
 
-def _responses(ok: dict) -> dict:
-    return {**ERRORS, **ok}
-
-
-class RegistryApi(APIView):
+class RegistryApi(BerthApiView):
     def cluster(self, request: Request) -> KubeCluster:
         return kube_cluster_get(actor=request.user, name=request.query_params.get("cluster"))
 
@@ -36,21 +30,15 @@ class RegistryApi(APIView):
         if "name" in kwargs:
             validate_subdomain(kwargs["name"], field="name")
 
-    @staticmethod
-    def valid(serializer_class, data) -> dict:
-        serializer = serializer_class(data=data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
 
 class NamespaceListApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.NamespacesSerializer}))
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.NamespacesSerializer}))
     def get(self, request):
         return Response({"namespaces": secrets.namespace_list(actor=request.user, cluster=self.cluster(request))})
 
 
 class ServiceAccountListApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.ServiceAccountsSerializer}),
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.ServiceAccountsSerializer}),
                    description="Service accounts of the namespace, to link secrets to.")
     def get(self, request, namespace):
         return Response({"service_accounts": secrets.service_account_list(
@@ -63,14 +51,14 @@ def _create_arguments(data: dict) -> dict:
 
 
 class SecretListApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.PullSecretSerializer(many=True)}),
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.PullSecretSerializer(many=True)}),
                    description="The namespace's image-pull secrets (dockerconfigjson and dockercfg only).")
     def get(self, request, namespace):
         infos = secrets.secret_list(actor=request.user, cluster=self.cluster(request), namespace=namespace)
         return Response(s.PullSecretSerializer(infos, many=True).data)
 
     @extend_schema(parameters=[CLUSTER], request=s.SecretCreateSerializer,
-                   responses=_responses({201: s.NamespaceResultSerializer}),
+                   responses=with_errors({201: s.NamespaceResultSerializer}),
                    description="Create the secret in this namespace (or bring an existing one of the same type up "
                                "to date) and link it to the service accounts. 409 `not_linked` when the secret "
                                "was written but a link failed.")
@@ -85,7 +73,7 @@ class SecretListApi(RegistryApi):
 
 class SecretBulkCreateApi(RegistryApi):
     @extend_schema(parameters=[CLUSTER], request=s.BulkSecretCreateSerializer,
-                   responses=_responses({200: s.SecretCreateResultSerializer}),
+                   responses=with_errors({200: s.SecretCreateResultSerializer}),
                    description="Create the secret in several namespaces. Each namespace reports created, updated "
                                "or failed with the reason; send the request again (e.g. with only the failed "
                                "namespaces) to retry: it is idempotent.")
@@ -97,13 +85,13 @@ class SecretBulkCreateApi(RegistryApi):
 
 
 class SecretDetailApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.PullSecretSerializer}))
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.PullSecretSerializer}))
     def get(self, request, namespace, name):
         info = secrets.secret_get(actor=request.user, cluster=self.cluster(request), namespace=namespace, name=name)
         return Response(s.PullSecretSerializer(info).data)
 
     @extend_schema(parameters=[CLUSTER], request=s.ConfirmSerializer,
-                   responses=_responses({200: s.SecretDeleteResultSerializer}),
+                   responses=with_errors({200: s.SecretDeleteResultSerializer}),
                    description="Unlink the secret from every service account of the namespace, then delete it; "
                                "confirm_name must repeat the secret's name.")
     def delete(self, request, namespace, name):
@@ -115,7 +103,7 @@ class SecretDetailApi(RegistryApi):
 
 class SecretRotateApi(RegistryApi):
     @extend_schema(parameters=[CLUSTER], request=s.RotateSerializer,
-                   responses=_responses({200: s.PullSecretSerializer}),
+                   responses=with_errors({200: s.PullSecretSerializer}),
                    description="Set a new password for one registry of the secret; the other entries are kept.")
     def post(self, request, namespace, name):
         data = self.valid(s.RotateSerializer, request.data)
@@ -126,7 +114,7 @@ class SecretRotateApi(RegistryApi):
 
 class SecretEntriesApi(RegistryApi):
     @extend_schema(parameters=[CLUSTER], request=s.RegistryLoginSerializer,
-                   responses=_responses({200: s.PullSecretSerializer}), description="Add a registry login.")
+                   responses=with_errors({200: s.PullSecretSerializer}), description="Add a registry login.")
     def post(self, request, namespace, name):
         data = self.valid(s.RegistryLoginSerializer, request.data)
         credential = data["credential"]
@@ -136,7 +124,7 @@ class SecretEntriesApi(RegistryApi):
         return Response(s.PullSecretSerializer(info).data)
 
     @extend_schema(parameters=[CLUSTER], request=s.EntryRemoveSerializer,
-                   responses=_responses({200: s.PullSecretSerializer}),
+                   responses=with_errors({200: s.PullSecretSerializer}),
                    description="Remove a registry's login (every spelling of that server).")
     def delete(self, request, namespace, name):
         data = self.valid(s.EntryRemoveSerializer, request.data)
@@ -147,7 +135,7 @@ class SecretEntriesApi(RegistryApi):
 
 class SecretLinkApi(RegistryApi):
     @extend_schema(parameters=[CLUSTER], request=s.ServiceAccountsSerializer,
-                   responses=_responses({200: s.PullSecretSerializer}),
+                   responses=with_errors({200: s.PullSecretSerializer}),
                    description="Add the secret to these service accounts' imagePullSecrets (others are kept).")
     def post(self, request, namespace, name):
         data = self.valid(s.ServiceAccountsSerializer, request.data)
@@ -158,7 +146,7 @@ class SecretLinkApi(RegistryApi):
 
 class SecretUnlinkApi(RegistryApi):
     @extend_schema(parameters=[CLUSTER], request=s.ServiceAccountsSerializer,
-                   responses=_responses({200: s.PullSecretSerializer}),
+                   responses=with_errors({200: s.PullSecretSerializer}),
                    description="Remove the secret from these service accounts' imagePullSecrets.")
     def post(self, request, namespace, name):
         data = self.valid(s.ServiceAccountsSerializer, request.data)
@@ -168,7 +156,7 @@ class SecretUnlinkApi(RegistryApi):
 
 
 class DoctorApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.PodDiagnosisSerializer(many=True)}),
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.PodDiagnosisSerializer(many=True)}),
                    description="Pods whose containers wait in ErrImagePull or ImagePullBackOff, with their events "
                                "and which pull secret entry matches each image, or why none does.")
     def get(self, request, namespace):
@@ -179,7 +167,7 @@ class DoctorApi(RegistryApi):
 class DoctorImageApi(RegistryApi):
     @extend_schema(parameters=[CLUSTER, OpenApiParameter("image", str, required=True),
                                OpenApiParameter("service_account", str, description="default if omitted")],
-                   responses=_responses({200: s.ImageDiagnosisSerializer}),
+                   responses=with_errors({200: s.ImageDiagnosisSerializer}),
                    description="Which secret entry a new pod running this image as this service account would use.")
     def get(self, request, namespace):
         diagnosis = doctor.pull_doctor_for_image(
@@ -190,7 +178,7 @@ class DoctorImageApi(RegistryApi):
 
 
 class TestLoginApi(RegistryApi):
-    @extend_schema(request=s.TestLoginSerializer, responses=_responses({200: s.LoginResultSerializer}),
+    @extend_schema(request=s.TestLoginSerializer, responses=with_errors({200: s.LoginResultSerializer}),
                    description="Try a login against a registry's API (as `docker login` does); changes nothing. "
                                "Every answer of the registry, wrong credentials included, is a 200 with `outcome`.")
     def post(self, request):

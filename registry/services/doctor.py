@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from dashboard import tenancy
 from registry.dockerconfig import ConfigFormat, DockerConfigError, decode_secret
 from registry.imagematch import ImageReferenceError, PullCredential, match_image, parse_image
 from registry.models import KubeCluster
+from registry.services import tenancy as registry_tenancy
 from registry.services.kube import KubeApi
 from registry.services.types import (
     ContainerDiagnosis,
@@ -73,7 +73,7 @@ class _Secrets:
 def pull_doctor(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[PodDiagnosis]:
     """Every pod of `namespace` with a container waiting in ErrImagePull or ImagePullBackOff."""
     validate_namespace(namespace)
-    tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
+    registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
     api = KubeApi(cluster)
     failing = [pod for pod in api.list_pods(namespace) if _pull_failures(pod)]
     if not failing:
@@ -111,7 +111,7 @@ def pull_doctor_for_image(*, actor: AbstractBaseUser, cluster: KubeCluster, name
     validate_namespace(namespace)
     validate_subdomain(service_account, field="service_account")
     parse_image(image)  # bad input is refused before any cluster call
-    tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
+    registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
     api = KubeApi(cluster)
     account = api.find_service_account(namespace, service_account)
     considered = [(name, "service account") for name in _names(account.image_pull_secrets if account else None)]

@@ -24,8 +24,15 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
-from dashboard.errors import BerthError, Conflict, InvalidInput, NotConfigured, NotFound, PermissionDenied, \
-    ServiceUnavailable
+from dashboard.core.errors import (
+    BerthError,
+    Conflict,
+    InvalidInput,
+    NotConfigured,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+)
 from registry.models import KubeCluster
 
 logger = logging.getLogger(__name__)

@@ -37,7 +37,7 @@ _USER_AGENT = "berth-registry-login"
 _CHALLENGE_PARAM_RE = re.compile(r'([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))')
 
 
-class LoginOutcome(str, enum.Enum):
+class LoginOutcome(enum.StrEnum):
     OK = "ok"
     WRONG_CREDENTIALS = "wrong_credentials"
     UNREACHABLE = "unreachable"

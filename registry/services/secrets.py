@@ -23,10 +23,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from dashboard import tenancy
-from dashboard.audit import audited_action
-from dashboard.errors import BerthError, Conflict, InvalidInput
-from dashboard.models import RegistryQuota
+from dashboard.audit.services import audited_action
+from dashboard.core.errors import BerthError, Conflict, InvalidInput
+from dashboard.tenancy import services as tenancy
 from registry.dockerconfig import (
     ConfigFormat,
     Credential,
@@ -37,7 +36,8 @@ from registry.dockerconfig import (
     remove_entry,
     replace_password,
 )
-from registry.models import KubeCluster
+from registry.models import KubeCluster, RegistryQuota
+from registry.services import tenancy as registry_tenancy
 from registry.services.kube import KubeApi
 from registry.services.types import MANAGED_BY_LABEL, NamespaceResult, PullSecretInfo, SecretDeleteResult
 from registry.validation import validate_labels, validate_names, validate_namespace, validate_subdomain
@@ -62,7 +62,7 @@ class NotLinked(Conflict):
 
 def service_account_list(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[str]:
     validate_namespace(namespace)
-    tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
+    registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
     return sorted(account.metadata.name for account in KubeApi(cluster).list_service_accounts(namespace))
 
 
@@ -83,7 +83,7 @@ def _pull_secrets(api: KubeApi, namespace: str) -> list:
 
 def secret_list(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[PullSecretInfo]:
     validate_namespace(namespace)
-    tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
+    registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
     api = KubeApi(cluster)
     secrets = _pull_secrets(api, namespace)
     accounts, pods = api.list_service_accounts(namespace), api.list_pods(namespace)
@@ -98,7 +98,7 @@ def _validated(actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, na
     """The namespace, once the names are well-formed and `actor` holds `role` there."""
     validate_namespace(namespace)
     validate_subdomain(name, field="name")
-    tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace, role=role)
+    registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace, role=role)
     return namespace
 
 
@@ -209,13 +209,13 @@ def _info_or_none(cluster: KubeCluster, namespace: str, name: str) -> PullSecret
 def _secret_apply(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, secret_type: str,
                   payload: bytes, service_accounts: list[str], labels: dict[str, str], servers: list[str],
                   usernames: list[str]) -> NamespaceResult:
-    tenant = tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace, role=tenancy.OPERATOR)
+    tenant = registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace, role=tenancy.OPERATOR)
     api = KubeApi(cluster)
     data_key = ConfigFormat.for_secret_type(secret_type).data_key
     existing = api.find_secret(namespace, name)
     if existing is None:
         # Only a new secret counts against the quota; the count is read inside the tenant's lock.
-        with tenancy.registry_quota_guard(actor=actor, tenant=tenant, kube_cluster=cluster, namespace=namespace,
+        with registry_tenancy.registry_quota_guard(actor=actor, tenant=tenant, kube_cluster=cluster, namespace=namespace,
                                           existing_pull_secrets=lambda: len(_pull_secrets(api, namespace))):
             api.create_secret(namespace, {
                 "apiVersion": "v1", "kind": "Secret", "type": secret_type,

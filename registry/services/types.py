@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dashboard.errors import BerthError
+from dashboard.core.errors import BerthError
 from registry.dockerconfig import DisplayEntry
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from dashboard import tenancy
-from dashboard.models import RegistryQuota
-from registry.models import KubeCluster
+from dashboard.tenancy import services as tenancy
+from registry.models import KubeCluster, RegistryQuota
+from registry.services import tenancy as registry_tenancy
 from registry.services.kube import KubeApi
 from registry.validation import validate_names, validate_namespace
 
@@ -20,7 +20,7 @@ def service_account_choices(*, actor: AbstractBaseUser, cluster: KubeCluster,
     api = KubeApi(cluster)
     found: dict[str, list[str]] = {}
     for namespace in validate_names(namespaces, field="namespaces", rule=validate_namespace):
-        tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
+        registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
         for account in api.list_service_accounts(namespace):
             found.setdefault(account.metadata.name, []).append(namespace)
     return dict(sorted(found.items()))

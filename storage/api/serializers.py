@@ -4,8 +4,7 @@ so the API refuses exactly what the forms refuse, in the same words."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dashboard.api.serializers import validated_by
-from dashboard.models import BackgroundTask
+from dashboard.core.api.serializers import validated_by
 from storage import validation
 
 
@@ -183,9 +182,3 @@ class TrashEntrySerializer(serializers.Serializer):
 class TrashRestoreSerializer(serializers.Serializer):
     namespace = NamespaceField()
     new_name = NameField(required=False, allow_null=True)
-
-
-class BackgroundTaskSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = BackgroundTask
-        fields = ["id", "name", "target", "status", "progress", "message", "result", "created", "started", "finished"]

@@ -49,8 +49,3 @@ urlpatterns = [
     path("pools/<ceph:pool>/trash/<ceph:image_id>/restore/", views.TrashRestoreApi.as_view(),
          name="storage-trash-restore"),
 ]
-
-task_urlpatterns = [
-    path("", views.TaskListApi.as_view(), name="task-list"),
-    path("<str:task_id>/", views.TaskDetailApi.as_view(), name="task-detail"),
-]

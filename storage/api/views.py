@@ -1,6 +1,6 @@
 """The storage API: each view validates its input, calls one service and serialises the result.
 
-Operations that run in the background answer 202 with the task; poll /api/tasks/{id}/.
+Operations that run in the background answer 202 with the task; poll the task (dashboard/tasks/api).
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -9,28 +9,22 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
-from rest_framework.views import APIView
 
-from dashboard.api.serializers import ErrorSerializer
-from dashboard.errors import InvalidInput
-from dashboard.tasks import task_get, task_list
+from dashboard.core.api.base import BerthApiView, with_errors
+from dashboard.core.errors import InvalidInput
+from dashboard.tasks.api.serializers import BackgroundTaskSerializer
 from storage.api import serializers as s
 from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
 from storage.services import images, namespaces, pools, snapshots
 from storage.validation import validate_namespace, validate_object_name
 
-ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404, 409, 415, 503)}
 CLUSTER = OpenApiParameter("cluster", str, description="Cluster name; the default cluster if omitted")
 NAMESPACE = OpenApiParameter("namespace", str, description="RBD namespace; the pool's default namespace if omitted")
-TASK_ACCEPTED = OpenApiResponse(s.BackgroundTaskSerializer, description="Started in the background; poll the task")
+TASK_ACCEPTED = OpenApiResponse(BackgroundTaskSerializer, description="Started in the background; poll the task")
 
 
-def _responses(ok: dict) -> dict:
-    return {**ERRORS, **ok}
-
-
-class StorageApi(APIView):
+class StorageApi(BerthApiView):
     def cluster(self, request: Request) -> CephCluster:
         return ceph_cluster_get(actor=request.user, name=request.query_params.get("cluster"))
 
@@ -43,24 +37,18 @@ class StorageApi(APIView):
             if field in kwargs:
                 validate_object_name(kwargs[field], field=field)
 
-    @staticmethod
-    def valid(serializer_class, data) -> dict:
-        serializer = serializer_class(data=data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
 
 def _task_response(task) -> Response:
-    return Response(s.BackgroundTaskSerializer(task).data, status=status.HTTP_202_ACCEPTED)
+    return Response(BackgroundTaskSerializer(task).data, status=status.HTTP_202_ACCEPTED)
 
 
 class PoolListApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.PoolSerializer(many=True)}))
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.PoolSerializer(many=True)}))
     def get(self, request):
         return Response(s.PoolSerializer(pools.pool_list(actor=request.user, cluster=self.cluster(request)),
                                          many=True).data)
 
-    @extend_schema(parameters=[CLUSTER], request=s.PoolCreateSerializer, responses=_responses({201: s.PoolSerializer}))
+    @extend_schema(parameters=[CLUSTER], request=s.PoolCreateSerializer, responses=with_errors({201: s.PoolSerializer}))
     def post(self, request):
         data = self.valid(s.PoolCreateSerializer, request.data)
         pool = pools.pool_create(actor=request.user, cluster=self.cluster(request), **data)
@@ -68,19 +56,19 @@ class PoolListApi(StorageApi):
 
 
 class PoolDetailApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], responses=_responses({200: s.PoolSerializer}))
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.PoolSerializer}))
     def get(self, request, pool):
         return Response(s.PoolSerializer(pools.pool_get(actor=request.user, cluster=self.cluster(request),
                                                         name=pool)).data)
 
-    @extend_schema(parameters=[CLUSTER], request=s.PoolQuotaSerializer, responses=_responses({200: s.PoolSerializer}),
+    @extend_schema(parameters=[CLUSTER], request=s.PoolQuotaSerializer, responses=with_errors({200: s.PoolSerializer}),
                    description="Set or clear the pool's quota (0 or null clears).")
     def patch(self, request, pool):
         data = self.valid(s.PoolQuotaSerializer, request.data)
         info = pools.pool_set_quota(actor=request.user, cluster=self.cluster(request), name=pool, **data)
         return Response(s.PoolSerializer(info).data)
 
-    @extend_schema(parameters=[CLUSTER], request=s.ConfirmSerializer, responses=_responses({204: None}),
+    @extend_schema(parameters=[CLUSTER], request=s.ConfirmSerializer, responses=with_errors({204: None}),
                    description="Delete the pool and everything in it; confirm_name must repeat the pool's name.")
     def delete(self, request, pool):
         data = self.valid(s.ConfirmSerializer, request.data)
@@ -90,13 +78,13 @@ class PoolDetailApi(StorageApi):
 
 
 class NamespaceListApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], responses=_responses({200: OpenApiTypes.OBJECT}))
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: OpenApiTypes.OBJECT}))
     def get(self, request, pool):
         names = namespaces.namespace_list(actor=request.user, cluster=self.cluster(request), pool=pool)
         return Response({"namespaces": names})
 
     @extend_schema(parameters=[CLUSTER], request=s.NamespaceSerializer,
-                   responses=_responses({201: s.NamespaceSerializer}))
+                   responses=with_errors({201: s.NamespaceSerializer}))
     def post(self, request, pool):
         data = self.valid(s.NamespaceSerializer, request.data)
         name = namespaces.namespace_create(actor=request.user, cluster=self.cluster(request), pool=pool, **data)
@@ -104,7 +92,7 @@ class NamespaceListApi(StorageApi):
 
 
 class NamespaceDetailApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], responses=_responses({204: None}))
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({204: None}))
     def delete(self, request, pool, name):
         namespaces.namespace_delete(actor=request.user, cluster=self.cluster(request), pool=pool, name=name)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -120,7 +108,7 @@ class ImageListApi(StorageApi):
                     OpenApiParameter("ordering", str, enum=ORDERINGS, description="Sort key; '-' for descending"),
                     OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
         operation_id="storage_pools_images_list",
-        responses=_responses({200: s.ImagePageSerializer}))
+        responses=with_errors({200: s.ImagePageSerializer}))
     def get(self, request, pool):
         ordering = request.query_params.get("ordering", "name")
         if ordering not in ORDERINGS:
@@ -142,7 +130,7 @@ class ImageListApi(StorageApi):
             "results": s.ImageSerializer(result.items, many=True).data,
         })
 
-    @extend_schema(parameters=[CLUSTER], request=s.ImageCreateSerializer, responses=_responses({201: s.ImageSerializer}))
+    @extend_schema(parameters=[CLUSTER], request=s.ImageCreateSerializer, responses=with_errors({201: s.ImageSerializer}))
     def post(self, request, pool):
         data = self.valid(s.ImageCreateSerializer, request.data)
         image = images.image_create(actor=request.user, cluster=self.cluster(request), pool=pool, **data)
@@ -160,13 +148,13 @@ def _positive_int(request: Request, field: str, default: int, *, maximum: int) -
 
 
 class ImageDetailApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=_responses({200: s.ImageSerializer}))
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.ImageSerializer}))
     def get(self, request, pool, name):
         image = images.image_get(actor=request.user, cluster=self.cluster(request), pool=pool,
                                  namespace=self.namespace(request), name=name)
         return Response(s.ImageSerializer(image).data)
 
-    @extend_schema(parameters=[CLUSTER], request=s.ImageUpdateSerializer, responses=_responses({200: s.ImageSerializer}),
+    @extend_schema(parameters=[CLUSTER], request=s.ImageUpdateSerializer, responses=with_errors({200: s.ImageSerializer}),
                    description="Resize (shrinking needs allow_shrink) and/or rename the image.")
     def patch(self, request, pool, name):
         data = self.valid(s.ImageUpdateSerializer, request.data)
@@ -185,7 +173,7 @@ class ImageDetailApi(StorageApi):
         return Response(s.ImageSerializer(image).data)
 
     @extend_schema(parameters=[CLUSTER], request=s.ImageDeleteSerializer,
-                   responses=_responses({202: TASK_ACCEPTED, 204: None}),
+                   responses=with_errors({202: TASK_ACCEPTED, 204: None}),
                    description="Move to the trash (204), or remove for good in the background (202) when to_trash is "
                                "false and confirm_name repeats the image's name.")
     def delete(self, request, pool, name):
@@ -195,7 +183,7 @@ class ImageDetailApi(StorageApi):
 
 
 class ImageCopyApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], request=s.ImageCopySerializer, responses=_responses({202: TASK_ACCEPTED}))
+    @extend_schema(parameters=[CLUSTER], request=s.ImageCopySerializer, responses=with_errors({202: TASK_ACCEPTED}))
     def post(self, request, pool, name):
         data = self.valid(s.ImageCopySerializer, request.data)
         return _task_response(images.image_copy(actor=request.user, cluster=self.cluster(request), pool=pool,
@@ -203,7 +191,7 @@ class ImageCopyApi(StorageApi):
 
 
 class ImageFlattenApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=_responses({202: TASK_ACCEPTED}))
+    @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=with_errors({202: TASK_ACCEPTED}))
     def post(self, request, pool, name):
         data = self.valid(s.NamespaceOnlySerializer, request.data)
         return _task_response(snapshots.image_flatten(actor=request.user, cluster=self.cluster(request), pool=pool,
@@ -211,14 +199,14 @@ class ImageFlattenApi(StorageApi):
 
 
 class SnapshotListApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=_responses({200: s.SnapshotSerializer(many=True)}))
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.SnapshotSerializer(many=True)}))
     def get(self, request, pool, name):
         items = snapshots.snapshot_list(actor=request.user, cluster=self.cluster(request), pool=pool,
                                         namespace=self.namespace(request), image=name)
         return Response(s.SnapshotSerializer(items, many=True).data)
 
     @extend_schema(parameters=[CLUSTER], request=s.SnapshotCreateSerializer,
-                   responses=_responses({201: s.SnapshotSerializer}))
+                   responses=with_errors({201: s.SnapshotSerializer}))
     def post(self, request, pool, name):
         data = self.valid(s.SnapshotCreateSerializer, request.data)
         snapshot = snapshots.snapshot_create(actor=request.user, cluster=self.cluster(request), pool=pool,
@@ -227,7 +215,7 @@ class SnapshotListApi(StorageApi):
 
 
 class SnapshotDetailApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=_responses({204: None}))
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({204: None}))
     def delete(self, request, pool, name, snapshot):
         snapshots.snapshot_delete(actor=request.user, cluster=self.cluster(request), pool=pool,
                                   namespace=self.namespace(request), image=name, snapshot=snapshot)
@@ -236,7 +224,7 @@ class SnapshotDetailApi(StorageApi):
 
 def _snapshot_action(service, description: str):
     class SnapshotActionApi(StorageApi):
-        @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=_responses({204: None}),
+        @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=with_errors({204: None}),
                        description=description)
         def post(self, request, pool, name, snapshot):
             data = self.valid(s.NamespaceOnlySerializer, request.data)
@@ -255,7 +243,7 @@ SnapshotUnprotectApi = _snapshot_action(snapshots.snapshot_unprotect, "Unprotect
 
 
 class SnapshotCloneApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], request=s.CloneSerializer, responses=_responses({201: s.ImageSerializer}))
+    @extend_schema(parameters=[CLUSTER], request=s.CloneSerializer, responses=with_errors({201: s.ImageSerializer}))
     def post(self, request, pool, name, snapshot):
         data = self.valid(s.CloneSerializer, request.data)
         image = snapshots.image_clone(actor=request.user, cluster=self.cluster(request), pool=pool, image=name,
@@ -264,7 +252,7 @@ class SnapshotCloneApi(StorageApi):
 
 
 class TrashListApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=_responses({200: s.TrashEntrySerializer(many=True)}))
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.TrashEntrySerializer(many=True)}))
     def get(self, request, pool):
         entries = images.trash_list(actor=request.user, cluster=self.cluster(request), pool=pool,
                                     namespace=self.namespace(request))
@@ -272,7 +260,7 @@ class TrashListApi(StorageApi):
 
 
 class TrashPurgeApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=_responses({202: TASK_ACCEPTED}),
+    @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=with_errors({202: TASK_ACCEPTED}),
                    description="Remove every image in the trash for good, in the background.")
     def post(self, request, pool):
         data = self.valid(s.NamespaceOnlySerializer, request.data)
@@ -280,7 +268,7 @@ class TrashPurgeApi(StorageApi):
 
 
 class TrashEntryApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=_responses({202: TASK_ACCEPTED}),
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({202: TASK_ACCEPTED}),
                    description="Remove this trash entry for good, in the background.")
     def delete(self, request, pool, image_id):
         return _task_response(images.trash_purge(actor=request.user, cluster=self.cluster(request), pool=pool,
@@ -288,21 +276,9 @@ class TrashEntryApi(StorageApi):
 
 
 class TrashRestoreApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], request=s.TrashRestoreSerializer, responses=_responses({200: s.ImageSerializer}))
+    @extend_schema(parameters=[CLUSTER], request=s.TrashRestoreSerializer, responses=with_errors({200: s.ImageSerializer}))
     def post(self, request, pool, image_id):
         data = self.valid(s.TrashRestoreSerializer, request.data)
         image = images.trash_restore(actor=request.user, cluster=self.cluster(request), pool=pool,
                                      image_id=image_id, **data)
         return Response(s.ImageSerializer(image).data)
-
-
-class TaskListApi(APIView):
-    @extend_schema(responses=_responses({200: s.BackgroundTaskSerializer(many=True)}))
-    def get(self, request):
-        return Response(s.BackgroundTaskSerializer(task_list(actor=request.user), many=True).data)
-
-
-class TaskDetailApi(APIView):
-    @extend_schema(responses=_responses({200: s.BackgroundTaskSerializer}))
-    def get(self, request, task_id):
-        return Response(s.BackgroundTaskSerializer(task_get(actor=request.user, task_id=task_id)).data)

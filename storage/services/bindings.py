@@ -4,7 +4,7 @@ Importing them here, once, lets Berth start (and say what to install) on a machi
 them, instead of failing every page with an ImportError traceback.
 """
 
-from dashboard.errors import NotConfigured
+from dashboard.core.errors import NotConfigured
 
 try:
     import rados

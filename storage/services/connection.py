@@ -10,14 +10,15 @@ import errno
 import json
 import logging
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from django.conf import settings
 
-from dashboard.errors import NotConfigured, NotFound
+from dashboard.core.errors import NotConfigured, NotFound
 from storage.models import CephCluster
 from storage.services.bindings import rados, rbd, require_bindings
 from storage.services.errors import (

@@ -3,7 +3,7 @@
 import errno
 from contextlib import contextmanager
 
-from dashboard.errors import (
+from dashboard.core.errors import (
     BerthError,
     Conflict,
     InvalidInput,

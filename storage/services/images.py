@@ -8,22 +8,22 @@ between the directory read and its header read simply drops out of the page.
 """
 
 import errno
-import struct
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from dashboard import tenancy
-from dashboard.audit import audited_action
-from dashboard.errors import Conflict, InvalidInput, NotFound
-from dashboard.models import BackgroundTask
-from dashboard.tasks import task_start
-from dashboard.units import format_binary_size
+from dashboard.audit.services import audited_action
+from dashboard.core.errors import Conflict, InvalidInput, NotFound
+from dashboard.core.units import format_binary_size
+from dashboard.tasks.models import BackgroundTask
+from dashboard.tasks.services import task_start
+from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
+from storage.services import tenancy as storage_tenancy
 from storage.services.bindings import rbd
 from storage.services.connection import NotFoundImage, image_spec, open_image, open_ioctx
-from storage.services.errors import error_from_errno, translate_ceph_errors
+from storage.services.errors import translate_ceph_errors
+from storage.services.headers import FEATURE_BITS, ImageHeader, feature_names, read_headers
 from storage.services.types import ImageInfo, ImagePage, TrashEntry
 from storage.validation import (
     DEFAULT_FEATURE_PRESET,
@@ -38,90 +38,11 @@ from storage.validation import (
 
 SORT_KEYS = ("name", "size", "created")
 MAX_PAGE_SIZE = 10000
-# Header reads in flight at once: enough to hide the round trips, bounded so memory stays small.
-_READ_WINDOW = 1024
-_HEADER_KEYS = ("size", "order", "features", "create_timestamp", "parent")
-_MAX_SNAPSHOTS_COUNTED = 4096
-
-_FEATURE_BITS = {
-    "layering": 1 << 0,
-    "striping": 1 << 1,
-    "exclusive-lock": 1 << 2,
-    "object-map": 1 << 3,
-    "fast-diff": 1 << 4,
-    "deep-flatten": 1 << 5,
-    "journaling": 1 << 6,
-    "data-pool": 1 << 7,
-    "operations": 1 << 8,
-    "migrating": 1 << 9,
-    "non-primary": 1 << 10,
-}
-
-
-def feature_names(bits: int) -> list[str]:
-    return [name for name, bit in _FEATURE_BITS.items() if bits & bit]
-
-
 def _preset_bits(preset: str) -> int:
     bits = 0
     for name in FEATURE_PRESETS[preset]:
-        bits |= _FEATURE_BITS[name]
+        bits |= FEATURE_BITS[name]
     return bits
-
-
-@dataclass(frozen=True)
-class _Header:
-    name: str
-    id: str
-    size: int
-    object_size: int
-    features: int
-    created: datetime | None
-    is_clone: bool
-    snapshot_count: int
-
-
-def _utime(raw: bytes | None) -> datetime | None:
-    if not raw or len(raw) < 8:
-        return None
-    seconds, nanoseconds = struct.unpack("<II", raw[:8])
-    return datetime.fromtimestamp(seconds + nanoseconds / 1e9, tz=timezone.utc)
-
-
-def _read_headers(cluster: CephCluster, ioctx, entries: list[tuple[str, str]]) -> list[_Header]:
-    """Headers of the given (name, id) images, in order; images that vanished are left out."""
-    headers: list[_Header] = []
-    for start in range(0, len(entries), _READ_WINDOW):
-        in_flight = []
-        for name, image_id in entries[start:start + _READ_WINDOW]:
-            op = ioctx.create_read_op()
-            values, _ = ioctx.get_omap_vals_by_keys(op, _HEADER_KEYS)
-            snapshots, _ = ioctx.get_omap_vals(op, "", "snapshot_", _MAX_SNAPSHOTS_COUNTED)
-            completion = ioctx.operate_aio_read_op(op, f"rbd_header.{image_id}")
-            in_flight.append((name, image_id, op, values, snapshots, completion))
-        for name, image_id, op, values, snapshots, completion in in_flight:
-            completion.wait_for_complete()
-            code = completion.get_return_value()
-            try:
-                if code == -errno.ENOENT:
-                    continue
-                if code < 0:
-                    raise error_from_errno(cluster.name, f"reading the header of image {name}", code)
-                header = dict(values)
-                if "size" not in header:
-                    continue
-                headers.append(_Header(
-                    name=name, id=image_id,
-                    size=struct.unpack("<Q", header["size"][:8])[0],
-                    object_size=1 << header["order"][0],
-                    features=struct.unpack("<Q", header["features"][:8])[0] if "features" in header else 0,
-                    created=_utime(header.get("create_timestamp")),
-                    is_clone="parent" in header,
-                    snapshot_count=sum(1 for _ in snapshots),
-                ))
-            finally:
-                ioctx.release_read_op(op)
-    return headers
 
 
 def _parent_spec(ioctx, name: str) -> str | None:
@@ -140,7 +61,7 @@ def _format_parent(image) -> str | None:
     return f"{image_spec(parent['pool_name'], parent['pool_namespace'], parent['image_name'])}@{parent['snap_name']}"
 
 
-def _image_info(pool: str, namespace: str, header: _Header, parent: str | None,
+def _image_info(pool: str, namespace: str, header: ImageHeader, parent: str | None,
                 used: int | None = None) -> ImageInfo:
     return ImageInfo(pool=pool, namespace=namespace, name=header.name, id=header.id, size=header.size,
                      used=used, features=feature_names(header.features), object_size=header.object_size,
@@ -154,7 +75,7 @@ def image_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
                            extra={"field": "sort"})
     offset, limit = max(0, int(offset)), max(0, min(int(limit), MAX_PAGE_SIZE))
     namespace = validate_namespace(namespace)
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     with open_ioctx(cluster, pool, namespace) as ioctx:
         with translate_ceph_errors(cluster.name, f"listing images in {image_spec(pool, namespace, '')}"):
             entries = [(entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx)]
@@ -164,15 +85,15 @@ def image_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
             if sort == "name":
                 # Names come with the directory read: only the page's headers need reading.
                 entries.sort(key=lambda entry: entry[0], reverse=descending)
-                headers = _read_headers(cluster, ioctx, entries[offset:offset + limit])
+                headers = read_headers(cluster, ioctx, entries[offset:offset + limit])
                 total = len(entries) - (min(limit, max(0, len(entries) - offset)) - len(headers))
             else:
-                headers = _read_headers(cluster, ioctx, entries)
+                headers = read_headers(cluster, ioctx, entries)
                 total = len(headers)
                 if sort == "size":
                     headers.sort(key=lambda header: (header.size, header.name), reverse=descending)
                 else:
-                    epoch = datetime.min.replace(tzinfo=timezone.utc)
+                    epoch = datetime.min.replace(tzinfo=UTC)
                     headers.sort(key=lambda header: (header.created or epoch, header.name), reverse=descending)
                 headers = headers[offset:offset + limit]
             items = [_image_info(pool, namespace, header,
@@ -182,17 +103,17 @@ def image_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
 
 
 def image_get(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str) -> ImageInfo:
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     spec = image_spec(pool, namespace, name)
     with open_image(cluster, pool, namespace, name, read_only=True) as image:
         with translate_ceph_errors(cluster.name, f"reading image {spec}"):
             stat = image.stat()
             features = image.features()
             try:
-                created = image.create_timestamp().replace(tzinfo=timezone.utc)
+                created = image.create_timestamp().replace(tzinfo=UTC)
             except rbd.Error:
                 created = None
-            header = _Header(name=name, id=image.id(), size=stat["size"], object_size=stat["obj_size"],
+            header = ImageHeader(name=name, id=image.id(), size=stat["size"], object_size=stat["obj_size"],
                              features=features, created=created, is_clone=False,
                              snapshot_count=sum(1 for _ in image.list_snaps()))
             return _image_info(pool, namespace, header, _format_parent(image), _used_bytes(image, features))
@@ -200,7 +121,7 @@ def image_get(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, names
 
 def _used_bytes(image, features: int) -> int | None:
     """Allocated bytes, when the object map makes it a cheap metadata walk rather than a scan."""
-    if not features & _FEATURE_BITS["fast-diff"] or image.flags() & rbd.RBD_FLAG_FAST_DIFF_INVALID:
+    if not features & FEATURE_BITS["fast-diff"] or image.flags() & rbd.RBD_FLAG_FAST_DIFF_INVALID:
         return None
     used = 0
 
@@ -236,9 +157,9 @@ def image_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
                            extra={"field": "object_size"})
     if size < object_size:
         raise InvalidInput(_size_message(size, object_size), code="image_size_out_of_range", extra={"field": "size"})
-    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, name)
-    with tenancy.quota_guard(tenant=tenant, request=tenancy.StorageRequest(
+    with storage_tenancy.quota_guard(tenant=tenant, request=storage_tenancy.StorageRequest(
             images=1, provisioned_bytes=size, largest_image_bytes=size)), open_ioctx(cluster, pool, namespace) as ioctx:
         # librbd answers EDOM (ArgumentOutOfRange) for an object size outside 4 KiB..32 MiB.
         with translate_ceph_errors(cluster.name, f"creating image {spec}", overrides={
@@ -255,7 +176,7 @@ def image_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
 def image_resize(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
                  size: int | str, allow_shrink: bool = False) -> ImageInfo:
     size = parse_size(size, field="size")
-    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, name)
     with open_image(cluster, pool, namespace, name) as image:
         with translate_ceph_errors(cluster.name, f"resizing image {spec}"):
@@ -265,10 +186,10 @@ def image_resize(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
                     f"Shrinking {spec} from {format_binary_size(current)} to {format_binary_size(size)} destroys "
                     "the data beyond the new size. Confirm the shrink to go ahead.",
                     code="shrink_not_confirmed", extra={"field": "size", "old_size": current, "new_size": size})
-            growth = tenancy.StorageRequest(provisioned_bytes=max(0, size - current),
+            growth = storage_tenancy.StorageRequest(provisioned_bytes=max(0, size - current),
                                             largest_image_bytes=size if size > current else 0)
             if size != current:
-                with tenancy.quota_guard(tenant=tenant, request=growth):
+                with storage_tenancy.quota_guard(tenant=tenant, request=growth):
                     image.resize(size, allow_shrink=allow_shrink)
     return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
 
@@ -277,7 +198,7 @@ def image_resize(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
 def image_rename(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
                  new_name: str) -> ImageInfo:
     validate_object_name(new_name, field="new_name")
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, name)
     with open_ioctx(cluster, pool, namespace) as ioctx:
         with translate_ceph_errors(cluster.name, f"renaming image {spec}", overrides={
@@ -304,15 +225,15 @@ def image_copy(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
     dest_namespace = validate_namespace(dest_namespace, field="dest_namespace")
     validate_object_name(dest_name, field="dest_name")
     source, dest = image_spec(pool, namespace, name), image_spec(dest_pool, dest_namespace, dest_name)
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
-    dest_tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace,
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    dest_tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace,
                                         role=tenancy.OPERATOR)
     with open_image(cluster, pool, namespace, name, read_only=True) as image:
         with translate_ceph_errors(cluster.name, f"reading the size of {source}"):
             copy_size = image.size()
     with open_ioctx(cluster, dest_pool, dest_namespace) as dest_ioctx:
         _require_absent(cluster, dest_ioctx, dest_pool, dest_namespace, dest_name)
-    copy_request = tenancy.StorageRequest(images=1, provisioned_bytes=copy_size, largest_image_bytes=copy_size)
+    copy_request = storage_tenancy.StorageRequest(images=1, provisioned_bytes=copy_size, largest_image_bytes=copy_size)
 
     def run(progress) -> dict:
         progress(0, 1)  # librbd's copy in this release reports no progress of its own
@@ -324,10 +245,10 @@ def image_copy(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
         return {"image": dest}
 
     # The copy creates its image only once the task runs: a reservation holds the room until then.
-    with tenancy.quota_guard(tenant=dest_tenant, request=copy_request):
+    with storage_tenancy.quota_guard(tenant=dest_tenant, request=copy_request):
         task = task_start(actor=actor, tenant=dest_tenant, name="storage.image.copy",
                           target={"cluster": cluster.name, "image": source, "dest": dest}, run=run)
-        tenancy.reserve_for_task(tenant=dest_tenant, task=task, request=copy_request)
+        storage_tenancy.reserve_for_task(tenant=dest_tenant, task=task, request=copy_request)
     return task
 
 
@@ -335,7 +256,7 @@ def image_copy(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
 def image_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
                  to_trash: bool = True, confirm_name: str | None = None) -> BackgroundTask | None:
     """To the trash (restorable, immediate) by default; removal for good runs as a task."""
-    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
+    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
     spec = image_spec(pool, namespace, name)
     if not to_trash:
         validate_confirmation(confirm_name, expected=name)
@@ -368,12 +289,12 @@ def image_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=timezone.utc) if moment and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def trash_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str = "") -> list[TrashEntry]:
     namespace = validate_namespace(namespace)
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     with open_ioctx(cluster, pool, namespace) as ioctx, translate_ceph_errors(cluster.name, f"listing trash of {pool}"):
         entries = list(rbd.RBD().trash_list(ioctx))
     return sorted((TrashEntry(id=entry["id"], name=entry["name"], pool=pool, namespace=namespace,
@@ -397,9 +318,9 @@ def trash_restore(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, n
     namespace = validate_namespace(namespace)
     if new_name:
         validate_object_name(new_name, field="new_name")
-    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     # A restored image counts again; its size is known only once restored, so only the count is checked.
-    with tenancy.quota_guard(tenant=tenant, request=tenancy.StorageRequest(images=1)), \
+    with storage_tenancy.quota_guard(tenant=tenant, request=storage_tenancy.StorageRequest(images=1)), \
             open_ioctx(cluster, pool, namespace) as ioctx:
         entry = _trash_entry(cluster, ioctx, pool, namespace, image_id)
         name = new_name or entry["name"]
@@ -416,7 +337,7 @@ def trash_purge(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
                 image_id: str | None = None) -> BackgroundTask:
     """Remove one trash entry, or every entry, for good (in the background)."""
     namespace = validate_namespace(namespace)
-    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
+    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
     with open_ioctx(cluster, pool, namespace) as ioctx:
         if image_id:
             _trash_entry(cluster, ioctx, pool, namespace, image_id)
@@ -428,7 +349,7 @@ def trash_purge(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
             for done, entry_id in enumerate(ids):
                 with translate_ceph_errors(cluster.name, f"purging trash entry {entry_id}"):
                     rbd.RBD().trash_remove(ioctx, entry_id, force=True,
-                                           on_progress=lambda offset, total: progress(
+                                           on_progress=lambda offset, total, done=done: progress(
                                                done * total + offset, len(ids) * total))
         return {"purged": len(ids)}
 

@@ -4,10 +4,11 @@ import errno
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from dashboard import tenancy
-from dashboard.audit import audited_action
-from dashboard.errors import Conflict
+from dashboard.audit.services import audited_action
+from dashboard.core.errors import Conflict
+from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
+from storage.services import tenancy as storage_tenancy
 from storage.services.bindings import rbd
 from storage.services.connection import NotFoundNamespace, open_ioctx
 from storage.services.errors import translate_ceph_errors
@@ -15,7 +16,7 @@ from storage.validation import validate_object_name
 
 
 def namespace_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str) -> list[str]:
-    visible = tenancy.visible_namespaces(actor, cluster, pool)
+    visible = storage_tenancy.visible_namespaces(actor, cluster, pool)
     with open_ioctx(cluster, pool) as ioctx, translate_ceph_errors(cluster.name, f"listing namespaces of {pool}"):
         return sorted(name for name in rbd.RBD().namespace_list(ioctx) if visible is None or name in visible)
 
@@ -23,7 +24,7 @@ def namespace_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str) 
 @audited_action("storage.namespace.create", target=("cluster", "pool", "name"))
 def namespace_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name: str) -> str:
     validate_object_name(name, field="name")
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=name, role=tenancy.ADMIN)
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=name, role=tenancy.ADMIN)
     with open_ioctx(cluster, pool) as ioctx, translate_ceph_errors(
             cluster.name, f"creating namespace {pool}/{name}", overrides={
                 errno.EEXIST: Conflict(f"Namespace {pool}/{name} already exists.", code="namespace_exists",
@@ -34,7 +35,7 @@ def namespace_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str
 
 @audited_action("storage.namespace.delete", target=("cluster", "pool", "name"))
 def namespace_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name: str) -> None:
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=name, role=tenancy.ADMIN)
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=name, role=tenancy.ADMIN)
     with open_ioctx(cluster, pool) as ioctx, translate_ceph_errors(
             cluster.name, f"deleting namespace {pool}/{name}", overrides={
                 errno.ENOENT: NotFoundNamespace(f"Pool {pool} has no RBD namespace {name}."),

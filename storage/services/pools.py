@@ -6,10 +6,11 @@ mon_command (`Rados.create_pool()` is refused for it), so every change here is a
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from dashboard import tenancy
-from dashboard.audit import audited_action
-from dashboard.errors import BerthError, Conflict
+from dashboard.audit.services import audited_action
+from dashboard.core.errors import BerthError, Conflict
+from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
+from storage.services import tenancy as storage_tenancy
 from storage.services.connection import NotFoundPool, mon_command
 from storage.services.types import PoolInfo
 from storage.validation import (
@@ -26,13 +27,13 @@ def pool_list(*, actor: AbstractBaseUser, cluster: CephCluster) -> list[PoolInfo
     details = mon_command(cluster, "osd pool ls", detail="detail", format="json", what="listing pools")
     usage = mon_command(cluster, "df", detail="detail", format="json", what="reading pool usage")
     stats_by_id = {pool["id"]: pool["stats"] for pool in usage.get("pools", [])}
-    visible = tenancy.visible_pools(actor, cluster)
+    visible = storage_tenancy.visible_pools(actor, cluster)
     return sorted((_pool_info(detail, stats_by_id.get(detail["pool_id"], {})) for detail in details
                    if visible is None or detail["pool_name"] in visible), key=lambda pool: pool.name)
 
 
 def pool_get(*, actor: AbstractBaseUser, cluster: CephCluster, name: str) -> PoolInfo:
-    tenancy.visible_namespaces(actor, cluster, name)
+    storage_tenancy.visible_namespaces(actor, cluster, name)
     for pool in pool_list(actor=actor, cluster=cluster):
         if pool.name == name:
             return pool
@@ -94,7 +95,7 @@ def _set_quota(cluster: CephCluster, name: str, max_bytes: int | None, max_objec
 @audited_action("storage.pool.set_quota", target=("cluster", "name"), params=("max_bytes", "max_objects"))
 def pool_set_quota(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, max_bytes: int | None = None,
                    max_objects: int | None = None) -> PoolInfo:
-    tenancy.visible_namespaces(actor, cluster, name)
+    storage_tenancy.visible_namespaces(actor, cluster, name)
     tenancy.require_platform_admin(actor, "change pool quotas")
     max_bytes = validate_quota_bytes(max_bytes)
     max_objects = validate_quota_objects(max_objects)
@@ -105,7 +106,7 @@ def pool_set_quota(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, 
 
 @audited_action("storage.pool.delete", target=("cluster", "name"))
 def pool_delete(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, confirm_name: str | None) -> None:
-    tenancy.visible_namespaces(actor, cluster, name)
+    storage_tenancy.visible_namespaces(actor, cluster, name)
     tenancy.require_platform_admin(actor, "delete pools")
     validate_confirmation(confirm_name, expected=name)
     pool_get(actor=actor, cluster=cluster, name=name)

@@ -1,16 +1,17 @@
 """Snapshots of an image, clones made from them, and flattening clones."""
 
 import errno
-from datetime import timezone
+from datetime import UTC
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from dashboard import tenancy
-from dashboard.audit import audited_action
-from dashboard.errors import Conflict, InvalidInput, NotFound
-from dashboard.models import BackgroundTask
-from dashboard.tasks import task_start
+from dashboard.audit.services import audited_action
+from dashboard.core.errors import Conflict, InvalidInput, NotFound
+from dashboard.tasks.models import BackgroundTask
+from dashboard.tasks.services import task_start
+from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
+from storage.services import tenancy as storage_tenancy
 from storage.services.bindings import rbd
 from storage.services.connection import image_spec, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
@@ -27,7 +28,7 @@ def _snapshot_not_found(spec: str, snapshot: str) -> NotFound:
 
 def snapshot_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str,
                   image: str) -> list[SnapshotInfo]:
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     spec = image_spec(pool, namespace, image)
     with open_image(cluster, pool, namespace, image, read_only=True) as handle:
         with translate_ceph_errors(cluster.name, f"listing snapshots of {spec}"):
@@ -39,14 +40,14 @@ def snapshot_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, n
                 snapshots.append(SnapshotInfo(
                     id=snap["id"], name=snap["name"], size=snap["size"],
                     protected=handle.is_protected_snap(snap["name"]),
-                    created=handle.get_snap_timestamp(snap["id"]).replace(tzinfo=timezone.utc),
+                    created=handle.get_snap_timestamp(snap["id"]).replace(tzinfo=UTC),
                     children=children))
     return snapshots
 
 
 def _snapshot_operation(actor, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str, what: str,
                         operate, *, busy: str | None = None, role: str = tenancy.OPERATOR) -> None:
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=role)
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=role)
     spec = image_spec(pool, namespace, image)
     overrides = {errno.ENOENT: _snapshot_not_found(spec, snapshot)}
     if busy:
@@ -60,9 +61,9 @@ def _snapshot_operation(actor, cluster: CephCluster, pool: str, namespace: str, 
 def snapshot_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str,
                     snapshot: str) -> SnapshotInfo:
     validate_object_name(snapshot, field="snapshot")
-    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, image)
-    with tenancy.quota_guard(tenant=tenant, request=tenancy.StorageRequest(snapshots=1)), \
+    with storage_tenancy.quota_guard(tenant=tenant, request=storage_tenancy.StorageRequest(snapshots=1)), \
             open_image(cluster, pool, namespace, image) as handle:
         with translate_ceph_errors(cluster.name, f"creating snapshot {spec}@{snapshot}", overrides={
                 errno.EEXIST: Conflict(f"Image {spec} already has a snapshot {snapshot}.", code="snapshot_exists",
@@ -115,8 +116,8 @@ def image_clone(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
     validate_object_name(dest_name, field="dest_name")
     spec = image_spec(pool, namespace, image)
     dest = image_spec(dest_pool, dest_namespace, dest_name)
-    tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
-    dest_tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace,
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    dest_tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace,
                                         role=tenancy.OPERATOR)
     with open_image(cluster, pool, namespace, image, read_only=True) as handle:
         with translate_ceph_errors(cluster.name, f"checking snapshot {spec}@{snapshot}",
@@ -127,7 +128,7 @@ def image_clone(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
         raise InvalidInput(f"Snapshot {spec}@{snapshot} is not protected. Protect it first, so it cannot be "
                            "deleted while clones depend on it.", code="snapshot_not_protected",
                            extra={"field": "snapshot"})
-    with tenancy.quota_guard(tenant=dest_tenant, request=tenancy.StorageRequest(
+    with storage_tenancy.quota_guard(tenant=dest_tenant, request=storage_tenancy.StorageRequest(
             images=1, provisioned_bytes=clone_size, largest_image_bytes=clone_size)), \
             open_ioctx(cluster, pool, namespace) as parent_ioctx, open_ioctx(cluster, dest_pool, dest_namespace) as \
             child_ioctx, translate_ceph_errors(cluster.name, f"cloning {spec}@{snapshot} to {dest}", overrides={
@@ -140,7 +141,7 @@ def image_clone(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
 def image_flatten(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str,
                   name: str) -> BackgroundTask:
     """Copy the parent's data into a clone so it stands alone; runs in the background."""
-    tenant = tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, name)
     if image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name).parent is None:
         raise InvalidInput(f"Image {spec} is not a clone; there is nothing to flatten.", code="not_a_clone",

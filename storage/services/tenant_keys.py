@@ -13,10 +13,10 @@ import re
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from dashboard import tenancy
-from dashboard.audit import audited_action
-from dashboard.errors import Conflict, InvalidInput, NotFound
-from dashboard.models import StorageBinding
+from dashboard.audit.services import audit_tenant, audited_action
+from dashboard.core.errors import Conflict, InvalidInput, NotFound
+from dashboard.tenancy import services as tenancy
+from storage.models import StorageBinding
 from storage.services.bindings import rbd
 from storage.services.connection import mon_command, open_ioctx
 from storage.services.errors import translate_ceph_errors
@@ -38,7 +38,7 @@ def tenant_key_caps(binding: StorageBinding) -> list[str]:
 
 def _key_binding(actor, binding: StorageBinding) -> StorageBinding:
     tenancy.require_role(actor, binding.tenant, tenancy.ADMIN)
-    tenancy.audit_tenant(binding.tenant)
+    audit_tenant(binding.tenant)
     if binding.is_whole_pool:
         raise InvalidInput(f"Tenant keys are confined to one RBD namespace; {binding} is a whole pool. Bind a "
                            "namespace of it to the tenant and create the key for that.",

@@ -12,7 +12,7 @@ from storage.models import CephCluster
 from storage.services.bindings import rbd
 from storage.services.connection import NotFoundPool, open_ioctx
 from storage.services.errors import translate_ceph_errors
-from storage.services.images import _read_headers
+from storage.services.headers import read_headers
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def _namespace_usage(cluster: CephCluster, ioctx, pool: str, namespace: str) -> 
     ioctx.set_namespace(namespace)
     with translate_ceph_errors(cluster.name, f"reading the images of {pool}/{namespace}"):
         entries = [(entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx)]
-    headers = _read_headers(cluster, ioctx, entries)
+    headers = read_headers(cluster, ioctx, entries)
     return StorageUsage(images=len(headers), provisioned_bytes=sum(header.size for header in headers),
                         snapshots=sum(header.snapshot_count for header in headers))
 

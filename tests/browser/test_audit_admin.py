@@ -7,9 +7,10 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 
-from dashboard.context import change_context
-from dashboard.errors import QuotaExceeded
-from dashboard.models import Membership, StorageBinding, StorageQuota, Tenant
+from dashboard.core.context import change_context
+from dashboard.core.errors import QuotaExceeded
+from dashboard.tenancy.models import Membership, Tenant
+from storage.models import StorageBinding, StorageQuota
 from storage.services.images import image_create
 
 pytestmark = pytest.mark.browser
@@ -42,7 +43,7 @@ def test_the_admin_audit_list_filters_to_a_denied_quota_event(logged_in_page, li
     assert refused.value.message.startswith("Tenant team-a would exceed its images quota: 0 in use + 1 requested")
     page = logged_in_page
 
-    page.goto(f"{live_server.url}/admin/dashboard/auditevent/")
+    page.goto(f"{live_server.url}/admin/audit/auditevent/")
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 2
 

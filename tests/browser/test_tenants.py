@@ -6,7 +6,8 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard.models import StorageBinding, StorageQuota, Tenant
+from dashboard.tenancy.models import Tenant
+from storage.models import StorageBinding, StorageQuota
 from storage.services.namespaces import namespace_create
 from storage.services.pools import pool_create, pool_delete
 

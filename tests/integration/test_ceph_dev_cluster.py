@@ -6,7 +6,8 @@ from __future__ import annotations
 import errno
 import json
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import rados

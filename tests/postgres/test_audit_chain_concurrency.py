@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from dashboard.audit import record_event, verify_chain
-from dashboard.models import AuditEvent
+from dashboard.audit.models import AuditEvent
+from dashboard.audit.services import record_event, verify_chain
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +18,7 @@ def _in_thread(work, errors: list) -> threading.Thread:
     def run():
         try:
             work()
-        except BaseException as error:  # noqa: BLE001 - reported by the test thread
+        except BaseException as error:
             errors.append(error)
         finally:
             # Each thread has its own connection; an open one would keep the test database from being dropped.

@@ -9,8 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from dashboard.errors import BerthError
-from dashboard.models import Membership, StorageBinding, StorageQuota, Tenant
+from dashboard.core.errors import BerthError
+from dashboard.tenancy.models import Membership, Tenant
+from storage.models import StorageBinding, StorageQuota
 from storage.services import images
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -49,7 +50,7 @@ def test_concurrent_creates_never_exceed_the_quota(ceph_cluster, ceph_admin, ten
             created.append(image.name)
         except BerthError as error:
             refused.append(error)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             unexpected.append(error)
         finally:
             connection.close()

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "ceph-dev-cluster"
 # The script's exit statuses: `status` when nothing runs, `start` when the monitor's port is taken.

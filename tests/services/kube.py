@@ -113,7 +113,7 @@ def _serving_certificate() -> tuple[bytes, bytes]:
     """A self-signed certificate for 127.0.0.1/localhost; clients trust it as their CA."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "berth-test-kube-apiserver")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)

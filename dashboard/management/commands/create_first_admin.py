@@ -3,7 +3,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from dashboard.audit import recording
+from dashboard.audit.services import recording
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from dashboard.audit import recording
+from dashboard.audit.services import recording
 from registry.models import KubeCluster
 
 

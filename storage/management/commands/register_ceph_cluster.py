@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from dashboard.audit import recording
+from dashboard.audit.services import recording
 from storage.models import CephCluster
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         try:
             cluster.full_clean()
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()))
+            raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())) from None
         parameters = {name: getattr(cluster, name) for name in
                       ("client_name", "conf_path", "keyring_path", "mon_host", "key_path")}
         with recording("storage.cluster.register", actor=None, target={"cluster": cluster.name},

@@ -14,9 +14,10 @@ returns `(path, body)` instead.
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -27,12 +28,12 @@ from django.urls import reverse
 from kubernetes import client as kube_client
 from rest_framework.authtoken.models import Token, TokenProxy
 
-from dashboard import tenancy
-from dashboard.models import StorageBinding, Tenant
+from dashboard.tenancy import services as tenancy
+from dashboard.tenancy.models import Tenant
 from registry.dockerconfig import Credential
 from registry.models import KubeCluster
 from registry.services import secrets
-from storage.models import CephCluster
+from storage.models import CephCluster, StorageBinding
 from storage.services import images, namespaces, pools, snapshots, tenant_keys
 from tests.fixtures.berth import TEST_PASSWORD
 from tests.helpers import create_service_account
@@ -51,7 +52,7 @@ class SampleContext:
 
     @cached_property
     def pool(self) -> str:
-        self.ceph  # a request for the pool goes to the default cluster, which must be registered
+        _ = self.ceph  # a request for the pool goes to the default cluster, which must be registered
         return self.request.getfixturevalue("storage_pool")
 
     @cached_property
@@ -60,7 +61,7 @@ class SampleContext:
 
     @cached_property
     def kube_namespace(self) -> str:
-        self.kube  # as for the pool: requests go to the default Kubernetes cluster
+        _ = self.kube  # as for the pool: requests go to the default Kubernetes cluster
         return self.request.getfixturevalue("shared_kube_namespace")
 
     @cached_property
@@ -73,7 +74,7 @@ class SampleContext:
 
     def new_pool_name(self) -> str:
         """A name for a pool on the default cluster that is deleted after the test, if it exists then."""
-        self.ceph
+        _ = self.ceph
         ceph_admin = self.request.getfixturevalue("ceph_admin")
         name = unique("pool")
         self.request.addfinalizer(lambda: ceph_admin.delete_pool(name) if name in ceph_admin.pools() else None)
@@ -199,8 +200,8 @@ _ADMIN_AND_ACCOUNT_SAMPLES = {
     ("admin:registry_kubecluster_add", "POST"): ("admin.registry.kubecluster.create", lambda _ctx: (
         reverse("admin:registry_kubecluster_add"), {"name": "k1", "kubeconfig_path": "/etc/kube/config",
                                                      "context": ""})),
-    ("admin:dashboard_tenant_add", "POST"): ("admin.dashboard.tenant.create", lambda ctx: (
-        reverse("admin:dashboard_tenant_add"),
+    ("admin:tenancy_tenant_add", "POST"): ("admin.tenancy.tenant.create", lambda ctx: (
+        reverse("admin:tenancy_tenant_add"),
         {"name": "Payments", "slug": "payments", "description": "",
          **_empty_inlines(admin.site._registry[Tenant], _admin_request(ctx))})),
     ("admin:registry_kubecluster_delete", "POST"): ("admin.registry.kubecluster.delete", _delete(
@@ -576,7 +577,7 @@ NOT_CHANGING = {
     "* admin:autocomplete": "display only (search results)",
     "* admin:view_on_site": "a redirect",
     "* admin:*_history": "display only",
-    "* admin:dashboard_auditevent_*": "the audit log is read-only: add/change/delete answer 403 before anything",
+    "* admin:audit_auditevent_*": "the audit log is read-only: add/change/delete answer 403 before anything",
     "* admin:authtoken_tokenproxy_changelist": "DRF's token admin has no bulk actions: a POST re-renders the list",
     "* admin:axes_*_add": "axes records are written by axes only; the admin refuses adding (403)",
     "* <unnamed> admin/*": "the admin's redirects (object id → change page) and its catch-all 404",

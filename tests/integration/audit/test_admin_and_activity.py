@@ -1,6 +1,7 @@
 """The audit log as operators see it: the read-only admin with exports, the Activity page, admin
 and command changes recorded, and the request id shared between events and log lines."""
 
+import io
 import json
 import logging
 
@@ -10,8 +11,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.audit import record_event, verify_chain
-from dashboard.models import AuditEvent
+from dashboard.audit.models import AuditEvent
+from dashboard.audit.services import record_event, verify_chain
 from storage.models import CephCluster
 from tests.fixtures.berth import TEST_PASSWORD
 
@@ -30,14 +31,14 @@ def _body(response) -> str:
 
 def test_the_admin_is_read_only_even_for_superusers(admin_client):
     event = _event()
-    assert admin_client.get(reverse("admin:dashboard_auditevent_add")).status_code == 403
-    assert admin_client.post(reverse("admin:dashboard_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
-    detail = admin_client.get(reverse("admin:dashboard_auditevent_change", args=[event.pk]))
+    assert admin_client.get(reverse("admin:audit_auditevent_add")).status_code == 403
+    assert admin_client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    detail = admin_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
     assert detail.status_code == 200
     content = detail.content.decode()
     assert 'name="_save"' not in content
     assert "&quot;size&quot;: 1024" in content, "parameters are pretty-printed JSON"
-    assert admin_client.post(reverse("admin:dashboard_auditevent_change", args=[event.pk]),
+    assert admin_client.post(reverse("admin:audit_auditevent_change", args=[event.pk]),
                              {"error": "rewritten"}).status_code == 403
     assert AuditEvent.objects.get(pk=event.pk).error == ""
 
@@ -45,17 +46,17 @@ def test_the_admin_is_read_only_even_for_superusers(admin_client):
 def test_the_admin_list_filters_and_exports_what_it_shows(admin_client):
     _event(outcome="success")
     denied = _event(action="storage.image.delete", outcome="denied", error="")
-    changelist = reverse("admin:dashboard_auditevent_changelist")
+    changelist = reverse("admin:audit_auditevent_changelist")
     listing = admin_client.get(changelist, {"outcome": "denied"}).content.decode()
     assert "storage.image.delete" in listing and "Export JSON Lines" in listing
-    assert f'{reverse("admin:dashboard_auditevent_export_csv")}?outcome=denied' in listing
+    assert f'{reverse("admin:audit_auditevent_export_csv")}?outcome=denied' in listing
 
-    jsonl = _body(admin_client.get(reverse("admin:dashboard_auditevent_export_jsonl"), {"outcome": "denied"}))
+    jsonl = _body(admin_client.get(reverse("admin:audit_auditevent_export_jsonl"), {"outcome": "denied"}))
     rows = [json.loads(line) for line in jsonl.splitlines()]
     assert [row["id"] for row in rows] == [denied.pk]
     assert rows[0]["hash"] == denied.hash
 
-    csv_text = _body(admin_client.get(reverse("admin:dashboard_auditevent_export_csv"), {"q": "storage.image"}))
+    csv_text = _body(admin_client.get(reverse("admin:audit_auditevent_export_csv"), {"q": "storage.image"}))
     lines = csv_text.splitlines()
     assert lines[0].startswith("id,time,actor_name") and len(lines) == 3
 
@@ -88,12 +89,12 @@ def test_api_tokens_created_in_the_admin_are_recorded_without_the_key(admin_clie
 
 
 def test_management_commands_record_their_changes_as_cli(tmp_path):
-    call_command("create_first_admin", "--username", "root-admin", stdout=open("/dev/null", "w"))
+    call_command("create_first_admin", "--username", "root-admin", stdout=io.StringIO())
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text("apiVersion: v1\n")
-    call_command("register_kube_cluster", "k1", "--kubeconfig", str(kubeconfig), stdout=open("/dev/null", "w"))
+    call_command("register_kube_cluster", "k1", "--kubeconfig", str(kubeconfig), stdout=io.StringIO())
     call_command("register_ceph_cluster", "c1", "--conf", "/etc/ceph/ceph.conf", "--keyring", "/k",
-                 stdout=open("/dev/null", "w"))
+                 stdout=io.StringIO())
     events = list(AuditEvent.objects.order_by("id").values_list("action", "source", "actor_name", "outcome"))
     assert events == [
         ("auth.user.create_first_admin", "cli", "system", "success"),
@@ -144,7 +145,7 @@ class _Collect(logging.Handler):
 
 
 def test_a_log_line_during_a_request_carries_the_events_request_id(admin_client):
-    from dashboard.middleware import RequestIdLogFilter
+    from dashboard.core.middleware import RequestIdLogFilter
 
     # Installed as settings.LOGGING installs the console handler: the filter stamps each record when it is emitted.
     handler = _Collect()
@@ -158,6 +159,6 @@ def test_a_log_line_during_a_request_carries_the_events_request_id(admin_client)
         logging.getLogger().removeHandler(handler)
     event = AuditEvent.objects.get()
     assert event.request_id == response["X-Request-ID"] != "-"
-    audit_lines = [r for r in handler.records if r.name == "dashboard.audit"]
+    audit_lines = [r for r in handler.records if r.name == "dashboard.audit.services"]
     assert [r.request_id for r in audit_lines] == [event.request_id]
     assert f"audit event {event.pk}" in audit_lines[0].getMessage()

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from dashboard.models import AuditEvent
+from dashboard.audit.models import AuditEvent
 from tests.integration.audit.route_samples import NOT_CHANGING, SAMPLES, SampleContext
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

@@ -37,7 +37,7 @@ def failing_pod(core, namespace, name, image, *, reason="ImagePullBackOff", pull
         "name": "main", "image": image, "imageID": "", "ready": False, "restartCount": 0,
         "state": {"waiting": {"reason": reason, "message": f'Back-off pulling image "{image}"'}}}]}},
         _content_type="application/strategic-merge-patch+json")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     core.create_namespaced_event(namespace, client.CoreV1Event(
         metadata=client.V1ObjectMeta(name=f"{name}.{uuid.uuid4().hex[:8]}"),
         involved_object=client.V1ObjectReference(kind="Pod", name=name, namespace=namespace, uid=pod.metadata.uid,

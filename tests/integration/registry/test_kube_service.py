@@ -2,7 +2,7 @@
 
 import pytest
 
-from dashboard.errors import Conflict, InvalidInput, NotConfigured
+from dashboard.core.errors import Conflict, InvalidInput, NotConfigured
 from registry.models import KubeCluster
 from registry.services.kube import KubeApi, api_client
 

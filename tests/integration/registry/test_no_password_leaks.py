@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from dashboard.models import AuditEvent
+from dashboard.audit.models import AuditEvent
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from kubernetes import client
 
-from dashboard.models import AuditEvent
+from dashboard.audit.models import AuditEvent
 from tests.helpers import create_service_account, decoded_auth, linked_secrets, stored_config
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,11 @@ import pytest
 from django.urls import reverse
 from kubernetes import client
 
-from dashboard.errors import NotFound, PermissionDenied, QuotaExceeded
-from dashboard.models import AuditEvent, RegistryQuota, Tenant
+from dashboard.audit.models import AuditEvent
+from dashboard.core.errors import NotFound, PermissionDenied, QuotaExceeded
+from dashboard.tenancy.models import Tenant
 from registry.dockerconfig import Credential
+from registry.models import RegistryQuota
 from registry.services import doctor, secrets
 from tests.helpers import RANK, api_client_as, create_service_account, linked_secrets, two_tenants
 

@@ -4,8 +4,8 @@ the real kube-apiserver."""
 import pytest
 from django.urls import reverse
 
-from registry.services.secrets import secret_create
 from registry.dockerconfig import Credential
+from registry.services.secrets import secret_create
 from tests.helpers import decoded_auth, linked_secrets, stored_config
 
 pytestmark = pytest.mark.integration

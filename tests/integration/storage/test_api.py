@@ -3,8 +3,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from dashboard.models import BackgroundTask
-
+from dashboard.tasks.models import BackgroundTask
 from tests.helpers import unique_name, wait_for_task
 
 # Background tasks run in worker threads with their own database connections.

@@ -2,8 +2,9 @@ import json
 
 import pytest
 
-from dashboard.errors import Conflict, InvalidInput, NotFound
-from dashboard.models import AuditEvent, BackgroundTask
+from dashboard.audit.models import AuditEvent
+from dashboard.core.errors import Conflict, InvalidInput, NotFound
+from dashboard.tasks.models import BackgroundTask
 from storage.services.images import (
     image_copy,
     image_create,

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from dashboard.errors import Conflict, InvalidInput, NotFound
-from dashboard.models import AuditEvent
+from dashboard.audit.models import AuditEvent
+from dashboard.core.errors import Conflict, InvalidInput, NotFound
 from storage.models import CephCluster
 from storage.services.pools import pool_create, pool_delete, pool_get, pool_list, pool_set_quota
 from storage.validation import GiB

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from dashboard.models import StorageBinding, StorageQuota, Tenant
+from dashboard.tenancy.models import Tenant
+from storage.models import StorageBinding, StorageQuota
 from tests.helpers import two_tenants, unique_name
 
 

@@ -6,7 +6,8 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from dashboard.models import AuditEvent, StorageQuota
+from dashboard.audit.models import AuditEvent
+from storage.models import StorageQuota
 from tests.helpers import api_client_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -8,11 +8,10 @@ import uuid
 
 import pytest
 
-from dashboard import tenancy
-from dashboard.errors import NotFound, PermissionDenied
-from dashboard.models import AuditEvent
+from dashboard.audit.models import AuditEvent
+from dashboard.core.errors import NotFound, PermissionDenied
+from dashboard.tenancy import services as tenancy
 from storage.services import images, namespaces, pools, snapshots
-
 from tests.helpers import RANK, wait_for_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -75,7 +74,7 @@ OPERATIONS = [
 @pytest.mark.parametrize("role", ["viewer", "operator", "admin"])
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[operation[0] for operation in OPERATIONS])
 def test_role_matrix(teams, ceph_cluster, image, role, operation):
-    name, needed, action, call = operation
+    _name, needed, action, call = operation
     actor = teams.members[role]
     if RANK[role] >= RANK[needed]:
         call(actor, teams, ceph_cluster, image)
@@ -96,7 +95,7 @@ ON_TENANT_A = [operation for operation in OPERATIONS if operation[0] != "namespa
 
 @pytest.mark.parametrize("operation", ON_TENANT_A, ids=[operation[0] for operation in ON_TENANT_A])
 def test_another_tenants_admin_gets_not_found_recorded_as_denied(teams, ceph_cluster, image, operation):
-    name, _needed, action, call = operation
+    _name, _needed, _action, call = operation
     with pytest.raises(NotFound) as refused:
         call(teams.outsider, teams, ceph_cluster, image)
     assert refused.value.code == "tenant_denied"

@@ -7,11 +7,10 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from dashboard.audit import record_event
-from dashboard.errors import NotFound, PermissionDenied
-from dashboard.tasks import task_get, task_list
+from dashboard.audit.services import record_event
+from dashboard.core.errors import NotFound, PermissionDenied
+from dashboard.tasks.services import task_get, task_list
 from storage.services import images
-
 from tests.helpers import api_client_as, wait_for_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from dashboard.errors import Conflict, PermissionDenied
-from dashboard.models import AuditEvent
+from dashboard.audit.models import AuditEvent
+from dashboard.core.errors import Conflict, PermissionDenied
 from storage.services.tenant_keys import tenant_key_create, tenant_key_exists, tenant_key_revoke
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

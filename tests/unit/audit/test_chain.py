@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from dashboard.audit import PRUNE_ACTION, audited_action, record_event, verify_chain
-from dashboard.context import change_context
-from dashboard.errors import PermissionDenied
-from dashboard.models import AuditChainHead, AuditEvent, AuditLogIsAppendOnly
+from dashboard.audit.models import AuditChainHead, AuditEvent, AuditLogIsAppendOnly
+from dashboard.audit.services import PRUNE_ACTION, audited_action, record_event, verify_chain
+from dashboard.core.context import change_context
+from dashboard.core.errors import PermissionDenied
 
 pytestmark = [pytest.mark.unit, pytest.mark.django_db]
 
@@ -25,7 +25,7 @@ def _record(n: int, **overrides) -> list[AuditEvent]:
 
 def _age(event_ids, days: int) -> None:
     """Move events into the past behind the model's back, then re-chain them, as if written then."""
-    from dashboard.models import chain_hash
+    from dashboard.audit.models import chain_hash
 
     previous = ""
     with connection.cursor() as cursor:
@@ -114,7 +114,7 @@ def test_prune_archives_deletes_and_stays_verifiable(tmp_path, capsys):
     events = _record(5)
     _age({events[0].pk, events[1].pk, events[2].pk}, days=400)
     archive = tmp_path / "archive.jsonl"
-    before = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)).date()
+    before = (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).date()
 
     call_command("prune_audit", "--before", before.isoformat(), "--archive", str(archive))
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from dashboard.errors import NotConfigured
+from dashboard.core.errors import NotConfigured
 from storage.models import CephCluster
 from storage.services.cluster import cluster_overview
 

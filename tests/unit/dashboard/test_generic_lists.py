@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from django.test import RequestFactory
 
-from dashboard.generic.views import ListQuery, page_of
+from dashboard.core.generic.views import ListQuery, page_of
 
 pytestmark = pytest.mark.unit
 

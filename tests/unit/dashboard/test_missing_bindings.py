@@ -16,7 +16,7 @@ sys.modules["rados"] = None
 sys.modules["rbd"] = None
 import django
 django.setup()
-from dashboard.errors import NotConfigured
+from dashboard.core.errors import NotConfigured
 from storage.services.bindings import require_bindings
 try:
     require_bindings()

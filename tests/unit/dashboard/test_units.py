@@ -1,6 +1,6 @@
 import pytest
 
-from dashboard.units import format_binary_size
+from dashboard.core.units import format_binary_size
 
 pytestmark = pytest.mark.unit
 

@@ -190,7 +190,7 @@ def test_secret_types():
     pytest.param(doc({"docker.io": {"auth": b64("old:pw1")}, "https://index.docker.io/v1/": {"auth": b64("new:pw2")}}),
                  ConfigFormat.DOCKERCONFIGJSON, [(DOCKER_HUB, "new", "pw2", None)], "replaces an earlier one",
                  id="two-spellings-merge"),
-    pytest.param('{"auths": {"quay.io": {"auth": "%s"}, "quay.io": {"auth": "%s"}}}' % (b64("a:1"), b64("b:2")),
+    pytest.param(f'{{"auths": {{"quay.io": {{"auth": "{b64("a:1")}"}}, "quay.io": {{"auth": "{b64("b:2")}"}}}}}}',
                  ConfigFormat.DOCKERCONFIGJSON, [("quay.io", "b", "2", None)], "(user b) replaces", id="repeated-key"),
     pytest.param(doc({"https://index.docker.io/v1/": {}, "quay.io": {"auth": b64("d:pw")}}, credsStore="desktop"),
                  ConfigFormat.DOCKERCONFIGJSON, [("quay.io", "d", "pw", None)], "credential store); skipped",
@@ -364,10 +364,10 @@ def test_replace_password_errors(server, password, field, says):
 def test_add_and_remove_entries():
     added = add_entry(JSON_TYPE, b'{"auths": {}}', Credential(server="https://quay.io/", username="q", password="pw"))
     assert json.loads(added) == {"auths": {"quay.io": {"auth": b64("q:pw"), "password": "pw", "username": "q"}}}
-    with pytest.raises(DockerConfigError, match="already holds a login for quay.io"):
+    with pytest.raises(DockerConfigError, match=r"already holds a login for quay\.io"):
         add_entry(JSON_TYPE, added, Credential(server="quay.io", username="other", password="pw"))
     assert json.loads(remove_entry(JSON_TYPE, added, server="https://quay.io")) == {"auths": {}}
-    with pytest.raises(DockerConfigError, match="holds no login for ghcr.io"):
+    with pytest.raises(DockerConfigError, match=r"holds no login for ghcr\.io"):
         remove_entry(JSON_TYPE, added, server="ghcr.io")
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from dashboard.errors import InvalidInput
+from dashboard.core.errors import InvalidInput
 from registry.validation import validate_labels, validate_names, validate_namespace, validate_subdomain
 
 pytestmark = pytest.mark.unit

@@ -1,6 +1,6 @@
 import pytest
 
-from dashboard.errors import InvalidInput
+from dashboard.core.errors import InvalidInput
 from storage.validation import (
     EiB,
     GiB,

@@ -2,8 +2,10 @@
 
 import pytest
 
-from dashboard.models import StorageQuota, Tenant
-from dashboard.tenancy import GIB, StorageRequest, quota_error, storage_limit_checks
+from dashboard.tenancy.models import Tenant
+from dashboard.tenancy.services import quota_error
+from storage.models import StorageQuota
+from storage.services.tenancy import GIB, StorageRequest, storage_limit_checks
 from storage.services.tenant_usage import StorageUsage
 
 pytestmark = pytest.mark.unit

@@ -1,0 +1,60 @@
+"""The Activity page: the audit log as tenants see it. In the project package because it joins two
+core apps (audit events, filtered by tenancy), and the audit app sits below tenancy."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from dashboard.audit.models import AuditEvent
+from dashboard.tenancy.services import administered_tenant_slugs, is_platform_admin
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+class ActivityFilterForm(forms.Form):
+    action = forms.CharField(required=False, label="Action (starts with)",
+                             widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "storage.image"}))
+    outcome = forms.ChoiceField(required=False, choices=[("", "any outcome"), *AuditEvent.OUTCOMES],
+                                widget=forms.Select(attrs={"class": "form-select"}))
+    source = forms.ChoiceField(required=False, choices=[("", "any source"), *AuditEvent.SOURCES],
+                               widget=forms.Select(attrs={"class": "form-select"}))
+    actor = forms.CharField(required=False, label="Actor",
+                            widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "username"}))
+    tenant = forms.CharField(required=False, label="Tenant",
+                             widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "tenant slug"}))
+
+
+def activity_events_visible_to(*, actor, filters: dict):
+    """Staff see every event; a tenant's admins see the events recorded for that tenant; for anyone
+    else the page does not exist (403: what a tenant changed is its admins' business)."""
+    events = AuditEvent.objects.order_by("-id")
+    if not is_platform_admin(actor):
+        administered = administered_tenant_slugs(actor)
+        if not administered:
+            raise PermissionDenied
+        events = events.filter(tenant_slug__in=administered)
+    if filters.get("action"):
+        events = events.filter(action__startswith=filters["action"])
+    if filters.get("outcome"):
+        events = events.filter(outcome=filters["outcome"])
+    if filters.get("source"):
+        events = events.filter(source=filters["source"])
+    if filters.get("actor"):
+        events = events.filter(actor_name__iexact=filters["actor"])
+    if filters.get("tenant"):
+        events = events.filter(tenant_slug=filters["tenant"])
+    return events
+
+
+@login_required
+@require_GET
+def activity(request):
+    form = ActivityFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = activity_events_visible_to(actor=request.user, filters=filters)
+    page = Paginator(events, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "audit/_activity_table.html" if request.htmx else "audit/activity.html"
+    return render(request, template, {"form": form, "page": page})

@@ -1,0 +1,13 @@
+"""Storage pages under a tenant's address (/tenants/<slug>/...), next to the tenancy app's own."""
+
+from django.urls import path
+
+from storage import tenant_views
+
+urlpatterns = [
+    path("quota-preview/", tenant_views.quota_preview, name="tenant-quota-preview"),
+    path("<slug:slug>/quota/", tenant_views.TenantQuotaView.as_view(), name="tenant-quota"),
+    path("<slug:slug>/bindings/<int:binding_id>/key/", tenant_views.tenant_key_create, name="tenant-key-create"),
+    path("<slug:slug>/bindings/<int:binding_id>/key/revoke/", tenant_views.tenant_key_revoke,
+         name="tenant-key-revoke"),
+]
