@@ -39,14 +39,24 @@ def parse_arguments() -> argparse.Namespace:
 
 
 def start_dev_cluster(workdir: Path) -> dict[str, str]:
-    result = subprocess.run([str(ROOT / "scripts" / "ceph-dev-cluster"), "start", str(workdir)],
-                            check=True, capture_output=True, text=True, env={**os.environ, "CEPH_MON_PORT": "3390"})
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "ceph-dev-cluster"), "start", str(workdir)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CEPH_MON_PORT": "3390"},
+    )
     return dict(line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("CEPH_"))
 
 
 def setup_django(data_dir: Path) -> None:
-    os.environ.update(BERTH_DEBUG="true", BERTH_ALLOWED_HOSTS="testserver", BERTH_DATA_DIR=str(data_dir), BERTH_LOG_LEVEL="WARNING",
-                      DJANGO_SETTINGS_MODULE="dashboard.settings")
+    os.environ.update(
+        BERTH_DEBUG="true",
+        BERTH_ALLOWED_HOSTS="testserver",
+        BERTH_DATA_DIR=str(data_dir),
+        BERTH_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="dashboard.settings",
+    )
     import django
 
     django.setup()
@@ -95,24 +105,33 @@ def run(arguments: argparse.Namespace, scratch: Path, conf: str, admin_keyring: 
 
     cli = ["-c", conf, "-n", "client.admin", "-k", admin_keyring]
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password-123")
-    cluster = CephCluster.objects.create(name="bench", client_name="client.admin", conf_path=conf,
-                                         keyring_path=admin_keyring, is_default=True)
-    pool = f"berth-bench-{random.randrange(16 ** 6):06x}"
+    cluster = CephCluster.objects.create(
+        name="bench", client_name="client.admin", conf_path=conf, keyring_path=admin_keyring, is_default=True
+    )
+    pool = f"berth-bench-{random.randrange(16**6):06x}"
     pool_create(actor=user, cluster=cluster, name=pool, pg_num=32)
     try:
         print(f"creating {arguments.images} images in {pool}…", file=sys.stderr)
         started = time.perf_counter()
-        sizes = [random.randrange(4, 1024) * 2 ** 20 for _ in range(arguments.images)]
+        sizes = [random.randrange(4, 1024) * 2**20 for _ in range(arguments.images)]
 
         # One at a time: every creation writes an audit row, and SQLite takes one writer at a time.
         for index, size in enumerate(sizes):
-            image_create(actor=user, cluster=cluster, pool=pool, namespace="", name=f"vol-{index:05d}", size=size,
-                         features="minimal")
+            image_create(
+                actor=user,
+                cluster=cluster,
+                pool=pool,
+                namespace="",
+                name=f"vol-{index:05d}",
+                size=size,
+                features="minimal",
+            )
         print(f"created in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
         def rbd_ls() -> list:
-            output = subprocess.run(["rbd", *cli, "ls", "-l", "--format", "json", pool], check=True,
-                                    capture_output=True, text=True).stdout
+            output = subprocess.run(
+                ["rbd", *cli, "ls", "-l", "--format", "json", pool], check=True, capture_output=True, text=True
+            ).stdout
             return json.loads(output)
 
         client = Client()

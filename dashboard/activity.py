@@ -15,16 +15,31 @@ ACTIVITY_PAGE_SIZE = 50
 
 
 class ActivityFilterForm(forms.Form):
-    action = forms.CharField(required=False, label="Action (starts with)",
-                             widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "storage.image"}))
-    outcome = forms.ChoiceField(required=False, choices=[("", "any outcome"), *AuditEvent.OUTCOMES],
-                                widget=forms.Select(attrs={"class": "form-select"}))
-    source = forms.ChoiceField(required=False, choices=[("", "any source"), *AuditEvent.SOURCES],
-                               widget=forms.Select(attrs={"class": "form-select"}))
-    actor = forms.CharField(required=False, label="Actor",
-                            widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "username"}))
-    tenant = forms.CharField(required=False, label="Tenant",
-                             widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "tenant slug"}))
+    action = forms.CharField(
+        required=False,
+        label="Action (starts with)",
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "storage.image"}),
+    )
+    outcome = forms.ChoiceField(
+        required=False,
+        choices=[("", "any outcome"), *AuditEvent.OUTCOMES],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    source = forms.ChoiceField(
+        required=False,
+        choices=[("", "any source"), *AuditEvent.SOURCES],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    actor = forms.CharField(
+        required=False,
+        label="Actor",
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "username"}),
+    )
+    tenant = forms.CharField(
+        required=False,
+        label="Tenant",
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "tenant slug"}),
+    )
 
 
 def activity_events_visible_to(*, actor, filters: dict):

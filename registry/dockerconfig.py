@@ -33,10 +33,23 @@ DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker
 
 # Top-level keys of a Docker CLI config.json that are settings, not registries: a document with
 # any of them is a config.json even when it has no "auths".
-_CLI_SETTINGS = frozenset({
-    "credsStore", "credHelpers", "HttpHeaders", "currentContext", "proxies", "plugins", "psFormat",
-    "imagesFormat", "detachKeys", "experimental", "aliases", "features", "stackOrchestrator",
-})
+_CLI_SETTINGS = frozenset(
+    {
+        "credsStore",
+        "credHelpers",
+        "HttpHeaders",
+        "currentContext",
+        "proxies",
+        "plugins",
+        "psFormat",
+        "imagesFormat",
+        "detachKeys",
+        "experimental",
+        "aliases",
+        "features",
+        "stackOrchestrator",
+    }
+)
 
 _LABEL = r"[a-z0-9*](?:[a-z0-9*-]*[a-z0-9*])?"
 _HOST_RE = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
@@ -57,8 +70,7 @@ class DockerConfigError(InvalidInput):
     default_code = "invalid_docker_config"
     component = "registry"
 
-    def __init__(self, message: str, *, field: str | None = None,
-                 position: tuple[int, int] | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, position: tuple[int, int] | None = None) -> None:
         extra: dict[str, Any] = {}
         if field:
             extra["field"] = field
@@ -85,8 +97,9 @@ class ConfigFormat(enum.Enum):
             if member.secret_type == secret_type:
                 return member
         allowed = " or ".join(member.secret_type for member in cls)
-        raise DockerConfigError(f"secret type {secret_type!r} holds no registry credentials; expected {allowed}",
-                                field="type")
+        raise DockerConfigError(
+            f"secret type {secret_type!r} holds no registry credentials; expected {allowed}", field="type"
+        )
 
 
 @dataclass(frozen=True)
@@ -125,20 +138,25 @@ def parse_server(server: str, *, field: str = "server") -> ServerAddress:
     if not value:
         return ServerAddress(host="index.docker.io", port=None, path="")
     if re.search(r"\s", value) or _CONTROL_RE.search(value):
-        raise DockerConfigError(f"server {value!r} contains whitespace; give host[:port][/path], "
-                                "e.g. registry.example.com:5000/team", field=field)
+        raise DockerConfigError(
+            f"server {value!r} contains whitespace; give host[:port][/path], e.g. registry.example.com:5000/team",
+            field=field,
+        )
     lowered = value.lower()
     for scheme in ("https://", "http://"):
         if lowered.startswith(scheme):
-            value = value[len(scheme):]
+            value = value[len(scheme) :]
             break
     else:
         if "://" in value:
-            raise DockerConfigError(f"server {server.strip()!r}: only http:// or https:// may precede the host",
-                                    field=field)
+            raise DockerConfigError(
+                f"server {server.strip()!r}: only http:// or https:// may precede the host", field=field
+            )
     if any(c in value for c in "@?#"):
-        raise DockerConfigError(f"server {server.strip()!r}: user names, queries and fragments are not allowed; "
-                                "give host[:port][/path]", field=field)
+        raise DockerConfigError(
+            f"server {server.strip()!r}: user names, queries and fragments are not allowed; give host[:port][/path]",
+            field=field,
+        )
     hostport, slash, path = value.partition("/")
     host, port = _split_host_port(hostport.lower(), server.strip(), field)
     return ServerAddress(host=host, port=port, path=_clean_path(slash + path, server.strip(), field))
@@ -162,7 +180,9 @@ def _split_host_port(hostport: str, shown: str, field: str) -> tuple[str, int | 
         if not host or not _HOST_RE.fullmatch(host):
             raise DockerConfigError(
                 f"server {shown!r}: the host may hold letters, digits, '-' and '.' "
-                "(a '*' stands for one label, as in *.example.com)", field=field)
+                "(a '*' stands for one label, as in *.example.com)",
+                field=field,
+            )
     if port_text is None:
         return host, None
     if not _PORT_RE.fullmatch(port_text) or not 1 <= int(port_text) <= 65535:
@@ -184,7 +204,9 @@ def _clean_path(path: str, shown: str, field: str) -> str:
         if not _PATH_COMPONENT_RE.fullmatch(component):
             raise DockerConfigError(
                 f"server {shown!r}: path component {component!r} must be lower-case letters and digits, "
-                "separated by '.', '_', '__' or '-'", field=field)
+                "separated by '.', '_', '__' or '-'",
+                field=field,
+            )
     return path
 
 
@@ -202,16 +224,19 @@ class Credential:
         if not self.username:
             raise DockerConfigError("username must not be empty", field="username")
         if ":" in self.username:
-            raise DockerConfigError('username must not contain ":", which separates it from the password '
-                                    'in the "auth" field', field="username")
+            raise DockerConfigError(
+                'username must not contain ":", which separates it from the password in the "auth" field',
+                field="username",
+            )
         if _CONTROL_RE.search(self.username):
-            raise DockerConfigError("username must not contain line breaks or control characters",
-                                    field="username")
+            raise DockerConfigError("username must not contain line breaks or control characters", field="username")
         if not self.password:
             raise DockerConfigError("password must not be empty", field="password")
         if _CONTROL_RE.search(self.password):
-            raise DockerConfigError("password must not contain line breaks or control characters "
-                                    "(was a trailing newline pasted with it?)", field="password")
+            raise DockerConfigError(
+                "password must not contain line breaks or control characters (was a trailing newline pasted with it?)",
+                field="password",
+            )
         email = self.email.strip() if self.email else None
         if email and (re.search(r"\s", email) or _CONTROL_RE.search(email)):
             raise DockerConfigError("email must not contain spaces or control characters", field="email")
@@ -266,20 +291,24 @@ def merge_credentials(*groups: Iterable[Credential]) -> MergeResult:
         for credential in group:
             earlier = merged.pop(credential.server, None)
             if earlier is not None:
-                notes.append(f"{credential.server}: a later entry (user {credential.username}) replaces an "
-                             f"earlier one for the same registry (user {earlier.username})")
+                notes.append(
+                    f"{credential.server}: a later entry (user {credential.username}) replaces an "
+                    f"earlier one for the same registry (user {earlier.username})"
+                )
             merged[credential.server] = credential
     return MergeResult(tuple(merged.values()), tuple(notes))
 
 
-def build_config(credentials: Iterable[Credential], *,
-                 config_format: ConfigFormat = ConfigFormat.DOCKERCONFIGJSON) -> bytes:
+def build_config(
+    credentials: Iterable[Credential], *, config_format: ConfigFormat = ConfigFormat.DOCKERCONFIGJSON
+) -> bytes:
     """A Secret data value (compact JSON, sorted keys) holding `credentials`, one per server."""
     entries: dict[str, dict[str, str]] = {}
     for credential in credentials:
         if credential.server in entries:
-            raise DockerConfigError(f"{credential.server} is given twice; a secret holds one login per registry",
-                                    field="server")
+            raise DockerConfigError(
+                f"{credential.server} is given twice; a secret holds one login per registry", field="server"
+            )
         entries[credential.server] = credential.entry()
     return _dump({"auths": entries} if config_format is ConfigFormat.DOCKERCONFIGJSON else entries)
 
@@ -326,15 +355,21 @@ def parse_config(document: str | bytes) -> ParsedConfig:
         if helpers:
             raise DockerConfigError(
                 f"this config.json keeps its passwords in a credential helper ({helpers}), so the file holds "
-                "no credentials. Remove \"credsStore\"/\"credHelpers\" from ~/.docker/config.json, run "
+                'no credentials. Remove "credsStore"/"credHelpers" from ~/.docker/config.json, run '
                 "`docker login` again so the login is written into the file, and upload it again; "
-                "or enter the server, username and password here.", field="credsStore")
+                "or enter the server, username and password here.",
+                field="credsStore",
+            )
         if identity_token_only:
-            raise DockerConfigError("this config holds only identity tokens, which the kubelet cannot use; "
-                                    "log in with a username and password (or an access token as password)",
-                                    field=prefix or "document")
-        raise DockerConfigError('no credentials found: expected registry entries with "auth" or with '
-                                '"username" and "password"', field=prefix or "document")
+            raise DockerConfigError(
+                "this config holds only identity tokens, which the kubelet cannot use; "
+                "log in with a username and password (or an access token as password)",
+                field=prefix or "document",
+            )
+        raise DockerConfigError(
+            'no credentials found: expected registry entries with "auth" or with "username" and "password"',
+            field=prefix or "document",
+        )
     merged = merge_credentials(credentials)
     return ParsedConfig(config_format, merged.credentials, tuple(notes) + merged.notes)
 
@@ -366,8 +401,16 @@ def decode_secret(secret_type: str, payload: bytes) -> tuple[DisplayEntry, ...]:
                 server = _credential(key, found_username, found_password, email, where).server
         except DockerConfigError as exc:
             problem = exc.message
-        shown.append(DisplayEntry(key=key, server=server, username=username, email=email or None,
-                                  has_password=has_password, problem=problem))
+        shown.append(
+            DisplayEntry(
+                key=key,
+                server=server,
+                username=username,
+                email=email or None,
+                has_password=has_password,
+                problem=problem,
+            )
+        )
     return tuple(shown)
 
 
@@ -386,8 +429,10 @@ def replace_password(secret_type: str, payload: bytes, *, server: str, password:
         if username is None and isinstance(value, dict) and isinstance(value.get("username"), str):
             username = value["username"]
         if not username:
-            raise DockerConfigError(f"the entry {key} has no username to go with a new password; "
-                                    "remove it and add the login again", field="server")
+            raise DockerConfigError(
+                f"the entry {key} has no username to go with a new password; remove it and add the login again",
+                field="server",
+            )
         credential = _credential(key, username, password, None, key)
         value.update(username=credential.username, password=credential.password, auth=credential.auth)
     return _dump(document)
@@ -398,8 +443,10 @@ def add_entry(secret_type: str, payload: bytes, credential: Credential) -> bytes
     config_format = ConfigFormat.for_secret_type(secret_type)
     document, entries = _load_secret(config_format, payload)
     if _matching_keys(entries, credential.server):
-        raise DockerConfigError(f"the secret already holds a login for {credential.server}; "
-                                "replace its password or remove it first", field="server")
+        raise DockerConfigError(
+            f"the secret already holds a login for {credential.server}; replace its password or remove it first",
+            field="server",
+        )
     entries[credential.server] = credential.entry()
     return _dump(document)
 
@@ -434,8 +481,11 @@ def _load_json(document: str | bytes, *, keep_duplicates: bool) -> Any:
     try:
         return json.loads(document, object_pairs_hook=_object_with_pairs if keep_duplicates else None)
     except json.JSONDecodeError as exc:
-        raise DockerConfigError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                                field="document", position=(exc.lineno, exc.colno)) from None
+        raise DockerConfigError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            field="document",
+            position=(exc.lineno, exc.colno),
+        ) from None
 
 
 def _load_secret(config_format: ConfigFormat, payload: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -476,19 +526,26 @@ def _entry_fields(value: Any, where: str, notes: list[str]) -> tuple[str | None,
         try:
             decoded = base64.b64decode(auth, validate=True).decode("utf-8")
         except binascii.Error:
-            raise DockerConfigError(f'{where}.auth is not valid base64 of "username:password"',
-                                    field=f"{where}.auth") from None
+            raise DockerConfigError(
+                f'{where}.auth is not valid base64 of "username:password"', field=f"{where}.auth"
+            ) from None
         except UnicodeDecodeError:
-            raise DockerConfigError(f"{where}.auth decodes to bytes that are not UTF-8 text",
-                                    field=f"{where}.auth") from None
+            raise DockerConfigError(
+                f"{where}.auth decodes to bytes that are not UTF-8 text", field=f"{where}.auth"
+            ) from None
         username, colon, password = decoded.partition(":")
         if not colon:
-            raise DockerConfigError(f'{where}.auth decodes to text without ":"; it must be base64 of '
-                                    '"username:password"', field=f"{where}.auth")
-        if (value.get("username") or value.get("password")) and \
-                (value.get("username"), value.get("password")) != (username, password):
-            notes.append(f'{where} has both "auth" and a different username/password; "auth" is used, '
-                         "as the kubelet does")
+            raise DockerConfigError(
+                f'{where}.auth decodes to text without ":"; it must be base64 of "username:password"',
+                field=f"{where}.auth",
+            )
+        if (value.get("username") or value.get("password")) and (value.get("username"), value.get("password")) != (
+            username,
+            password,
+        ):
+            notes.append(
+                f'{where} has both "auth" and a different username/password; "auth" is used, as the kubelet does'
+            )
         return username, password, email
     username, password = value.get("username") or None, value.get("password") or None
     if username is None and password is None:
@@ -529,6 +586,7 @@ def _keys_for(entries: Mapping[str, Any], server: str) -> list[str]:
     keys = _matching_keys(entries, server)
     if not keys:
         held = ", ".join(sorted(entries)) or "nothing"
-        raise DockerConfigError(f"the secret holds no login for {server or DOCKER_HUB} (it holds {held})",
-                                field="server")
+        raise DockerConfigError(
+            f"the secret holds no login for {server or DOCKER_HUB} (it holds {held})", field="server"
+        )
     return keys

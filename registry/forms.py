@@ -25,10 +25,8 @@ SECRET_TYPE_CHOICES = [
 CONFIG_UPLOAD_LIMIT = 256 * 1024
 
 
-
 def password_field(label: str = "Password") -> forms.CharField:
-    return forms.CharField(label=label, strip=False,
-                           widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    return forms.CharField(label=label, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
 
 def plain_text_input() -> forms.TextInput:
@@ -37,8 +35,11 @@ def plain_text_input() -> forms.TextInput:
 
 class TargetForm(StyledForm):
     cluster = forms.ChoiceField(label="Cluster")
-    namespaces = forms.MultipleChoiceField(label="Namespaces", widget=forms.CheckboxSelectMultiple,
-                                           error_messages={"required": "Choose at least one namespace."})
+    namespaces = forms.MultipleChoiceField(
+        label="Namespaces",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one namespace."},
+    )
 
     def __init__(self, *args: Any, clusters: list[str], namespaces: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -49,8 +50,12 @@ class TargetForm(StyledForm):
 class RegistryLoginForm(StyledForm):
     """One registry row of the credentials step; also what "Test login" sends."""
 
-    server = forms.CharField(label="Registry server", required=False, widget=plain_text_input(),
-                             help_text="host[:port][/path]; empty means Docker Hub")
+    server = forms.CharField(
+        label="Registry server",
+        required=False,
+        widget=plain_text_input(),
+        help_text="host[:port][/path]; empty means Docker Hub",
+    )
     username = forms.CharField(label="Username", strip=False, widget=plain_text_input())
     password = password_field()
     email = forms.CharField(label="Email (optional)", required=False, widget=plain_text_input())
@@ -60,8 +65,12 @@ class RegistryLoginForm(StyledForm):
         if self.errors:
             return cleaned
         try:
-            cleaned["credential"] = Credential(server=cleaned["server"], username=cleaned["username"],
-                                               password=cleaned["password"], email=cleaned["email"] or None)
+            cleaned["credential"] = Credential(
+                server=cleaned["server"],
+                username=cleaned["username"],
+                password=cleaned["password"],
+                email=cleaned["email"] or None,
+            )
         except DockerConfigError as error:
             self.add_error(error.field if error.field in self.fields else "server", error.message)
         return cleaned
@@ -85,18 +94,23 @@ def registry_formset(data=None, *, rows: list[dict] | None = None) -> BaseFormSe
 
 class ConfigDocumentForm(StyledForm):
     config_text = forms.CharField(
-        label="…or paste a config.json", required=False, strip=False,
+        label="…or paste a config.json",
+        required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off"}),
         help_text="The contents of ~/.docker/config.json (or a legacy .dockercfg). Its logins are added; a "
-                  "registry given in a row above takes the row's login.")
+        "registry given in a row above takes the row's login.",
+    )
     config_file = forms.FileField(label="…or upload it", required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         upload = cleaned.get("config_file")
         if upload is not None and upload.size > CONFIG_UPLOAD_LIMIT:
-            self.add_error("config_file", f"The file is larger than {CONFIG_UPLOAD_LIMIT // 1024} KiB; "
-                                          "a docker config.json is a few KiB.")
+            self.add_error(
+                "config_file",
+                f"The file is larger than {CONFIG_UPLOAD_LIMIT // 1024} KiB; a docker config.json is a few KiB.",
+            )
             return cleaned
         document = upload.read() if upload is not None else cleaned.get("config_text", "")
         cleaned["parsed"] = None
@@ -139,25 +153,42 @@ class CredentialsStepForm:
 
 
 class OptionsForm(StyledForm):
-    name = forms.CharField(label="Secret name", max_length=253, widget=plain_text_input(),
-                           help_text="Lower-case letters, digits, '-' and '.' (a DNS-1123 subdomain)")
-    type = forms.ChoiceField(label="Secret type", choices=SECRET_TYPE_CHOICES, widget=forms.RadioSelect,
-                             initial=ConfigFormat.DOCKERCONFIGJSON.secret_type)
-    service_accounts = forms.MultipleChoiceField(label="Link to service accounts", required=False,
-                                                 widget=forms.CheckboxSelectMultiple)
-    labels = forms.CharField(label="Labels", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text="One key=value per line")
+    name = forms.CharField(
+        label="Secret name",
+        max_length=253,
+        widget=plain_text_input(),
+        help_text="Lower-case letters, digits, '-' and '.' (a DNS-1123 subdomain)",
+    )
+    type = forms.ChoiceField(
+        label="Secret type",
+        choices=SECRET_TYPE_CHOICES,
+        widget=forms.RadioSelect,
+        initial=ConfigFormat.DOCKERCONFIGJSON.secret_type,
+    )
+    service_accounts = forms.MultipleChoiceField(
+        label="Link to service accounts", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    labels = forms.CharField(
+        label="Labels", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="One key=value per line"
+    )
 
     def __init__(self, *args: Any, service_accounts: dict[str, list[str]], namespace_count: int, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # Checked as the operator types (see registry.views.wizard_check_name), before Next.
-        self.fields["name"].widget.attrs.update({
-            "hx-get": reverse("registry:wizard-check-name"), "hx-trigger": "keyup changed delay:300ms",
-            "hx-target": "#name-check", "hx-swap": "innerHTML", "hx-sync": "this:replace",
-            "aria-describedby": "id_name_helptext name-check"})
+        self.fields["name"].widget.attrs.update(
+            {
+                "hx-get": reverse("registry:wizard-check-name"),
+                "hx-trigger": "keyup changed delay:300ms",
+                "hx-target": "#name-check",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+                "aria-describedby": "id_name_helptext name-check",
+            }
+        )
         self.fields["service_accounts"].choices = [
             (name, name if len(where) == namespace_count else f"{name} (only in {', '.join(where)})")
-            for name, where in service_accounts.items()]
+            for name, where in service_accounts.items()
+        ]
 
     def clean_name(self) -> str:
         return checked(validation.validate_subdomain, self.cleaned_data["name"], field="name")
@@ -188,8 +219,10 @@ class SecretNameCheckForm(forms.Form):
 
 
 class RetryForm(forms.Form):
-    namespaces = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, error_messages={
-        "required": "Choose at least one failed namespace to retry."})
+    namespaces = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one failed namespace to retry."},
+    )
 
     def __init__(self, *args: Any, failed: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -212,10 +245,16 @@ class LinkForm(StyledForm):
 
 
 class DoctorImageForm(StyledForm):
-    image = forms.CharField(label="Image", widget=plain_text_input(),
-                            help_text="As in a pod spec, e.g. registry.example.com/team/app:1.2")
-    service_account = forms.CharField(label="Service account", required=False, initial="default",
-                                      widget=plain_text_input(), help_text="default when left empty")
+    image = forms.CharField(
+        label="Image", widget=plain_text_input(), help_text="As in a pod spec, e.g. registry.example.com/team/app:1.2"
+    )
+    service_account = forms.CharField(
+        label="Service account",
+        required=False,
+        initial="default",
+        widget=plain_text_input(),
+        help_text="default when left empty",
+    )
 
     def clean_image(self) -> str:
         image = self.cleaned_data["image"]
@@ -226,5 +265,6 @@ class DoctorImageForm(StyledForm):
         return image.strip()
 
     def clean_service_account(self) -> str:
-        return checked(validation.validate_subdomain, self.cleaned_data["service_account"] or "default",
-                       field="service_account")
+        return checked(
+            validation.validate_subdomain, self.cleaned_data["service_account"] or "default", field="service_account"
+        )

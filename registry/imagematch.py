@@ -95,39 +95,52 @@ def parse_image(reference: str) -> ImageReference:
     tag: str | None = None
     last_colon, last_slash = name.rfind(":"), name.rfind("/")
     if last_colon > last_slash:
-        name, tag = name[:last_colon], name[last_colon + 1:]
+        name, tag = name[:last_colon], name[last_colon + 1 :]
         if not _TAG_RE.fullmatch(tag):
-            raise ImageReferenceError(f"image {ref!r}: tag {tag!r} must be up to 128 letters, digits, '_', '.' "
-                                      "or '-', not starting with '.' or '-'", extra={"field": "image"})
+            raise ImageReferenceError(
+                f"image {ref!r}: tag {tag!r} must be up to 128 letters, digits, '_', '.' "
+                "or '-', not starting with '.' or '-'",
+                extra={"field": "image"},
+            )
     domain, remainder = _split_domain(name)
     match = _DOMAIN_RE.fullmatch(domain)
     if not match:
-        raise ImageReferenceError(f"image {ref!r}: {domain!r} is not a valid registry host[:port]",
-                                  extra={"field": "image"})
+        raise ImageReferenceError(
+            f"image {ref!r}: {domain!r} is not a valid registry host[:port]", extra={"field": "image"}
+        )
     for component in remainder.split("/"):
         if component != component.lower() and _PATH_COMPONENT_RE.fullmatch(component.lower()):
-            raise ImageReferenceError(f"image {ref!r}: repository names must be lower case",
-                                      extra={"field": "image"})
+            raise ImageReferenceError(f"image {ref!r}: repository names must be lower case", extra={"field": "image"})
         if not _PATH_COMPONENT_RE.fullmatch(component):
             raise ImageReferenceError(
                 f"image {ref!r}: path component {component!r} must be lower-case letters and digits, "
-                "separated by '.', '_', '__' or '-'", extra={"field": "image"})
+                "separated by '.', '_', '__' or '-'",
+                extra={"field": "image"},
+            )
     if len(domain) + 1 + len(remainder) > _NAME_MAX_LENGTH:
-        raise ImageReferenceError(f"image {ref!r}: the name is longer than {_NAME_MAX_LENGTH} characters",
-                                  extra={"field": "image"})
+        raise ImageReferenceError(
+            f"image {ref!r}: the name is longer than {_NAME_MAX_LENGTH} characters", extra={"field": "image"}
+        )
     port_text = match.group(1)
     host = domain[: -len(port_text) - 1] if port_text else domain
     if port_text is not None and not 1 <= int(port_text) <= 65535:
         raise ImageReferenceError(f"image {ref!r}: port {port_text} is out of range", extra={"field": "image"})
-    return ImageReference(registry=host, port=int(port_text) if port_text else None, repository=remainder,
-                          tag=tag if tag or digest else "latest", digest=digest or None)
+    return ImageReference(
+        registry=host,
+        port=int(port_text) if port_text else None,
+        repository=remainder,
+        tag=tag if tag or digest else "latest",
+        digest=digest or None,
+    )
 
 
 def _checked_digest(ref: str, digest: str) -> str:
     match = _DIGEST_RE.fullmatch(digest)
     if not match or len(match.group(2)) != _DIGEST_HEX_LENGTH[match.group(1)]:
-        raise ImageReferenceError(f"image {ref!r}: the digest must be sha256:<64 hex digits> "
-                                  "(or sha384/sha512 with 96/128)", extra={"field": "image"})
+        raise ImageReferenceError(
+            f"image {ref!r}: the digest must be sha256:<64 hex digits> (or sha384/sha512 with 96/128)",
+            extra={"field": "image"},
+        )
     return digest
 
 
@@ -235,8 +248,10 @@ def _mismatch(key: str, image: ImageReference, where: str) -> str | None:
                 hint = "; for Docker Hub images the kubelet only uses keys for docker.io or https://index.docker.io/v1/"
             return f"{where}: {glob.host} is a different host from the image's {target.host}{hint}"
     elif len(glob.labels) != len(target.labels):
-        return (f"{where}: {glob.host} has {len(glob.labels)} labels, the image's host {target.host} has "
-                f"{len(target.labels)}, and a * stands for exactly one label")
+        return (
+            f"{where}: {glob.host} has {len(glob.labels)} labels, the image's host {target.host} has "
+            f"{len(target.labels)}, and a * stands for exactly one label"
+        )
     elif not all(_label_matches(p, t) for p, t in zip(glob.labels, target.labels, strict=True)):
         return f"{where}: {glob.host} does not match the image's host {target.host}"
     if glob.port != target.port:
@@ -267,9 +282,19 @@ def match_image(image: str | ImageReference, credentials: Iterable[PullCredentia
     for position, credential in enumerate(credentials):
         key = kubelet_key(credential.server)
         if key is None:
-            not_used.append((position, Verdict(credential, None, (
-                f"secret {credential.secret} holds {credential.server!r}, which the kubelet cannot parse "
-                "and ignores"))))
+            not_used.append(
+                (
+                    position,
+                    Verdict(
+                        credential,
+                        None,
+                        (
+                            f"secret {credential.secret} holds {credential.server!r}, which the kubelet cannot parse "
+                            "and ignores"
+                        ),
+                    ),
+                )
+            )
         else:
             keyed.append((key, position, credential))
     # Reverse lexicographic by key; stable on position, so equal keys keep the secrets' order.
@@ -290,13 +315,31 @@ def match_image(image: str | ImageReference, credentials: Iterable[PullCredentia
 
     for key, position, credential in fallback:
         if used:
-            not_used.append((position, Verdict(credential, key, (
-                f"secret {credential.secret} holds Docker Hub's {credential.server}, which the kubelet uses only "
-                f"when no other key matches; {used[0].credential.secret}'s {used[0].key} matched first"))))
+            not_used.append(
+                (
+                    position,
+                    Verdict(
+                        credential,
+                        key,
+                        (
+                            f"secret {credential.secret} holds Docker Hub's {credential.server}, "
+                            "which the kubelet uses only "
+                            f"when no other key matches; {used[0].credential.secret}'s {used[0].key} matched first"
+                        ),
+                    ),
+                )
+            )
         else:
-            used.append(Verdict(credential, key, (
-                f"secret {credential.secret} holds Docker Hub's {credential.server}, used because no other key "
-                f"matches and the kubelet counts {reference.name} as a Docker Hub image")))
+            used.append(
+                Verdict(
+                    credential,
+                    key,
+                    (
+                        f"secret {credential.secret} holds Docker Hub's {credential.server}, used because no other key "
+                        f"matches and the kubelet counts {reference.name} as a Docker Hub image"
+                    ),
+                )
+            )
     not_used.sort(key=lambda item: item[0])
     return MatchReport(image=reference, used=tuple(used), not_used=tuple(verdict for _, verdict in not_used))
 
@@ -307,6 +350,12 @@ def _match_reason(key: str, image: ImageReference, where: str) -> str:
         return f"{where}, which covers every repository on {image.domain}"
     target_path = _location(image.name).path
     boundary = path.endswith("/") or len(target_path) == len(path) or target_path[len(path)] == "/"
-    note = "" if boundary else (f"; note: it matches only because the kubelet compares characters, "
-                                f"not path segments ({path} is not a directory of {target_path})")
+    note = (
+        ""
+        if boundary
+        else (
+            f"; note: it matches only because the kubelet compares characters, "
+            f"not path segments ({path} is not a directory of {target_path})"
+        )
+    )
     return f"{where}, a prefix of {image.name}{note}"

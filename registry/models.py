@@ -8,15 +8,16 @@ class KubeCluster(ClusterRecord):
     The credentials stay in the kubeconfig file; the database holds only its path."""
 
     kubeconfig_path = models.CharField(max_length=1024)
-    context = models.CharField(max_length=253, blank=True,
-                               help_text="Context in the kubeconfig; its current context when empty.")
+    context = models.CharField(
+        max_length=253, blank=True, help_text="Context in the kubeconfig; its current context when empty."
+    )
 
     class Meta(ClusterRecord.Meta):
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
-                                    name="one_default_kube_cluster"),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_kube_cluster"
+            ),
         ]
-
 
 
 class RegistryQuota(models.Model):
@@ -24,8 +25,9 @@ class RegistryQuota(models.Model):
 
     tenant = models.OneToOneField("tenancy.Tenant", on_delete=models.CASCADE, related_name="registry_quota")
     kube_cluster = models.ForeignKey(KubeCluster, on_delete=models.PROTECT, related_name="+")
-    namespaces = models.JSONField(default=list, blank=True,
-                                  help_text='Kubernetes namespaces the tenant may use, e.g. ["team-a", "team-a-ci"].')
+    namespaces = models.JSONField(
+        default=list, blank=True, help_text='Kubernetes namespaces the tenant may use, e.g. ["team-a", "team-a-ci"].'
+    )
     max_pull_secrets_per_namespace = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:

@@ -22,8 +22,11 @@ def validate_subdomain(value: str, *, field: str) -> str:
     if len(value) > 253:
         raise _invalid(field, f"{value[:40]}… is {len(value)} characters long; at most 253 are allowed")
     if not _DNS_SUBDOMAIN_RE.fullmatch(value):
-        raise _invalid(field, f"{value!r} must be lower-case letters, digits, '-' and '.', starting and ending "
-                              "with a letter or digit (a DNS-1123 subdomain, e.g. registry-pull)")
+        raise _invalid(
+            field,
+            f"{value!r} must be lower-case letters, digits, '-' and '.', starting and ending "
+            "with a letter or digit (a DNS-1123 subdomain, e.g. registry-pull)",
+        )
     return value
 
 
@@ -32,8 +35,11 @@ def validate_namespace(value: str, *, field: str = "namespace") -> str:
     if not isinstance(value, str) or not value:
         raise _invalid(field, "must not be empty")
     if len(value) > 63 or not _DNS_LABEL_RE.fullmatch(value):
-        raise _invalid(field, f"{value!r} must be at most 63 lower-case letters, digits and '-', starting and "
-                              "ending with a letter or digit (a DNS-1123 label)")
+        raise _invalid(
+            field,
+            f"{value!r} must be at most 63 lower-case letters, digits and '-', starting and "
+            "ending with a letter or digit (a DNS-1123 label)",
+        )
     return value
 
 
@@ -56,10 +62,16 @@ def validate_labels(labels: Mapping[str, str], *, field: str = "labels") -> dict
         if slash:
             validate_subdomain(prefix, field=f"{field} key {key!r} prefix")
         if not name or len(name) > 63 or not _LABEL_NAME_RE.fullmatch(name):
-            raise _invalid(field, f"key {key!r}: the name part must be 1 to 63 letters, digits, '-', '_' or '.', "
-                                  "starting and ending with a letter or digit")
+            raise _invalid(
+                field,
+                f"key {key!r}: the name part must be 1 to 63 letters, digits, '-', '_' or '.', "
+                "starting and ending with a letter or digit",
+            )
         if len(value) > 63 or not _LABEL_NAME_RE.fullmatch(value):
-            raise _invalid(field, f"value {value!r} of {key}: at most 63 letters, digits, '-', '_' or '.', "
-                                  "starting and ending with a letter or digit (or empty)")
+            raise _invalid(
+                field,
+                f"value {value!r} of {key}: at most 63 letters, digits, '-', '_' or '.', "
+                "starting and ending with a letter or digit (or empty)",
+            )
         checked[key] = value
     return checked

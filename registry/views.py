@@ -76,8 +76,9 @@ def wizard_start(request: HttpRequest) -> HttpResponse:
         state.namespaces = [request.GET["namespace"]]
     if request.GET.get("image"):
         try:
-            state.registries = [RegistryRow(server=normalise_server(parse_image(request.GET["image"]).domain),
-                                            username="")]
+            state.registries = [
+                RegistryRow(server=normalise_server(parse_image(request.GET["image"]).domain), username="")
+            ]
         except BerthError:
             pass  # a prefill that does not parse is left for the operator to type
     if request.GET.get("service_account"):
@@ -136,7 +137,7 @@ class WizardStepView(ServiceFormView):
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         # Editing a step again means the steps after it must be confirmed again.
-        self.state.completed = self.state.completed[:STEPS.index(self.step)]
+        self.state.completed = self.state.completed[: STEPS.index(self.step)]
         self.state.save(request.session)
         return super().get(request, **kwargs)
 
@@ -158,13 +159,18 @@ class WizardStepView(ServiceFormView):
             self.state.save(request.session)
         elif not going_back:
             return self.render_form(form, status=400)
-        return redirect_after_success(request, wizard_step_url(self.previous_step() if going_back
-                                                               else self.next_step()))
+        return redirect_after_success(
+            request, wizard_step_url(self.previous_step() if going_back else self.next_step())
+        )
 
     def render_form(self, form, **kwargs: Any) -> HttpResponse:
-        self.loaded = {**self.loaded, "state": self.state, "step": self.step,
-                       "previous_step": self.previous_step(),
-                       "steps": [(step, STEP_TITLES[step], step in self.state.completed) for step in STEPS]}
+        self.loaded = {
+            **self.loaded,
+            "state": self.state,
+            "step": self.step,
+            "previous_step": self.previous_step(),
+            "steps": [(step, STEP_TITLES[step], step in self.state.completed) for step in STEPS],
+        }
         return super().render_form(form, **kwargs)
 
 
@@ -176,9 +182,13 @@ class WizardTargetView(WizardStepView):
     def cluster(self) -> KubeCluster:
         # The cluster select reloads the form with `?cluster=` to list that cluster's namespaces. A
         # tenant user starts on the first cluster offered, which is not always the default one.
-        return kube_cluster_get(actor=self.request.user,
-                                name=self.request.GET.get("cluster") or self.request.POST.get("cluster")
-                                or self.state.cluster or next(iter(self.cluster_choices), None))
+        return kube_cluster_get(
+            actor=self.request.user,
+            name=self.request.GET.get("cluster")
+            or self.request.POST.get("cluster")
+            or self.state.cluster
+            or next(iter(self.cluster_choices), None),
+        )
 
     @cached_property
     def cluster_choices(self) -> list[str]:
@@ -210,19 +220,20 @@ class WizardCredentialsView(WizardStepView):
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         # This step asks for the passwords again, so none entered earlier outlives it.
         passwords.forget(self.state.id)
-        self.state.completed = self.state.completed[:STEPS.index(self.step)]
+        self.state.completed = self.state.completed[: STEPS.index(self.step)]
         self.state.save(request.session)
         self.loaded = self.load()
-        rows = [{"server": row.server, "username": row.username, "email": row.email}
-                for row in self.state.registries]
+        rows = [{"server": row.server, "username": row.username, "email": row.email} for row in self.state.registries]
         return self.render_form(registry_forms.CredentialsStepForm(rows=rows))
 
     def bound_form(self):
         return registry_forms.CredentialsStepForm(self.request.POST, self.request.FILES)
 
     def save(self, form: registry_forms.CredentialsStepForm) -> None:
-        self.state.registries = [RegistryRow(server=credential.server, username=credential.username,
-                                             email=credential.email or "") for credential in form.credentials]
+        self.state.registries = [
+            RegistryRow(server=credential.server, username=credential.username, email=credential.email or "")
+            for credential in form.credentials
+        ]
         self.state.notes = form.notes
         passwords.hold(self.state.id, {credential.server: credential.password for credential in form.credentials})
 
@@ -232,15 +243,22 @@ class WizardOptionsView(WizardStepView):
     form_class = registry_forms.OptionsForm
 
     def load(self) -> dict[str, Any]:
-        return {"account_choices": wizard_support.service_account_choices(**self.service_args(),
-                                                                          namespaces=self.state.namespaces)}
+        return {
+            "account_choices": wizard_support.service_account_choices(
+                **self.service_args(), namespaces=self.state.namespaces
+            )
+        }
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {"service_accounts": self.loaded["account_choices"], "namespace_count": len(self.state.namespaces)}
 
     def get_initial(self) -> dict[str, Any]:
-        return {"name": self.state.name, "type": self.state.type, "service_accounts": self.state.service_accounts,
-                "labels": registry_forms.labels_text(self.state.labels)}
+        return {
+            "name": self.state.name,
+            "type": self.state.type,
+            "service_accounts": self.state.service_accounts,
+            "labels": registry_forms.labels_text(self.state.labels),
+        }
 
     def save(self, form: forms.Form) -> None:
         data = form.cleaned_data
@@ -265,8 +283,11 @@ class WizardReviewView(WizardStepView):
         return super().get(request, **kwargs)
 
     def passwords_lost(self) -> HttpResponse:
-        messages.warning(self.request, "The passwords are no longer held (they are kept in memory for a short "
-                                       "time only, and never stored); enter them again.")
+        messages.warning(
+            self.request,
+            "The passwords are no longer held (they are kept in memory for a short "
+            "time only, and never stored); enter them again.",
+        )
         return redirect_after_success(self.request, wizard_step_url("credentials"))
 
     def save(self, form: forms.Form) -> None:
@@ -276,9 +297,14 @@ class WizardReviewView(WizardStepView):
         if held is None:
             raise PasswordsLost()
         results = secrets.secret_create(
-            **self.service_args(), namespaces=self.state.namespaces, name=self.state.name,
-            credentials=self.state.credentials(held), secret_type=self.state.type,
-            service_accounts=self.state.service_accounts, labels=self.state.labels)
+            **self.service_args(),
+            namespaces=self.state.namespaces,
+            name=self.state.name,
+            credentials=self.state.credentials(held),
+            secret_type=self.state.type,
+            service_accounts=self.state.service_accounts,
+            labels=self.state.labels,
+        )
         record_results(self.state, results)
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -297,8 +323,13 @@ def record_results(state: WizardState, results) -> None:
     by_namespace = {result["namespace"]: result for result in state.results}
     for result in results:
         by_namespace[result.namespace] = {
-            "namespace": result.namespace, "outcome": result.outcome, "ok": result.ok, "message": result.message,
-            "linked": list(result.linked), "not_linked": list(result.not_linked)}
+            "namespace": result.namespace,
+            "outcome": result.outcome,
+            "ok": result.ok,
+            "message": result.message,
+            "linked": list(result.linked),
+            "not_linked": list(result.not_linked),
+        }
     state.results = [by_namespace[namespace] for namespace in state.namespaces if namespace in by_namespace]
     if all(result["ok"] for result in state.results):
         passwords.forget(state.id)
@@ -319,9 +350,12 @@ class WizardResultView(WizardStepView):
         return {"namespaces": self.failed()}
 
     def load(self) -> dict[str, Any]:
-        return {"cluster": self.cluster, "results": self.state.results, "failed": self.failed(),
-                "retry_possible": passwords.get(self.state.id, [row.server for row in self.state.registries])
-                is not None}
+        return {
+            "cluster": self.cluster,
+            "results": self.state.results,
+            "failed": self.failed(),
+            "retry_possible": passwords.get(self.state.id, [row.server for row in self.state.registries]) is not None,
+        }
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         try:
@@ -335,9 +369,14 @@ class WizardResultView(WizardStepView):
         if held is None:
             raise PasswordsLost()
         results = secrets.secret_create(
-            **self.service_args(), namespaces=form.cleaned_data["namespaces"], name=self.state.name,
-            credentials=self.state.credentials(held), secret_type=self.state.type,
-            service_accounts=self.state.service_accounts, labels=self.state.labels)
+            **self.service_args(),
+            namespaces=form.cleaned_data["namespaces"],
+            name=self.state.name,
+            credentials=self.state.credentials(held),
+            secret_type=self.state.type,
+            service_accounts=self.state.service_accounts,
+            labels=self.state.labels,
+        )
         record_results(self.state, results)
 
     def next_step(self) -> str:
@@ -354,19 +393,22 @@ class WizardResultView(WizardStepView):
 @login_required
 @require_POST
 def wizard_test_login(request: HttpRequest) -> HttpResponse:
-    """"Test login" of one registry row; the row's field prefix comes with the request."""
+    """ "Test login" of one registry row; the row's field prefix comes with the request."""
     prefix = request.POST.get("row", "")
     form = registry_forms.RegistryLoginForm(request.POST, prefix=prefix or None)
     context: dict[str, Any] = {"form": form}
     if form.is_valid():
         try:
-            context["result"] = check_login(form.cleaned_data["server"], form.cleaned_data["username"],
-                                            form.cleaned_data["password"])
+            context["result"] = check_login(
+                form.cleaned_data["server"], form.cleaned_data["username"], form.cleaned_data["password"]
+            )
         except BerthError as error:
             context["problem"] = error.message
     else:
-        context["problem"] = "; ".join(f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
-                                       for name, errors in form.errors.items())
+        context["problem"] = "; ".join(
+            f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        )
     return render(request, "registry/_login_result.html", context)
 
 
@@ -430,13 +472,15 @@ class SecretListView(NamespaceMixin, ServiceListView):
         if not self.namespace:
             return ListPage(items=[], total=0, query=query)
         found = secrets.secret_list(**self.service_args(), namespace=self.namespace)
-        return page_of(found, query,
-                       search_key=lambda info: " ".join([info.name, *(entry.server for entry in info.entries)]),
-                       sort_keys={"name": attrgetter("name"), "type": attrgetter("type")})
+        return page_of(
+            found,
+            query,
+            search_key=lambda info: " ".join([info.name, *(entry.server for entry in info.entries)]),
+            sort_keys={"name": attrgetter("name"), "type": attrgetter("type")},
+        )
 
     def get_context_data(self) -> dict[str, Any]:
-        return {"namespace": self.namespace,
-                "namespaces": secrets.namespace_list(**self.service_args())}
+        return {"namespace": self.namespace, "namespaces": secrets.namespace_list(**self.service_args())}
 
 
 class SecretDetailView(NamespaceMixin, ServiceDetailView):
@@ -445,8 +489,12 @@ class SecretDetailView(NamespaceMixin, ServiceDetailView):
     def load(self) -> dict[str, Any]:
         info = secrets.secret_get(**self.secret_args())
         accounts = secrets.service_account_list(**self.service_args(), namespace=self.namespace)
-        return {"title": f"Pull secret {info.name}", "secret": info, "namespace": self.namespace,
-                "unlinked_accounts": [name for name in accounts if name not in info.service_accounts]}
+        return {
+            "title": f"Pull secret {info.name}",
+            "secret": info,
+            "namespace": self.namespace,
+            "unlinked_accounts": [name for name in accounts if name not in info.service_accounts],
+        }
 
 
 class SecretRotateView(NamespaceMixin, ServiceFormView):
@@ -478,9 +526,13 @@ class SecretAddEntryView(NamespaceMixin, ServiceFormView):
 
     def perform(self, form: forms.Form):
         credential = form.cleaned_data["credential"]
-        return secrets.secret_add_entry(**self.secret_args(), server=credential.server,
-                                        username=credential.username, password=credential.password,
-                                        email=credential.email)
+        return secrets.secret_add_entry(
+            **self.secret_args(),
+            server=credential.server,
+            username=credential.username,
+            password=credential.password,
+            email=credential.email,
+        )
 
     def success_message(self, info) -> str:
         return f"{self.form.cleaned_data['credential'].server or 'Docker Hub'} added to {info.name}."
@@ -499,8 +551,10 @@ class SecretRemoveEntryView(NamespaceMixin, ConfirmView):
 
     @property
     def warning(self) -> str:
-        return (f"Pods using {self.secret_name} will no longer get the login for {self.server}; "
-                "the other registries in it stay.")
+        return (
+            f"Pods using {self.secret_name} will no longer get the login for {self.server}; "
+            "the other registries in it stay."
+        )
 
     def perform(self, form: forms.Form):
         return secrets.secret_remove_entry(**self.secret_args(), server=self.server)
@@ -547,8 +601,10 @@ class SecretDeleteView(NamespaceMixin, ConfirmView):
 
     @property
     def warning(self) -> str:
-        return (f"{self.secret_name} is first removed from every service account in {self.namespace} that lists "
-                "it, then deleted. Pods already running keep their images; new pods can no longer pull with it.")
+        return (
+            f"{self.secret_name} is first removed from every service account in {self.namespace} that lists "
+            "it, then deleted. Pods already running keep their images; new pods can no longer pull with it."
+        )
 
     def typed_name(self) -> str:
         return self.secret_name
@@ -558,8 +614,11 @@ class SecretDeleteView(NamespaceMixin, ConfirmView):
 
     def success_message(self, result) -> str:
         unlinked = f" after unlinking it from {', '.join(result.unlinked)}" if result.unlinked else ""
-        still = (f" Pods {', '.join(result.pods_still_referencing)} still name it in their spec."
-                 if result.pods_still_referencing else "")
+        still = (
+            f" Pods {', '.join(result.pods_still_referencing)} still name it in their spec."
+            if result.pods_still_referencing
+            else ""
+        )
         return f"Secret {result.name} deleted{unlinked}.{still}"
 
     def success_url(self, result) -> str:
@@ -576,18 +635,21 @@ class PullDoctorView(NamespaceMixin, ServiceDetailView):
     title = "Pull doctor"
 
     def load(self) -> dict[str, Any]:
-        context: dict[str, Any] = {"namespace": self.namespace,
-                                   "namespaces": secrets.namespace_list(**self.service_args())}
-        image_form = registry_forms.DoctorImageForm(self.request.GET if "image" in self.request.GET else None,
-                                                    initial={"service_account": "default"})
+        context: dict[str, Any] = {
+            "namespace": self.namespace,
+            "namespaces": secrets.namespace_list(**self.service_args()),
+        }
+        image_form = registry_forms.DoctorImageForm(
+            self.request.GET if "image" in self.request.GET else None, initial={"service_account": "default"}
+        )
         context["image_form"] = image_form
         if not self.namespace:
             return context
         if image_form.is_bound:
             if image_form.is_valid():
                 context["image_diagnosis"] = doctor.pull_doctor_for_image(
-                    **self.service_args(), namespace=self.namespace, **image_form.cleaned_data)
+                    **self.service_args(), namespace=self.namespace, **image_form.cleaned_data
+                )
         else:
             context["pods"] = doctor.pull_doctor(**self.service_args(), namespace=self.namespace)
         return context
-

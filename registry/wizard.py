@@ -40,8 +40,13 @@ SESSION_KEY = "registry_wizard"
 PASSWORD_TTL = 15 * 60
 MASK = "********"
 STEPS = ("target", "credentials", "options", "review", "result")
-STEP_TITLES = {"target": "Target", "credentials": "Credentials", "options": "Options", "review": "Review",
-               "result": "Result"}
+STEP_TITLES = {
+    "target": "Target",
+    "credentials": "Credentials",
+    "options": "Options",
+    "review": "Review",
+    "result": "Result",
+}
 
 
 @dataclass
@@ -97,11 +102,15 @@ class WizardState:
         return STEPS[-1]
 
     def may_open(self, step: str) -> bool:
-        return all(earlier in self.completed for earlier in STEPS[:STEPS.index(step)])
+        return all(earlier in self.completed for earlier in STEPS[: STEPS.index(step)])
 
     def credentials(self, passwords: Mapping[str, str]) -> list[Credential]:
-        return [Credential(server=row.server, username=row.username, password=passwords[row.server],
-                           email=row.email or None) for row in self.registries]
+        return [
+            Credential(
+                server=row.server, username=row.username, password=passwords[row.server], email=row.email or None
+            )
+            for row in self.registries
+        ]
 
 
 class PasswordStore:
@@ -160,14 +169,20 @@ def review_manifest(state: WizardState) -> str:
     """The Secret for each namespace as YAML, the credentials shown as `stringData` (which the API
     server encodes into `data`) with every password and `auth` replaced by a mask."""
     data_key = ConfigFormat.for_secret_type(state.type).data_key
-    documents = [{
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": state.type,
-        "metadata": {"name": state.name, "namespace": namespace,
-                     "labels": {**state.labels, MANAGED_BY_LABEL: "berth"}},
-        "stringData": {data_key: masked_config_json(state) + "\n"},
-    } for namespace in state.namespaces]
+    documents = [
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": state.type,
+            "metadata": {
+                "name": state.name,
+                "namespace": namespace,
+                "labels": {**state.labels, MANAGED_BY_LABEL: "berth"},
+            },
+            "stringData": {data_key: masked_config_json(state) + "\n"},
+        }
+        for namespace in state.namespaces
+    ]
     return yaml.safe_dump_all(documents, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
@@ -184,18 +199,25 @@ def kubectl_commands(state: WizardState) -> str:
         if one_registry:
             row = state.registries[0]
             email = f" --docker-email={shlex.quote(row.email)}" if row.email else ""
-            lines.append(f"kubectl create secret docker-registry {name} --namespace {ns} "
-                         f"--docker-server={shlex.quote(row.server)} --docker-username={shlex.quote(row.username)} "
-                         f"--docker-password='<password>'{email}")
+            lines.append(
+                f"kubectl create secret docker-registry {name} --namespace {ns} "
+                f"--docker-server={shlex.quote(row.server)} --docker-username={shlex.quote(row.username)} "
+                f"--docker-password='<password>'{email}"
+            )
         else:
-            lines.append(f"kubectl create secret generic {name} --namespace {ns} --type={state.type} "
-                         f"--from-file={data_key}=config.json")
-        labels = " ".join(shlex.quote(f"{key}={value}")
-                          for key, value in {**state.labels, MANAGED_BY_LABEL: "berth"}.items())
+            lines.append(
+                f"kubectl create secret generic {name} --namespace {ns} --type={state.type} "
+                f"--from-file={data_key}=config.json"
+            )
+        labels = " ".join(
+            shlex.quote(f"{key}={value}") for key, value in {**state.labels, MANAGED_BY_LABEL: "berth"}.items()
+        )
         lines.append(f"kubectl label secret {name} --namespace {ns} {labels}")
         for account in state.service_accounts:
             # A service account's imagePullSecrets is replaced whole by a patch: list the ones it has too.
             patch = json.dumps({"imagePullSecrets": [{"name": state.name}]})
-            lines.append(f"kubectl patch serviceaccount {shlex.quote(account)} --namespace {ns} "
-                         f"-p {shlex.quote(patch)}  # add the secrets it already lists")
+            lines.append(
+                f"kubectl patch serviceaccount {shlex.quote(account)} --namespace {ns} "
+                f"-p {shlex.quote(patch)}  # add the secrets it already lists"
+            )
     return "\n".join(lines)

@@ -13,10 +13,14 @@ from storage import validation
 SIZE_UNITS = ("MiB", "GiB", "TiB")
 
 
-
 def name_field(label: str, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(label=label, max_length=validation.MAX_NAME_LENGTH, strip=False,
-                           widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}), **kwargs)
+    return forms.CharField(
+        label=label,
+        max_length=validation.MAX_NAME_LENGTH,
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        **kwargs,
+    )
 
 
 class SizeFieldsMixin:
@@ -38,16 +42,24 @@ class SizeFieldsMixin:
 
 
 def size_fields(label: str, help_text: str) -> tuple[forms.CharField, forms.ChoiceField]:
-    return (forms.CharField(label=label, help_text=help_text, widget=forms.TextInput(attrs={"inputmode": "decimal"})),
-            forms.ChoiceField(label="Unit", choices=[(unit, unit) for unit in SIZE_UNITS], initial="GiB",
-                              help_text="Used when the size is typed without a unit."))
+    return (
+        forms.CharField(label=label, help_text=help_text, widget=forms.TextInput(attrs={"inputmode": "decimal"})),
+        forms.ChoiceField(
+            label="Unit",
+            choices=[(unit, unit) for unit in SIZE_UNITS],
+            initial="GiB",
+            help_text="Used when the size is typed without a unit.",
+        ),
+    )
 
 
 class PoolQuotaForm(StyledForm):
-    max_bytes = forms.CharField(label="Quota: maximum size", required=False,
-                                help_text="Optional, e.g. 100GiB. Empty or 0 means no quota.")
-    max_objects = forms.IntegerField(label="Quota: maximum objects", required=False, min_value=0,
-                                     help_text="Optional. Empty or 0 means no quota.")
+    max_bytes = forms.CharField(
+        label="Quota: maximum size", required=False, help_text="Optional, e.g. 100GiB. Empty or 0 means no quota."
+    )
+    max_objects = forms.IntegerField(
+        label="Quota: maximum objects", required=False, min_value=0, help_text="Optional. Empty or 0 means no quota."
+    )
 
     def clean_max_bytes(self) -> int | None:
         return checked(validation.validate_quota_bytes, self.cleaned_data["max_bytes"], field="max_bytes")
@@ -58,8 +70,12 @@ class PoolQuotaForm(StyledForm):
 
 class PoolCreateForm(PoolQuotaForm):
     name = name_field("Pool name")
-    pg_num = forms.IntegerField(label="Placement groups", initial=validation.DEFAULT_PG_NUM, min_value=1,
-                                help_text="A power of two, e.g. 32 or 64.")
+    pg_num = forms.IntegerField(
+        label="Placement groups",
+        initial=validation.DEFAULT_PG_NUM,
+        min_value=1,
+        help_text="A power of two, e.g. 32 or 64.",
+    )
     field_order = ["name", "pg_num", "max_bytes", "max_objects"]
 
     def clean_name(self) -> str:
@@ -80,12 +96,17 @@ class ImageCreateForm(SizeFieldsMixin, StyledForm):
     name = name_field("Image name")
     size, size_unit = size_fields("Size", "e.g. 10 with GiB chosen, or 512 MiB.")
     object_size = forms.TypedChoiceField(
-        label="Object size", coerce=int, initial=validation.DEFAULT_OBJECT_SIZE,
+        label="Object size",
+        coerce=int,
+        initial=validation.DEFAULT_OBJECT_SIZE,
         choices=[(size, format_binary_size(size)) for size in validation.OBJECT_SIZES],
-        help_text="How librbd stripes the image over RADOS objects; 4 MiB suits most uses.")
+        help_text="How librbd stripes the image over RADOS objects; 4 MiB suits most uses.",
+    )
     features = forms.ChoiceField(
-        label="Features", initial=validation.DEFAULT_FEATURE_PRESET,
-        choices=[(name, f"{name}: {', '.join(features)}") for name, features in validation.FEATURE_PRESETS.items()])
+        label="Features",
+        initial=validation.DEFAULT_FEATURE_PRESET,
+        choices=[(name, f"{name}: {', '.join(features)}") for name, features in validation.FEATURE_PRESETS.items()],
+    )
 
     def clean_name(self) -> str:
         return checked(validation.validate_object_name, self.cleaned_data["name"], field="name")
@@ -100,8 +121,8 @@ class ImageCreateForm(SizeFieldsMixin, StyledForm):
 class ImageResizeForm(SizeFieldsMixin, StyledForm):
     size, size_unit = size_fields("New size", "e.g. 20 with GiB chosen, or 1.5 TiB.")
     allow_shrink = forms.BooleanField(
-        label="Shrink anyway: the data at the end of the image is lost", required=False,
-        widget=forms.HiddenInput)
+        label="Shrink anyway: the data at the end of the image is lost", required=False, widget=forms.HiddenInput
+    )
 
     def show_shrink_confirmation(self) -> None:
         self.fields["allow_shrink"].widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
@@ -118,8 +139,9 @@ class ImageDestinationForm(StyledForm):
     """Where a copy or a clone goes: any pool, any RBD namespace of it, a new name."""
 
     dest_pool = name_field("Destination pool")
-    dest_namespace = forms.CharField(label="Destination namespace", required=False, strip=False,
-                                     help_text="Empty for the pool's default namespace.")
+    dest_namespace = forms.CharField(
+        label="Destination namespace", required=False, strip=False, help_text="Empty for the pool's default namespace."
+    )
     dest_name = name_field("New image name")
 
     def clean_dest_pool(self) -> str:
@@ -138,11 +160,16 @@ class ImageDeleteForm(StyledForm):
 
     TRASH, REMOVE = "trash", "remove"
     mode = forms.ChoiceField(
-        label="How", widget=forms.RadioSelect, initial=TRASH,
-        choices=[(TRASH, "Move to the RBD trash (can be restored)"),
-                 (REMOVE, "Remove immediately (cannot be undone)")])
-    confirm_name = forms.CharField(label="Type the image name to remove it immediately", required=False,
-                                   widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+        label="How",
+        widget=forms.RadioSelect,
+        initial=TRASH,
+        choices=[(TRASH, "Move to the RBD trash (can be restored)"), (REMOVE, "Remove immediately (cannot be undone)")],
+    )
+    confirm_name = forms.CharField(
+        label="Type the image name to remove it immediately",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
 
     def __init__(self, *args: Any, image_name: str, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -12,28 +12,35 @@ class CephCluster(ClusterRecord):
     the database only ever holds their paths.
     """
 
-    client_name = models.CharField(max_length=128, default="client.admin",
-                                   help_text="The cephx entity Berth authenticates as, e.g. client.berth.")
+    client_name = models.CharField(
+        max_length=128, default="client.admin", help_text="The cephx entity Berth authenticates as, e.g. client.berth."
+    )
     conf_path = models.CharField("ceph.conf path", max_length=1024, blank=True)
-    keyring_path = models.CharField(max_length=1024, blank=True,
-                                    help_text="Keyring holding the client's key (with ceph.conf).")
-    mon_host = models.CharField(max_length=512, blank=True,
-                                help_text="Monitor addresses, e.g. v2:10.0.0.1:3300 (instead of ceph.conf).")
-    key_path = models.CharField(max_length=1024, blank=True,
-                                help_text="File holding only the client's base64 key (with mon host).")
+    keyring_path = models.CharField(
+        max_length=1024, blank=True, help_text="Keyring holding the client's key (with ceph.conf)."
+    )
+    mon_host = models.CharField(
+        max_length=512, blank=True, help_text="Monitor addresses, e.g. v2:10.0.0.1:3300 (instead of ceph.conf)."
+    )
+    key_path = models.CharField(
+        max_length=1024, blank=True, help_text="File holding only the client's base64 key (with mon host)."
+    )
 
     class Meta(ClusterRecord.Meta):
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
-                                    name="one_default_ceph_cluster"),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_ceph_cluster"
+            ),
         ]
 
     def clean(self):
         by_conf = bool(self.conf_path)
         by_mon = bool(self.mon_host)
         if by_conf == by_mon:
-            raise ValidationError("Give either a ceph.conf path (with a keyring) or a monitor host "
-                                  "(with a key file), not both and not neither.")
+            raise ValidationError(
+                "Give either a ceph.conf path (with a keyring) or a monitor host "
+                "(with a key file), not both and not neither."
+            )
         if by_conf and not self.keyring_path:
             raise ValidationError({"keyring_path": "A keyring path is required with a ceph.conf path."})
         if by_mon and not self.key_path:
@@ -77,8 +84,10 @@ class StorageBinding(models.Model):
         clash = others.filter(namespace="") if self.namespace else others
         clash = clash.exclude(tenant_id=self.tenant_id).first()
         if clash is not None:
-            raise ValidationError(f"{clash} already belongs to tenant {clash.tenant}; a pool and the namespaces in "
-                                  "it belong to one tenant at most.")
+            raise ValidationError(
+                f"{clash} already belongs to tenant {clash.tenant}; a pool and the namespaces in "
+                "it belong to one tenant at most."
+            )
 
 
 class StorageQuota(models.Model):
@@ -86,8 +95,9 @@ class StorageQuota(models.Model):
 
     tenant = models.OneToOneField("tenancy.Tenant", on_delete=models.CASCADE, related_name="storage_quota")
     max_images = models.PositiveIntegerField(null=True, blank=True)
-    max_provisioned_gib = models.PositiveIntegerField("max provisioned GiB", null=True, blank=True,
-                                                      help_text="Sum of the sizes of the tenant's images.")
+    max_provisioned_gib = models.PositiveIntegerField(
+        "max provisioned GiB", null=True, blank=True, help_text="Sum of the sizes of the tenant's images."
+    )
     max_image_gib = models.PositiveIntegerField("max GiB per image", null=True, blank=True)
     max_snapshots = models.PositiveIntegerField(null=True, blank=True)
 

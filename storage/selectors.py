@@ -10,8 +10,13 @@ from storage.models import CephCluster
 def ceph_cluster_get(*, actor: AbstractBaseUser, name: str | None = None) -> CephCluster:
     """The named cluster, or the default one (the only one, when there is just one)."""
     return named_or_default(
-        CephCluster, name,
+        CephCluster,
+        name,
         missing=NotFound(f"No Ceph cluster named {name} is registered in Berth.", code="cluster_not_found"),
         unconfigured=NotConfigured(
             "No Ceph cluster is configured. Add one in the Django admin (Ceph clusters) "
-            "or run `manage.py register_ceph_cluster`.", code="ceph_not_configured", component="ceph"))
+            "or run `manage.py register_ceph_cluster`.",
+            code="ceph_not_configured",
+            component="ceph",
+        ),
+    )

@@ -8,6 +8,5 @@ urlpatterns = [
     path("quota-preview/", tenant_views.quota_preview, name="tenant-quota-preview"),
     path("<slug:slug>/quota/", tenant_views.TenantQuotaView.as_view(), name="tenant-quota"),
     path("<slug:slug>/bindings/<int:binding_id>/key/", tenant_views.tenant_key_create, name="tenant-key-create"),
-    path("<slug:slug>/bindings/<int:binding_id>/key/revoke/", tenant_views.tenant_key_revoke,
-         name="tenant-key-revoke"),
+    path("<slug:slug>/bindings/<int:binding_id>/key/revoke/", tenant_views.tenant_key_revoke, name="tenant-key-revoke"),
 ]

@@ -28,9 +28,15 @@ def tenant_panel_context(request: HttpRequest, tenant: Tenant, role: str) -> dic
     is_tenant_admin = role == tenancy.ADMIN
     return {
         "usage": storage_quotas.tenant_usage_rows(actor=request.user, tenant=tenant),
-        "bindings": [(binding, not binding.is_whole_pool and is_tenant_admin
-                      and tenant_keys.tenant_key_exists(actor=request.user, binding=binding))
-                     for binding in tenant.storage_bindings.select_related("cluster")],
+        "bindings": [
+            (
+                binding,
+                not binding.is_whole_pool
+                and is_tenant_admin
+                and tenant_keys.tenant_key_exists(actor=request.user, binding=binding),
+            )
+            for binding in tenant.storage_bindings.select_related("cluster")
+        ],
         "is_tenant_admin": is_tenant_admin,
         "may_edit_quota": tenancy.is_platform_admin(request.user),
     }
@@ -54,9 +60,17 @@ def tenant_key_create(request, slug: str, binding_id: int):
         entity, key = tenant_keys.tenant_key_create(actor=request.user, binding=binding)
     except BerthError as error:
         return render_error(request, error, title="Ceph key")
-    return render(request, "storage/tenant_key.html", {
-        "title": f"Ceph key for {binding}", "binding": binding, "entity": entity, "key": key,
-        "tenant": binding.tenant})
+    return render(
+        request,
+        "storage/tenant_key.html",
+        {
+            "title": f"Ceph key for {binding}",
+            "binding": binding,
+            "entity": entity,
+            "key": key,
+            "tenant": binding.tenant,
+        },
+    )
 
 
 @login_required
@@ -71,8 +85,9 @@ def tenant_key_revoke(request, slug: str, binding_id: int):
 
 class QuotaForm(StyledForm):
     max_images = forms.IntegerField(min_value=0, required=False, help_text="Empty: unlimited")
-    max_provisioned_gib = forms.IntegerField(label="Max provisioned GiB", min_value=0, required=False,
-                                             help_text="Sum of image sizes; empty: unlimited")
+    max_provisioned_gib = forms.IntegerField(
+        label="Max provisioned GiB", min_value=0, required=False, help_text="Sum of image sizes; empty: unlimited"
+    )
     max_image_gib = forms.IntegerField(label="Max GiB per image", min_value=0, required=False)
     max_snapshots = forms.IntegerField(min_value=0, required=False)
 
@@ -96,7 +111,9 @@ class TenantQuotaView(ServiceFormView):
         return {name: getattr(quota, name) for name in QuotaForm.base_fields} if quota else {}
 
     def perform(self, form: forms.Form):
-        return storage_quotas.storage_quota_set(actor=self.request.user, tenant=self.loaded["tenant"], **form.cleaned_data)
+        return storage_quotas.storage_quota_set(
+            actor=self.request.user, tenant=self.loaded["tenant"], **form.cleaned_data
+        )
 
     def success_message(self, quota) -> str:
         return f"Quota of tenant {quota.tenant.slug} saved."
@@ -119,8 +136,12 @@ def quota_preview(request):
     form = _PreviewSizeForm(request.GET)
     try:
         cluster = ceph_cluster_get(actor=request.user, name=request.GET.get("cluster"))
-        tenant = storage_tenancy.storage_scope(actor=request.user, cluster=cluster, pool=request.GET.get("pool", ""),
-                                       namespace=request.GET.get("namespace", ""))
+        tenant = storage_tenancy.storage_scope(
+            actor=request.user,
+            cluster=cluster,
+            pool=request.GET.get("pool", ""),
+            namespace=request.GET.get("namespace", ""),
+        )
         size = form.cleaned_data["size"] if form.is_valid() else 0
         text = storage_quotas.storage_quota_preview(actor=request.user, tenant=tenant, adds_bytes=size) if size else ""
     except BerthError as error:

@@ -14,8 +14,9 @@ urlpatterns = [
     path("pools/<str:pool>/quota/", views.PoolQuotaView.as_view(), name="pool-quota"),
     path("pools/<str:pool>/delete/", views.PoolDeleteView.as_view(), name="pool-delete"),
     path("pools/<str:pool>/namespaces/create/", views.NamespaceCreateView.as_view(), name="namespace-create"),
-    path("pools/<str:pool>/namespaces/<str:name>/delete/", views.NamespaceDeleteView.as_view(),
-         name="namespace-delete"),
+    path(
+        "pools/<str:pool>/namespaces/<str:name>/delete/", views.NamespaceDeleteView.as_view(), name="namespace-delete"
+    ),
     path("pools/<str:pool>/images/", views.ImageListView.as_view(), name="image-list"),
     path("pools/<str:pool>/images/create/", views.ImageCreateView.as_view(), name="image-create"),
     path(image, views.ImageDetailView.as_view(), name="image-detail"),
@@ -33,7 +34,8 @@ urlpatterns = [
     path("pools/<str:pool>/trash/", views.TrashListView.as_view(), name="trash-list"),
     path("pools/<str:pool>/trash/purge/", views.TrashPurgeView.as_view(), name="trash-purge"),
     path("pools/<str:pool>/trash/<str:image_id>/restore/", views.TrashRestoreView.as_view(), name="trash-restore"),
-    path("pools/<str:pool>/trash/<str:image_id>/restore-as/", views.TrashRestoreAsView.as_view(),
-         name="trash-restore-as"),
+    path(
+        "pools/<str:pool>/trash/<str:image_id>/restore-as/", views.TrashRestoreAsView.as_view(), name="trash-restore-as"
+    ),
     path("pools/<str:pool>/trash/<str:image_id>/purge/", views.TrashPurgeView.as_view(), name="trash-purge-entry"),
 ]

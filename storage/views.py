@@ -51,8 +51,9 @@ class CephClusterMixin:
         return self.kwargs["pool"]
 
     def url(self, url_name: str, *args: object, namespace: str | None = None, **params: object) -> str:
-        return storage_url(self.request, url_name, *args,
-                           namespace=self.namespace if namespace is None else namespace, **params)
+        return storage_url(
+            self.request, url_name, *args, namespace=self.namespace if namespace is None else namespace, **params
+        )
 
     def service_args(self) -> dict[str, Any]:
         return {"actor": self.request.user, "cluster": self.cluster}
@@ -105,11 +106,15 @@ class PoolListView(CephClusterMixin, ServiceListView):
 
     def fetch(self, query: ListQuery) -> ListPage:
         found = pools.pool_list(**self.service_args())
-        listing = page_of(found, query, search_key=lambda pool: pool.name,
-                          sort_keys={column.key: attrgetter(column.key) for column in self.columns if column.sortable})
-        return replace(listing, items=[PoolRow(**asdict(pool), namespace=self.home_namespace(pool.name))
-                                       for pool in listing.items])
-
+        listing = page_of(
+            found,
+            query,
+            search_key=lambda pool: pool.name,
+            sort_keys={column.key: attrgetter(column.key) for column in self.columns if column.sortable},
+        )
+        return replace(
+            listing, items=[PoolRow(**asdict(pool), namespace=self.home_namespace(pool.name)) for pool in listing.items]
+        )
 
 
 class PoolDetailView(CephClusterMixin, ServiceDetailView):
@@ -117,8 +122,12 @@ class PoolDetailView(CephClusterMixin, ServiceDetailView):
 
     def load(self) -> dict[str, Any]:
         pool = pools.pool_get(**self.service_args(), name=self.pool)
-        return {"title": f"Pool {pool.name}", "pool": pool, "home_namespace": self.home_namespace(self.pool),
-                "namespaces": namespaces.namespace_list(**self.service_args(), pool=self.pool)}
+        return {
+            "title": f"Pool {pool.name}",
+            "pool": pool,
+            "home_namespace": self.home_namespace(self.pool),
+            "namespaces": namespaces.namespace_list(**self.service_args(), pool=self.pool),
+        }
 
 
 class PoolCreateView(CephClusterMixin, ServiceFormView):
@@ -158,8 +167,11 @@ class PoolQuotaView(CephClusterMixin, ServiceFormView):
         return pools.pool_set_quota(**self.service_args(), name=self.pool, **form.cleaned_data)
 
     def success_message(self, pool) -> str:
-        return f"Quota of pool {pool.name} saved." if pool.quota_max_bytes or pool.quota_max_objects \
+        return (
+            f"Quota of pool {pool.name} saved."
+            if pool.quota_max_bytes or pool.quota_max_objects
             else f"Quota of pool {pool.name} cleared."
+        )
 
     def back_url(self) -> str:
         return self.url("pool-list")
@@ -174,8 +186,7 @@ class PoolDeleteView(CephClusterMixin, ConfirmView):
 
     @property
     def warning(self) -> str:
-        return (f"Deleting pool {self.pool} destroys every image, snapshot and object in it. "
-                "This cannot be undone.")
+        return f"Deleting pool {self.pool} destroys every image, snapshot and object in it. This cannot be undone."
 
     def typed_name(self) -> str:
         return self.pool
@@ -228,19 +239,24 @@ class NamespaceDeleteView(CephClusterMixin, ConfirmView):
 
     @property
     def warning(self) -> str:
-        return (f"Deleting RBD namespace {self.doomed_namespace} removes it from pool {self.pool}; "
-                "tenants bound to it lose their place for images.")
+        return (
+            f"Deleting RBD namespace {self.doomed_namespace} removes it from pool {self.pool}; "
+            "tenants bound to it lose their place for images."
+        )
 
     def typed_name(self) -> str:
         return self.doomed_namespace
 
     def load(self) -> dict[str, Any]:
         inside = {**self.service_args(), "pool": self.pool, "namespace": self.doomed_namespace}
-        return {"pool": self.pool, "doomed_namespace": self.doomed_namespace,
-                "image_count": images.image_list(**inside, limit=1).total,
-                "trash_count": len(images.trash_list(**inside)),
-                "images_url": self.url("image-list", self.pool, namespace=self.doomed_namespace),
-                "trash_url": self.url("trash-list", self.pool, namespace=self.doomed_namespace)}
+        return {
+            "pool": self.pool,
+            "doomed_namespace": self.doomed_namespace,
+            "image_count": images.image_list(**inside, limit=1).total,
+            "trash_count": len(images.trash_list(**inside)),
+            "images_url": self.url("image-list", self.pool, namespace=self.doomed_namespace),
+            "trash_url": self.url("trash-list", self.pool, namespace=self.doomed_namespace),
+        }
 
     def perform(self, form: forms.Form) -> None:
         namespaces.namespace_delete(**self.service_args(), pool=self.pool, name=self.doomed_namespace)
@@ -275,13 +291,23 @@ class ImageListView(ImageMixin, ServiceListView):
         return f"Images in {self.pool}/{self.namespace}" if self.namespace else f"Images in pool {self.pool}"
 
     def fetch(self, query: ListQuery) -> ListPage:
-        found = images.image_list(**self.image_args(), search=query.search, sort=query.sort,
-                                  descending=query.descending, offset=query.offset, limit=query.limit)
+        found = images.image_list(
+            **self.image_args(),
+            search=query.search,
+            sort=query.sort,
+            descending=query.descending,
+            offset=query.offset,
+            limit=query.limit,
+        )
         return ListPage(items=found.items, total=found.total, query=query)
 
     def get_context_data(self) -> dict[str, Any]:
-        return {"pool": self.pool, "namespace": self.namespace, "home_namespace": self.home_namespace(self.pool),
-                "namespaces": namespaces.namespace_list(**self.service_args(), pool=self.pool)}
+        return {
+            "pool": self.pool,
+            "namespace": self.namespace,
+            "home_namespace": self.home_namespace(self.pool),
+            "namespaces": namespaces.namespace_list(**self.service_args(), pool=self.pool),
+        }
 
 
 class ImageDetailView(ImageMixin, ServiceDetailView):
@@ -289,9 +315,14 @@ class ImageDetailView(ImageMixin, ServiceDetailView):
 
     def load(self) -> dict[str, Any]:
         image = images.image_get(**self.image_args(), name=self.image)
-        return {"title": f"Image {image.name}", "image": image, "pool": self.pool, "namespace": self.namespace,
-                "snapshots": snapshots.snapshot_list(**self.image_args(), image=self.image),
-                "snapshot_form": storage_forms.SnapshotCreateForm()}
+        return {
+            "title": f"Image {image.name}",
+            "image": image,
+            "pool": self.pool,
+            "namespace": self.namespace,
+            "snapshots": snapshots.snapshot_list(**self.image_args(), image=self.image),
+            "snapshot_form": storage_forms.SnapshotCreateForm(),
+        }
 
 
 class ImageCreateView(ImageMixin, ServiceFormView):
@@ -307,18 +338,34 @@ class ImageCreateView(ImageMixin, ServiceFormView):
 
     def render_form(self, form: forms.Form, **kwargs: Any):
         # The tenant's remaining room, recomputed by htmx as the size is typed.
-        preview = reverse("tenant-quota-preview") + "?" + urlencode(
-            {"cluster": self.request.GET.get("cluster", ""), "pool": self.pool, "namespace": self.namespace})
+        preview = (
+            reverse("tenant-quota-preview")
+            + "?"
+            + urlencode(
+                {"cluster": self.request.GET.get("cluster", ""), "pool": self.pool, "namespace": self.namespace}
+            )
+        )
         for field in ("size", "size_unit"):
-            form.fields[field].widget.attrs.update({
-                "hx-get": preview, "hx-trigger": "input changed delay:300ms, change", "hx-target": "#quota-preview",
-                "hx-include": "[name=size], [name=size_unit]", "hx-sync": "closest form:abort"})
+            form.fields[field].widget.attrs.update(
+                {
+                    "hx-get": preview,
+                    "hx-trigger": "input changed delay:300ms, change",
+                    "hx-target": "#quota-preview",
+                    "hx-include": "[name=size], [name=size_unit]",
+                    "hx-sync": "closest form:abort",
+                }
+            )
         return super().render_form(form, **kwargs)
 
     def perform(self, form: forms.Form):
         data = form.cleaned_data
-        return images.image_create(**self.image_args(), name=data["name"], size=data["size"],
-                                   object_size=data["object_size"], features=data["features"])
+        return images.image_create(
+            **self.image_args(),
+            name=data["name"],
+            size=data["size"],
+            object_size=data["object_size"],
+            features=data["features"],
+        )
 
     def success_message(self, image) -> str:
         return f"Image {image.name} created."
@@ -349,8 +396,12 @@ class ImageResizeView(ImageFormView):
         return f"Resize image {self.image}"
 
     def perform(self, form: forms.Form):
-        return images.image_resize(**self.image_args(), name=self.image, size=form.cleaned_data["size"],
-                                   allow_shrink=form.cleaned_data["allow_shrink"])
+        return images.image_resize(
+            **self.image_args(),
+            name=self.image,
+            size=form.cleaned_data["size"],
+            allow_shrink=form.cleaned_data["allow_shrink"],
+        )
 
     def render_form(self, form: forms.Form, *, status: int = 200, error=None):
         # Shrinking needs a second, explicit step that shows the old and the new size side by side.
@@ -418,8 +469,12 @@ class ImageDeleteView(ImageFormView):
 
     def perform(self, form: forms.Form):
         removing = form.cleaned_data["mode"] == storage_forms.ImageDeleteForm.REMOVE
-        return images.image_delete(**self.image_args(), name=self.image, to_trash=not removing,
-                                   confirm_name=form.cleaned_data["confirm_name"] if removing else None)
+        return images.image_delete(
+            **self.image_args(),
+            name=self.image,
+            to_trash=not removing,
+            confirm_name=form.cleaned_data["confirm_name"] if removing else None,
+        )
 
     def success_message(self, result) -> str:
         if self.form.cleaned_data["mode"] == storage_forms.ImageDeleteForm.REMOVE:
@@ -440,8 +495,10 @@ class ImageFlattenView(ImageMixin, ConfirmView):
     def title(self) -> str:
         return f"Flatten clone {self.image}"
 
-    warning = ("Flattening copies every block the clone still shares with its parent snapshot into the clone. "
-               "It then no longer depends on the parent and uses more space.")
+    warning = (
+        "Flattening copies every block the clone still shares with its parent snapshot into the clone. "
+        "It then no longer depends on the parent and uses more space."
+    )
 
     def perform(self, form: forms.Form):
         return snapshots.image_flatten(**self.image_args(), name=self.image)
@@ -477,8 +534,7 @@ class SnapshotCreateView(ImageMixin, ServiceFormView):
         return f"Snapshot image {self.image}"
 
     def perform(self, form: forms.Form):
-        return snapshots.snapshot_create(**self.image_args(), image=self.image,
-                                         snapshot=form.cleaned_data["snapshot"])
+        return snapshots.snapshot_create(**self.image_args(), image=self.image, snapshot=form.cleaned_data["snapshot"])
 
     def success_message(self, result) -> str:
         return f"Snapshot {self.form.cleaned_data['snapshot']} of {self.image} created."
@@ -517,8 +573,10 @@ class SnapshotRollbackView(SnapshotMixin, ConfirmView):
 
     @property
     def warning(self) -> str:
-        return (f"Every change written to {self.image} since snapshot {self.snapshot} will be lost. "
-                "Unmap or stop whatever uses the image first.")
+        return (
+            f"Every change written to {self.image} since snapshot {self.snapshot} will be lost. "
+            "Unmap or stop whatever uses the image first."
+        )
 
     def perform(self, form: forms.Form):
         return snapshots.snapshot_rollback(**self.snapshot_args())
@@ -588,8 +646,12 @@ class TrashListView(CephClusterMixin, ServiceListView):
 
     def fetch(self, query: ListQuery) -> ListPage:
         found = images.trash_list(**self.service_args(), pool=self.pool, namespace=self.namespace)
-        return page_of(found, query, search_key=lambda entry: entry.name,
-                       sort_keys={column.key: attrgetter(column.key) for column in self.columns if column.sortable})
+        return page_of(
+            found,
+            query,
+            search_key=lambda entry: entry.name,
+            sort_keys={column.key: attrgetter(column.key) for column in self.columns if column.sortable},
+        )
 
     def get_context_data(self) -> dict[str, Any]:
         return {"pool": self.pool, "namespace": self.namespace}
@@ -597,8 +659,9 @@ class TrashListView(CephClusterMixin, ServiceListView):
 
 class TrashRestoreView(CephClusterMixin, ServiceActionView):
     def perform(self):
-        return images.trash_restore(**self.service_args(), pool=self.pool, namespace=self.namespace,
-                                    image_id=self.kwargs["image_id"])
+        return images.trash_restore(
+            **self.service_args(), pool=self.pool, namespace=self.namespace, image_id=self.kwargs["image_id"]
+        )
 
     def success_message(self, image) -> str:
         return f"Image {image.name} restored from the trash."
@@ -623,17 +686,25 @@ class TrashRestoreAsView(CephClusterMixin, ServiceFormView):
         entries = images.trash_list(**self.service_args(), pool=self.pool, namespace=self.namespace)
         found = [entry for entry in entries if entry.id == image_id]
         if not found:
-            raise NotFound(f"The trash of {self.pool}{'/' + self.namespace if self.namespace else ''} has no "
-                           f"entry {image_id}; it may have been restored or purged meanwhile.",
-                           code="trash_entry_not_found", component="ceph")
+            raise NotFound(
+                f"The trash of {self.pool}{'/' + self.namespace if self.namespace else ''} has no "
+                f"entry {image_id}; it may have been restored or purged meanwhile.",
+                code="trash_entry_not_found",
+                component="ceph",
+            )
         return {"entry": found[0], "pool": self.pool, "namespace": self.namespace}
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {"old_name": self.loaded["entry"].name}
 
     def perform(self, form: forms.Form):
-        return images.trash_restore(**self.service_args(), pool=self.pool, namespace=self.namespace,
-                                    image_id=self.kwargs["image_id"], new_name=form.cleaned_data["new_name"])
+        return images.trash_restore(
+            **self.service_args(),
+            pool=self.pool,
+            namespace=self.namespace,
+            image_id=self.kwargs["image_id"],
+            new_name=form.cleaned_data["new_name"],
+        )
 
     def success_message(self, image) -> str:
         old_name = self.loaded["entry"].name
@@ -677,8 +748,9 @@ class TrashPurgeView(CephClusterMixin, ConfirmView):
         return self.loaded["entry_name"] if self.image_id else self.pool
 
     def perform(self, form: forms.Form):
-        return images.trash_purge(**self.service_args(), pool=self.pool, namespace=self.namespace,
-                                  image_id=self.image_id)
+        return images.trash_purge(
+            **self.service_args(), pool=self.pool, namespace=self.namespace, image_id=self.image_id
+        )
 
     def success_message(self, task) -> str:
         return "Purging the trash started."

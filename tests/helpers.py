@@ -90,12 +90,17 @@ def temporary_namespace(core: client.CoreV1Api, prefix: str = "berth-test") -> I
         core.delete_namespace(name)
 
 
-def create_service_account(core: client.CoreV1Api, namespace: str, name: str = "default",
-                           pull_secrets: tuple[str, ...] = ()) -> None:
+def create_service_account(
+    core: client.CoreV1Api, namespace: str, name: str = "default", pull_secrets: tuple[str, ...] = ()
+) -> None:
     # No controller-manager runs, so not even `default` exists until a test makes it.
-    core.create_namespaced_service_account(namespace, client.V1ServiceAccount(
-        metadata=client.V1ObjectMeta(name=name),
-        image_pull_secrets=[client.V1LocalObjectReference(name=secret) for secret in pull_secrets] or None))
+    core.create_namespaced_service_account(
+        namespace,
+        client.V1ServiceAccount(
+            metadata=client.V1ObjectMeta(name=name),
+            image_pull_secrets=[client.V1LocalObjectReference(name=secret) for secret in pull_secrets] or None,
+        ),
+    )
 
 
 def stored_config(core: client.CoreV1Api, namespace: str, name: str) -> tuple[str, dict]:

@@ -25,9 +25,13 @@ def audited_password_change(view):
         if request.method == "POST" and response.status_code in (301, 302, 303):
             changed = kwargs.get("id")
             user = get_user_model().objects.filter(pk=changed).first() if changed else actor
-            record_event(actor=actor, action=PASSWORD_CHANGE_ACTION,
-                         target={"user": user.get_username() if user else str(changed)},
-                         parameters={"fields": ["password"]}, outcome="success")
+            record_event(
+                actor=actor,
+                action=PASSWORD_CHANGE_ACTION,
+                target={"user": user.get_username() if user else str(changed)},
+                parameters={"fields": ["password"]},
+                outcome="success",
+            )
         return response
 
     return run

@@ -30,9 +30,12 @@ class AuditedModelAdmin:
         return {"model": self.opts.label_lower, "id": obj.pk, "name": str(obj)}
 
     def save_model(self, request, obj, form, change):
-        with recording(self.audit_action("change" if change else "create"), actor=request.user,
-                       target={"model": self.opts.label_lower},
-                       parameters={"fields": sorted(form.changed_data)}) as entry:
+        with recording(
+            self.audit_action("change" if change else "create"),
+            actor=request.user,
+            target={"model": self.opts.label_lower},
+            parameters={"fields": sorted(form.changed_data)},
+        ) as entry:
             super().save_model(request, obj, form, change)
             entry.target = self.audit_target(obj)
 
@@ -42,9 +45,12 @@ class AuditedModelAdmin:
 
     def delete_queryset(self, request, queryset):
         objects = [self.audit_target(obj) for obj in queryset]
-        with recording(self.audit_action("delete"), actor=request.user,
-                       target={"model": self.opts.label_lower, "objects": objects},
-                       parameters={"count": len(objects)}):
+        with recording(
+            self.audit_action("delete"),
+            actor=request.user,
+            target={"model": self.opts.label_lower, "objects": objects},
+            parameters={"count": len(objects)},
+        ):
             super().delete_queryset(request, queryset)
 
 
@@ -89,13 +95,37 @@ class AuditEventAdmin(admin.ModelAdmin):
     """The audit log, read-only for everyone: events are written by Berth, never by hand."""
 
     change_list_template = "admin/audit/auditevent/change_list.html"
-    list_display = ("time", "actor_name", "tenant_slug", "source", "action", "target_summary", "outcome",
-                    "duration_ms", "client_ip")
+    list_display = (
+        "time",
+        "actor_name",
+        "tenant_slug",
+        "source",
+        "action",
+        "target_summary",
+        "outcome",
+        "duration_ms",
+        "client_ip",
+    )
     list_filter = ("outcome", "source", "action", "tenant_slug", "actor_name")
     date_hierarchy = "time"
     search_fields = ("action", "actor_name", "target", "request_id", "error")
-    fields = ("time", "actor_name", "actor", "tenant_slug", "source", "action", "pretty_target",
-              "pretty_parameters", "outcome", "error", "duration_ms", "client_ip", "request_id", "prev_hash", "hash")
+    fields = (
+        "time",
+        "actor_name",
+        "actor",
+        "tenant_slug",
+        "source",
+        "action",
+        "pretty_target",
+        "pretty_parameters",
+        "outcome",
+        "error",
+        "duration_ms",
+        "client_ip",
+        "request_id",
+        "prev_hash",
+        "hash",
+    )
     readonly_fields = fields
     actions = None
 

@@ -48,8 +48,21 @@ class AuditEventQuerySet(models.QuerySet):
 
 # The fields a hash covers. `actor` (the foreign key) is left out on purpose: it becomes NULL when the
 # user is deleted, and `actor_name` already records who it was.
-HASHED_FIELDS = ("time", "actor_name", "tenant_slug", "source", "action", "target", "parameters", "outcome",
-                 "error", "duration_ms", "client_ip", "request_id", "prev_hash")
+HASHED_FIELDS = (
+    "time",
+    "actor_name",
+    "tenant_slug",
+    "source",
+    "action",
+    "target",
+    "parameters",
+    "outcome",
+    "error",
+    "duration_ms",
+    "client_ip",
+    "request_id",
+    "prev_hash",
+)
 
 
 def chain_hash(event) -> str:
@@ -98,8 +111,9 @@ class AuditEvent(models.Model):
 
     # Set by `record` while it holds the chain lock, so time order and chain order agree.
     time = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Copied so the record still says who it was after the user is deleted; "system" for background work.
     actor_name = models.CharField(max_length=150, db_index=True)
     tenant_slug = models.CharField("tenant", max_length=64, blank=True, db_index=True)
@@ -143,8 +157,12 @@ class AuditEvent(models.Model):
         transaction that read the head cannot commit a write on top of a stale read (it gets
         "database is locked" instead), so the chain cannot fork there either.
         """
-        event = cls(actor=actor, actor_name=actor.get_username() if actor else "system",
-                    tenant_slug=getattr(tenant, "slug", tenant) or "", **fields)
+        event = cls(
+            actor=actor,
+            actor_name=actor.get_username() if actor else "system",
+            tenant_slug=getattr(tenant, "slug", tenant) or "",
+            **fields,
+        )
         # The database normalises addresses (IPv6 compression); hash what will be read back.
         event.client_ip = cls._meta.get_field("client_ip").to_python(event.client_ip)
         with transaction.atomic():
@@ -168,5 +186,6 @@ def locked_chain_head() -> AuditChainHead:
     newest = AuditEvent.objects.order_by("-id").only("id", "hash").first()
     AuditChainHead.objects.get_or_create(
         pk=AuditChainHead.ROW_ID,
-        defaults={"last_hash": newest.hash if newest else "", "last_event_id": newest.pk if newest else None})
+        defaults={"last_hash": newest.hash if newest else "", "last_event_id": newest.pk if newest else None},
+    )
     return AuditChainHead.objects.select_for_update().get(pk=AuditChainHead.ROW_ID)

@@ -60,8 +60,9 @@ class _Recording:
 
 # The innermost recording of this thread (or task), so a service can name the event's tenant once it
 # has looked the target up (see `audit_tenant`) without every caller passing it in.
-_current_recording: contextvars.ContextVar[_Recording | None] = contextvars.ContextVar("berth_audit_recording",
-                                                                                       default=None)
+_current_recording: contextvars.ContextVar[_Recording | None] = contextvars.ContextVar(
+    "berth_audit_recording", default=None
+)
 
 
 def audit_tenant(tenant) -> None:
@@ -76,8 +77,9 @@ def inside_recording() -> bool:
 
 
 @contextmanager
-def recording(action: str, *, actor, target: dict[str, Any], parameters: dict[str, Any] | None = None,
-              tenant=None) -> Iterator[_Recording]:
+def recording(
+    action: str, *, actor, target: dict[str, Any], parameters: dict[str, Any] | None = None, tenant=None
+) -> Iterator[_Recording]:
     """Record one event for the enclosed change: success, or denied/failed with the error, and
     its duration. The exception, if any, goes on to the caller unchanged."""
     entry = _Recording(dict(target), dict(parameters or {}), tenant)
@@ -96,9 +98,16 @@ def recording(action: str, *, actor, target: dict[str, Any], parameters: dict[st
         raise
     finally:
         _current_recording.reset(token)
-        record_event(actor=actor, action=action, target=_plain(entry.target), parameters=_plain(entry.parameters),
-                     outcome=outcome, error=error_message, duration_ms=int((time.monotonic() - started) * 1000),
-                     tenant=entry.tenant)
+        record_event(
+            actor=actor,
+            action=action,
+            target=_plain(entry.target),
+            parameters=_plain(entry.parameters),
+            outcome=outcome,
+            error=error_message,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            tenant=entry.tenant,
+        )
 
 
 def audited_action(action: str, *, target: tuple[str, ...], params: tuple[str, ...] = ()) -> Callable:
@@ -141,8 +150,17 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def record_event(*, actor, action: str, target: dict[str, Any], parameters: dict[str, Any], outcome: str,
-                 error: str = "", duration_ms: int = 0, tenant=None) -> None:
+def record_event(
+    *,
+    actor,
+    action: str,
+    target: dict[str, Any],
+    parameters: dict[str, Any],
+    outcome: str,
+    error: str = "",
+    duration_ms: int = 0,
+    tenant=None,
+) -> None:
 
     event = AuditEvent.record(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -163,8 +181,23 @@ def record_event(*, actor, action: str, target: dict[str, Any], parameters: dict
 
 # --- reading events out: exports and archives share one shape ---------------------------------
 
-EXPORT_FIELDS = ("id", "time", "actor_name", "tenant_slug", "source", "action", "target", "parameters", "outcome",
-                 "error", "duration_ms", "client_ip", "request_id", "prev_hash", "hash")
+EXPORT_FIELDS = (
+    "id",
+    "time",
+    "actor_name",
+    "tenant_slug",
+    "source",
+    "action",
+    "target",
+    "parameters",
+    "outcome",
+    "error",
+    "duration_ms",
+    "client_ip",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
 
 
 def event_as_dict(event) -> dict[str, Any]:
@@ -192,12 +225,17 @@ def events_as_csv(events: Iterable) -> Iterator[str]:
     yield flush()
     for event in events:
         row = event_as_dict(event)
-        writer.writerow([json.dumps(row[name], sort_keys=True) if name in ("target", "parameters") else row[name]
-                         for name in EXPORT_FIELDS])
+        writer.writerow(
+            [
+                json.dumps(row[name], sort_keys=True) if name in ("target", "parameters") else row[name]
+                for name in EXPORT_FIELDS
+            ]
+        )
         yield flush()
 
 
 # --- verification ------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class ChainReport:
@@ -227,25 +265,41 @@ def verify_chain() -> ChainReport:
         count += 1
         computed = chain_hash(event)
         if computed != event.hash:
-            return ChainReport(count, event.pk, f"event {event.pk}: content does not match its hash "
-                                                f"(stored {event.hash}, computed {computed})")
+            return ChainReport(
+                count,
+                event.pk,
+                f"event {event.pk}: content does not match its hash (stored {event.hash}, computed {computed})",
+            )
         if previous is None:
             if event.prev_hash and event.prev_hash not in vouched:
-                return ChainReport(count, event.pk, f"event {event.pk} is the oldest but links to {event.prev_hash}, "
-                                                    "which no prune event vouches for (events removed?)")
+                return ChainReport(
+                    count,
+                    event.pk,
+                    f"event {event.pk} is the oldest but links to {event.prev_hash}, "
+                    "which no prune event vouches for (events removed?)",
+                )
         elif event.prev_hash != previous.hash:
-            return ChainReport(count, event.pk, f"event {event.pk}: prev_hash {event.prev_hash} differs from "
-                                                f"event {previous.pk}'s hash {previous.hash}")
+            return ChainReport(
+                count,
+                event.pk,
+                f"event {event.pk}: prev_hash {event.prev_hash} differs from "
+                f"event {previous.pk}'s hash {previous.hash}",
+            )
         previous = event
     head = AuditChainHead.objects.filter(pk=AuditChainHead.ROW_ID).first()
     if head is not None and head.last_hash != (previous.hash if previous else ""):
         newest = previous.pk if previous else None
-        return ChainReport(count, newest, f"the chain head names event {head.last_event_id} ({head.last_hash}) "
-                                          f"but the newest event is {newest} (events removed from the end?)")
+        return ChainReport(
+            count,
+            newest,
+            f"the chain head names event {head.last_event_id} ({head.last_hash}) "
+            f"but the newest event is {newest} (events removed from the end?)",
+        )
     return ChainReport(count)
 
 
 # --- pruning -----------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class PruneResult:
@@ -277,10 +331,19 @@ def prune_events(*, actor=None, before: dt.date, archive: Path) -> PruneResult:
         archive_sha256 = _write_archive(archive, doomed.iterator(chunk_size=1000))
         with pruning_permitted():
             pruned, _ = doomed.delete()
-        record_event(actor=actor, action=PRUNE_ACTION, target={"events_before": before.isoformat()},
-                     parameters={"archive": str(archive), "archive_sha256": archive_sha256, "pruned_events": pruned,
-                                 "last_pruned_id": last_pruned.pk, "last_pruned_hash": last_pruned.hash},
-                     outcome="success")
+        record_event(
+            actor=actor,
+            action=PRUNE_ACTION,
+            target={"events_before": before.isoformat()},
+            parameters={
+                "archive": str(archive),
+                "archive_sha256": archive_sha256,
+                "pruned_events": pruned,
+                "last_pruned_id": last_pruned.pk,
+                "last_pruned_hash": last_pruned.hash,
+            },
+            outcome="success",
+        )
     return PruneResult(pruned, archive, archive_sha256)
 
 

@@ -23,7 +23,9 @@ class ClusterRecord(models.Model):
 Record = TypeVar("Record", bound=ClusterRecord)
 
 
-def named_or_default(model: type[Record], name: str | None, *, missing: NotFound, unconfigured: NotConfigured) -> Record:
+def named_or_default(
+    model: type[Record], name: str | None, *, missing: NotFound, unconfigured: NotConfigured
+) -> Record:
     """The named cluster, else the default one, else the only one there is."""
     if name:
         record = model.objects.filter(name=name).first()

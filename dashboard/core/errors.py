@@ -13,8 +13,14 @@ class BerthError(Exception):
     default_code = "error"
     component = "berth"
 
-    def __init__(self, message: str, *, code: str | None = None, component: str | None = None,
-                 extra: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        component: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code

@@ -37,8 +37,7 @@ TaskBody = Callable[[ProgressCallback], Any]
 # Progress is written at most this often, so a tight librbd callback loop cannot flood the database.
 PROGRESS_WRITE_INTERVAL = 0.5
 
-_executor = ThreadPoolExecutor(max_workers=getattr(settings, "BERTH_TASK_WORKERS", 2),
-                               thread_name_prefix="berth-task")
+_executor = ThreadPoolExecutor(max_workers=getattr(settings, "BERTH_TASK_WORKERS", 2), thread_name_prefix="berth-task")
 _active_lock = threading.Lock()
 _active: dict[UUID, tuple[str, dict]] = {}
 
@@ -55,8 +54,8 @@ def task_start(*, actor, tenant=None, name: str, target: dict, run: TaskBody) ->
                 # Its transaction rolled back (no row) or it just ended: start afresh.
                 del _active[task_id]
         task = BackgroundTask.objects.create(
-            name=name, target=target, tenant=tenant,
-            actor=actor if getattr(actor, "is_authenticated", False) else None)
+            name=name, target=target, tenant=tenant, actor=actor if getattr(actor, "is_authenticated", False) else None
+        )
         _active[task.id] = (name, target)
     request_id = current_request_id.get()
     transaction.on_commit(lambda: _executor.submit(_execute, task.id, run, request_id).add_done_callback(_log_crash))
@@ -129,8 +128,13 @@ def _execute(task_id: UUID, run: TaskBody, request_id: str) -> None:
                 _finish(task, BackgroundTask.FAILED, error.message, None, started)
             except Exception as error:
                 logger.exception("background task %s (%s) crashed", task.name, task_id)
-                _finish(task, BackgroundTask.FAILED, f"Internal error ({type(error).__name__}); "
-                                                     "see the server log for this request id.", None, started)
+                _finish(
+                    task,
+                    BackgroundTask.FAILED,
+                    f"Internal error ({type(error).__name__}); see the server log for this request id.",
+                    None,
+                    started,
+                )
             else:
                 _finish(task, BackgroundTask.SUCCEEDED, "", result, started)
     finally:
@@ -150,11 +154,25 @@ def _finish(task: BackgroundTask, status: str, message: str, result: Any, starte
     if status == BackgroundTask.SUCCEEDED:
         task.progress = 100
     _retrying_when_locked(lambda: task.save(update_fields=["status", "message", "result", "finished", "progress"]))
-    _record(task, phase="finished", outcome="success" if status == BackgroundTask.SUCCEEDED else "failed",
-            error=message, duration_ms=int((time.monotonic() - started) * 1000))
+    _record(
+        task,
+        phase="finished",
+        outcome="success" if status == BackgroundTask.SUCCEEDED else "failed",
+        error=message,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
 
 
 def _record(task: BackgroundTask, *, phase: str, outcome: str, error: str = "", duration_ms: int = 0) -> None:
-    _retrying_when_locked(lambda: record_event(
-        actor=task.actor, action=task.name, target=task.target, parameters={"task_id": str(task.id), "phase": phase},
-        outcome=outcome, error=error, duration_ms=duration_ms, tenant=task.tenant))
+    _retrying_when_locked(
+        lambda: record_event(
+            actor=task.actor,
+            action=task.name,
+            target=task.target,
+            parameters={"task_id": str(task.id), "phase": phase},
+            outcome=outcome,
+            error=error,
+            duration_ms=duration_ms,
+            tenant=task.tenant,
+        )
+    )

@@ -19,7 +19,10 @@ def task_status(request: HttpRequest, task_id) -> HttpResponse:
         task = task_get(actor=request.user, task_id=task_id)
     except BerthError as error:
         return render_error(request, error, title="Task")
-    context = {"task": task, "finished": task.status not in BackgroundTask.ACTIVE,
-               "next_url": safe_next_url(request, reverse("overview"))}
+    context = {
+        "task": task,
+        "finished": task.status not in BackgroundTask.ACTIVE,
+        "next_url": safe_next_url(request, reverse("overview")),
+    }
     template = "tasks/task_status.html" if htmx_partial(request) else "tasks/task_page.html"
     return render(request, template, context)

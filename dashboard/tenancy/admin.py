@@ -31,9 +31,13 @@ class TenantAdmin(AuditedModelAdmin, admin.ModelAdmin):
             return super().save_formset(request, form, formset, change)
         model = formset.model._meta
         changed = sorted({name for inline_form in formset.forms for name in inline_form.changed_data})
-        with recording(f"admin.{model.app_label}.{model.model_name}.change", actor=request.user,
-                       target={"model": model.label_lower, "tenant": form.instance.slug},
-                       parameters={"fields": changed}, tenant=form.instance):
+        with recording(
+            f"admin.{model.app_label}.{model.model_name}.change",
+            actor=request.user,
+            target={"model": model.label_lower, "tenant": form.instance.slug},
+            parameters={"fields": changed},
+            tenant=form.instance,
+        ):
             super().save_formset(request, form, formset, change)
 
     def save_related(self, request, form, formsets, change):

@@ -21,8 +21,11 @@ class Tenant(models.Model):
 
 class Membership(models.Model):
     VIEWER, OPERATOR, ADMIN = "viewer", "operator", "admin"
-    ROLES = [(VIEWER, "viewer: read"), (OPERATOR, "operator: create, resize, snapshot, clone, secrets"),
-             (ADMIN, "admin: also delete, purge and manage members")]
+    ROLES = [
+        (VIEWER, "viewer: read"),
+        (OPERATOR, "operator: create, resize, snapshot, clone, secrets"),
+        (ADMIN, "admin: also delete, purge and manage members"),
+    ]
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_memberships")
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")

@@ -57,8 +57,9 @@ def deny_access(actor, what: str, target: dict) -> NotFound:
     error = NotFound(f"{what} does not exist, or is not one of your tenants'.", code="tenant_denied")
     # Inside an audited change the change's own event records the refusal; a read has no event of its own.
     if not inside_recording():
-        record_event(actor=actor, action="tenancy.access", target=target, parameters={}, outcome="denied",
-                     error=error.message)
+        record_event(
+            actor=actor, action="tenancy.access", target=target, parameters={}, outcome="denied", error=error.message
+        )
     return error
 
 
@@ -68,8 +69,10 @@ def require_role(actor, tenant: Tenant, role: str) -> None:
     if held is None:
         raise deny_access(actor, f"Tenant {tenant.slug}", {"tenant": tenant.slug})
     if _RANK[held] < _RANK[role]:
-        raise PermissionDenied(f"This needs the {role} role in tenant {tenant.slug}; you are {held}. "
-                               f"Ask one of the tenant's admins.", code="role_denied")
+        raise PermissionDenied(
+            f"This needs the {role} role in tenant {tenant.slug}; you are {held}. Ask one of the tenant's admins.",
+            code="role_denied",
+        )
 
 
 def require_platform_admin(actor, what: str) -> None:
@@ -105,15 +108,27 @@ class LimitCheck:
 
 def quota_error(tenant: Tenant, check: LimitCheck) -> QuotaExceeded:
     if check.per_item:
-        message = (f"Tenant {tenant.slug} allows {check.label} of at most {check.show(check.limit)}; this one would be "
-                   f"{check.show(check.would_be)}, {check.show(check.excess)} over the limit.")
+        message = (
+            f"Tenant {tenant.slug} allows {check.label} of at most {check.show(check.limit)}; this one would be "
+            f"{check.show(check.would_be)}, {check.show(check.excess)} over the limit."
+        )
     else:
-        message = (f"Tenant {tenant.slug} would exceed its {check.label} quota: {check.show(check.used)} in use "
-                   f"+ {check.show(check.adds)} requested = {check.show(check.would_be)}, limit "
-                   f"{check.show(check.limit)} ({check.show(check.excess)} over). Free some up or ask a platform "
-                   "admin to raise the limit.")
-    return QuotaExceeded(message, extra={"limit": check.name, "used": check.used, "requested": check.adds,
-                                         "maximum": check.limit, "excess": check.excess})
+        message = (
+            f"Tenant {tenant.slug} would exceed its {check.label} quota: {check.show(check.used)} in use "
+            f"+ {check.show(check.adds)} requested = {check.show(check.would_be)}, limit "
+            f"{check.show(check.limit)} ({check.show(check.excess)} over). Free some up or ask a platform "
+            "admin to raise the limit."
+        )
+    return QuotaExceeded(
+        message,
+        extra={
+            "limit": check.name,
+            "used": check.used,
+            "requested": check.adds,
+            "maximum": check.limit,
+            "excess": check.excess,
+        },
+    )
 
 
 # In-process locks as well as the row lock: SQLite (the embedded default) ignores SELECT ... FOR UPDATE,

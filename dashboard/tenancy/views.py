@@ -39,7 +39,9 @@ def tenant_detail(request, slug: str):
         tenant = tenancy.tenant_get(actor=request.user, slug=slug)
         role = tenancy.role_in(request.user, tenant)
         context: dict[str, Any] = {
-            "title": f"Tenant {tenant.name}", "tenant": tenant, "role": role,
+            "title": f"Tenant {tenant.name}",
+            "tenant": tenant,
+            "role": role,
             "is_tenant_admin": role == tenancy.ADMIN,
             "tenants": tenancy.tenants_for(request.user),
             "panels": tenant_panels(request, tenant, role),
@@ -74,5 +76,3 @@ def member_remove(request, slug: str, username: str):
     except BerthError as error:
         return render_error(request, error, title="Members")
     return redirect_after_success(request, reverse("tenant-detail", args=[slug]))
-
-

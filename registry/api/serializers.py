@@ -34,16 +34,19 @@ class NamespaceNameField(serializers.CharField):
 
 
 class RegistryLoginSerializer(serializers.Serializer):
-    server = serializers.CharField(allow_blank=True, default="",
-                                   help_text="host[:port][/path]; empty means Docker Hub")
+    server = serializers.CharField(allow_blank=True, default="", help_text="host[:port][/path]; empty means Docker Hub")
     username = serializers.CharField(trim_whitespace=False)
     password = PasswordField()
     email = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
         try:
-            attrs["credential"] = Credential(server=attrs["server"], username=attrs["username"],
-                                             password=attrs["password"], email=attrs["email"] or None)
+            attrs["credential"] = Credential(
+                server=attrs["server"],
+                username=attrs["username"],
+                password=attrs["password"],
+                email=attrs["email"] or None,
+            )
         except DockerConfigError as error:
             raise serializers.ValidationError({error.field or "server": error.message}) from None
         return attrs
@@ -54,10 +57,15 @@ class SecretCreateSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=SECRET_TYPES, default=ConfigFormat.DOCKERCONFIGJSON.secret_type)
     registries = RegistryLoginSerializer(many=True, required=False, default=list)
     config_json = serializers.CharField(
-        required=False, allow_blank=True, default="", write_only=True, trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        trim_whitespace=False,
         style={"base_template": "textarea.html"},
         help_text="A pasted or uploaded ~/.docker/config.json (or legacy .dockercfg); its logins are added to "
-                  "`registries` (a registry given in both takes the login from `registries`)")
+        "`registries` (a registry given in both takes the login from `registries`)",
+    )
     service_accounts = serializers.ListField(child=SubdomainField(), default=["default"])
     labels = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
 
@@ -111,6 +119,7 @@ class TestLoginSerializer(serializers.Serializer):
 
 # --- responses ------------------------------------------------------------------------------
 
+
 class NamespacesSerializer(serializers.Serializer):
     namespaces = serializers.ListField(child=serializers.CharField())
 
@@ -156,8 +165,9 @@ class NamespaceResultSerializer(serializers.Serializer):
 
 class SecretCreateResultSerializer(serializers.Serializer):
     results = NamespaceResultSerializer(many=True)
-    notes = serializers.ListField(child=serializers.CharField(),
-                                  help_text="What was read differently from the config_json, or skipped")
+    notes = serializers.ListField(
+        child=serializers.CharField(), help_text="What was read differently from the config_json, or skipped"
+    )
 
 
 class SecretDeleteResultSerializer(serializers.Serializer):

@@ -6,8 +6,11 @@ from registry.api import views
 _secret = "namespaces/<str:namespace>/secrets/<str:name>/"
 urlpatterns = [
     path("namespaces/", views.NamespaceListApi.as_view(), name="registry-namespace-list"),
-    path("namespaces/<str:namespace>/service-accounts/", views.ServiceAccountListApi.as_view(),
-         name="registry-service-account-list"),
+    path(
+        "namespaces/<str:namespace>/service-accounts/",
+        views.ServiceAccountListApi.as_view(),
+        name="registry-service-account-list",
+    ),
     path("namespaces/<str:namespace>/secrets/", views.SecretListApi.as_view(), name="registry-secret-list"),
     path("secrets/", views.SecretBulkCreateApi.as_view(), name="registry-secret-bulk-create"),
     path(_secret, views.SecretDetailApi.as_view(), name="registry-secret-detail"),

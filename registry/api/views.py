@@ -38,49 +38,73 @@ class NamespaceListApi(RegistryApi):
 
 
 class ServiceAccountListApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.ServiceAccountsSerializer}),
-                   description="Service accounts of the namespace, to link secrets to.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        responses=with_errors({200: s.ServiceAccountsSerializer}),
+        description="Service accounts of the namespace, to link secrets to.",
+    )
     def get(self, request, namespace):
-        return Response({"service_accounts": secrets.service_account_list(
-            actor=request.user, cluster=self.cluster(request), namespace=namespace)})
+        return Response(
+            {
+                "service_accounts": secrets.service_account_list(
+                    actor=request.user, cluster=self.cluster(request), namespace=namespace
+                )
+            }
+        )
 
 
 def _create_arguments(data: dict) -> dict:
-    return {"name": data["name"], "credentials": data["credentials"], "secret_type": data["type"],
-            "service_accounts": data["service_accounts"], "labels": data["labels"]}
+    return {
+        "name": data["name"],
+        "credentials": data["credentials"],
+        "secret_type": data["type"],
+        "service_accounts": data["service_accounts"],
+        "labels": data["labels"],
+    }
 
 
 class SecretListApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.PullSecretSerializer(many=True)}),
-                   description="The namespace's image-pull secrets (dockerconfigjson and dockercfg only).")
+    @extend_schema(
+        parameters=[CLUSTER],
+        responses=with_errors({200: s.PullSecretSerializer(many=True)}),
+        description="The namespace's image-pull secrets (dockerconfigjson and dockercfg only).",
+    )
     def get(self, request, namespace):
         infos = secrets.secret_list(actor=request.user, cluster=self.cluster(request), namespace=namespace)
         return Response(s.PullSecretSerializer(infos, many=True).data)
 
-    @extend_schema(parameters=[CLUSTER], request=s.SecretCreateSerializer,
-                   responses=with_errors({201: s.NamespaceResultSerializer}),
-                   description="Create the secret in this namespace (or bring an existing one of the same type up "
-                               "to date) and link it to the service accounts. 409 `not_linked` when the secret "
-                               "was written but a link failed.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.SecretCreateSerializer,
+        responses=with_errors({201: s.NamespaceResultSerializer}),
+        description="Create the secret in this namespace (or bring an existing one of the same type up "
+        "to date) and link it to the service accounts. 409 `not_linked` when the secret "
+        "was written but a link failed.",
+    )
     def post(self, request, namespace):
         data = self.valid(s.SecretCreateSerializer, request.data)
-        [result] = secrets.secret_create(actor=request.user, cluster=self.cluster(request), namespaces=[namespace],
-                                         **_create_arguments(data))
+        [result] = secrets.secret_create(
+            actor=request.user, cluster=self.cluster(request), namespaces=[namespace], **_create_arguments(data)
+        )
         if result.error is not None:
             raise result.error
         return Response(s.NamespaceResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
 class SecretBulkCreateApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], request=s.BulkSecretCreateSerializer,
-                   responses=with_errors({200: s.SecretCreateResultSerializer}),
-                   description="Create the secret in several namespaces. Each namespace reports created, updated "
-                               "or failed with the reason; send the request again (e.g. with only the failed "
-                               "namespaces) to retry: it is idempotent.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.BulkSecretCreateSerializer,
+        responses=with_errors({200: s.SecretCreateResultSerializer}),
+        description="Create the secret in several namespaces. Each namespace reports created, updated "
+        "or failed with the reason; send the request again (e.g. with only the failed "
+        "namespaces) to retry: it is idempotent.",
+    )
     def post(self, request):
         data = self.valid(s.BulkSecretCreateSerializer, request.data)
-        results = secrets.secret_create(actor=request.user, cluster=self.cluster(request),
-                                        namespaces=data["namespaces"], **_create_arguments(data))
+        results = secrets.secret_create(
+            actor=request.user, cluster=self.cluster(request), namespaces=data["namespaces"], **_create_arguments(data)
+        )
         return Response(s.SecretCreateResultSerializer({"results": results, "notes": data["notes"]}).data)
 
 
@@ -90,97 +114,159 @@ class SecretDetailApi(RegistryApi):
         info = secrets.secret_get(actor=request.user, cluster=self.cluster(request), namespace=namespace, name=name)
         return Response(s.PullSecretSerializer(info).data)
 
-    @extend_schema(parameters=[CLUSTER], request=s.ConfirmSerializer,
-                   responses=with_errors({200: s.SecretDeleteResultSerializer}),
-                   description="Unlink the secret from every service account of the namespace, then delete it; "
-                               "confirm_name must repeat the secret's name.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.ConfirmSerializer,
+        responses=with_errors({200: s.SecretDeleteResultSerializer}),
+        description="Unlink the secret from every service account of the namespace, then delete it; "
+        "confirm_name must repeat the secret's name.",
+    )
     def delete(self, request, namespace, name):
         data = self.valid(s.ConfirmSerializer, request.data)
-        result = secrets.secret_delete(actor=request.user, cluster=self.cluster(request), namespace=namespace,
-                                       name=name, confirm_name=data["confirm_name"])
+        result = secrets.secret_delete(
+            actor=request.user,
+            cluster=self.cluster(request),
+            namespace=namespace,
+            name=name,
+            confirm_name=data["confirm_name"],
+        )
         return Response(s.SecretDeleteResultSerializer(result).data)
 
 
 class SecretRotateApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], request=s.RotateSerializer,
-                   responses=with_errors({200: s.PullSecretSerializer}),
-                   description="Set a new password for one registry of the secret; the other entries are kept.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.RotateSerializer,
+        responses=with_errors({200: s.PullSecretSerializer}),
+        description="Set a new password for one registry of the secret; the other entries are kept.",
+    )
     def post(self, request, namespace, name):
         data = self.valid(s.RotateSerializer, request.data)
-        info = secrets.secret_rotate(actor=request.user, cluster=self.cluster(request), namespace=namespace,
-                                     name=name, server=data["server"], password=data["password"])
+        info = secrets.secret_rotate(
+            actor=request.user,
+            cluster=self.cluster(request),
+            namespace=namespace,
+            name=name,
+            server=data["server"],
+            password=data["password"],
+        )
         return Response(s.PullSecretSerializer(info).data)
 
 
 class SecretEntriesApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], request=s.RegistryLoginSerializer,
-                   responses=with_errors({200: s.PullSecretSerializer}), description="Add a registry login.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.RegistryLoginSerializer,
+        responses=with_errors({200: s.PullSecretSerializer}),
+        description="Add a registry login.",
+    )
     def post(self, request, namespace, name):
         data = self.valid(s.RegistryLoginSerializer, request.data)
         credential = data["credential"]
-        info = secrets.secret_add_entry(actor=request.user, cluster=self.cluster(request), namespace=namespace,
-                                        name=name, server=credential.server, username=credential.username,
-                                        password=credential.password, email=credential.email)
+        info = secrets.secret_add_entry(
+            actor=request.user,
+            cluster=self.cluster(request),
+            namespace=namespace,
+            name=name,
+            server=credential.server,
+            username=credential.username,
+            password=credential.password,
+            email=credential.email,
+        )
         return Response(s.PullSecretSerializer(info).data)
 
-    @extend_schema(parameters=[CLUSTER], request=s.EntryRemoveSerializer,
-                   responses=with_errors({200: s.PullSecretSerializer}),
-                   description="Remove a registry's login (every spelling of that server).")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.EntryRemoveSerializer,
+        responses=with_errors({200: s.PullSecretSerializer}),
+        description="Remove a registry's login (every spelling of that server).",
+    )
     def delete(self, request, namespace, name):
         data = self.valid(s.EntryRemoveSerializer, request.data)
-        info = secrets.secret_remove_entry(actor=request.user, cluster=self.cluster(request), namespace=namespace,
-                                           name=name, server=data["server"])
+        info = secrets.secret_remove_entry(
+            actor=request.user, cluster=self.cluster(request), namespace=namespace, name=name, server=data["server"]
+        )
         return Response(s.PullSecretSerializer(info).data)
 
 
 class SecretLinkApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], request=s.ServiceAccountsSerializer,
-                   responses=with_errors({200: s.PullSecretSerializer}),
-                   description="Add the secret to these service accounts' imagePullSecrets (others are kept).")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.ServiceAccountsSerializer,
+        responses=with_errors({200: s.PullSecretSerializer}),
+        description="Add the secret to these service accounts' imagePullSecrets (others are kept).",
+    )
     def post(self, request, namespace, name):
         data = self.valid(s.ServiceAccountsSerializer, request.data)
-        info = secrets.secret_link(actor=request.user, cluster=self.cluster(request), namespace=namespace,
-                                   name=name, service_accounts=data["service_accounts"])
+        info = secrets.secret_link(
+            actor=request.user,
+            cluster=self.cluster(request),
+            namespace=namespace,
+            name=name,
+            service_accounts=data["service_accounts"],
+        )
         return Response(s.PullSecretSerializer(info).data)
 
 
 class SecretUnlinkApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], request=s.ServiceAccountsSerializer,
-                   responses=with_errors({200: s.PullSecretSerializer}),
-                   description="Remove the secret from these service accounts' imagePullSecrets.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.ServiceAccountsSerializer,
+        responses=with_errors({200: s.PullSecretSerializer}),
+        description="Remove the secret from these service accounts' imagePullSecrets.",
+    )
     def post(self, request, namespace, name):
         data = self.valid(s.ServiceAccountsSerializer, request.data)
-        info = secrets.secret_unlink(actor=request.user, cluster=self.cluster(request), namespace=namespace,
-                                     name=name, service_accounts=data["service_accounts"])
+        info = secrets.secret_unlink(
+            actor=request.user,
+            cluster=self.cluster(request),
+            namespace=namespace,
+            name=name,
+            service_accounts=data["service_accounts"],
+        )
         return Response(s.PullSecretSerializer(info).data)
 
 
 class DoctorApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.PodDiagnosisSerializer(many=True)}),
-                   description="Pods whose containers wait in ErrImagePull or ImagePullBackOff, with their events "
-                               "and which pull secret entry matches each image, or why none does.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        responses=with_errors({200: s.PodDiagnosisSerializer(many=True)}),
+        description="Pods whose containers wait in ErrImagePull or ImagePullBackOff, with their events "
+        "and which pull secret entry matches each image, or why none does.",
+    )
     def get(self, request, namespace):
         diagnoses = doctor.pull_doctor(actor=request.user, cluster=self.cluster(request), namespace=namespace)
         return Response(s.PodDiagnosisSerializer(diagnoses, many=True).data)
 
 
 class DoctorImageApi(RegistryApi):
-    @extend_schema(parameters=[CLUSTER, OpenApiParameter("image", str, required=True),
-                               OpenApiParameter("service_account", str, description="default if omitted")],
-                   responses=with_errors({200: s.ImageDiagnosisSerializer}),
-                   description="Which secret entry a new pod running this image as this service account would use.")
+    @extend_schema(
+        parameters=[
+            CLUSTER,
+            OpenApiParameter("image", str, required=True),
+            OpenApiParameter("service_account", str, description="default if omitted"),
+        ],
+        responses=with_errors({200: s.ImageDiagnosisSerializer}),
+        description="Which secret entry a new pod running this image as this service account would use.",
+    )
     def get(self, request, namespace):
         diagnosis = doctor.pull_doctor_for_image(
-            actor=request.user, cluster=self.cluster(request), namespace=namespace,
+            actor=request.user,
+            cluster=self.cluster(request),
+            namespace=namespace,
             image=request.query_params.get("image", ""),
-            service_account=request.query_params.get("service_account") or "default")
+            service_account=request.query_params.get("service_account") or "default",
+        )
         return Response(s.ImageDiagnosisSerializer(diagnosis).data)
 
 
 class TestLoginApi(RegistryApi):
-    @extend_schema(request=s.TestLoginSerializer, responses=with_errors({200: s.LoginResultSerializer}),
-                   description="Try a login against a registry's API (as `docker login` does); changes nothing. "
-                               "Every answer of the registry, wrong credentials included, is a 200 with `outcome`.")
+    @extend_schema(
+        request=s.TestLoginSerializer,
+        responses=with_errors({200: s.LoginResultSerializer}),
+        description="Try a login against a registry's API (as `docker login` does); changes nothing. "
+        "Every answer of the registry, wrong credentials included, is a 200 with `outcome`.",
+    )
     def post(self, request):
         data = self.valid(s.TestLoginSerializer, request.data)
         result = check_login(data["server"], data["username"], data["password"])

@@ -55,9 +55,15 @@ class _Secrets:
         try:
             config_format = ConfigFormat.for_secret_type(secret.type)
         except DockerConfigError:
-            return "not a pull secret", (f"secret {name} is of type {secret.type}; the kubelet reads registry "
-                                         "logins only from kubernetes.io/dockerconfigjson and "
-                                         "kubernetes.io/dockercfg secrets"), []
+            return (
+                "not a pull secret",
+                (
+                    f"secret {name} is of type {secret.type}; the kubelet reads registry "
+                    "logins only from kubernetes.io/dockerconfigjson and "
+                    "kubernetes.io/dockercfg secrets"
+                ),
+                [],
+            )
         encoded = (secret.data or {}).get(config_format.data_key)
         if encoded is None:
             return "unreadable", f"secret {name} has no {config_format.data_key} key", []
@@ -91,22 +97,43 @@ def pull_doctor(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str
         for container_status, image in _pull_failures(pod):
             waiting = container_status.state.waiting
             try:
-                diagnosis = _diagnose(secrets, namespace, image, account_name, accounts[account_name],
-                                      [(name, "pod") for name in pod_secrets], pod_name=pod.metadata.name)
+                diagnosis = _diagnose(
+                    secrets,
+                    namespace,
+                    image,
+                    account_name,
+                    accounts[account_name],
+                    [(name, "pod") for name in pod_secrets],
+                    pod_name=pod.metadata.name,
+                )
                 problem = None
             except ImageReferenceError as error:
                 diagnosis, problem = None, error.message
-            containers.append(ContainerDiagnosis(container=container_status.name, image=image,
-                                                 reason=waiting.reason, message=waiting.message or "",
-                                                 diagnosis=diagnosis, problem=problem))
-        diagnoses.append(PodDiagnosis(pod=pod.metadata.name, namespace=namespace, service_account=account_name,
-                                      containers=tuple(containers),
-                                      events=tuple(events.get(pod.metadata.uid, ()))))
+            containers.append(
+                ContainerDiagnosis(
+                    container=container_status.name,
+                    image=image,
+                    reason=waiting.reason,
+                    message=waiting.message or "",
+                    diagnosis=diagnosis,
+                    problem=problem,
+                )
+            )
+        diagnoses.append(
+            PodDiagnosis(
+                pod=pod.metadata.name,
+                namespace=namespace,
+                service_account=account_name,
+                containers=tuple(containers),
+                events=tuple(events.get(pod.metadata.uid, ())),
+            )
+        )
     return diagnoses
 
 
-def pull_doctor_for_image(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, image: str,
-                          service_account: str = "default") -> ImageDiagnosis:
+def pull_doctor_for_image(
+    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, image: str, service_account: str = "default"
+) -> ImageDiagnosis:
     """What a new pod running `image` as `service_account` (with no pull secrets of its own) would get."""
     validate_namespace(namespace)
     validate_subdomain(service_account, field="service_account")
@@ -124,12 +151,18 @@ def _names(references) -> list[str]:
 
 def _pull_failures(pod) -> list[tuple[object, str]]:
     """(container status, image as the spec names it) of each container failing to pull."""
-    spec_images = {container.name: container.image
-                   for container in [*(pod.spec.init_containers or ()), *(pod.spec.containers or ())]}
-    statuses = [*(pod.status.init_container_statuses or ()), *(pod.status.container_statuses or ())] \
-        if pod.status else []
-    return [(status, spec_images.get(status.name) or status.image) for status in statuses
-            if status.state and status.state.waiting and status.state.waiting.reason in PULL_FAILURE_REASONS]
+    spec_images = {
+        container.name: container.image
+        for container in [*(pod.spec.init_containers or ()), *(pod.spec.containers or ())]
+    }
+    statuses = (
+        [*(pod.status.init_container_statuses or ()), *(pod.status.container_statuses or ())] if pod.status else []
+    )
+    return [
+        (status, spec_images.get(status.name) or status.image)
+        for status in statuses
+        if status.state and status.state.waiting and status.state.waiting.reason in PULL_FAILURE_REASONS
+    ]
 
 
 def _events_by_pod(events) -> dict[str, list[EventInfo]]:
@@ -138,16 +171,29 @@ def _events_by_pod(events) -> dict[str, list[EventInfo]]:
         involved = event.involved_object
         if involved is None or involved.kind != "Pod":
             continue
-        grouped.setdefault(involved.uid, []).append(EventInfo(
-            type=event.type or "", reason=event.reason or "", message=event.message or "", count=event.count or 1,
-            last_seen=event.last_timestamp or event.event_time or event.first_timestamp))
+        grouped.setdefault(involved.uid, []).append(
+            EventInfo(
+                type=event.type or "",
+                reason=event.reason or "",
+                message=event.message or "",
+                count=event.count or 1,
+                last_seen=event.last_timestamp or event.event_time or event.first_timestamp,
+            )
+        )
     for infos in grouped.values():
         infos.sort(key=lambda info: (info.last_seen is None, info.last_seen))
     return grouped
 
 
-def _diagnose(secrets: _Secrets, namespace: str, image: str, account_name: str, account,
-              considered_names: list[tuple[str, str]], pod_name: str | None = None) -> ImageDiagnosis:
+def _diagnose(
+    secrets: _Secrets,
+    namespace: str,
+    image: str,
+    account_name: str,
+    account,
+    considered_names: list[tuple[str, str]],
+    pod_name: str | None = None,
+) -> ImageDiagnosis:
     reference = parse_image(image)
     considered: list[SecretConsidered] = []
     credentials: list[PullCredential] = []
@@ -161,32 +207,37 @@ def _diagnose(secrets: _Secrets, namespace: str, image: str, account_name: str, 
     report = match_image(reference, credentials)
     findings = [found.detail for found in considered if found.status != "ok"]
     if account is None:
-        findings.append(f"service account {account_name} does not exist in namespace {namespace}"
-                        + (": a pod using it is refused when it is created" if pod_name is None else ""))
+        findings.append(
+            f"service account {account_name} does not exist in namespace {namespace}"
+            + (": a pod using it is refused when it is created" if pod_name is None else "")
+        )
     if pod_name is not None and account is not None:
         pod_secret_names = {name for name, _ in considered_names}
         late = [name for name in _names(account.image_pull_secrets) if name not in pod_secret_names]
         if late:
-            findings.append(f"service account {account_name} lists {', '.join(late)}, which pod {pod_name} does "
-                            "not have: the pod took its pull secrets when it was created; recreate it (e.g. "
-                            "restart its deployment) to use them")
+            findings.append(
+                f"service account {account_name} lists {', '.join(late)}, which pod {pod_name} does "
+                "not have: the pod took its pull secrets when it was created; recreate it (e.g. "
+                "restart its deployment) to use them"
+            )
     if not considered_names:
-        holder = f"pod {pod_name} and service account {account_name}" if pod_name else \
-            f"service account {account_name}"
-        findings.append(f"{holder} list no image pull secrets; the kubelet pulls {reference.name} without "
-                        "credentials")
+        holder = f"pod {pod_name} and service account {account_name}" if pod_name else f"service account {account_name}"
+        findings.append(f"{holder} list no image pull secrets; the kubelet pulls {reference.name} without credentials")
     elif not report.used:
         findings.extend(verdict.reason for verdict in report.not_used)
         findings.append(f"no secret holds a login for {reference.name}; the kubelet pulls it without credentials")
     return ImageDiagnosis(
-        image=str(reference), service_account=account_name, secrets=tuple(considered),
+        image=str(reference),
+        service_account=account_name,
+        secrets=tuple(considered),
         used=tuple(_verdict(verdict) for verdict in report.used),
         not_used=tuple(_verdict(verdict) for verdict in report.not_used),
-        findings=tuple(findings))
+        findings=tuple(findings),
+    )
 
 
 def _verdict(verdict) -> CredentialVerdict:
     credential = verdict.credential
-    return CredentialVerdict(secret=credential.secret, server=credential.server, username=credential.username,
-                             reason=verdict.reason)
-
+    return CredentialVerdict(
+        secret=credential.secret, server=credential.server, username=credential.username, reason=verdict.reason
+    )

@@ -78,21 +78,31 @@ def api_client(cluster: KubeCluster) -> client.ApiClient:
             return cached
         if not os.path.isfile(cluster.kubeconfig_path):
             # The client would only say "No configuration found".
-            raise NotConfigured(f"Kubernetes cluster {cluster.name}: the kubeconfig {cluster.kubeconfig_path} does "
-                                "not exist. Fix the path in the Django admin (Kubernetes clusters).",
-                                code="kubeconfig_unreadable", component="kubernetes")
+            raise NotConfigured(
+                f"Kubernetes cluster {cluster.name}: the kubeconfig {cluster.kubeconfig_path} does "
+                "not exist. Fix the path in the Django admin (Kubernetes clusters).",
+                code="kubeconfig_unreadable",
+                component="kubernetes",
+            )
         configuration = client.Configuration()
         configuration.retries = CONNECTION_RETRIES
         try:
-            api = config.new_client_from_config(config_file=cluster.kubeconfig_path, context=cluster.context or None,
-                                                persist_config=False, client_configuration=configuration)
+            api = config.new_client_from_config(
+                config_file=cluster.kubeconfig_path,
+                context=cluster.context or None,
+                persist_config=False,
+                client_configuration=configuration,
+            )
         except (ConfigException, OSError, ValueError) as error:
             # ConfigException says which key or context is missing; other errors might quote file content.
             reason = str(error) if isinstance(error, ConfigException) else type(error).__name__
             context = f"context {cluster.context}" if cluster.context else "its current context"
-            raise NotConfigured(f"Kubernetes cluster {cluster.name}: cannot use the kubeconfig "
-                                f"{cluster.kubeconfig_path} with {context}: {reason}",
-                                code="kubeconfig_unreadable", component="kubernetes") from None
+            raise NotConfigured(
+                f"Kubernetes cluster {cluster.name}: cannot use the kubeconfig "
+                f"{cluster.kubeconfig_path} with {context}: {reason}",
+                code="kubeconfig_unreadable",
+                component="kubernetes",
+            ) from None
         for stale in [k for k in _clients if k[0] == cluster.pk]:
             _clients.pop(stale).close()
         _clients[key] = api
@@ -115,8 +125,9 @@ def _where(resource: str, name: str | None, namespace: str | None) -> str:
     return f"{thing} in namespace {namespace}" if namespace else thing
 
 
-def _api_error(error: ApiException, cluster: KubeCluster, verb: str, resource: str, namespace: str | None,
-               name: str | None) -> BerthError:
+def _api_error(
+    error: ApiException, cluster: KubeCluster, verb: str, resource: str, namespace: str | None, name: str | None
+) -> BerthError:
     status = _status_of(error)
     said = status.get("message") or error.reason or ""
     where = _where(resource, name, namespace)
@@ -125,32 +136,45 @@ def _api_error(error: ApiException, cluster: KubeCluster, verb: str, resource: s
         return PermissionDenied(
             f"Kubernetes cluster {cluster.name} does not accept Berth's credentials (HTTP 401): the token or "
             f"client certificate in {cluster.kubeconfig_path} is wrong or expired. Renew it in that kubeconfig.",
-            code="kube_unauthorized", component="kubernetes")
+            code="kube_unauthorized",
+            component="kubernetes",
+        )
     if error.status == 403:
         return PermissionDenied(
             f"Berth's credentials on Kubernetes cluster {cluster.name} may not {verb} {resource} {scope}. "
             f"Grant it with a Role and RoleBinding (e.g. `kubectl create role berth --verb={verb} "
-            f"--resource={resource}" + (f" -n {namespace}`" if namespace else "`, as a ClusterRole") +
-            f"). The API server said: {said}", code="kube_forbidden", component="kubernetes")
+            f"--resource={resource}"
+            + (f" -n {namespace}`" if namespace else "`, as a ClusterRole")
+            + f"). The API server said: {said}",
+            code="kube_forbidden",
+            component="kubernetes",
+        )
     if error.status == 404:
-        return NotFound(f"There is no {where} on Kubernetes cluster {cluster.name}.",
-                        code="kube_not_found", component="kubernetes")
+        return NotFound(
+            f"There is no {where} on Kubernetes cluster {cluster.name}.", code="kube_not_found", component="kubernetes"
+        )
     if error.status == 409:
         if status.get("reason") == "AlreadyExists":
-            return Conflict(f"The {where} already exists.", code="already_exists",
-                            component="kubernetes")
-        return Conflict(f"The {where} was changed by someone else meanwhile; reload and try "
-                        f"again. ({said})", code="kube_conflict", component="kubernetes")
+            return Conflict(f"The {where} already exists.", code="already_exists", component="kubernetes")
+        return Conflict(
+            f"The {where} was changed by someone else meanwhile; reload and try again. ({said})",
+            code="kube_conflict",
+            component="kubernetes",
+        )
     if error.status == 422:
         causes = (status.get("details") or {}).get("causes") or []
         fields = [f"{cause.get('field', '')}: {cause.get('message', '')}".lstrip(": ") for cause in causes]
         detail = "; ".join(fields) or said
-        return InvalidInput(f"Kubernetes refused to {verb} {where}: {detail}", code="kube_invalid",
-                            component="kubernetes",
-                            extra={"fields": {c.get("field", ""): c.get("message", "") for c in causes}})
+        return InvalidInput(
+            f"Kubernetes refused to {verb} {where}: {detail}",
+            code="kube_invalid",
+            component="kubernetes",
+            extra={"fields": {c.get("field", ""): c.get("message", "") for c in causes}},
+        )
     if error.status in (500, 502, 503, 504) or error.status == 0:
-        return KubeUnreachable(f"Kubernetes cluster {cluster.name} could not {verb} {where} right now "
-                               f"(HTTP {error.status}): {said}")
+        return KubeUnreachable(
+            f"Kubernetes cluster {cluster.name} could not {verb} {where} right now (HTTP {error.status}): {said}"
+        )
     return KubeError(f"{verb} {where} failed on Kubernetes cluster {cluster.name} (HTTP {error.status}): {said}")
 
 
@@ -166,8 +190,9 @@ def _connection_reason(error: urllib3.exceptions.HTTPError) -> str:
 
 
 @contextmanager
-def translate_kube_errors(cluster: KubeCluster, *, verb: str, resource: str, namespace: str | None = None,
-                          name: str | None = None) -> Iterator[None]:
+def translate_kube_errors(
+    cluster: KubeCluster, *, verb: str, resource: str, namespace: str | None = None, name: str | None = None
+) -> Iterator[None]:
     """Turn client errors inside the block into Berth errors naming `verb` on `resource`."""
     try:
         yield
@@ -175,8 +200,9 @@ def translate_kube_errors(cluster: KubeCluster, *, verb: str, resource: str, nam
         raise _api_error(error, cluster, verb, resource, namespace, name) from None
     except urllib3.exceptions.HTTPError as error:
         server = api_client(cluster).configuration.host
-        raise KubeUnreachable(f"Kubernetes cluster {cluster.name} at {server} is unreachable: "
-                              f"{_connection_reason(error)}.") from None
+        raise KubeUnreachable(
+            f"Kubernetes cluster {cluster.name} at {server} is unreachable: {_connection_reason(error)}."
+        ) from None
 
 
 class KubeApi:
@@ -197,8 +223,15 @@ class KubeApi:
         return self._call("list", "namespaces", None, None, self.core.list_namespace).items
 
     def list_secrets(self, namespace: str, *, secret_type: str) -> list[client.V1Secret]:
-        return self._call("list", "secrets", namespace, None, self.core.list_namespaced_secret, namespace,
-                          field_selector=f"type={secret_type}").items
+        return self._call(
+            "list",
+            "secrets",
+            namespace,
+            None,
+            self.core.list_namespaced_secret,
+            namespace,
+            field_selector=f"type={secret_type}",
+        ).items
 
     def read_secret(self, namespace: str, name: str) -> client.V1Secret:
         return self._call("get", "secrets", namespace, name, self.core.read_namespaced_secret, name, namespace)
@@ -210,31 +243,50 @@ class KubeApi:
             return None
 
     def create_secret(self, namespace: str, body: dict) -> client.V1Secret:
-        return self._call("create", "secrets", namespace, body["metadata"]["name"],
-                          self.core.create_namespaced_secret, namespace, body)
+        return self._call(
+            "create",
+            "secrets",
+            namespace,
+            body["metadata"]["name"],
+            self.core.create_namespaced_secret,
+            namespace,
+            body,
+        )
 
     def replace_secret(self, namespace: str, secret: client.V1Secret) -> client.V1Secret:
         name = secret.metadata.name
-        return self._call("update", "secrets", namespace, name, self.core.replace_namespaced_secret,
-                          name, namespace, secret)
+        return self._call(
+            "update", "secrets", namespace, name, self.core.replace_namespaced_secret, name, namespace, secret
+        )
 
     def delete_secret(self, namespace: str, name: str) -> None:
         self._call("delete", "secrets", namespace, name, self.core.delete_namespaced_secret, name, namespace)
 
     def list_service_accounts(self, namespace: str) -> list[client.V1ServiceAccount]:
-        return self._call("list", "serviceaccounts", namespace, None,
-                          self.core.list_namespaced_service_account, namespace).items
+        return self._call(
+            "list", "serviceaccounts", namespace, None, self.core.list_namespaced_service_account, namespace
+        ).items
 
     def find_service_account(self, namespace: str, name: str) -> client.V1ServiceAccount | None:
         try:
-            return self._call("get", "serviceaccounts", namespace, name,
-                              self.core.read_namespaced_service_account, name, namespace)
+            return self._call(
+                "get", "serviceaccounts", namespace, name, self.core.read_namespaced_service_account, name, namespace
+            )
         except NotFound:
             return None
 
     def patch_service_account(self, namespace: str, name: str, patch: dict) -> client.V1ServiceAccount:
-        return self._call("patch", "serviceaccounts", namespace, name, self.core.patch_namespaced_service_account,
-                          name, namespace, patch, _content_type=STRATEGIC_MERGE_PATCH)
+        return self._call(
+            "patch",
+            "serviceaccounts",
+            namespace,
+            name,
+            self.core.patch_namespaced_service_account,
+            name,
+            namespace,
+            patch,
+            _content_type=STRATEGIC_MERGE_PATCH,
+        )
 
     def list_pods(self, namespace: str) -> list[client.V1Pod]:
         return self._call("list", "pods", namespace, None, self.core.list_namespaced_pod, namespace).items

@@ -1,4 +1,4 @@
-""""Test login": do these credentials open this registry?
+""" "Test login": do these credentials open this registry?
 
 The check follows the registry v2 handshake that ``docker login`` uses: ``GET /v2/`` without
 credentials; a ``Basic`` challenge is answered by asking again with the credentials, a ``Bearer``
@@ -72,26 +72,37 @@ def registry_endpoint(server: str) -> str:
     explicit_http = server.strip().lower().startswith("http://")
     address = parse_server(server)
     if any(c in address.host for c in "*?"):
-        raise DockerConfigError(f"{address.key} is a wildcard key; test a concrete registry host instead",
-                                field="server")
+        raise DockerConfigError(
+            f"{address.key} is a wildcard key; test a concrete registry host instead", field="server"
+        )
     host = DOCKER_HUB_API_HOST if address.is_docker_hub else address.host
     if explicit_http and not _is_loopback(host):
-        raise DockerConfigError(f"plain http:// is only allowed for a registry on this machine (localhost, "
-                                f"127.0.0.1, [::1]); {host} must be reached over https", field="server")
+        raise DockerConfigError(
+            f"plain http:// is only allowed for a registry on this machine (localhost, "
+            f"127.0.0.1, [::1]); {host} must be reached over https",
+            field="server",
+        )
     port = f":{address.port}" if address.port is not None else ""
     return f"{'http' if explicit_http else 'https'}://{host}{port}/v2/"
 
 
-def check_login(server: str, username: str, password: str, *, timeout: float = DEFAULT_TIMEOUT,
-                session: requests.Session | None = None) -> LoginResult:
+def check_login(
+    server: str,
+    username: str,
+    password: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    session: requests.Session | None = None,
+) -> LoginResult:
     """Try `username`/`password` against `server`'s registry API, within about `timeout` seconds in all.
 
     Raises `DockerConfigError` when `server` itself is not usable; every network answer or failure
     is a `LoginResult`.
     """
     endpoint = registry_endpoint(server)
-    handshake = _Handshake(endpoint=endpoint, username=username, password=password,
-                           deadline=time.monotonic() + timeout, timeout=timeout)
+    handshake = _Handshake(
+        endpoint=endpoint, username=username, password=password, deadline=time.monotonic() + timeout, timeout=timeout
+    )
     try:
         if session is not None:
             result = handshake.run(session)
@@ -116,8 +127,11 @@ class _Handshake:
     def run(self, session: requests.Session) -> LoginResult:
         response = self._get(session, self.endpoint)
         if response.status_code == 200:
-            return self._result(LoginOutcome.OK, f"{self._host(self.endpoint)} lets anyone use its API; the "
-                                                 "credentials were not needed, so they were not checked")
+            return self._result(
+                LoginOutcome.OK,
+                f"{self._host(self.endpoint)} lets anyone use its API; the "
+                "credentials were not needed, so they were not checked",
+            )
         if response.status_code != 401:
             return self._unexpected(response, self.endpoint)
         scheme, params = _parse_challenge(response.headers.get("WWW-Authenticate", ""))
@@ -127,42 +141,63 @@ class _Handshake:
         if scheme == "bearer":
             self.auth_scheme = "bearer"
             token = self._token(session, params)
-            return self._judge(self._get(session, self.endpoint, headers={"Authorization": f"Bearer {token}"}),
-                               refused=LoginOutcome.UNEXPECTED_RESPONSE,
-                               refused_message=f"{self._host(self.endpoint)} refused the token its own token "
-                                               "service issued; the registry's token auth is misconfigured")
-        return self._result(LoginOutcome.UNEXPECTED_RESPONSE,
-                            f"{self._host(self.endpoint)} asked for authentication it did not name in a usable "
-                            "way (no Basic or Bearer challenge)")
+            return self._judge(
+                self._get(session, self.endpoint, headers={"Authorization": f"Bearer {token}"}),
+                refused=LoginOutcome.UNEXPECTED_RESPONSE,
+                refused_message=f"{self._host(self.endpoint)} refused the token its own token "
+                "service issued; the registry's token auth is misconfigured",
+            )
+        return self._result(
+            LoginOutcome.UNEXPECTED_RESPONSE,
+            f"{self._host(self.endpoint)} asked for authentication it did not name in a usable "
+            "way (no Basic or Bearer challenge)",
+        )
 
-    def _judge(self, response: requests.Response, *, refused: LoginOutcome = LoginOutcome.WRONG_CREDENTIALS,
-               refused_message: str | None = None) -> LoginResult:
+    def _judge(
+        self,
+        response: requests.Response,
+        *,
+        refused: LoginOutcome = LoginOutcome.WRONG_CREDENTIALS,
+        refused_message: str | None = None,
+    ) -> LoginResult:
         host = self._host(self.endpoint)
         if response.status_code == 200:
             return self._result(LoginOutcome.OK, f"{host} accepted the login of {self.username}")
         if response.status_code in (401, 403):
-            return self._result(refused, refused_message or f"{host} refused the login of {self.username}: "
-                                                            "wrong username or password")
+            return self._result(
+                refused, refused_message or f"{host} refused the login of {self.username}: wrong username or password"
+            )
         return self._unexpected(response, self.endpoint)
 
     def _token(self, session: requests.Session, challenge: dict[str, str]) -> str:
         realm = challenge.get("realm", "")
         parts = urlsplit(realm)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _Stop(self._result(LoginOutcome.UNEXPECTED_RESPONSE,
-                                     f"{self._host(self.endpoint)} sent a Bearer challenge without a usable "
-                                     "token realm"))
+            raise _Stop(
+                self._result(
+                    LoginOutcome.UNEXPECTED_RESPONSE,
+                    f"{self._host(self.endpoint)} sent a Bearer challenge without a usable token realm",
+                )
+            )
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
-            raise _Stop(self._result(LoginOutcome.UNEXPECTED_RESPONSE,
-                                     f"{self._host(self.endpoint)} sends logins to a token service over plain "
-                                     f"http ({parts.netloc}); Berth does not send passwords unencrypted"))
+            raise _Stop(
+                self._result(
+                    LoginOutcome.UNEXPECTED_RESPONSE,
+                    f"{self._host(self.endpoint)} sends logins to a token service over plain "
+                    f"http ({parts.netloc}); Berth does not send passwords unencrypted",
+                )
+            )
         params = {"account": self.username}
         params.update({name: challenge[name] for name in ("service", "scope") if challenge.get(name)})
         response = self._get(session, realm, auth=self._basic_auth(), params=params)
         if response.status_code in (401, 403):
-            raise _Stop(self._result(LoginOutcome.WRONG_CREDENTIALS,
-                                     f"the token service of {self._host(self.endpoint)} ({parts.netloc}) refused "
-                                     f"the login of {self.username}: wrong username or password"))
+            raise _Stop(
+                self._result(
+                    LoginOutcome.WRONG_CREDENTIALS,
+                    f"the token service of {self._host(self.endpoint)} ({parts.netloc}) refused "
+                    f"the login of {self.username}: wrong username or password",
+                )
+            )
         if response.status_code != 200:
             raise _Stop(self._unexpected(response, realm))
         try:
@@ -171,8 +206,11 @@ class _Handshake:
             body = None
         token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise _Stop(self._result(LoginOutcome.UNEXPECTED_RESPONSE,
-                                     f"the token service at {parts.netloc} answered without a token"))
+            raise _Stop(
+                self._result(
+                    LoginOutcome.UNEXPECTED_RESPONSE, f"the token service at {parts.netloc} answered without a token"
+                )
+            )
         return token
 
     def _basic_auth(self) -> tuple[bytes, bytes]:
@@ -183,23 +221,26 @@ class _Handshake:
         remaining = self.deadline - time.monotonic()
         host = self._host(url)
         if remaining <= 0:
-            raise _Stop(self._result(LoginOutcome.UNREACHABLE, f"{host} did not finish answering within "
-                                                               f"{self.timeout:g} s"))
+            raise _Stop(
+                self._result(LoginOutcome.UNREACHABLE, f"{host} did not finish answering within {self.timeout:g} s")
+            )
         headers = {"User-Agent": _USER_AGENT, **kwargs.pop("headers", {})}
         try:
             return session.get(url, headers=headers, timeout=remaining, allow_redirects=False, **kwargs)
         except requests.exceptions.SSLError as exc:
-            raise _Stop(self._result(LoginOutcome.TLS_ERROR,
-                                     f"TLS with {host} failed: {_tls_reason(exc)}")) from None
+            raise _Stop(self._result(LoginOutcome.TLS_ERROR, f"TLS with {host} failed: {_tls_reason(exc)}")) from None
         except requests.exceptions.Timeout:
-            raise _Stop(self._result(LoginOutcome.UNREACHABLE,
-                                     f"{host} did not answer within {self.timeout:g} s")) from None
+            raise _Stop(
+                self._result(LoginOutcome.UNREACHABLE, f"{host} did not answer within {self.timeout:g} s")
+            ) from None
         except requests.exceptions.ConnectionError as exc:
-            raise _Stop(self._result(LoginOutcome.UNREACHABLE,
-                                     f"could not connect to {host}: {_connection_reason(exc)}")) from None
+            raise _Stop(
+                self._result(LoginOutcome.UNREACHABLE, f"could not connect to {host}: {_connection_reason(exc)}")
+            ) from None
         except requests.exceptions.RequestException as exc:
-            raise _Stop(self._result(LoginOutcome.UNEXPECTED_RESPONSE,
-                                     f"request to {host} failed: {type(exc).__name__}")) from None
+            raise _Stop(
+                self._result(LoginOutcome.UNEXPECTED_RESPONSE, f"request to {host} failed: {type(exc).__name__}")
+            ) from None
 
     def _unexpected(self, response: requests.Response, url: str) -> LoginResult:
         host = self._host(url)
@@ -222,8 +263,7 @@ class _Handshake:
 
 def _parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     scheme, _, rest = header.strip().partition(" ")
-    params = {name.lower(): quoted if quoted else bare
-              for name, quoted, bare in _CHALLENGE_PARAM_RE.findall(rest)}
+    params = {name.lower(): quoted if quoted else bare for name, quoted, bare in _CHALLENGE_PARAM_RE.findall(rest)}
     return scheme.lower(), {name: value.replace('\\"', '"') for name, value in params.items()}
 
 

@@ -60,6 +60,7 @@ class NotLinked(Conflict):
 
 # --- reading --------------------------------------------------------------------------------
 
+
 def service_account_list(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[str]:
     validate_namespace(namespace)
     registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
@@ -77,8 +78,11 @@ def namespace_list(*, actor: AbstractBaseUser, cluster: KubeCluster) -> list[str
 
 def _pull_secrets(api: KubeApi, namespace: str) -> list:
     # Listed by type on the server, so other Secrets' data never reaches Berth.
-    return [secret for config_format in ConfigFormat
-            for secret in api.list_secrets(namespace, secret_type=config_format.secret_type)]
+    return [
+        secret
+        for config_format in ConfigFormat
+        for secret in api.list_secrets(namespace, secret_type=config_format.secret_type)
+    ]
 
 
 def secret_list(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[PullSecretInfo]:
@@ -115,12 +119,23 @@ def _info(cluster: KubeCluster, secret, accounts, pods) -> PullSecretInfo:
     except DockerConfigError as error:
         problem = error.message
     return PullSecretInfo(
-        cluster=cluster.name, namespace=secret.metadata.namespace, name=name, type=secret.type, entries=entries,
-        service_accounts=tuple(sorted(account.metadata.name for account in accounts
-                                      if name in _pull_secret_names(account.image_pull_secrets))),
-        pods=tuple(sorted(pod.metadata.name for pod in pods
-                          if name in _pull_secret_names(pod.spec.image_pull_secrets))),
-        labels=dict(secret.metadata.labels or {}), created=secret.metadata.creation_timestamp, problem=problem)
+        cluster=cluster.name,
+        namespace=secret.metadata.namespace,
+        name=name,
+        type=secret.type,
+        entries=entries,
+        service_accounts=tuple(
+            sorted(
+                account.metadata.name for account in accounts if name in _pull_secret_names(account.image_pull_secrets)
+            )
+        ),
+        pods=tuple(
+            sorted(pod.metadata.name for pod in pods if name in _pull_secret_names(pod.spec.image_pull_secrets))
+        ),
+        labels=dict(secret.metadata.labels or {}),
+        created=secret.metadata.creation_timestamp,
+        problem=problem,
+    )
 
 
 def _pull_secret_names(references) -> list[str]:
@@ -132,10 +147,13 @@ def _read_pull_secret(api: KubeApi, namespace: str, name: str):
     try:
         ConfigFormat.for_secret_type(secret.type)
     except DockerConfigError:
-        raise InvalidInput(f"Secret {name} in namespace {namespace} is of type {secret.type}, which holds no "
-                           "registry logins; Berth manages only kubernetes.io/dockerconfigjson and "
-                           "kubernetes.io/dockercfg secrets.", code="not_a_pull_secret",
-                           component="kubernetes") from None
+        raise InvalidInput(
+            f"Secret {name} in namespace {namespace} is of type {secret.type}, which holds no "
+            "registry logins; Berth manages only kubernetes.io/dockerconfigjson and "
+            "kubernetes.io/dockercfg secrets.",
+            code="not_a_pull_secret",
+            component="kubernetes",
+        ) from None
     return secret
 
 
@@ -153,10 +171,18 @@ def _encoded(payload: bytes) -> str:
 
 # --- creating ---------------------------------------------------------------------------------
 
-def secret_create(*, actor: AbstractBaseUser, cluster: KubeCluster, namespaces: Sequence[str], name: str,
-                  credentials: Sequence[Credential], secret_type: str = ConfigFormat.DOCKERCONFIGJSON.secret_type,
-                  service_accounts: Sequence[str] = DEFAULT_SERVICE_ACCOUNTS,
-                  labels: Mapping[str, str] | None = None) -> list[NamespaceResult]:
+
+def secret_create(
+    *,
+    actor: AbstractBaseUser,
+    cluster: KubeCluster,
+    namespaces: Sequence[str],
+    name: str,
+    credentials: Sequence[Credential],
+    secret_type: str = ConfigFormat.DOCKERCONFIGJSON.secret_type,
+    service_accounts: Sequence[str] = DEFAULT_SERVICE_ACCOUNTS,
+    labels: Mapping[str, str] | None = None,
+) -> list[NamespaceResult]:
     """Create (or bring up to date) secret `name` holding `credentials` in each of `namespaces`
     and link it to `service_accounts` there.
 
@@ -171,8 +197,9 @@ def secret_create(*, actor: AbstractBaseUser, cluster: KubeCluster, namespaces: 
     validate_subdomain(name, field="name")
     config_format = ConfigFormat.for_secret_type(secret_type)
     if not credentials:
-        raise InvalidInput("registries: give at least one registry login", code="invalid",
-                           extra={"field": "registries"})
+        raise InvalidInput(
+            "registries: give at least one registry login", code="invalid", extra={"field": "registries"}
+        )
     payload = build_config(credentials, config_format=config_format)
     service_accounts = validate_names(service_accounts, field="service_accounts")
     labels = validate_labels(labels or {})
@@ -180,18 +207,35 @@ def secret_create(*, actor: AbstractBaseUser, cluster: KubeCluster, namespaces: 
     results = []
     for namespace in namespaces:
         try:
-            results.append(_secret_apply(
-                actor=actor, cluster=cluster, namespace=namespace, name=name, secret_type=secret_type,
-                payload=payload, service_accounts=service_accounts, labels=labels,
-                servers=[credential.server for credential in credentials],
-                usernames=[credential.username for credential in credentials]))
+            results.append(
+                _secret_apply(
+                    actor=actor,
+                    cluster=cluster,
+                    namespace=namespace,
+                    name=name,
+                    secret_type=secret_type,
+                    payload=payload,
+                    service_accounts=service_accounts,
+                    labels=labels,
+                    servers=[credential.server for credential in credentials],
+                    usernames=[credential.username for credential in credentials],
+                )
+            )
         except NotLinked as error:
-            results.append(NamespaceResult(namespace=namespace, outcome="failed", linked=error.linked,
-                                           not_linked=error.not_linked, error=error,
-                                           secret=_info_or_none(cluster, namespace, name)))
+            results.append(
+                NamespaceResult(
+                    namespace=namespace,
+                    outcome="failed",
+                    linked=error.linked,
+                    not_linked=error.not_linked,
+                    error=error,
+                    secret=_info_or_none(cluster, namespace, name),
+                )
+            )
         except BerthError as error:
-            results.append(NamespaceResult(namespace=namespace, outcome="failed", error=error,
-                                           not_linked=tuple(service_accounts)))
+            results.append(
+                NamespaceResult(namespace=namespace, outcome="failed", error=error, not_linked=tuple(service_accounts))
+            )
     return results
 
 
@@ -204,29 +248,55 @@ def _info_or_none(cluster: KubeCluster, namespace: str, name: str) -> PullSecret
 
 # `servers` and `usernames` are derived from the credentials by `secret_create`, so the audit
 # records whose logins went where while the payload holding the passwords stays out of it.
-@audited_action("registry.secret.create", target=("cluster", "namespace", "name"),
-                params=("secret_type", "servers", "usernames", "service_accounts", "labels"))
-def _secret_apply(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, secret_type: str,
-                  payload: bytes, service_accounts: list[str], labels: dict[str, str], servers: list[str],
-                  usernames: list[str]) -> NamespaceResult:
+@audited_action(
+    "registry.secret.create",
+    target=("cluster", "namespace", "name"),
+    params=("secret_type", "servers", "usernames", "service_accounts", "labels"),
+)
+def _secret_apply(
+    *,
+    actor: AbstractBaseUser,
+    cluster: KubeCluster,
+    namespace: str,
+    name: str,
+    secret_type: str,
+    payload: bytes,
+    service_accounts: list[str],
+    labels: dict[str, str],
+    servers: list[str],
+    usernames: list[str],
+) -> NamespaceResult:
     tenant = registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace, role=tenancy.OPERATOR)
     api = KubeApi(cluster)
     data_key = ConfigFormat.for_secret_type(secret_type).data_key
     existing = api.find_secret(namespace, name)
     if existing is None:
         # Only a new secret counts against the quota; the count is read inside the tenant's lock.
-        with registry_tenancy.registry_quota_guard(actor=actor, tenant=tenant, kube_cluster=cluster, namespace=namespace,
-                                          existing_pull_secrets=lambda: len(_pull_secrets(api, namespace))):
-            api.create_secret(namespace, {
-                "apiVersion": "v1", "kind": "Secret", "type": secret_type,
-                "metadata": {"name": name, "labels": {**labels, MANAGED_BY_LABEL: "berth"}},
-                "data": {data_key: _encoded(payload)},
-            })
+        with registry_tenancy.registry_quota_guard(
+            actor=actor,
+            tenant=tenant,
+            kube_cluster=cluster,
+            namespace=namespace,
+            existing_pull_secrets=lambda: len(_pull_secrets(api, namespace)),
+        ):
+            api.create_secret(
+                namespace,
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "type": secret_type,
+                    "metadata": {"name": name, "labels": {**labels, MANAGED_BY_LABEL: "berth"}},
+                    "data": {data_key: _encoded(payload)},
+                },
+            )
         outcome = "created"
     elif existing.type != secret_type:
-        raise Conflict(f"Secret {name} already exists in namespace {namespace} with type {existing.type}; "
-                       "Kubernetes cannot change a secret's type. Delete it first, or choose another name.",
-                       code="secret_type_mismatch", component="kubernetes")
+        raise Conflict(
+            f"Secret {name} already exists in namespace {namespace} with type {existing.type}; "
+            "Kubernetes cannot change a secret's type. Delete it first, or choose another name.",
+            code="secret_type_mismatch",
+            component="kubernetes",
+        )
     else:
         existing.data = {data_key: _encoded(payload)}
         existing.metadata.labels = {**(existing.metadata.labels or {}), **labels}
@@ -234,12 +304,17 @@ def _secret_apply(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: s
         outcome = "updated"
     linked, failures = _link(api, namespace, name, service_accounts)
     if failures:
-        raise NotLinked(f"Secret {name} was {outcome} in namespace {namespace}, but it is NOT linked to "
-                        f"{'; '.join(failures.values())}. Pods using those service accounts will not get it; "
-                        "fix the cause and retry.", outcome=outcome, linked=tuple(linked),
-                        not_linked=tuple(failures))
-    return NamespaceResult(namespace=namespace, outcome=outcome, linked=tuple(linked),
-                           secret=_current_info(api, namespace, name))
+        raise NotLinked(
+            f"Secret {name} was {outcome} in namespace {namespace}, but it is NOT linked to "
+            f"{'; '.join(failures.values())}. Pods using those service accounts will not get it; "
+            "fix the cause and retry.",
+            outcome=outcome,
+            linked=tuple(linked),
+            not_linked=tuple(failures),
+        )
+    return NamespaceResult(
+        namespace=namespace, outcome=outcome, linked=tuple(linked), secret=_current_info(api, namespace, name)
+    )
 
 
 def _link(api: KubeApi, namespace: str, name: str, service_accounts: Iterable[str]) -> tuple[list[str], dict]:
@@ -247,8 +322,9 @@ def _link(api: KubeApi, namespace: str, name: str, service_accounts: Iterable[st
     linked, failures = [], {}
     for account_name in service_accounts:
         try:
-            if _edit_pull_secrets(api, namespace, account_name,
-                                  lambda names: names if name in names else [*names, name]):
+            if _edit_pull_secrets(
+                api, namespace, account_name, lambda names: names if name in names else [*names, name]
+            ):
                 linked.append(account_name)
             else:
                 failures[account_name] = f"service account {account_name}, which does not exist in {namespace}"
@@ -258,6 +334,7 @@ def _link(api: KubeApi, namespace: str, name: str, service_accounts: Iterable[st
 
 
 # --- changing one secret ----------------------------------------------------------------------
+
 
 def _rewrite(api: KubeApi, namespace: str, name: str, change) -> PullSecretInfo:
     """Apply `change(type, payload) -> payload` to the secret at the version read."""
@@ -272,52 +349,81 @@ def _rewrite(api: KubeApi, namespace: str, name: str, change) -> PullSecretInfo:
 
 
 @audited_action("registry.secret.rotate", target=("cluster", "namespace", "name"), params=("server",))
-def secret_rotate(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, server: str,
-                  password: str) -> PullSecretInfo:
+def secret_rotate(
+    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, server: str, password: str
+) -> PullSecretInfo:
     """Give `server`'s login a new password; every other entry stays as it was."""
-    return _rewrite(KubeApi(cluster), _validated(actor, cluster, namespace, name, tenancy.OPERATOR), name,
-                    lambda secret_type, payload: replace_password(secret_type, payload, server=server,
-                                                                  password=password))
+    return _rewrite(
+        KubeApi(cluster),
+        _validated(actor, cluster, namespace, name, tenancy.OPERATOR),
+        name,
+        lambda secret_type, payload: replace_password(secret_type, payload, server=server, password=password),
+    )
 
 
 @audited_action("registry.secret.entry.add", target=("cluster", "namespace", "name"), params=("server", "username"))
-def secret_add_entry(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, server: str,
-                     username: str, password: str, email: str | None = None) -> PullSecretInfo:
+def secret_add_entry(
+    *,
+    actor: AbstractBaseUser,
+    cluster: KubeCluster,
+    namespace: str,
+    name: str,
+    server: str,
+    username: str,
+    password: str,
+    email: str | None = None,
+) -> PullSecretInfo:
     credential = Credential(server=server, username=username, password=password, email=email)
-    return _rewrite(KubeApi(cluster), _validated(actor, cluster, namespace, name, tenancy.OPERATOR), name,
-                    lambda secret_type, payload: add_entry(secret_type, payload, credential))
+    return _rewrite(
+        KubeApi(cluster),
+        _validated(actor, cluster, namespace, name, tenancy.OPERATOR),
+        name,
+        lambda secret_type, payload: add_entry(secret_type, payload, credential),
+    )
 
 
 @audited_action("registry.secret.entry.remove", target=("cluster", "namespace", "name"), params=("server",))
-def secret_remove_entry(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str,
-                        server: str) -> PullSecretInfo:
+def secret_remove_entry(
+    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, server: str
+) -> PullSecretInfo:
     def without_entry(secret_type: str, payload: bytes) -> bytes:
         remaining = remove_entry(secret_type, payload, server=server)
         if not decode_secret(secret_type, remaining):
-            raise InvalidInput(f"{server} is the only registry in secret {name}; delete the secret instead of "
-                               "leaving it empty.", code="last_entry", extra={"field": "server"})
+            raise InvalidInput(
+                f"{server} is the only registry in secret {name}; delete the secret instead of leaving it empty.",
+                code="last_entry",
+                extra={"field": "server"},
+            )
         return remaining
 
-    return _rewrite(KubeApi(cluster), _validated(actor, cluster, namespace, name, tenancy.OPERATOR), name,
-                    without_entry)
+    return _rewrite(
+        KubeApi(cluster), _validated(actor, cluster, namespace, name, tenancy.OPERATOR), name, without_entry
+    )
 
 
 @audited_action("registry.secret.link", target=("cluster", "namespace", "name"), params=("service_accounts",))
-def secret_link(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str,
-                service_accounts: Sequence[str]) -> PullSecretInfo:
+def secret_link(
+    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, service_accounts: Sequence[str]
+) -> PullSecretInfo:
     api = KubeApi(cluster)
     _read_pull_secret(api, _validated(actor, cluster, namespace, name, tenancy.OPERATOR), name)
     linked, failures = _link(api, namespace, name, validate_names(service_accounts, field="service_accounts"))
     if failures:
-        raise NotLinked(f"Secret {name} is NOT linked to {'; '.join(failures.values())}"
-                        + (f" (it is linked to {', '.join(linked)})" if linked else "") + ".",
-                        outcome="updated", linked=tuple(linked), not_linked=tuple(failures))
+        raise NotLinked(
+            f"Secret {name} is NOT linked to {'; '.join(failures.values())}"
+            + (f" (it is linked to {', '.join(linked)})" if linked else "")
+            + ".",
+            outcome="updated",
+            linked=tuple(linked),
+            not_linked=tuple(failures),
+        )
     return _current_info(api, namespace, name)
 
 
 @audited_action("registry.secret.unlink", target=("cluster", "namespace", "name"), params=("service_accounts",))
-def secret_unlink(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str,
-                  service_accounts: Sequence[str]) -> PullSecretInfo:
+def secret_unlink(
+    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, service_accounts: Sequence[str]
+) -> PullSecretInfo:
     api = KubeApi(cluster)
     _validated(actor, cluster, namespace, name, tenancy.OPERATOR)
     for account_name in validate_names(service_accounts, field="service_accounts"):
@@ -345,9 +451,14 @@ def _edit_pull_secrets(api: KubeApi, namespace: str, account_name: str, edit) ->
         if wanted == current:
             return True
         try:
-            api.patch_service_account(namespace, account_name, {
-                "metadata": {"resourceVersion": account.metadata.resource_version},
-                "imagePullSecrets": [{"name": secret} for secret in wanted]})
+            api.patch_service_account(
+                namespace,
+                account_name,
+                {
+                    "metadata": {"resourceVersion": account.metadata.resource_version},
+                    "imagePullSecrets": [{"name": secret} for secret in wanted],
+                },
+            )
             return True
         except Conflict as error:
             if error.code != "kube_conflict" or attempt == LINK_ATTEMPTS:
@@ -355,8 +466,9 @@ def _edit_pull_secrets(api: KubeApi, namespace: str, account_name: str, edit) ->
 
 
 @audited_action("registry.secret.delete", target=("cluster", "namespace", "name"))
-def secret_delete(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str,
-                  confirm_name: str) -> SecretDeleteResult:
+def secret_delete(
+    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, confirm_name: str
+) -> SecretDeleteResult:
     """Unlink the secret from every service account of the namespace, then delete it.
 
     If an unlink fails the secret is not deleted, so no service account is left naming a secret
@@ -365,16 +477,21 @@ def secret_delete(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: s
     api = KubeApi(cluster)
     _validated(actor, cluster, namespace, name, tenancy.ADMIN)
     if confirm_name != name:
-        raise InvalidInput(f"confirm_name: type the secret's name, {name}, to delete it.",
-                           code="confirmation_mismatch", extra={"field": "confirm_name"})
+        raise InvalidInput(
+            f"confirm_name: type the secret's name, {name}, to delete it.",
+            code="confirmation_mismatch",
+            extra={"field": "confirm_name"},
+        )
     _read_pull_secret(api, namespace, name)
     unlinked = []
     for account in api.list_service_accounts(namespace):
         if name in _pull_secret_names(account.image_pull_secrets):
             _unlink(api, namespace, account.metadata.name, name)
             unlinked.append(account.metadata.name)
-    pods = [pod.metadata.name for pod in api.list_pods(namespace)
-            if name in _pull_secret_names(pod.spec.image_pull_secrets)]
+    pods = [
+        pod.metadata.name for pod in api.list_pods(namespace) if name in _pull_secret_names(pod.spec.image_pull_secrets)
+    ]
     api.delete_secret(namespace, name)
-    return SecretDeleteResult(namespace=namespace, name=name, unlinked=tuple(sorted(unlinked)),
-                              pods_still_referencing=tuple(sorted(pods)))
+    return SecretDeleteResult(
+        namespace=namespace, name=name, unlinked=tuple(sorted(unlinked)), pods_still_referencing=tuple(sorted(pods))
+    )

@@ -15,8 +15,9 @@ from registry.models import RegistryQuota
 
 
 @contextmanager
-def registry_quota_guard(*, actor, tenant: Tenant | None, kube_cluster, namespace: str,
-                         existing_pull_secrets, adding: int = 1) -> Iterator[None]:
+def registry_quota_guard(
+    *, actor, tenant: Tenant | None, kube_cluster, namespace: str, existing_pull_secrets, adding: int = 1
+) -> Iterator[None]:
     """For registry/services/secrets.py: wrap the Kubernetes call that creates pull secrets.
 
         with registry_quota_guard(actor=actor, tenant=tenant, kube_cluster=cluster, namespace=ns,
@@ -29,7 +30,9 @@ def registry_quota_guard(*, actor, tenant: Tenant | None, kube_cluster, namespac
     """
     if tenant is None:
         if not tenancy.is_platform_admin(actor):
-            raise tenancy.deny_access(actor, f"Namespace {namespace}", {"cluster": str(kube_cluster), "namespace": namespace})
+            raise tenancy.deny_access(
+                actor, f"Namespace {namespace}", {"cluster": str(kube_cluster), "namespace": namespace}
+            )
         yield
         return
     tenancy.require_role(actor, tenant, tenancy.OPERATOR)
@@ -38,17 +41,23 @@ def registry_quota_guard(*, actor, tenant: Tenant | None, kube_cluster, namespac
         quota = RegistryQuota.objects.select_for_update().filter(tenant=tenant).first()
         allowed = quota is not None and quota.kube_cluster_id == kube_cluster.pk and namespace in quota.namespaces
         if not allowed and not tenancy.is_platform_admin(actor):
-            raise tenancy.deny_access(actor, f"Namespace {namespace}", {"cluster": str(kube_cluster), "namespace": namespace})
+            raise tenancy.deny_access(
+                actor, f"Namespace {namespace}", {"cluster": str(kube_cluster), "namespace": namespace}
+            )
         if quota is not None and adding > 0 and quota.max_pull_secrets_per_namespace is not None:
-            check = tenancy.LimitCheck("max_pull_secrets_per_namespace", f"pull secrets in namespace {namespace}",
-                               existing_pull_secrets(), quota.max_pull_secrets_per_namespace, adding)
+            check = tenancy.LimitCheck(
+                "max_pull_secrets_per_namespace",
+                f"pull secrets in namespace {namespace}",
+                existing_pull_secrets(),
+                quota.max_pull_secrets_per_namespace,
+                adding,
+            )
             if check.excess:
                 raise tenancy.quota_error(tenant, check)
         yield
 
 
-def registry_scope(*, actor, cluster, namespace: str,
-                   role: str = tenancy.VIEWER) -> Tenant | None:
+def registry_scope(*, actor, cluster, namespace: str, role: str = tenancy.VIEWER) -> Tenant | None:
     """The tenant whose registry namespace this is (None: no tenant's), once `actor` may act there
     with `role`. The tenant becomes the audit event's; platform admins may act anywhere."""
     if tenancy.is_platform_admin(actor):
@@ -56,8 +65,11 @@ def registry_scope(*, actor, cluster, namespace: str,
         if tenant is not None:
             audit_tenant(tenant)
         return tenant
-    quotas = RegistryQuota.objects.select_related("tenant").filter(
-        kube_cluster=cluster, tenant__in=tenancy.tenants_for(actor)).order_by("tenant__name")
+    quotas = (
+        RegistryQuota.objects.select_related("tenant")
+        .filter(kube_cluster=cluster, tenant__in=tenancy.tenants_for(actor))
+        .order_by("tenant__name")
+    )
     tenant = next((quota.tenant for quota in quotas if namespace in quota.namespaces), None)
     if tenant is None:
         # Worded as registry_quota_guard words it, so reads and creates refuse alike.

@@ -14,8 +14,9 @@ from registry.services.kube import KubeApi
 from registry.validation import validate_names, validate_namespace
 
 
-def service_account_choices(*, actor: AbstractBaseUser, cluster: KubeCluster,
-                            namespaces: Sequence[str]) -> dict[str, list[str]]:
+def service_account_choices(
+    *, actor: AbstractBaseUser, cluster: KubeCluster, namespaces: Sequence[str]
+) -> dict[str, list[str]]:
     """{service account: the chosen namespaces it exists in}, over all of `namespaces`."""
     api = KubeApi(cluster)
     found: dict[str, list[str]] = {}
@@ -31,6 +32,7 @@ def cluster_names(*, actor: AbstractBaseUser) -> list[str]:
     them), the default one first."""
     clusters = KubeCluster.objects.order_by("-is_default", "name")
     if not tenancy.is_platform_admin(actor):
-        clusters = clusters.filter(pk__in=RegistryQuota.objects.filter(
-            tenant__in=tenancy.tenants_for(actor)).values("kube_cluster"))
+        clusters = clusters.filter(
+            pk__in=RegistryQuota.objects.filter(tenant__in=tenancy.tenants_for(actor)).values("kube_cluster")
+        )
     return list(clusters.values_list("name", flat=True))

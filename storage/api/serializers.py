@@ -33,8 +33,12 @@ class NamespaceField(NameField):
         return validated_by(validation.validate_namespace, data, field=self.field_name)
 
 
-@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
-                      "description": "Bytes, or a number with a binary unit, e.g. 10GiB"})
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
+        "description": "Bytes, or a number with a binary unit, e.g. 10GiB",
+    }
+)
 class SizeField(serializers.Field):
     """A size as bytes (integer) or text with a binary unit ("10GiB", "512 MiB")."""
 
@@ -66,12 +70,18 @@ class PoolSerializer(serializers.Serializer):
 
 class PoolCreateSerializer(serializers.Serializer):
     name = NameField()
-    pg_num = serializers.IntegerField(default=validation.DEFAULT_PG_NUM, min_value=1, max_value=validation.MAX_PG_NUM,
-                                      help_text="Placement groups; a power of two")
-    max_bytes = SizeField(allow_zero=True, required=False, allow_null=True,
-                          help_text="Quota in bytes or with a unit; 0 or null for none")
-    max_objects = serializers.IntegerField(required=False, allow_null=True, min_value=0,
-                                           help_text="Quota of objects; 0 or null for none")
+    pg_num = serializers.IntegerField(
+        default=validation.DEFAULT_PG_NUM,
+        min_value=1,
+        max_value=validation.MAX_PG_NUM,
+        help_text="Placement groups; a power of two",
+    )
+    max_bytes = SizeField(
+        allow_zero=True, required=False, allow_null=True, help_text="Quota in bytes or with a unit; 0 or null for none"
+    )
+    max_objects = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, help_text="Quota of objects; 0 or null for none"
+    )
 
     def validate_pg_num(self, value):
         return validated_by(validation.validate_pg_num, value, field="pg_num")
@@ -115,8 +125,9 @@ class ImageCreateSerializer(serializers.Serializer):
     name = NameField()
     namespace = NamespaceField()
     size = SizeField(help_text="Bytes, or a number with a unit: MiB, GiB, TiB…")
-    object_size = SizeField(required=False, default=validation.DEFAULT_OBJECT_SIZE,
-                            help_text="A power of two from 4 KiB to 32 MiB")
+    object_size = SizeField(
+        required=False, default=validation.DEFAULT_OBJECT_SIZE, help_text="A power of two from 4 KiB to 32 MiB"
+    )
     features = serializers.ChoiceField(choices=list(validation.FEATURE_PRESETS), default="default")
 
     def validate_object_size(self, value):
@@ -133,8 +144,12 @@ class ImageUpdateSerializer(serializers.Serializer):
 class ImageDeleteSerializer(serializers.Serializer):
     namespace = NamespaceField()
     to_trash = serializers.BooleanField(default=True, help_text="Move to the RBD trash (restorable)")
-    confirm_name = serializers.CharField(required=False, allow_null=True, trim_whitespace=False,
-                                         help_text="The image's exact name, required when to_trash is false")
+    confirm_name = serializers.CharField(
+        required=False,
+        allow_null=True,
+        trim_whitespace=False,
+        help_text="The image's exact name, required when to_trash is false",
+    )
 
 
 class ImageCopySerializer(serializers.Serializer):

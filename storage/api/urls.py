@@ -24,28 +24,49 @@ urlpatterns = [
     path("pools/", views.PoolListApi.as_view(), name="storage-pool-list"),
     path("pools/<ceph:pool>/", views.PoolDetailApi.as_view(), name="storage-pool-detail"),
     path("pools/<ceph:pool>/namespaces/", views.NamespaceListApi.as_view(), name="storage-namespace-list"),
-    path("pools/<ceph:pool>/namespaces/<ceph:name>/", views.NamespaceDetailApi.as_view(),
-         name="storage-namespace-detail"),
+    path(
+        "pools/<ceph:pool>/namespaces/<ceph:name>/", views.NamespaceDetailApi.as_view(), name="storage-namespace-detail"
+    ),
     path("pools/<ceph:pool>/images/", views.ImageListApi.as_view(), name="storage-image-list"),
     path("pools/<ceph:pool>/images/<ceph:name>/", views.ImageDetailApi.as_view(), name="storage-image-detail"),
     path("pools/<ceph:pool>/images/<ceph:name>/copy/", views.ImageCopyApi.as_view(), name="storage-image-copy"),
-    path("pools/<ceph:pool>/images/<ceph:name>/flatten/", views.ImageFlattenApi.as_view(),
-         name="storage-image-flatten"),
-    path("pools/<ceph:pool>/images/<ceph:name>/snapshots/", views.SnapshotListApi.as_view(),
-         name="storage-snapshot-list"),
-    path("pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/", views.SnapshotDetailApi.as_view(),
-         name="storage-snapshot-detail"),
-    path("pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/rollback/",
-         views.SnapshotRollbackApi.as_view(), name="storage-snapshot-rollback"),
-    path("pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/protect/",
-         views.SnapshotProtectApi.as_view(), name="storage-snapshot-protect"),
-    path("pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/unprotect/",
-         views.SnapshotUnprotectApi.as_view(), name="storage-snapshot-unprotect"),
-    path("pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/clone/",
-         views.SnapshotCloneApi.as_view(), name="storage-snapshot-clone"),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/flatten/", views.ImageFlattenApi.as_view(), name="storage-image-flatten"
+    ),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/snapshots/", views.SnapshotListApi.as_view(), name="storage-snapshot-list"
+    ),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/",
+        views.SnapshotDetailApi.as_view(),
+        name="storage-snapshot-detail",
+    ),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/rollback/",
+        views.SnapshotRollbackApi.as_view(),
+        name="storage-snapshot-rollback",
+    ),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/protect/",
+        views.SnapshotProtectApi.as_view(),
+        name="storage-snapshot-protect",
+    ),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/unprotect/",
+        views.SnapshotUnprotectApi.as_view(),
+        name="storage-snapshot-unprotect",
+    ),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/clone/",
+        views.SnapshotCloneApi.as_view(),
+        name="storage-snapshot-clone",
+    ),
     path("pools/<ceph:pool>/trash/", views.TrashListApi.as_view(), name="storage-trash-list"),
     path("pools/<ceph:pool>/trash/purge/", views.TrashPurgeApi.as_view(), name="storage-trash-purge"),
     path("pools/<ceph:pool>/trash/<ceph:image_id>/", views.TrashEntryApi.as_view(), name="storage-trash-entry"),
-    path("pools/<ceph:pool>/trash/<ceph:image_id>/restore/", views.TrashRestoreApi.as_view(),
-         name="storage-trash-restore"),
+    path(
+        "pools/<ceph:pool>/trash/<ceph:image_id>/restore/",
+        views.TrashRestoreApi.as_view(),
+        name="storage-trash-restore",
+    ),
 ]

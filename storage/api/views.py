@@ -45,8 +45,9 @@ def _task_response(task) -> Response:
 class PoolListApi(StorageApi):
     @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.PoolSerializer(many=True)}))
     def get(self, request):
-        return Response(s.PoolSerializer(pools.pool_list(actor=request.user, cluster=self.cluster(request)),
-                                         many=True).data)
+        return Response(
+            s.PoolSerializer(pools.pool_list(actor=request.user, cluster=self.cluster(request)), many=True).data
+        )
 
     @extend_schema(parameters=[CLUSTER], request=s.PoolCreateSerializer, responses=with_errors({201: s.PoolSerializer}))
     def post(self, request):
@@ -58,22 +59,32 @@ class PoolListApi(StorageApi):
 class PoolDetailApi(StorageApi):
     @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.PoolSerializer}))
     def get(self, request, pool):
-        return Response(s.PoolSerializer(pools.pool_get(actor=request.user, cluster=self.cluster(request),
-                                                        name=pool)).data)
+        return Response(
+            s.PoolSerializer(pools.pool_get(actor=request.user, cluster=self.cluster(request), name=pool)).data
+        )
 
-    @extend_schema(parameters=[CLUSTER], request=s.PoolQuotaSerializer, responses=with_errors({200: s.PoolSerializer}),
-                   description="Set or clear the pool's quota (0 or null clears).")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.PoolQuotaSerializer,
+        responses=with_errors({200: s.PoolSerializer}),
+        description="Set or clear the pool's quota (0 or null clears).",
+    )
     def patch(self, request, pool):
         data = self.valid(s.PoolQuotaSerializer, request.data)
         info = pools.pool_set_quota(actor=request.user, cluster=self.cluster(request), name=pool, **data)
         return Response(s.PoolSerializer(info).data)
 
-    @extend_schema(parameters=[CLUSTER], request=s.ConfirmSerializer, responses=with_errors({204: None}),
-                   description="Delete the pool and everything in it; confirm_name must repeat the pool's name.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.ConfirmSerializer,
+        responses=with_errors({204: None}),
+        description="Delete the pool and everything in it; confirm_name must repeat the pool's name.",
+    )
     def delete(self, request, pool):
         data = self.valid(s.ConfirmSerializer, request.data)
-        pools.pool_delete(actor=request.user, cluster=self.cluster(request), name=pool,
-                          confirm_name=data["confirm_name"])
+        pools.pool_delete(
+            actor=request.user, cluster=self.cluster(request), name=pool, confirm_name=data["confirm_name"]
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -83,8 +94,9 @@ class NamespaceListApi(StorageApi):
         names = namespaces.namespace_list(actor=request.user, cluster=self.cluster(request), pool=pool)
         return Response({"namespaces": names})
 
-    @extend_schema(parameters=[CLUSTER], request=s.NamespaceSerializer,
-                   responses=with_errors({201: s.NamespaceSerializer}))
+    @extend_schema(
+        parameters=[CLUSTER], request=s.NamespaceSerializer, responses=with_errors({201: s.NamespaceSerializer})
+    )
     def post(self, request, pool):
         data = self.valid(s.NamespaceSerializer, request.data)
         name = namespaces.namespace_create(actor=request.user, cluster=self.cluster(request), pool=pool, **data)
@@ -103,34 +115,58 @@ ORDERINGS = ["name", "-name", "size", "-size", "created", "-created"]
 
 class ImageListApi(StorageApi):
     @extend_schema(
-        parameters=[CLUSTER, NAMESPACE,
-                    OpenApiParameter("search", str, description="Part of the image name"),
-                    OpenApiParameter("ordering", str, enum=ORDERINGS, description="Sort key; '-' for descending"),
-                    OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        parameters=[
+            CLUSTER,
+            NAMESPACE,
+            OpenApiParameter("search", str, description="Part of the image name"),
+            OpenApiParameter("ordering", str, enum=ORDERINGS, description="Sort key; '-' for descending"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
         operation_id="storage_pools_images_list",
-        responses=with_errors({200: s.ImagePageSerializer}))
+        responses=with_errors({200: s.ImagePageSerializer}),
+    )
     def get(self, request, pool):
         ordering = request.query_params.get("ordering", "name")
         if ordering not in ORDERINGS:
-            raise InvalidInput(f"ordering: must be one of {', '.join(ORDERINGS)}.", code="invalid_ordering",
-                               extra={"field": "ordering"})
-        page = _positive_int(request, "page", 1, maximum=10 ** 9)
+            raise InvalidInput(
+                f"ordering: must be one of {', '.join(ORDERINGS)}.",
+                code="invalid_ordering",
+                extra={"field": "ordering"},
+            )
+        page = _positive_int(request, "page", 1, maximum=10**9)
         page_size = _positive_int(request, "page_size", 50, maximum=images.MAX_PAGE_SIZE)
-        result = images.image_list(actor=request.user, cluster=self.cluster(request), pool=pool,
-                                   namespace=self.namespace(request), search=request.query_params.get("search", ""),
-                                   sort=ordering.lstrip("-"), descending=ordering.startswith("-"),
-                                   offset=(page - 1) * page_size, limit=page_size)
+        result = images.image_list(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            search=request.query_params.get("search", ""),
+            sort=ordering.lstrip("-"),
+            descending=ordering.startswith("-"),
+            offset=(page - 1) * page_size,
+            limit=page_size,
+        )
         url = request.build_absolute_uri()
         has_next = page * page_size < result.total
-        return Response({
-            "count": result.total,
-            "next": replace_query_param(url, "page", page + 1) if has_next else None,
-            "previous": (None if page == 1 else remove_query_param(url, "page") if page == 2
-                         else replace_query_param(url, "page", page - 1)),
-            "results": s.ImageSerializer(result.items, many=True).data,
-        })
+        return Response(
+            {
+                "count": result.total,
+                "next": replace_query_param(url, "page", page + 1) if has_next else None,
+                "previous": (
+                    None
+                    if page == 1
+                    else remove_query_param(url, "page")
+                    if page == 2
+                    else replace_query_param(url, "page", page - 1)
+                ),
+                "results": s.ImageSerializer(result.items, many=True).data,
+            }
+        )
 
-    @extend_schema(parameters=[CLUSTER], request=s.ImageCreateSerializer, responses=with_errors({201: s.ImageSerializer}))
+    @extend_schema(
+        parameters=[CLUSTER], request=s.ImageCreateSerializer, responses=with_errors({201: s.ImageSerializer})
+    )
     def post(self, request, pool):
         data = self.valid(s.ImageCreateSerializer, request.data)
         image = images.image_create(actor=request.user, cluster=self.cluster(request), pool=pool, **data)
@@ -142,20 +178,26 @@ def _positive_int(request: Request, field: str, default: int, *, maximum: int) -
     if raw in (None, ""):
         return default
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise InvalidInput(f"{field}: must be a whole number from 1 to {maximum}.", code="invalid_page",
-                           extra={"field": field})
+        raise InvalidInput(
+            f"{field}: must be a whole number from 1 to {maximum}.", code="invalid_page", extra={"field": field}
+        )
     return int(raw)
 
 
 class ImageDetailApi(StorageApi):
     @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.ImageSerializer}))
     def get(self, request, pool, name):
-        image = images.image_get(actor=request.user, cluster=self.cluster(request), pool=pool,
-                                 namespace=self.namespace(request), name=name)
+        image = images.image_get(
+            actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request), name=name
+        )
         return Response(s.ImageSerializer(image).data)
 
-    @extend_schema(parameters=[CLUSTER], request=s.ImageUpdateSerializer, responses=with_errors({200: s.ImageSerializer}),
-                   description="Resize (shrinking needs allow_shrink) and/or rename the image.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.ImageUpdateSerializer,
+        responses=with_errors({200: s.ImageSerializer}),
+        description="Resize (shrinking needs allow_shrink) and/or rename the image.",
+    )
     def patch(self, request, pool, name):
         data = self.valid(s.ImageUpdateSerializer, request.data)
         cluster, namespace = self.cluster(request), data["namespace"]
@@ -163,19 +205,35 @@ class ImageDetailApi(StorageApi):
             raise InvalidInput("Give a new size, a new_name, or both.", code="nothing_to_change")
         image = None
         if "size" in data:
-            image = images.image_resize(actor=request.user, cluster=cluster, pool=pool, namespace=namespace,
-                                        name=name, size=data["size"], allow_shrink=data["allow_shrink"])
+            image = images.image_resize(
+                actor=request.user,
+                cluster=cluster,
+                pool=pool,
+                namespace=namespace,
+                name=name,
+                size=data["size"],
+                allow_shrink=data["allow_shrink"],
+            )
         if "new_name" in data and data["new_name"] != name:
-            image = images.image_rename(actor=request.user, cluster=cluster, pool=pool, namespace=namespace,
-                                        name=name, new_name=data["new_name"])
+            image = images.image_rename(
+                actor=request.user,
+                cluster=cluster,
+                pool=pool,
+                namespace=namespace,
+                name=name,
+                new_name=data["new_name"],
+            )
         if image is None:
             image = images.image_get(actor=request.user, cluster=cluster, pool=pool, namespace=namespace, name=name)
         return Response(s.ImageSerializer(image).data)
 
-    @extend_schema(parameters=[CLUSTER], request=s.ImageDeleteSerializer,
-                   responses=with_errors({202: TASK_ACCEPTED, 204: None}),
-                   description="Move to the trash (204), or remove for good in the background (202) when to_trash is "
-                               "false and confirm_name repeats the image's name.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.ImageDeleteSerializer,
+        responses=with_errors({202: TASK_ACCEPTED, 204: None}),
+        description="Move to the trash (204), or remove for good in the background (202) when to_trash is "
+        "false and confirm_name repeats the image's name.",
+    )
     def delete(self, request, pool, name):
         data = self.valid(s.ImageDeleteSerializer, request.data)
         task = images.image_delete(actor=request.user, cluster=self.cluster(request), pool=pool, name=name, **data)
@@ -186,99 +244,147 @@ class ImageCopyApi(StorageApi):
     @extend_schema(parameters=[CLUSTER], request=s.ImageCopySerializer, responses=with_errors({202: TASK_ACCEPTED}))
     def post(self, request, pool, name):
         data = self.valid(s.ImageCopySerializer, request.data)
-        return _task_response(images.image_copy(actor=request.user, cluster=self.cluster(request), pool=pool,
-                                                name=name, **data))
+        return _task_response(
+            images.image_copy(actor=request.user, cluster=self.cluster(request), pool=pool, name=name, **data)
+        )
 
 
 class ImageFlattenApi(StorageApi):
     @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=with_errors({202: TASK_ACCEPTED}))
     def post(self, request, pool, name):
         data = self.valid(s.NamespaceOnlySerializer, request.data)
-        return _task_response(snapshots.image_flatten(actor=request.user, cluster=self.cluster(request), pool=pool,
-                                                      name=name, **data))
+        return _task_response(
+            snapshots.image_flatten(actor=request.user, cluster=self.cluster(request), pool=pool, name=name, **data)
+        )
 
 
 class SnapshotListApi(StorageApi):
     @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.SnapshotSerializer(many=True)}))
     def get(self, request, pool, name):
-        items = snapshots.snapshot_list(actor=request.user, cluster=self.cluster(request), pool=pool,
-                                        namespace=self.namespace(request), image=name)
+        items = snapshots.snapshot_list(
+            actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request), image=name
+        )
         return Response(s.SnapshotSerializer(items, many=True).data)
 
-    @extend_schema(parameters=[CLUSTER], request=s.SnapshotCreateSerializer,
-                   responses=with_errors({201: s.SnapshotSerializer}))
+    @extend_schema(
+        parameters=[CLUSTER], request=s.SnapshotCreateSerializer, responses=with_errors({201: s.SnapshotSerializer})
+    )
     def post(self, request, pool, name):
         data = self.valid(s.SnapshotCreateSerializer, request.data)
-        snapshot = snapshots.snapshot_create(actor=request.user, cluster=self.cluster(request), pool=pool,
-                                             namespace=data["namespace"], image=name, snapshot=data["name"])
+        snapshot = snapshots.snapshot_create(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=data["namespace"],
+            image=name,
+            snapshot=data["name"],
+        )
         return Response(s.SnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
 
 
 class SnapshotDetailApi(StorageApi):
     @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({204: None}))
     def delete(self, request, pool, name, snapshot):
-        snapshots.snapshot_delete(actor=request.user, cluster=self.cluster(request), pool=pool,
-                                  namespace=self.namespace(request), image=name, snapshot=snapshot)
+        snapshots.snapshot_delete(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            image=name,
+            snapshot=snapshot,
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _snapshot_action(service, description: str):
     class SnapshotActionApi(StorageApi):
-        @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=with_errors({204: None}),
-                       description=description)
+        @extend_schema(
+            parameters=[CLUSTER],
+            request=s.NamespaceOnlySerializer,
+            responses=with_errors({204: None}),
+            description=description,
+        )
         def post(self, request, pool, name, snapshot):
             data = self.valid(s.NamespaceOnlySerializer, request.data)
-            service(actor=request.user, cluster=self.cluster(request), pool=pool, namespace=data["namespace"],
-                    image=name, snapshot=snapshot)
+            service(
+                actor=request.user,
+                cluster=self.cluster(request),
+                pool=pool,
+                namespace=data["namespace"],
+                image=name,
+                snapshot=snapshot,
+            )
             return Response(status=status.HTTP_204_NO_CONTENT)
 
     SnapshotActionApi.__name__ = SnapshotActionApi.__qualname__ = f"Snapshot{service.__name__.title()}Api"
     return SnapshotActionApi
 
 
-SnapshotRollbackApi = _snapshot_action(snapshots.snapshot_rollback, "Roll the image back to the snapshot "
-                                                                    "(its current data is lost).")
+SnapshotRollbackApi = _snapshot_action(
+    snapshots.snapshot_rollback, "Roll the image back to the snapshot (its current data is lost)."
+)
 SnapshotProtectApi = _snapshot_action(snapshots.snapshot_protect, "Protect the snapshot so it can be cloned.")
-SnapshotUnprotectApi = _snapshot_action(snapshots.snapshot_unprotect, "Unprotect the snapshot (it must have no clones).")
+SnapshotUnprotectApi = _snapshot_action(
+    snapshots.snapshot_unprotect, "Unprotect the snapshot (it must have no clones)."
+)
 
 
 class SnapshotCloneApi(StorageApi):
     @extend_schema(parameters=[CLUSTER], request=s.CloneSerializer, responses=with_errors({201: s.ImageSerializer}))
     def post(self, request, pool, name, snapshot):
         data = self.valid(s.CloneSerializer, request.data)
-        image = snapshots.image_clone(actor=request.user, cluster=self.cluster(request), pool=pool, image=name,
-                                      snapshot=snapshot, **data)
+        image = snapshots.image_clone(
+            actor=request.user, cluster=self.cluster(request), pool=pool, image=name, snapshot=snapshot, **data
+        )
         return Response(s.ImageSerializer(image).data, status=status.HTTP_201_CREATED)
 
 
 class TrashListApi(StorageApi):
     @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.TrashEntrySerializer(many=True)}))
     def get(self, request, pool):
-        entries = images.trash_list(actor=request.user, cluster=self.cluster(request), pool=pool,
-                                    namespace=self.namespace(request))
+        entries = images.trash_list(
+            actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request)
+        )
         return Response(s.TrashEntrySerializer(entries, many=True).data)
 
 
 class TrashPurgeApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=with_errors({202: TASK_ACCEPTED}),
-                   description="Remove every image in the trash for good, in the background.")
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.NamespaceOnlySerializer,
+        responses=with_errors({202: TASK_ACCEPTED}),
+        description="Remove every image in the trash for good, in the background.",
+    )
     def post(self, request, pool):
         data = self.valid(s.NamespaceOnlySerializer, request.data)
         return _task_response(images.trash_purge(actor=request.user, cluster=self.cluster(request), pool=pool, **data))
 
 
 class TrashEntryApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({202: TASK_ACCEPTED}),
-                   description="Remove this trash entry for good, in the background.")
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        responses=with_errors({202: TASK_ACCEPTED}),
+        description="Remove this trash entry for good, in the background.",
+    )
     def delete(self, request, pool, image_id):
-        return _task_response(images.trash_purge(actor=request.user, cluster=self.cluster(request), pool=pool,
-                                                 namespace=self.namespace(request), image_id=image_id))
+        return _task_response(
+            images.trash_purge(
+                actor=request.user,
+                cluster=self.cluster(request),
+                pool=pool,
+                namespace=self.namespace(request),
+                image_id=image_id,
+            )
+        )
 
 
 class TrashRestoreApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], request=s.TrashRestoreSerializer, responses=with_errors({200: s.ImageSerializer}))
+    @extend_schema(
+        parameters=[CLUSTER], request=s.TrashRestoreSerializer, responses=with_errors({200: s.ImageSerializer})
+    )
     def post(self, request, pool, image_id):
         data = self.valid(s.TrashRestoreSerializer, request.data)
-        image = images.trash_restore(actor=request.user, cluster=self.cluster(request), pool=pool,
-                                     image_id=image_id, **data)
+        image = images.trash_restore(
+            actor=request.user, cluster=self.cluster(request), pool=pool, image_id=image_id, **data
+        )
         return Response(s.ImageSerializer(image).data)

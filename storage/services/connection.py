@@ -89,13 +89,18 @@ def _readable_file(cluster: CephCluster, path: str, what: str) -> Path:
         raise NotConfigured(
             f"The {what} {path} for {cluster.client_name} of Ceph cluster {cluster.name} does not exist. "
             "Fix the path in the cluster's settings (Django admin → Ceph clusters).",
-            code="ceph_key_missing", component="ceph")
+            code="ceph_key_missing",
+            component="ceph",
+        )
     try:
         file.read_bytes()
     except OSError as exc:
         raise NotConfigured(
             f"The {what} {path} for {cluster.client_name} of Ceph cluster {cluster.name} cannot be read: "
-            f"{exc.strerror}.", code="ceph_key_unreadable", component="ceph") from exc
+            f"{exc.strerror}.",
+            code="ceph_key_unreadable",
+            component="ceph",
+        ) from exc
     return file
 
 
@@ -127,17 +132,21 @@ def _connect(cluster: CephCluster) -> "rados.Rados":
             raise CephUnreachable(
                 f"Ceph cluster {cluster.name} refused the key of {cluster.client_name} (from {source}). "
                 f"Check that the file holds the key that `ceph auth get {cluster.client_name}` shows.",
-                code="ceph_auth_failed") from exc
+                code="ceph_auth_failed",
+            ) from exc
         if code == errno.EINVAL and not cluster.conf_path:
             raise NotConfigured(
                 f"The key file {cluster.key_path} for {cluster.client_name} of Ceph cluster {cluster.name} "
                 "does not hold a valid cephx key: it should contain only the base64 key that "
-                f"`ceph auth print-key {cluster.client_name}` prints.", code="ceph_key_invalid",
-                component="ceph") from exc
+                f"`ceph auth print-key {cluster.client_name}` prints.",
+                code="ceph_key_invalid",
+                component="ceph",
+            ) from exc
         if code in CONNECTION_ERRNOS:
             where = cluster.mon_host or f"the monitors in {cluster.conf_path}"
-            raise unreachable(cluster.name, f"no monitor at {where} answered within "
-                                            f"{settings.BERTH_CEPH_TIMEOUT} s") from exc
+            raise unreachable(
+                cluster.name, f"no monitor at {where} answered within {settings.BERTH_CEPH_TIMEOUT} s"
+            ) from exc
         raise unreachable(cluster.name, str(exc)) from exc
     return handle
 
@@ -232,13 +241,17 @@ def open_ioctx(cluster: CephCluster, pool: str, namespace: str = "") -> Iterator
 
 
 @contextmanager
-def open_image(cluster: CephCluster, pool: str, namespace: str, name: str, *,
-               read_only: bool = False) -> Iterator["rbd.Image"]:
+def open_image(
+    cluster: CephCluster, pool: str, namespace: str, name: str, *, read_only: bool = False
+) -> Iterator["rbd.Image"]:
     """An open image, closed afterwards; a missing image is a 404 naming it."""
     spec = image_spec(pool, namespace, name)
     with open_ioctx(cluster, pool, namespace) as ioctx:
-        with translate_ceph_errors(cluster.name, f"opening image {spec}", overrides={
-                errno.ENOENT: NotFoundImage(f"Image {spec} does not exist.")}):
+        with translate_ceph_errors(
+            cluster.name,
+            f"opening image {spec}",
+            overrides={errno.ENOENT: NotFoundImage(f"Image {spec} does not exist.")},
+        ):
             image = rbd.Image(ioctx, name, read_only=read_only)
         try:
             yield image

@@ -61,7 +61,7 @@ def read_headers(cluster: CephCluster, ioctx, entries: list[tuple[str, str]]) ->
     headers: list[ImageHeader] = []
     for start in range(0, len(entries), _READ_WINDOW):
         in_flight = []
-        for name, image_id in entries[start:start + _READ_WINDOW]:
+        for name, image_id in entries[start : start + _READ_WINDOW]:
             op = ioctx.create_read_op()
             values, _ = ioctx.get_omap_vals_by_keys(op, _HEADER_KEYS)
             snapshots, _ = ioctx.get_omap_vals(op, "", "snapshot_", _MAX_SNAPSHOTS_COUNTED)
@@ -78,15 +78,18 @@ def read_headers(cluster: CephCluster, ioctx, entries: list[tuple[str, str]]) ->
                 header = dict(values)
                 if "size" not in header:
                     continue
-                headers.append(ImageHeader(
-                    name=name, id=image_id,
-                    size=struct.unpack("<Q", header["size"][:8])[0],
-                    object_size=1 << header["order"][0],
-                    features=struct.unpack("<Q", header["features"][:8])[0] if "features" in header else 0,
-                    created=_utime(header.get("create_timestamp")),
-                    is_clone="parent" in header,
-                    snapshot_count=sum(1 for _ in snapshots),
-                ))
+                headers.append(
+                    ImageHeader(
+                        name=name,
+                        id=image_id,
+                        size=struct.unpack("<Q", header["size"][:8])[0],
+                        object_size=1 << header["order"][0],
+                        features=struct.unpack("<Q", header["features"][:8])[0] if "features" in header else 0,
+                        created=_utime(header.get("create_timestamp")),
+                        is_clone="parent" in header,
+                        snapshot_count=sum(1 for _ in snapshots),
+                    )
+                )
             finally:
                 ioctx.release_read_op(op)
     return headers

@@ -38,6 +38,8 @@ from storage.validation import (
 
 SORT_KEYS = ("name", "size", "created")
 MAX_PAGE_SIZE = 10000
+
+
 def _preset_bits(preset: str) -> int:
     bits = 0
     for name in FEATURE_PRESETS[preset]:
@@ -61,18 +63,40 @@ def _format_parent(image) -> str | None:
     return f"{image_spec(parent['pool_name'], parent['pool_namespace'], parent['image_name'])}@{parent['snap_name']}"
 
 
-def _image_info(pool: str, namespace: str, header: ImageHeader, parent: str | None,
-                used: int | None = None) -> ImageInfo:
-    return ImageInfo(pool=pool, namespace=namespace, name=header.name, id=header.id, size=header.size,
-                     used=used, features=feature_names(header.features), object_size=header.object_size,
-                     parent=parent, snapshot_count=header.snapshot_count, created=header.created)
+def _image_info(
+    pool: str, namespace: str, header: ImageHeader, parent: str | None, used: int | None = None
+) -> ImageInfo:
+    return ImageInfo(
+        pool=pool,
+        namespace=namespace,
+        name=header.name,
+        id=header.id,
+        size=header.size,
+        used=used,
+        features=feature_names(header.features),
+        object_size=header.object_size,
+        parent=parent,
+        snapshot_count=header.snapshot_count,
+        created=header.created,
+    )
 
 
-def image_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str = "", search: str = "",
-               sort: str = "name", descending: bool = False, offset: int = 0, limit: int = 50) -> ImagePage:
+def image_list(
+    *,
+    actor: AbstractBaseUser,
+    cluster: CephCluster,
+    pool: str,
+    namespace: str = "",
+    search: str = "",
+    sort: str = "name",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> ImagePage:
     if sort not in SORT_KEYS:
-        raise InvalidInput(f"sort: must be one of {', '.join(SORT_KEYS)} (got {sort!r}).", code="invalid_sort",
-                           extra={"field": "sort"})
+        raise InvalidInput(
+            f"sort: must be one of {', '.join(SORT_KEYS)} (got {sort!r}).", code="invalid_sort", extra={"field": "sort"}
+        )
     offset, limit = max(0, int(offset)), max(0, min(int(limit), MAX_PAGE_SIZE))
     namespace = validate_namespace(namespace)
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
@@ -85,7 +109,7 @@ def image_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
             if sort == "name":
                 # Names come with the directory read: only the page's headers need reading.
                 entries.sort(key=lambda entry: entry[0], reverse=descending)
-                headers = read_headers(cluster, ioctx, entries[offset:offset + limit])
+                headers = read_headers(cluster, ioctx, entries[offset : offset + limit])
                 total = len(entries) - (min(limit, max(0, len(entries) - offset)) - len(headers))
             else:
                 headers = read_headers(cluster, ioctx, entries)
@@ -95,10 +119,11 @@ def image_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
                 else:
                     epoch = datetime.min.replace(tzinfo=UTC)
                     headers.sort(key=lambda header: (header.created or epoch, header.name), reverse=descending)
-                headers = headers[offset:offset + limit]
-            items = [_image_info(pool, namespace, header,
-                                 _parent_spec(ioctx, header.name) if header.is_clone else None)
-                     for header in headers]
+                headers = headers[offset : offset + limit]
+            items = [
+                _image_info(pool, namespace, header, _parent_spec(ioctx, header.name) if header.is_clone else None)
+                for header in headers
+            ]
     return ImagePage(total=total, items=items)
 
 
@@ -113,9 +138,16 @@ def image_get(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, names
                 created = image.create_timestamp().replace(tzinfo=UTC)
             except rbd.Error:
                 created = None
-            header = ImageHeader(name=name, id=image.id(), size=stat["size"], object_size=stat["obj_size"],
-                             features=features, created=created, is_clone=False,
-                             snapshot_count=sum(1 for _ in image.list_snaps()))
+            header = ImageHeader(
+                name=name,
+                id=image.id(),
+                size=stat["size"],
+                object_size=stat["obj_size"],
+                features=features,
+                created=created,
+                is_clone=False,
+                snapshot_count=sum(1 for _ in image.list_snaps()),
+            )
             return _image_info(pool, namespace, header, _format_parent(image), _used_bytes(image, features))
 
 
@@ -137,46 +169,87 @@ def _used_bytes(image, features: int) -> int | None:
 def _size_message(size: int, object_size: int) -> str:
     which = "the default" if object_size == DEFAULT_OBJECT_SIZE else "this"
     shown_object = max(object_size, 4096) if object_size & (object_size - 1) == 0 else DEFAULT_OBJECT_SIZE
-    return (f"Image size must be at least one object ({format_binary_size(shown_object)} with {which} object "
-            f"size); you asked for {format_binary_size(size)}. Object sizes are powers of two from 4 KiB to 32 MiB.")
+    return (
+        f"Image size must be at least one object ({format_binary_size(shown_object)} with {which} object "
+        f"size); you asked for {format_binary_size(size)}. Object sizes are powers of two from 4 KiB to 32 MiB."
+    )
 
 
-@audited_action("storage.image.create", target=("cluster", "pool", "namespace", "name"),
-                params=("size", "object_size", "features"))
-def image_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
-                 size: int | str, object_size: int = DEFAULT_OBJECT_SIZE,
-                 features: str = DEFAULT_FEATURE_PRESET) -> ImageInfo:
+@audited_action(
+    "storage.image.create", target=("cluster", "pool", "namespace", "name"), params=("size", "object_size", "features")
+)
+def image_create(
+    *,
+    actor: AbstractBaseUser,
+    cluster: CephCluster,
+    pool: str,
+    namespace: str,
+    name: str,
+    size: int | str,
+    object_size: int = DEFAULT_OBJECT_SIZE,
+    features: str = DEFAULT_FEATURE_PRESET,
+) -> ImageInfo:
     validate_object_name(name, field="name")
     namespace = validate_namespace(namespace)
     size = parse_size(size, field="size")
     object_size = parse_size(object_size, field="object_size")
     validate_feature_preset(features)
     if object_size & (object_size - 1):
-        raise InvalidInput(f"object_size: must be a power of two from 4 KiB to 32 MiB "
-                           f"(got {format_binary_size(object_size)}).", code="invalid_object_size",
-                           extra={"field": "object_size"})
+        raise InvalidInput(
+            f"object_size: must be a power of two from 4 KiB to 32 MiB (got {format_binary_size(object_size)}).",
+            code="invalid_object_size",
+            extra={"field": "object_size"},
+        )
     if size < object_size:
         raise InvalidInput(_size_message(size, object_size), code="image_size_out_of_range", extra={"field": "size"})
-    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    tenant = storage_tenancy.storage_scope(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR
+    )
     spec = image_spec(pool, namespace, name)
-    with storage_tenancy.quota_guard(tenant=tenant, request=storage_tenancy.StorageRequest(
-            images=1, provisioned_bytes=size, largest_image_bytes=size)), open_ioctx(cluster, pool, namespace) as ioctx:
+    with (
+        storage_tenancy.quota_guard(
+            tenant=tenant,
+            request=storage_tenancy.StorageRequest(images=1, provisioned_bytes=size, largest_image_bytes=size),
+        ),
+        open_ioctx(cluster, pool, namespace) as ioctx,
+    ):
         # librbd answers EDOM (ArgumentOutOfRange) for an object size outside 4 KiB..32 MiB.
-        with translate_ceph_errors(cluster.name, f"creating image {spec}", overrides={
+        with translate_ceph_errors(
+            cluster.name,
+            f"creating image {spec}",
+            overrides={
                 errno.EEXIST: Conflict(f"Image {spec} already exists.", code="image_exists", component="ceph"),
-                errno.EDOM: InvalidInput(_size_message(size, object_size), code="image_size_out_of_range",
-                                         component="ceph", extra={"field": "size"})}):
-            rbd.RBD().create(ioctx, name, size, order=object_size.bit_length() - 1, old_format=False,
-                             features=_preset_bits(features))
+                errno.EDOM: InvalidInput(
+                    _size_message(size, object_size),
+                    code="image_size_out_of_range",
+                    component="ceph",
+                    extra={"field": "size"},
+                ),
+            },
+        ):
+            rbd.RBD().create(
+                ioctx, name, size, order=object_size.bit_length() - 1, old_format=False, features=_preset_bits(features)
+            )
     return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
 
 
-@audited_action("storage.image.resize", target=("cluster", "pool", "namespace", "name"),
-                params=("size", "allow_shrink"))
-def image_resize(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
-                 size: int | str, allow_shrink: bool = False) -> ImageInfo:
+@audited_action(
+    "storage.image.resize", target=("cluster", "pool", "namespace", "name"), params=("size", "allow_shrink")
+)
+def image_resize(
+    *,
+    actor: AbstractBaseUser,
+    cluster: CephCluster,
+    pool: str,
+    namespace: str,
+    name: str,
+    size: int | str,
+    allow_shrink: bool = False,
+) -> ImageInfo:
     size = parse_size(size, field="size")
-    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    tenant = storage_tenancy.storage_scope(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR
+    )
     spec = image_spec(pool, namespace, name)
     with open_image(cluster, pool, namespace, name) as image:
         with translate_ceph_errors(cluster.name, f"resizing image {spec}"):
@@ -185,9 +258,12 @@ def image_resize(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
                 raise InvalidInput(
                     f"Shrinking {spec} from {format_binary_size(current)} to {format_binary_size(size)} destroys "
                     "the data beyond the new size. Confirm the shrink to go ahead.",
-                    code="shrink_not_confirmed", extra={"field": "size", "old_size": current, "new_size": size})
-            growth = storage_tenancy.StorageRequest(provisioned_bytes=max(0, size - current),
-                                            largest_image_bytes=size if size > current else 0)
+                    code="shrink_not_confirmed",
+                    extra={"field": "size", "old_size": current, "new_size": size},
+                )
+            growth = storage_tenancy.StorageRequest(
+                provisioned_bytes=max(0, size - current), largest_image_bytes=size if size > current else 0
+            )
             if size != current:
                 with storage_tenancy.quota_guard(tenant=tenant, request=growth):
                     image.resize(size, allow_shrink=allow_shrink)
@@ -195,16 +271,25 @@ def image_resize(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
 
 
 @audited_action("storage.image.rename", target=("cluster", "pool", "namespace", "name"), params=("new_name",))
-def image_rename(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
-                 new_name: str) -> ImageInfo:
+def image_rename(
+    *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str, new_name: str
+) -> ImageInfo:
     validate_object_name(new_name, field="new_name")
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     spec = image_spec(pool, namespace, name)
     with open_ioctx(cluster, pool, namespace) as ioctx:
-        with translate_ceph_errors(cluster.name, f"renaming image {spec}", overrides={
+        with translate_ceph_errors(
+            cluster.name,
+            f"renaming image {spec}",
+            overrides={
                 errno.ENOENT: NotFoundImage(f"Image {spec} does not exist."),
-                errno.EEXIST: Conflict(f"Image {image_spec(pool, namespace, new_name)} already exists.",
-                                       code="image_exists", component="ceph")}):
+                errno.EEXIST: Conflict(
+                    f"Image {image_spec(pool, namespace, new_name)} already exists.",
+                    code="image_exists",
+                    component="ceph",
+                ),
+            },
+        ):
             rbd.RBD().rename(ioctx, name, new_name)
     return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=new_name)
 
@@ -213,21 +298,35 @@ def _require_absent(cluster: CephCluster, ioctx, pool: str, namespace: str, name
     with translate_ceph_errors(cluster.name, f"looking up image {image_spec(pool, namespace, name)}"):
         names = {entry["name"] for entry in rbd.RBD().list2(ioctx)}
     if name in names:
-        raise Conflict(f"Image {image_spec(pool, namespace, name)} already exists.", code="image_exists",
-                       component="ceph")
+        raise Conflict(
+            f"Image {image_spec(pool, namespace, name)} already exists.", code="image_exists", component="ceph"
+        )
 
 
-@audited_action("storage.image.copy", target=("cluster", "pool", "namespace", "name"),
-                params=("dest_pool", "dest_namespace", "dest_name"))
-def image_copy(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
-               dest_pool: str, dest_namespace: str, dest_name: str) -> BackgroundTask:
+@audited_action(
+    "storage.image.copy",
+    target=("cluster", "pool", "namespace", "name"),
+    params=("dest_pool", "dest_namespace", "dest_name"),
+)
+def image_copy(
+    *,
+    actor: AbstractBaseUser,
+    cluster: CephCluster,
+    pool: str,
+    namespace: str,
+    name: str,
+    dest_pool: str,
+    dest_namespace: str,
+    dest_name: str,
+) -> BackgroundTask:
     validate_object_name(dest_pool, field="dest_pool")
     dest_namespace = validate_namespace(dest_namespace, field="dest_namespace")
     validate_object_name(dest_name, field="dest_name")
     source, dest = image_spec(pool, namespace, name), image_spec(dest_pool, dest_namespace, dest_name)
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
-    dest_tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace,
-                                        role=tenancy.OPERATOR)
+    dest_tenant = storage_tenancy.storage_scope(
+        actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace, role=tenancy.OPERATOR
+    )
     with open_image(cluster, pool, namespace, name, read_only=True) as image:
         with translate_ceph_errors(cluster.name, f"reading the size of {source}"):
             copy_size = image.size()
@@ -237,26 +336,46 @@ def image_copy(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
 
     def run(progress) -> dict:
         progress(0, 1)  # librbd's copy in this release reports no progress of its own
-        with open_image(cluster, pool, namespace, name, read_only=True) as image, \
-                open_ioctx(cluster, dest_pool, dest_namespace) as dest_ioctx, \
-                translate_ceph_errors(cluster.name, f"copying image {source} to {dest}", overrides={
-                    errno.EEXIST: Conflict(f"Image {dest} already exists.", code="image_exists")}):
+        with (
+            open_image(cluster, pool, namespace, name, read_only=True) as image,
+            open_ioctx(cluster, dest_pool, dest_namespace) as dest_ioctx,
+            translate_ceph_errors(
+                cluster.name,
+                f"copying image {source} to {dest}",
+                overrides={errno.EEXIST: Conflict(f"Image {dest} already exists.", code="image_exists")},
+            ),
+        ):
             image.copy(dest_ioctx, dest_name)
         return {"image": dest}
 
     # The copy creates its image only once the task runs: a reservation holds the room until then.
     with storage_tenancy.quota_guard(tenant=dest_tenant, request=copy_request):
-        task = task_start(actor=actor, tenant=dest_tenant, name="storage.image.copy",
-                          target={"cluster": cluster.name, "image": source, "dest": dest}, run=run)
+        task = task_start(
+            actor=actor,
+            tenant=dest_tenant,
+            name="storage.image.copy",
+            target={"cluster": cluster.name, "image": source, "dest": dest},
+            run=run,
+        )
         storage_tenancy.reserve_for_task(tenant=dest_tenant, task=task, request=copy_request)
     return task
 
 
 @audited_action("storage.image.delete", target=("cluster", "pool", "namespace", "name"), params=("to_trash",))
-def image_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str,
-                 to_trash: bool = True, confirm_name: str | None = None) -> BackgroundTask | None:
+def image_delete(
+    *,
+    actor: AbstractBaseUser,
+    cluster: CephCluster,
+    pool: str,
+    namespace: str,
+    name: str,
+    to_trash: bool = True,
+    confirm_name: str | None = None,
+) -> BackgroundTask | None:
     """To the trash (restorable, immediate) by default; removal for good runs as a task."""
-    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
+    tenant = storage_tenancy.storage_scope(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN
+    )
     spec = image_spec(pool, namespace, name)
     if not to_trash:
         validate_confirmation(confirm_name, expected=name)
@@ -265,27 +384,40 @@ def image_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, na
             watchers = list(image.watchers_list())
             snapshots = sum(1 for _ in image.list_snaps())
     if watchers:
-        raise Conflict(f"Image {spec} is in use by {len(watchers)} client(s) ({watchers[0]['addr']}). Unmap it "
-                       "(`rbd unmap`) or stop the client using it, then delete it.", code="image_busy",
-                       component="ceph")
+        raise Conflict(
+            f"Image {spec} is in use by {len(watchers)} client(s) ({watchers[0]['addr']}). Unmap it "
+            "(`rbd unmap`) or stop the client using it, then delete it.",
+            code="image_busy",
+            component="ceph",
+        )
     if to_trash:
         with open_ioctx(cluster, pool, namespace) as ioctx:
             with translate_ceph_errors(cluster.name, f"moving image {spec} to the trash"):
                 rbd.RBD().trash_move(ioctx, name, 0)
         return None
     if snapshots:
-        raise Conflict(f"Image {spec} has {snapshots} snapshot(s). Delete its snapshots first (unprotecting "
-                       "any that are protected), or move the image to the trash instead.",
-                       code="image_has_snapshots", component="ceph")
+        raise Conflict(
+            f"Image {spec} has {snapshots} snapshot(s). Delete its snapshots first (unprotecting "
+            "any that are protected), or move the image to the trash instead.",
+            code="image_has_snapshots",
+            component="ceph",
+        )
 
     def run(progress) -> dict:
-        with open_ioctx(cluster, pool, namespace) as ioctx, translate_ceph_errors(cluster.name,
-                                                                                  f"removing image {spec}"):
+        with (
+            open_ioctx(cluster, pool, namespace) as ioctx,
+            translate_ceph_errors(cluster.name, f"removing image {spec}"),
+        ):
             rbd.RBD().remove(ioctx, name, on_progress=progress)
         return {"image": spec}
 
-    return task_start(actor=actor, tenant=tenant, name="storage.image.delete",
-                      target={"cluster": cluster.name, "image": spec}, run=run)
+    return task_start(
+        actor=actor,
+        tenant=tenant,
+        name="storage.image.delete",
+        target={"cluster": cluster.name, "image": spec},
+        run=run,
+    )
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -297,47 +429,86 @@ def trash_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     with open_ioctx(cluster, pool, namespace) as ioctx, translate_ceph_errors(cluster.name, f"listing trash of {pool}"):
         entries = list(rbd.RBD().trash_list(ioctx))
-    return sorted((TrashEntry(id=entry["id"], name=entry["name"], pool=pool, namespace=namespace,
-                              deleted_at=_aware(entry.get("deletion_time")),
-                              deferment_end=_aware(entry.get("deferment_end_time")),
-                              source=str(entry.get("source", "")).lower())
-                   for entry in entries), key=lambda entry: entry.name)
+    return sorted(
+        (
+            TrashEntry(
+                id=entry["id"],
+                name=entry["name"],
+                pool=pool,
+                namespace=namespace,
+                deleted_at=_aware(entry.get("deletion_time")),
+                deferment_end=_aware(entry.get("deferment_end_time")),
+                source=str(entry.get("source", "")).lower(),
+            )
+            for entry in entries
+        ),
+        key=lambda entry: entry.name,
+    )
 
 
 def _trash_entry(cluster: CephCluster, ioctx, pool: str, namespace: str, image_id: str) -> dict:
-    with translate_ceph_errors(cluster.name, f"looking up trash entry {image_id}", overrides={
-            errno.ENOENT: NotFound(f"The trash of {image_spec(pool, namespace, '')} has no entry {image_id}.",
-                                   code="trash_entry_not_found", component="ceph")}):
+    with translate_ceph_errors(
+        cluster.name,
+        f"looking up trash entry {image_id}",
+        overrides={
+            errno.ENOENT: NotFound(
+                f"The trash of {image_spec(pool, namespace, '')} has no entry {image_id}.",
+                code="trash_entry_not_found",
+                component="ceph",
+            )
+        },
+    ):
         return rbd.RBD().trash_get(ioctx, image_id)
 
 
-@audited_action("storage.image.trash_restore", target=("cluster", "pool", "namespace", "image_id"),
-                params=("new_name",))
-def trash_restore(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image_id: str,
-                  new_name: str | None = None) -> ImageInfo:
+@audited_action(
+    "storage.image.trash_restore", target=("cluster", "pool", "namespace", "image_id"), params=("new_name",)
+)
+def trash_restore(
+    *,
+    actor: AbstractBaseUser,
+    cluster: CephCluster,
+    pool: str,
+    namespace: str,
+    image_id: str,
+    new_name: str | None = None,
+) -> ImageInfo:
     namespace = validate_namespace(namespace)
     if new_name:
         validate_object_name(new_name, field="new_name")
-    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    tenant = storage_tenancy.storage_scope(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR
+    )
     # A restored image counts again; its size is known only once restored, so only the count is checked.
-    with storage_tenancy.quota_guard(tenant=tenant, request=storage_tenancy.StorageRequest(images=1)), \
-            open_ioctx(cluster, pool, namespace) as ioctx:
+    with (
+        storage_tenancy.quota_guard(tenant=tenant, request=storage_tenancy.StorageRequest(images=1)),
+        open_ioctx(cluster, pool, namespace) as ioctx,
+    ):
         entry = _trash_entry(cluster, ioctx, pool, namespace, image_id)
         name = new_name or entry["name"]
         spec = image_spec(pool, namespace, name)
-        with translate_ceph_errors(cluster.name, f"restoring {spec} from the trash", overrides={
-                errno.EEXIST: Conflict(f"Image {spec} already exists; restore under a new name.",
-                                       code="image_exists", component="ceph")}):
+        with translate_ceph_errors(
+            cluster.name,
+            f"restoring {spec} from the trash",
+            overrides={
+                errno.EEXIST: Conflict(
+                    f"Image {spec} already exists; restore under a new name.", code="image_exists", component="ceph"
+                )
+            },
+        ):
             rbd.RBD().trash_restore(ioctx, image_id, name)
     return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
 
 
 @audited_action("storage.image.trash_purge", target=("cluster", "pool", "namespace", "image_id"))
-def trash_purge(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str = "",
-                image_id: str | None = None) -> BackgroundTask:
+def trash_purge(
+    *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str = "", image_id: str | None = None
+) -> BackgroundTask:
     """Remove one trash entry, or every entry, for good (in the background)."""
     namespace = validate_namespace(namespace)
-    tenant = storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN)
+    tenant = storage_tenancy.storage_scope(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN
+    )
     with open_ioctx(cluster, pool, namespace) as ioctx:
         if image_id:
             _trash_entry(cluster, ioctx, pool, namespace, image_id)
@@ -348,12 +519,18 @@ def trash_purge(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, nam
                 ids = [image_id] if image_id else [entry["id"] for entry in rbd.RBD().trash_list(ioctx)]
             for done, entry_id in enumerate(ids):
                 with translate_ceph_errors(cluster.name, f"purging trash entry {entry_id}"):
-                    rbd.RBD().trash_remove(ioctx, entry_id, force=True,
-                                           on_progress=lambda offset, total, done=done: progress(
-                                               done * total + offset, len(ids) * total))
+                    rbd.RBD().trash_remove(
+                        ioctx,
+                        entry_id,
+                        force=True,
+                        on_progress=lambda offset, total, done=done: progress(done * total + offset, len(ids) * total),
+                    )
         return {"purged": len(ids)}
 
-    return task_start(actor=actor, tenant=tenant, name="storage.image.trash_purge",
-                      target={"cluster": cluster.name, "trash": image_spec(pool, namespace, ""),
-                              "image_id": image_id or "*"}, run=run)
-
+    return task_start(
+        actor=actor,
+        tenant=tenant,
+        name="storage.image.trash_purge",
+        target={"cluster": cluster.name, "trash": image_spec(pool, namespace, ""), "image_id": image_id or "*"},
+        run=run,
+    )

@@ -25,10 +25,18 @@ def namespace_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str) 
 def namespace_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name: str) -> str:
     validate_object_name(name, field="name")
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=name, role=tenancy.ADMIN)
-    with open_ioctx(cluster, pool) as ioctx, translate_ceph_errors(
-            cluster.name, f"creating namespace {pool}/{name}", overrides={
-                errno.EEXIST: Conflict(f"Namespace {pool}/{name} already exists.", code="namespace_exists",
-                                       component="ceph")}):
+    with (
+        open_ioctx(cluster, pool) as ioctx,
+        translate_ceph_errors(
+            cluster.name,
+            f"creating namespace {pool}/{name}",
+            overrides={
+                errno.EEXIST: Conflict(
+                    f"Namespace {pool}/{name} already exists.", code="namespace_exists", component="ceph"
+                )
+            },
+        ),
+    ):
         rbd.RBD().namespace_create(ioctx, name)
     return name
 
@@ -36,10 +44,19 @@ def namespace_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str
 @audited_action("storage.namespace.delete", target=("cluster", "pool", "name"))
 def namespace_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name: str) -> None:
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=name, role=tenancy.ADMIN)
-    with open_ioctx(cluster, pool) as ioctx, translate_ceph_errors(
-            cluster.name, f"deleting namespace {pool}/{name}", overrides={
+    with (
+        open_ioctx(cluster, pool) as ioctx,
+        translate_ceph_errors(
+            cluster.name,
+            f"deleting namespace {pool}/{name}",
+            overrides={
                 errno.ENOENT: NotFoundNamespace(f"Pool {pool} has no RBD namespace {name}."),
-                errno.EBUSY: Conflict(f"Namespace {pool}/{name} still holds images (or trashed images). "
-                                      "Delete or move them first.", code="namespace_not_empty",
-                                      component="ceph")}):
+                errno.EBUSY: Conflict(
+                    f"Namespace {pool}/{name} still holds images (or trashed images). Delete or move them first.",
+                    code="namespace_not_empty",
+                    component="ceph",
+                ),
+            },
+        ),
+    ):
         rbd.RBD().namespace_remove(ioctx, name)

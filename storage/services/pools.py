@@ -28,8 +28,14 @@ def pool_list(*, actor: AbstractBaseUser, cluster: CephCluster) -> list[PoolInfo
     usage = mon_command(cluster, "df", detail="detail", format="json", what="reading pool usage")
     stats_by_id = {pool["id"]: pool["stats"] for pool in usage.get("pools", [])}
     visible = storage_tenancy.visible_pools(actor, cluster)
-    return sorted((_pool_info(detail, stats_by_id.get(detail["pool_id"], {})) for detail in details
-                   if visible is None or detail["pool_name"] in visible), key=lambda pool: pool.name)
+    return sorted(
+        (
+            _pool_info(detail, stats_by_id.get(detail["pool_id"], {}))
+            for detail in details
+            if visible is None or detail["pool_name"] in visible
+        ),
+        key=lambda pool: pool.name,
+    )
 
 
 def pool_get(*, actor: AbstractBaseUser, cluster: CephCluster, name: str) -> PoolInfo:
@@ -62,8 +68,15 @@ def _pool_exists(cluster: CephCluster, name: str) -> bool:
 
 
 @audited_action("storage.pool.create", target=("cluster", "name"), params=("pg_num", "max_bytes", "max_objects"))
-def pool_create(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, pg_num: int = DEFAULT_PG_NUM,
-                max_bytes: int | None = None, max_objects: int | None = None) -> PoolInfo:
+def pool_create(
+    *,
+    actor: AbstractBaseUser,
+    cluster: CephCluster,
+    name: str,
+    pg_num: int = DEFAULT_PG_NUM,
+    max_bytes: int | None = None,
+    max_objects: int | None = None,
+) -> PoolInfo:
     tenancy.require_platform_admin(actor, "create pools")
     validate_object_name(name, field="name")
     pg_num = validate_pg_num(pg_num)
@@ -71,13 +84,20 @@ def pool_create(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, pg_
     max_objects = validate_quota_objects(max_objects)
     # `osd pool create` answers success for an existing pool, so the conflict is checked first.
     if _pool_exists(cluster, name):
-        raise Conflict(f"Pool {name} already exists on Ceph cluster {cluster.name}.", code="pool_exists",
-                       component="ceph")
-    mon_command(cluster, "osd pool create", pool=name, pg_num=pg_num, pool_type="replicated",
-                what=f"creating pool {name}")
+        raise Conflict(
+            f"Pool {name} already exists on Ceph cluster {cluster.name}.", code="pool_exists", component="ceph"
+        )
+    mon_command(
+        cluster, "osd pool create", pool=name, pg_num=pg_num, pool_type="replicated", what=f"creating pool {name}"
+    )
     try:
-        mon_command(cluster, "osd pool application enable", pool=name, app="rbd",
-                    what=f"enabling the rbd application on pool {name}")
+        mon_command(
+            cluster,
+            "osd pool application enable",
+            pool=name,
+            app="rbd",
+            what=f"enabling the rbd application on pool {name}",
+        )
         _set_quota(cluster, name, max_bytes, max_objects)
     except BerthError:
         # A pool without its application or quota is not what was asked for: take it back.
@@ -88,13 +108,25 @@ def pool_create(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, pg_
 
 def _set_quota(cluster: CephCluster, name: str, max_bytes: int | None, max_objects: int | None) -> None:
     for field, value in (("max_bytes", max_bytes), ("max_objects", max_objects)):
-        mon_command(cluster, "osd pool set-quota", pool=name, field=field, val=str(value or 0),
-                    what=f"setting the {field} quota of pool {name}")
+        mon_command(
+            cluster,
+            "osd pool set-quota",
+            pool=name,
+            field=field,
+            val=str(value or 0),
+            what=f"setting the {field} quota of pool {name}",
+        )
 
 
 @audited_action("storage.pool.set_quota", target=("cluster", "name"), params=("max_bytes", "max_objects"))
-def pool_set_quota(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, max_bytes: int | None = None,
-                   max_objects: int | None = None) -> PoolInfo:
+def pool_set_quota(
+    *,
+    actor: AbstractBaseUser,
+    cluster: CephCluster,
+    name: str,
+    max_bytes: int | None = None,
+    max_objects: int | None = None,
+) -> PoolInfo:
     storage_tenancy.visible_namespaces(actor, cluster, name)
     tenancy.require_platform_admin(actor, "change pool quotas")
     max_bytes = validate_quota_bytes(max_bytes)
@@ -115,8 +147,14 @@ def pool_delete(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, con
 
 def _delete(cluster: CephCluster, name: str) -> None:
     try:
-        mon_command(cluster, "osd pool delete", pool=name, pool2=name, yes_i_really_really_mean_it=True,
-                    what=f"deleting pool {name}")
+        mon_command(
+            cluster,
+            "osd pool delete",
+            pool=name,
+            pool2=name,
+            yes_i_really_really_mean_it=True,
+            what=f"deleting pool {name}",
+        )
     except BerthError as error:
         # The monitors answer EPERM both for missing caps and for the cluster-wide safety switch;
         # only the latter mentions the option, and it needs a different fix.
@@ -124,8 +162,8 @@ def _delete(cluster: CephCluster, name: str) -> None:
             raise Conflict(
                 f"Ceph cluster {cluster.name} forbids deleting pools (mon_allow_pool_delete is false). "
                 "A cluster administrator can allow it with `ceph config set mon mon_allow_pool_delete true`, "
-                "then turn it off again after the deletion.", code="pool_delete_disabled", component="ceph",
+                "then turn it off again after the deletion.",
+                code="pool_delete_disabled",
+                component="ceph",
             ) from error
         raise
-
-

@@ -28,7 +28,6 @@ class UsageRow:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-
 def tenant_usage_rows(*, actor, tenant: Tenant) -> list[UsageRow]:
     tenancy.require_role(actor, tenant, tenancy.VIEWER)
     quota = StorageQuota.objects.filter(tenant=tenant).first() or StorageQuota(tenant=tenant)
@@ -49,14 +48,26 @@ def storage_quota_preview(*, actor, tenant: Tenant | None, adds_bytes: int) -> s
         return ""
     remaining = max(0, gib_to_bytes(quota.max_provisioned_gib) - tenant_storage_usage(tenant).provisioned_bytes)
     fits = "" if adds_bytes <= remaining else " — more than is left, so it would be refused"
-    return (f"This image uses {format_binary_size(adds_bytes)} of your remaining {format_binary_size(remaining)} "
-            f"(tenant {tenant.slug}){fits}.")
+    return (
+        f"This image uses {format_binary_size(adds_bytes)} of your remaining {format_binary_size(remaining)} "
+        f"(tenant {tenant.slug}){fits}."
+    )
 
 
-@audited_action("tenancy.storage_quota.set", target=("tenant",),
-                params=("max_images", "max_provisioned_gib", "max_image_gib", "max_snapshots"))
-def storage_quota_set(*, actor, tenant: Tenant, max_images: int | None, max_provisioned_gib: int | None,
-                      max_image_gib: int | None, max_snapshots: int | None) -> StorageQuota:
+@audited_action(
+    "tenancy.storage_quota.set",
+    target=("tenant",),
+    params=("max_images", "max_provisioned_gib", "max_image_gib", "max_snapshots"),
+)
+def storage_quota_set(
+    *,
+    actor,
+    tenant: Tenant,
+    max_images: int | None,
+    max_provisioned_gib: int | None,
+    max_image_gib: int | None,
+    max_snapshots: int | None,
+) -> StorageQuota:
     tenancy.require_platform_admin(actor, "change quotas")
     quota, _ = StorageQuota.objects.get_or_create(tenant=tenant)
     quota.max_images, quota.max_provisioned_gib = max_images, max_provisioned_gib
@@ -75,5 +86,10 @@ def tenant_pool_quotas_apply(*, actor, tenant: Tenant) -> None:
     for binding in tenant.storage_bindings.select_related("cluster").filter(namespace=""):
         pool = pool_get(actor=actor, cluster=binding.cluster, name=binding.pool)
         if pool.quota_max_bytes != max_bytes:
-            pool_set_quota(actor=actor, cluster=binding.cluster, name=binding.pool, max_bytes=max_bytes,
-                           max_objects=pool.quota_max_objects)
+            pool_set_quota(
+                actor=actor,
+                cluster=binding.cluster,
+                name=binding.pool,
+                max_bytes=max_bytes,
+                max_objects=pool.quota_max_objects,
+            )

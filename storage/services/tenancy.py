@@ -26,8 +26,12 @@ GIB = 1 << 30
 
 def binding_for(cluster, pool: str, namespace: str) -> StorageBinding | None:
     """The binding that owns a place: its namespace's, else its whole pool's."""
-    bindings = {binding.namespace: binding for binding in StorageBinding.objects.select_related("tenant").filter(
-        cluster=cluster, pool=pool, namespace__in={namespace, ""})}
+    bindings = {
+        binding.namespace: binding
+        for binding in StorageBinding.objects.select_related("tenant").filter(
+            cluster=cluster, pool=pool, namespace__in={namespace, ""}
+        )
+    }
     return bindings.get(namespace) or bindings.get("")
 
 
@@ -47,8 +51,9 @@ def storage_scope(*, actor, cluster, pool: str, namespace: str = "", role: str =
         if tenant is None or tenancy.role_in(actor, tenant) is None:
             # The event must not name the tenant either: that would tell the log reader whose place it is,
             # which is fine, but it must not differ between "exists" and "does not exist" for the caller.
-            raise tenancy.deny_access(actor, _place_name(pool, namespace),
-                        {"cluster": str(cluster), "pool": pool, "namespace": namespace})
+            raise tenancy.deny_access(
+                actor, _place_name(pool, namespace), {"cluster": str(cluster), "pool": pool, "namespace": namespace}
+            )
         audit_tenant(tenant)
         tenancy.require_role(actor, tenant, role)
     elif tenant is not None:
@@ -60,8 +65,11 @@ def visible_pools(actor, cluster) -> set[str] | None:
     """Pools the actor may list (None: all of them)."""
     if tenancy.is_platform_admin(actor):
         return None
-    return set(StorageBinding.objects.filter(cluster=cluster, tenant__in=tenancy.tenants_for(actor))
-               .values_list("pool", flat=True))
+    return set(
+        StorageBinding.objects.filter(cluster=cluster, tenant__in=tenancy.tenants_for(actor)).values_list(
+            "pool", flat=True
+        )
+    )
 
 
 def visible_namespaces(actor, cluster, pool: str) -> set[str] | None:
@@ -78,9 +86,10 @@ def visible_namespaces(actor, cluster, pool: str) -> set[str] | None:
 
 def storage_places(tenant: Tenant) -> list[tuple]:
     """(cluster, pool, namespace) of each binding; namespace None for a whole pool."""
-    return [(binding.cluster, binding.pool, binding.namespace or None)
-            for binding in tenant.storage_bindings.select_related("cluster")]
-
+    return [
+        (binding.cluster, binding.pool, binding.namespace or None)
+        for binding in tenant.storage_bindings.select_related("cluster")
+    ]
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,6 @@ class StorageRequest:
     provisioned_bytes: int = 0
     largest_image_bytes: int = 0
     snapshots: int = 0
-
 
 
 def gib_to_bytes(value: int | None) -> int | None:
@@ -105,28 +113,45 @@ def storage_limit_checks(quota: StorageQuota, usage, request: StorageRequest) ->
     if request.images > 0:
         checks.append(tenancy.LimitCheck("max_images", "images", usage.images, quota.max_images, request.images))
     if request.provisioned_bytes > 0:
-        checks.append(tenancy.LimitCheck("max_provisioned_gib", "provisioned storage", usage.provisioned_bytes,
-                                 gib_to_bytes(quota.max_provisioned_gib), request.provisioned_bytes, is_bytes=True))
+        checks.append(
+            tenancy.LimitCheck(
+                "max_provisioned_gib",
+                "provisioned storage",
+                usage.provisioned_bytes,
+                gib_to_bytes(quota.max_provisioned_gib),
+                request.provisioned_bytes,
+                is_bytes=True,
+            )
+        )
     if request.largest_image_bytes > 0:
-        checks.append(tenancy.LimitCheck("max_image_gib", "images", 0, gib_to_bytes(quota.max_image_gib),
-                                 request.largest_image_bytes, is_bytes=True, per_item=True))
+        checks.append(
+            tenancy.LimitCheck(
+                "max_image_gib",
+                "images",
+                0,
+                gib_to_bytes(quota.max_image_gib),
+                request.largest_image_bytes,
+                is_bytes=True,
+                per_item=True,
+            )
+        )
     if request.snapshots > 0:
-        checks.append(tenancy.LimitCheck("max_snapshots", "snapshots", usage.snapshots, quota.max_snapshots,
-                                 request.snapshots))
+        checks.append(
+            tenancy.LimitCheck("max_snapshots", "snapshots", usage.snapshots, quota.max_snapshots, request.snapshots)
+        )
     return checks
-
 
 
 def _reserved(tenant: Tenant):
     rows = QuotaReservation.objects.filter(tenant=tenant, task__status__in=BackgroundTask.ACTIVE)
-    return StorageUsage(images=sum(row.images for row in rows),
-                        provisioned_bytes=sum(row.provisioned_bytes for row in rows))
+    return StorageUsage(
+        images=sum(row.images for row in rows), provisioned_bytes=sum(row.provisioned_bytes for row in rows)
+    )
 
 
 def tenant_storage_usage(tenant: Tenant):
     """Usage from Ceph, plus room held for copies still running."""
     return storage_usage(places=storage_places(tenant)) + _reserved(tenant)
-
 
 
 @contextmanager
@@ -170,5 +195,6 @@ def reserve_for_task(*, tenant: Tenant | None, task: BackgroundTask, request: St
     """Hold room for what a background task will create; call inside `quota_guard` for the same
     request, so the check and the reservation happen under one lock."""
     if tenant is not None:
-        QuotaReservation.objects.create(tenant=tenant, task=task, images=request.images,
-                                        provisioned_bytes=request.provisioned_bytes)
+        QuotaReservation.objects.create(
+            tenant=tenant, task=task, images=request.images, provisioned_bytes=request.provisioned_bytes
+        )

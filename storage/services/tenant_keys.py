@@ -40,21 +40,32 @@ def _key_binding(actor, binding: StorageBinding) -> StorageBinding:
     tenancy.require_role(actor, binding.tenant, tenancy.ADMIN)
     audit_tenant(binding.tenant)
     if binding.is_whole_pool:
-        raise InvalidInput(f"Tenant keys are confined to one RBD namespace; {binding} is a whole pool. Bind a "
-                           "namespace of it to the tenant and create the key for that.",
-                           code="tenant_key_needs_namespace", extra={"field": "binding"})
+        raise InvalidInput(
+            f"Tenant keys are confined to one RBD namespace; {binding} is a whole pool. Bind a "
+            "namespace of it to the tenant and create the key for that.",
+            code="tenant_key_needs_namespace",
+            extra={"field": "binding"},
+        )
     for value, field in ((binding.pool, "pool"), (binding.namespace, "namespace")):
         if not _CAP_NAME.fullmatch(value):
-            raise InvalidInput(f"{field}: {value!r} cannot be named in a Ceph cap (letters, digits, '_', '.', "
-                               "'-' only).", code="tenant_key_unsupported_name", extra={"field": field})
+            raise InvalidInput(
+                f"{field}: {value!r} cannot be named in a Ceph cap (letters, digits, '_', '.', '-' only).",
+                code="tenant_key_unsupported_name",
+                extra={"field": field},
+            )
     return binding
 
 
 def tenant_key_exists(*, actor: AbstractBaseUser, binding: StorageBinding) -> bool:
     tenancy.require_role(actor, binding.tenant, tenancy.VIEWER)
     try:
-        mon_command(binding.cluster, "auth get", entity=tenant_key_entity(binding), format="json",
-                    what=f"looking up {tenant_key_entity(binding)}")
+        mon_command(
+            binding.cluster,
+            "auth get",
+            entity=tenant_key_entity(binding),
+            format="json",
+            what=f"looking up {tenant_key_entity(binding)}",
+        )
     except NotFound:
         return False
     return True
@@ -66,15 +77,26 @@ def tenant_key_create(*, actor: AbstractBaseUser, binding: StorageBinding) -> tu
     binding = _key_binding(actor, binding)
     entity = tenant_key_entity(binding)
     if tenant_key_exists(actor=actor, binding=binding):
-        raise Conflict(f"{entity} already has a key, which Berth does not keep and cannot show again. Revoke it "
-                       "and create a new one.", code="tenant_key_exists")
+        raise Conflict(
+            f"{entity} already has a key, which Berth does not keep and cannot show again. Revoke it "
+            "and create a new one.",
+            code="tenant_key_exists",
+        )
     # librbd validates a pool on its first image creation by writing `rbd_info` in the pool's default
     # namespace, which a namespace-confined key may not touch: do it now, with Berth's own key.
-    with open_ioctx(binding.cluster, binding.pool) as ioctx, translate_ceph_errors(
-            binding.cluster.name, f"initialising pool {binding.pool} for RBD"):
+    with (
+        open_ioctx(binding.cluster, binding.pool) as ioctx,
+        translate_ceph_errors(binding.cluster.name, f"initialising pool {binding.pool} for RBD"),
+    ):
         rbd.RBD().pool_init(ioctx, False)
-    answer = mon_command(binding.cluster, "auth get-or-create", entity=entity, caps=tenant_key_caps(binding),
-                         format="json", what=f"creating the key of {entity}")
+    answer = mon_command(
+        binding.cluster,
+        "auth get-or-create",
+        entity=entity,
+        caps=tenant_key_caps(binding),
+        format="json",
+        what=f"creating the key of {entity}",
+    )
     return entity, answer[0]["key"]
 
 

@@ -22,8 +22,11 @@ class StorageUsage:
     snapshots: int = 0
 
     def __add__(self, other: "StorageUsage") -> "StorageUsage":
-        return StorageUsage(self.images + other.images, self.provisioned_bytes + other.provisioned_bytes,
-                            self.snapshots + other.snapshots)
+        return StorageUsage(
+            self.images + other.images,
+            self.provisioned_bytes + other.provisioned_bytes,
+            self.snapshots + other.snapshots,
+        )
 
 
 def _namespace_usage(cluster: CephCluster, ioctx, pool: str, namespace: str) -> StorageUsage:
@@ -31,8 +34,11 @@ def _namespace_usage(cluster: CephCluster, ioctx, pool: str, namespace: str) -> 
     with translate_ceph_errors(cluster.name, f"reading the images of {pool}/{namespace}"):
         entries = [(entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx)]
     headers = read_headers(cluster, ioctx, entries)
-    return StorageUsage(images=len(headers), provisioned_bytes=sum(header.size for header in headers),
-                        snapshots=sum(header.snapshot_count for header in headers))
+    return StorageUsage(
+        images=len(headers),
+        provisioned_bytes=sum(header.size for header in headers),
+        snapshots=sum(header.snapshot_count for header in headers),
+    )
 
 
 def storage_usage(*, places: list[tuple[CephCluster, str, str | None]]) -> StorageUsage:

@@ -7,8 +7,9 @@ from django.urls import reverse
 register = template.Library()
 
 
-def storage_url(request: HttpRequest | None, url_name: str, *args: object, namespace: str = "",
-                **params: object) -> str:
+def storage_url(
+    request: HttpRequest | None, url_name: str, *args: object, namespace: str = "", **params: object
+) -> str:
     """A storage UI URL. The RBD namespace and the chosen cluster travel as query parameters (the
     default namespace is the empty string, which a path segment cannot carry), and the cluster the
     operator is looking at stays chosen from page to page."""

@@ -26,20 +26,21 @@ def tenant_pool(transactional_db, ceph_admin):
     ceph_admin.delete_pool(name)
 
 
-def test_the_admin_audit_list_filters_to_a_denied_quota_event(logged_in_page, live_server, admin_user,
-                                                               ceph_cluster, tenant_pool):
+def test_the_admin_audit_list_filters_to_a_denied_quota_event(
+    logged_in_page, live_server, admin_user, ceph_cluster, tenant_pool
+):
     team_a = Tenant.objects.create(name="Team A", slug="team-a")
     StorageBinding.objects.create(tenant=team_a, cluster=ceph_cluster, pool=tenant_pool, namespace="team-a")
     StorageQuota.objects.create(tenant=team_a, max_images=0)
     operator = get_user_model().objects.create_user("a-operator", password="pw-not-used-0")
     Membership.objects.create(user=operator, tenant=team_a, role=Membership.OPERATOR)
 
-    image_create(actor=admin_user, cluster=ceph_cluster, pool=tenant_pool, namespace="", name="vm-small",
-                 size="16MiB")
+    image_create(actor=admin_user, cluster=ceph_cluster, pool=tenant_pool, namespace="", name="vm-small", size="16MiB")
     with change_context(source="ui", request_id="req-denied-0001", client_ip="127.0.0.1"):
         with pytest.raises(QuotaExceeded) as refused:
-            image_create(actor=operator, cluster=ceph_cluster, pool=tenant_pool, namespace="team-a", name="vm-big",
-                         size="16MiB")
+            image_create(
+                actor=operator, cluster=ceph_cluster, pool=tenant_pool, namespace="team-a", name="vm-big", size="16MiB"
+            )
     assert refused.value.message.startswith("Tenant team-a would exceed its images quota: 0 in use + 1 requested")
     page = logged_in_page
 

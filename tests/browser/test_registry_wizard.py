@@ -23,8 +23,16 @@ def try_login(row, password: str, outcome: str) -> None:
     expect(row.get_by_test_id("login-result").locator(f'[data-outcome="{outcome}"]')).to_be_visible()
 
 
-def test_wizard_creates_rotates_and_deletes(logged_in_page: Page, live_server, kube_cluster, core, namespace,
-                                            second_namespace, htpasswd_registry, token_registry):
+def test_wizard_creates_rotates_and_deletes(
+    logged_in_page: Page,
+    live_server,
+    kube_cluster,
+    core,
+    namespace,
+    second_namespace,
+    htpasswd_registry,
+    token_registry,
+):
     page = logged_in_page
     console_errors = []
     page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
@@ -73,18 +81,26 @@ def test_wizard_creates_rotates_and_deletes(logged_in_page: Page, live_server, k
 
     for ns in (namespace, second_namespace):
         expect(page.locator(f'[data-testid="result-row"][data-namespace="{ns}"]')).to_have_attribute(
-            "data-outcome", "created")
+            "data-outcome", "created"
+        )
         _, document = stored_config(core, ns, "regkey")
         auths = document["auths"]
-        assert decoded_auth(auths[registry_key(htpasswd_registry.url)]) == \
-            f"{htpasswd_registry.username}:{htpasswd_registry.password}"
-        assert decoded_auth(auths[registry_key(token_registry.url)]) == \
-            f"{token_registry.username}:{token_registry.password}"
+        assert (
+            decoded_auth(auths[registry_key(htpasswd_registry.url)])
+            == f"{htpasswd_registry.username}:{htpasswd_registry.password}"
+        )
+        assert (
+            decoded_auth(auths[registry_key(token_registry.url)])
+            == f"{token_registry.username}:{token_registry.password}"
+        )
         assert linked_secrets(core, ns) == ["regkey"]
     stored_sessions = [json.dumps(session.get_decoded()) for session in Session.objects.all()]
     assert any("registry_wizard" in stored for stored in stored_sessions)
-    assert not [stored for stored in stored_sessions
-                if htpasswd_registry.password in stored or token_registry.password in stored]
+    assert not [
+        stored
+        for stored in stored_sessions
+        if htpasswd_registry.password in stored or token_registry.password in stored
+    ]
 
     page.get_by_test_id("result-row").filter(has_text=namespace).get_by_role("link", name=namespace).click()
     entries = page.get_by_test_id("entry-row")
@@ -94,10 +110,14 @@ def test_wizard_creates_rotates_and_deletes(logged_in_page: Page, live_server, k
     page.get_by_role("button", name="Set new password").click()
     expect(page.locator("#toasts")).to_contain_text("the other registries are unchanged")
     _, document = stored_config(core, namespace, "regkey")
-    assert decoded_auth(document["auths"][registry_key(htpasswd_registry.url)]) == \
-        f"{htpasswd_registry.username}:rotated-Pa55"
-    assert decoded_auth(document["auths"][registry_key(token_registry.url)]) == \
-        f"{token_registry.username}:{token_registry.password}"
+    assert (
+        decoded_auth(document["auths"][registry_key(htpasswd_registry.url)])
+        == f"{htpasswd_registry.username}:rotated-Pa55"
+    )
+    assert (
+        decoded_auth(document["auths"][registry_key(token_registry.url)])
+        == f"{token_registry.username}:{token_registry.password}"
+    )
 
     page.get_by_role("link", name="Delete").click()
     page.get_by_label("Type the name to confirm").fill("regkey")

@@ -25,8 +25,7 @@ def ui_pool(transactional_db, ceph_cluster, admin_user):
         pool_delete(actor=admin_user, cluster=ceph_cluster, name=name, confirm_name=name)
 
 
-def test_image_lifecycle_from_create_to_restore(logged_in_page: Page, live_server, ui_pool, ceph_cluster,
-                                               admin_user):
+def test_image_lifecycle_from_create_to_restore(logged_in_page: Page, live_server, ui_pool, ceph_cluster, admin_user):
     page = logged_in_page
     page.goto(f"{live_server.url}/")
     page.get_by_role("link", name="Storage").click()
@@ -55,8 +54,9 @@ def test_image_lifecycle_from_create_to_restore(logged_in_page: Page, live_serve
     page.get_by_label("New size").fill("2")
     page.get_by_role("button", name="Resize").click()
     expect(page.get_by_test_id("image-facts").get_by_test_id("image-size")).to_have_text("2 GiB")
-    assert image_get(actor=admin_user, cluster=ceph_cluster, pool=ui_pool, namespace="", name="web-data").size \
-        == 2 * GiB
+    assert (
+        image_get(actor=admin_user, cluster=ceph_cluster, pool=ui_pool, namespace="", name="web-data").size == 2 * GiB
+    )
 
     page.get_by_label("Snapshot name").fill("before-upgrade")
     page.get_by_role("button", name="Create snapshot").click()
@@ -75,8 +75,9 @@ def test_image_lifecycle_from_create_to_restore(logged_in_page: Page, live_serve
     expect(page.locator("#toasts")).to_contain_text("Image web-data restored from the trash.")
 
 
-def test_snapshot_protect_clone_flatten_and_shrink(logged_in_page: Page, live_server, ui_pool, ceph_cluster,
-                                                   admin_user):
+def test_snapshot_protect_clone_flatten_and_shrink(
+    logged_in_page: Page, live_server, ui_pool, ceph_cluster, admin_user
+):
     image_create(actor=admin_user, cluster=ceph_cluster, pool=ui_pool, namespace="", name="golden", size=64 * MiB)
     page = logged_in_page
     page.goto(f"{live_server.url}{reverse('storage:image-detail', args=[ui_pool, 'golden'])}")
@@ -117,10 +118,10 @@ def test_snapshot_protect_clone_flatten_and_shrink(logged_in_page: Page, live_se
     page.get_by_label("Unit").select_option("MiB")
     page.get_by_role("button", name="Resize").click()
     expect(page.get_by_test_id("shrink-warning")).to_contain_text("64 MiB → 32 MiB")
-    assert image_get(actor=admin_user, cluster=ceph_cluster, pool=ui_pool, namespace="", name="child").size \
-        == 64 * MiB, "nothing shrinks before the second step"
+    assert (
+        image_get(actor=admin_user, cluster=ceph_cluster, pool=ui_pool, namespace="", name="child").size == 64 * MiB
+    ), "nothing shrinks before the second step"
     page.get_by_label("Shrink anyway: the data at the end of the image is lost").check()
     page.get_by_role("button", name="Resize").click()
     expect(page.get_by_test_id("image-facts").get_by_test_id("image-size")).to_have_text("32 MiB")
-    assert image_get(actor=admin_user, cluster=ceph_cluster, pool=ui_pool, namespace="", name="child").size \
-        == 32 * MiB
+    assert image_get(actor=admin_user, cluster=ceph_cluster, pool=ui_pool, namespace="", name="child").size == 32 * MiB

@@ -23,8 +23,7 @@ def tenant_pool(transactional_db, ceph_cluster, admin_user):
     pool_delete(actor=admin_user, cluster=ceph_cluster, name=name, confirm_name=name)
 
 
-def test_tenant_page_meters_switcher_and_create_preview(logged_in_page: Page, live_server, tenant_pool,
-                                                        ceph_cluster):
+def test_tenant_page_meters_switcher_and_create_preview(logged_in_page: Page, live_server, tenant_pool, ceph_cluster):
     team_a = Tenant.objects.create(name="Team A", slug="team-a")
     Tenant.objects.create(name="Team B", slug="team-b")
     StorageBinding.objects.create(tenant=team_a, cluster=ceph_cluster, pool=tenant_pool, namespace="team-a")
@@ -45,5 +44,6 @@ def test_tenant_page_meters_switcher_and_create_preview(logged_in_page: Page, li
     page.goto(f"{live_server.url}/storage/pools/{tenant_pool}/images/create/?namespace=team-a")
     page.get_by_label("Size", exact=True).fill("40")
     expect(page.locator("#quota-preview")).to_have_text(
-        "This image uses 40 GiB of your remaining 60 GiB (tenant team-a).")
+        "This image uses 40 GiB of your remaining 60 GiB (tenant team-a)."
+    )
     assert not [text for text in console_errors if "Content Security Policy" in text]

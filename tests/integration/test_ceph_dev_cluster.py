@@ -41,16 +41,26 @@ def unique(prefix: str) -> str:
 
 @pytest.fixture
 def berth(ceph_dev_cluster: CephEndpoints) -> Iterator[rados.Rados]:
-    handle = connected(rados.Rados(conffile=str(ceph_dev_cluster.conf), name=ceph_dev_cluster.client_name,
-                                   conf={**TIMEOUTS, "keyring": str(ceph_dev_cluster.client_keyring)}))
+    handle = connected(
+        rados.Rados(
+            conffile=str(ceph_dev_cluster.conf),
+            name=ceph_dev_cluster.client_name,
+            conf={**TIMEOUTS, "keyring": str(ceph_dev_cluster.client_keyring)},
+        )
+    )
     yield handle
     handle.shutdown()
 
 
 @pytest.fixture
 def admin(ceph_dev_cluster: CephEndpoints) -> Iterator[rados.Rados]:
-    handle = connected(rados.Rados(conffile=str(ceph_dev_cluster.conf), name="client.admin",
-                                   conf={**TIMEOUTS, "keyring": str(ceph_dev_cluster.admin_keyring)}))
+    handle = connected(
+        rados.Rados(
+            conffile=str(ceph_dev_cluster.conf),
+            name="client.admin",
+            conf={**TIMEOUTS, "keyring": str(ceph_dev_cluster.admin_keyring)},
+        )
+    )
     yield handle
     handle.shutdown()
 
@@ -67,8 +77,9 @@ def rbd_pool(berth: rados.Rados) -> Iterator[str]:
     ok(berth, "osd pool delete", pool=pool, pool2=pool, yes_i_really_really_mean_it=True)
 
 
-def test_cluster_is_healthy_with_one_osd_and_an_active_mgr(ceph_dev_cluster_service: CephDevCluster,
-                                                           admin: rados.Rados) -> None:
+def test_cluster_is_healthy_with_one_osd_and_an_active_mgr(
+    ceph_dev_cluster_service: CephDevCluster, admin: rados.Rados
+) -> None:
     status = ceph_dev_cluster_service.status()
     assert status.healthy, status.report
     summary = ok(admin, "status")
@@ -84,9 +95,13 @@ def test_berth_connects_with_conf_and_keyring(berth: rados.Rados, ceph_dev_clust
 
 
 def test_berth_connects_with_mon_host_and_key(ceph_dev_cluster: CephEndpoints) -> None:
-    handle = connected(rados.Rados(conffile=None, name=ceph_dev_cluster.client_name,
-                                   conf={**TIMEOUTS, "mon_host": ceph_dev_cluster.mon_host,
-                                         "key": ceph_dev_cluster.client_key}))
+    handle = connected(
+        rados.Rados(
+            conffile=None,
+            name=ceph_dev_cluster.client_name,
+            conf={**TIMEOUTS, "mon_host": ceph_dev_cluster.mon_host, "key": ceph_dev_cluster.client_key},
+        )
+    )
     try:
         assert ok(handle, "health")["status"] == "HEALTH_OK"
     finally:
@@ -114,15 +129,19 @@ def test_berth_manages_a_pool_and_its_images(berth: rados.Rados) -> None:
     assert pool not in ok(berth, "osd pool ls")
 
 
-@pytest.mark.parametrize(("prefix", "arguments"), [
-    ("auth get", {"entity": "client.admin"}),
-    ("auth get", {"entity": "client.berth"}),
-    ("auth ls", {}),
-    ("auth caps", {"entity": "client.berth", "caps": ["mon", "allow *"]}),
-    ("config set", {"who": "global", "name": "mon_allow_pool_delete", "value": "false"}),
-    ("config-key get", {"key": "mgr/telemetry/salt"}),
-    ("osd out", {"ids": ["0"]}),
-], ids=["auth-get-admin", "auth-get-self", "auth-ls", "auth-caps-self", "config-set", "config-key-get", "osd-out"])
+@pytest.mark.parametrize(
+    ("prefix", "arguments"),
+    [
+        ("auth get", {"entity": "client.admin"}),
+        ("auth get", {"entity": "client.berth"}),
+        ("auth ls", {}),
+        ("auth caps", {"entity": "client.berth", "caps": ["mon", "allow *"]}),
+        ("config set", {"who": "global", "name": "mon_allow_pool_delete", "value": "false"}),
+        ("config-key get", {"key": "mgr/telemetry/salt"}),
+        ("osd out", {"ids": ["0"]}),
+    ],
+    ids=["auth-get-admin", "auth-get-self", "auth-ls", "auth-caps-self", "config-set", "config-key-get", "osd-out"],
+)
 def test_berth_is_refused_admin_commands(berth: rados.Rados, prefix: str, arguments: dict) -> None:
     code, _, _ = mon(berth, prefix, **arguments)
     assert code == -errno.EACCES
@@ -134,7 +153,8 @@ def tenant_caps(pool: str, namespace: str) -> list[str]:
 
 
 def test_berth_mints_and_revokes_tenant_keys_confined_to_a_namespace(
-        berth: rados.Rados, rbd_pool: str, ceph_dev_cluster: CephEndpoints) -> None:
+    berth: rados.Rados, rbd_pool: str, ceph_dev_cluster: CephEndpoints
+) -> None:
     namespace = unique("tenant")
     entity = f"client.berth-tenant-{namespace}"
     with berth.open_ioctx(rbd_pool) as ioctx:
@@ -142,8 +162,13 @@ def test_berth_mints_and_revokes_tenant_keys_confined_to_a_namespace(
     [created] = ok(berth, "auth get-or-create", entity=entity, caps=tenant_caps(rbd_pool, namespace))
     try:
         assert ok(berth, "auth get", entity=entity)[0]["key"] == created["key"]
-        tenant = connected(rados.Rados(conffile=None, name=entity, conf={
-            **TIMEOUTS, "mon_host": ceph_dev_cluster.mon_host, "key": created["key"]}))
+        tenant = connected(
+            rados.Rados(
+                conffile=None,
+                name=entity,
+                conf={**TIMEOUTS, "mon_host": ceph_dev_cluster.mon_host, "key": created["key"]},
+            )
+        )
         try:
             with tenant.open_ioctx(rbd_pool) as ioctx:
                 ioctx.set_namespace(namespace)
@@ -158,18 +183,35 @@ def test_berth_mints_and_revokes_tenant_keys_confined_to_a_namespace(
     assert mon(berth, "auth get", entity=entity)[0] == -errno.ENOENT
 
 
-@pytest.mark.parametrize(("entity", "caps"), [
-    ("client.berth-tenant-x", ["mon", "allow *", "osd", "profile rbd pool=p namespace=n",
-                               "mgr", "profile rbd pool=p namespace=n"]),
-    ("client.berth-tenant-x", ["mon", "profile rbd", "osd", "profile rbd pool=p",
-                               "mgr", "profile rbd pool=p namespace=n"]),
-    ("client.berth-tenant-x", ["mon", "profile rbd", "osd", "profile rbd pool=p namespace=n, allow *",
-                               "mgr", "profile rbd pool=p namespace=n"]),
-    ("client.berth-tenant-x", ["mon", "profile rbd", "osd", "allow *"]),
-    ("client.berth-tenant-x", []),
-    ("client.other", tenant_caps("p", "n")),
-    ("client.admin", tenant_caps("p", "n")),
-], ids=["mon-allow-all", "whole-pool", "appended-grant", "osd-allow-all", "no-caps", "other-prefix", "admin"])
+@pytest.mark.parametrize(
+    ("entity", "caps"),
+    [
+        (
+            "client.berth-tenant-x",
+            ["mon", "allow *", "osd", "profile rbd pool=p namespace=n", "mgr", "profile rbd pool=p namespace=n"],
+        ),
+        (
+            "client.berth-tenant-x",
+            ["mon", "profile rbd", "osd", "profile rbd pool=p", "mgr", "profile rbd pool=p namespace=n"],
+        ),
+        (
+            "client.berth-tenant-x",
+            [
+                "mon",
+                "profile rbd",
+                "osd",
+                "profile rbd pool=p namespace=n, allow *",
+                "mgr",
+                "profile rbd pool=p namespace=n",
+            ],
+        ),
+        ("client.berth-tenant-x", ["mon", "profile rbd", "osd", "allow *"]),
+        ("client.berth-tenant-x", []),
+        ("client.other", tenant_caps("p", "n")),
+        ("client.admin", tenant_caps("p", "n")),
+    ],
+    ids=["mon-allow-all", "whole-pool", "appended-grant", "osd-allow-all", "no-caps", "other-prefix", "admin"],
+)
 def test_berth_cannot_mint_wider_keys(berth: rados.Rados, entity: str, caps: list[str]) -> None:
     code, _, _ = mon(berth, "auth get-or-create", entity=entity, caps=caps)
     assert code == -errno.EACCES
@@ -180,18 +222,27 @@ def test_berth_cannot_remove_keys_outside_the_tenant_prefix(berth: rados.Rados, 
     assert ok(admin, "auth get", entity="client.admin")
 
 
-def test_clients_recover_when_the_monitor_returns(ceph_dev_cluster_service: CephDevCluster,
-                                                  ceph_dev_cluster: CephEndpoints) -> None:
+def test_clients_recover_when_the_monitor_returns(
+    ceph_dev_cluster_service: CephDevCluster, ceph_dev_cluster: CephEndpoints
+) -> None:
     with ceph_dev_cluster_service.mon_stopped():
         assert ceph_dev_cluster_service.status().exit_code == 1
-        handle = rados.Rados(conffile=str(ceph_dev_cluster.conf), name=ceph_dev_cluster.client_name,
-                             conf={"keyring": str(ceph_dev_cluster.client_keyring), "client_mount_timeout": "2"})
+        handle = rados.Rados(
+            conffile=str(ceph_dev_cluster.conf),
+            name=ceph_dev_cluster.client_name,
+            conf={"keyring": str(ceph_dev_cluster.client_keyring), "client_mount_timeout": "2"},
+        )
         with pytest.raises(rados.Error):
             handle.connect()
         handle.shutdown()
     assert ceph_dev_cluster_service.status().healthy
-    handle = connected(rados.Rados(conffile=str(ceph_dev_cluster.conf), name=ceph_dev_cluster.client_name,
-                                   conf={**TIMEOUTS, "keyring": str(ceph_dev_cluster.client_keyring)}))
+    handle = connected(
+        rados.Rados(
+            conffile=str(ceph_dev_cluster.conf),
+            name=ceph_dev_cluster.client_name,
+            conf={**TIMEOUTS, "keyring": str(ceph_dev_cluster.client_keyring)},
+        )
+    )
     try:
         assert ok(handle, "health")["status"] == "HEALTH_OK"
     finally:

@@ -75,7 +75,9 @@ def test_duplicate_create_conflicts(kube_admin_api, kube_namespace):
 
 def test_stale_resource_version_conflicts(kube_admin_api, kube_namespace):
     core = client.CoreV1Api(kube_admin_api)
-    created = core.create_namespaced_secret(kube_namespace, pull_secret("registry-pull", json.dumps(DOCKER_CONFIG).encode()))
+    created = core.create_namespaced_secret(
+        kube_namespace, pull_secret("registry-pull", json.dumps(DOCKER_CONFIG).encode())
+    )
     created.metadata.labels = {"rotated": "once"}
     core.replace_namespaced_secret("registry-pull", kube_namespace, created)
 
@@ -89,7 +91,9 @@ def test_stale_resource_version_conflicts(kube_admin_api, kube_namespace):
 
 def test_secret_type_cannot_change(kube_admin_api, kube_namespace):
     core = client.CoreV1Api(kube_admin_api)
-    created = core.create_namespaced_secret(kube_namespace, pull_secret("registry-pull", json.dumps(DOCKER_CONFIG).encode()))
+    created = core.create_namespaced_secret(
+        kube_namespace, pull_secret("registry-pull", json.dumps(DOCKER_CONFIG).encode())
+    )
     created.type = "Opaque"
 
     with pytest.raises(ApiException) as caught:

@@ -89,14 +89,17 @@ def test_untestable_servers_are_refused_before_any_request(server):
     assert raised.value.field == "server"
 
 
-@pytest.mark.parametrize(("server", "endpoint"), [
-    ("", "https://registry-1.docker.io/v2/"),
-    ("docker.io", "https://registry-1.docker.io/v2/"),
-    ("https://index.docker.io/v1/", "https://registry-1.docker.io/v2/"),
-    ("registry.example.com:5000/team/app", "https://registry.example.com:5000/v2/"),
-    ("http://localhost:5000", "http://localhost:5000/v2/"),
-    ("http://[::1]:5000", "http://[::1]:5000/v2/"),
-])
+@pytest.mark.parametrize(
+    ("server", "endpoint"),
+    [
+        ("", "https://registry-1.docker.io/v2/"),
+        ("docker.io", "https://registry-1.docker.io/v2/"),
+        ("https://index.docker.io/v1/", "https://registry-1.docker.io/v2/"),
+        ("registry.example.com:5000/team/app", "https://registry.example.com:5000/v2/"),
+        ("http://localhost:5000", "http://localhost:5000/v2/"),
+        ("http://[::1]:5000", "http://[::1]:5000/v2/"),
+    ],
+)
 def test_endpoint_for_server(server, endpoint):
     assert registry_endpoint(server) == endpoint
 
@@ -111,7 +114,10 @@ def test_password_never_appears_in_results_or_logs(htpasswd_registry, token_regi
     dead = f"http://127.0.0.1:{free_loopback_port()}"
     results.append(check_login(dead, "anyone", htpasswd_registry.password))
     assert {result.outcome for result in results} == {
-        LoginOutcome.OK, LoginOutcome.WRONG_CREDENTIALS, LoginOutcome.UNREACHABLE}
+        LoginOutcome.OK,
+        LoginOutcome.WRONG_CREDENTIALS,
+        LoginOutcome.UNREACHABLE,
+    }
 
     logged = caplog.text + "\n".join(str(record.args) for record in caplog.records)
     assert "registry login check" in caplog.text

@@ -50,13 +50,17 @@ def _served_schema() -> dict:
 
 
 schema = schemathesis.openapi.from_dict(json.loads(json.dumps(_served_schema(), default=str))).include(
-    path_regex=r"^/api/(storage|tasks)/")
+    path_regex=r"^/api/(storage|tasks)/"
+)
 schema.app = get_wsgi_application()
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 def test_api_honours_its_schema(case, api_token, fuzzed_cluster):
     case.call_and_validate(headers={"Authorization": f"Token {api_token}"}, checks=CHECKS)

@@ -34,8 +34,13 @@ def test_concurrent_writers_do_not_fork_the_chain():
     def write(writer: int):
         start.wait()
         for index in range(EVENTS_PER_WRITER):
-            record_event(actor=None, action="test.thing.create", target={"writer": writer, "index": index},
-                         parameters={}, outcome="success")
+            record_event(
+                actor=None,
+                action="test.thing.create",
+                target={"writer": writer, "index": index},
+                parameters={},
+                outcome="success",
+            )
 
     threads = [_in_thread(lambda writer=writer: write(writer), errors) for writer in range(WRITERS)]
     for thread in threads:

@@ -45,8 +45,9 @@ def test_concurrent_creates_never_exceed_the_quota(ceph_cluster, ceph_admin, ten
     def create(index: int):
         try:
             start.wait()
-            image = images.image_create(actor=operator, cluster=ceph_cluster, pool=pool, namespace="team-a",
-                                        name=f"img-{index}", size=GIB)
+            image = images.image_create(
+                actor=operator, cluster=ceph_cluster, pool=pool, namespace="team-a", name=f"img-{index}", size=GIB
+            )
             created.append(image.name)
         except BerthError as error:
             refused.append(error)

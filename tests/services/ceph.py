@@ -133,15 +133,23 @@ class CephDevCluster:
             env["CEPH_MON_PORT"] = str(port)
         try:
             return subprocess.run(
-                [str(SCRIPT), action, str(self.workdir)], env=env, stdin=subprocess.DEVNULL,
-                capture_output=True, text=True, timeout=SCRIPT_TIMEOUT, check=False)
+                [str(SCRIPT), action, str(self.workdir)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=SCRIPT_TIMEOUT,
+                check=False,
+            )
         except subprocess.TimeoutExpired as exc:
             raise CephDevClusterError(
                 f"ceph-dev-cluster {action} {self.workdir} did not finish within {SCRIPT_TIMEOUT:.0f}s; "
-                f"logs are in {self.log_dir}") from exc
+                f"logs are in {self.log_dir}"
+            ) from exc
 
     def _check(self, result: subprocess.CompletedProcess[str], action: str) -> None:
         if result.returncode != 0:
             raise CephDevClusterError(
                 f"ceph-dev-cluster {action} {self.workdir} failed with exit status {result.returncode}:\n"
-                f"{result.stderr.strip()}\nlogs are in {self.log_dir}")
+                f"{result.stderr.strip()}\nlogs are in {self.log_dir}"
+            )

@@ -124,8 +124,11 @@ class TokenIssuer:
             username, sep, password = base64.b64decode(encoded, validate=True).partition(b":")
         except binascii.Error:
             return False
-        return bool(sep) and secrets.compare_digest(username, self._username.encode()) \
+        return (
+            bool(sep)
+            and secrets.compare_digest(username, self._username.encode())
             and secrets.compare_digest(password, self._password.encode())
+        )
 
     def _token(self, query: dict[str, list[str]]) -> str:
         now = int(time.time())
@@ -134,8 +137,14 @@ class TokenIssuer:
             kind, name, actions = scope.split(":", 2) if scope.count(":") >= 2 else (scope, "", "")
             access.append({"type": kind, "name": name, "actions": [a for a in actions.split(",") if a]})
         claims = {
-            "iss": TOKEN_ISSUER, "sub": self._username, "aud": TOKEN_SERVICE,
-            "exp": now + 300, "nbf": now - 5, "iat": now, "jti": uuid.uuid4().hex, "access": access,
+            "iss": TOKEN_ISSUER,
+            "sub": self._username,
+            "aud": TOKEN_SERVICE,
+            "exp": now + 300,
+            "nbf": now - 5,
+            "iat": now,
+            "jti": uuid.uuid4().hex,
+            "access": access,
         }
         return jwt.encode(claims, self._key, algorithm="ES256", headers={"x5c": [self._x5c]})
 
@@ -149,8 +158,11 @@ class TokenIssuer:
                     self._reply(404, {"errors": [{"code": "NOT_FOUND"}]})
                 elif not issuer._credentials_ok(self.headers.get("Authorization")):
                     issuer.refusals += 1
-                    self._reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]},
-                                {"WWW-Authenticate": 'Basic realm="berth-test-issuer"'})
+                    self._reply(
+                        401,
+                        {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]},
+                        {"WWW-Authenticate": 'Basic realm="berth-test-issuer"'},
+                    )
                 else:
                     issuer.tokens_issued += 1
                     token = issuer._token(parse_qs(url.query))
@@ -234,15 +246,22 @@ class DockerRegistry:
 
     def _auth_config(self, workdir: Path) -> dict:
         if self.auth == "htpasswd":
-            line = subprocess.run([HTPASSWD_BINARY, "-Bbn", self.username, self.password],
-                                  check=True, capture_output=True, text=True).stdout
+            line = subprocess.run(
+                [HTPASSWD_BINARY, "-Bbn", self.username, self.password], check=True, capture_output=True, text=True
+            ).stdout
             htpasswd = workdir / "htpasswd"
             htpasswd.write_text(line.strip() + "\n")
             return {"htpasswd": {"realm": "berth-test", "path": str(htpasswd)}}
         self.token_issuer = TokenIssuer(username=self.username, password=self.password, workdir=workdir)
         self.token_issuer.start()
-        return {"token": {"realm": self.token_issuer.realm, "service": TOKEN_SERVICE, "issuer": TOKEN_ISSUER,
-                          "rootcertbundle": str(self.token_issuer.certificate_path)}}
+        return {
+            "token": {
+                "realm": self.token_issuer.realm,
+                "service": TOKEN_SERVICE,
+                "issuer": TOKEN_ISSUER,
+                "rootcertbundle": str(self.token_issuer.certificate_path),
+            }
+        }
 
     def _launch(self, workdir: Path, auth_config: dict) -> bool:
         config = {
@@ -256,8 +275,14 @@ class DockerRegistry:
         config_path.write_text(yaml.safe_dump(config))
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
-                [REGISTRY_BINARY, "serve", str(config_path)], cwd=workdir, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
+                [REGISTRY_BINARY, "serve", str(config_path)],
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

@@ -60,16 +60,22 @@ STOP_TIMEOUT = 15.0
 # The restricted user's rights in its one namespace: what the registry app needs to manage
 # image-pull secrets and attach them to ServiceAccounts, plus read access for troubleshooting.
 RESTRICTED_RULES = [
-    {"apiGroups": [""], "resources": ["secrets"],
-     "verbs": ["get", "list", "create", "update", "patch", "delete"]},
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "create", "update", "patch", "delete"]},
     {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "patch"]},
     {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list"]},
 ]
 
 # Everything a start creates inside the working directory; a fresh start removes exactly these.
 _STATE_NAMES = (
-    "etcd-data", "pki", "logs", "tokens.csv", "admin.kubeconfig", "restricted.kubeconfig",
-    "server.json", "etcd.pid", "kube-apiserver.pid",
+    "etcd-data",
+    "pki",
+    "logs",
+    "tokens.csv",
+    "admin.kubeconfig",
+    "restricted.kubeconfig",
+    "server.json",
+    "etcd.pid",
+    "kube-apiserver.pid",
 )
 
 
@@ -82,9 +88,7 @@ def ensure_binaries() -> Path:
 
     build.sh reports progress on stderr, which is passed through so a long cold build is visible.
     """
-    result = subprocess.run(
-        ["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True, check=True
-    )
+    result = subprocess.run(["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True, check=True)
     return Path(result.stdout.strip().splitlines()[-1])
 
 
@@ -123,9 +127,7 @@ def _serving_certificate() -> tuple[bytes, bytes]:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
@@ -203,9 +205,7 @@ class KubeApiServer:
             etcd_url = self._start_etcd()
             self._start_apiserver(etcd_url)
             self._write_kubeconfig(self.admin_kubeconfig, ADMIN_USER, tokens[ADMIN_USER])
-            self._write_kubeconfig(
-                self.restricted_kubeconfig, RESTRICTED_USER, tokens[RESTRICTED_USER]
-            )
+            self._write_kubeconfig(self.restricted_kubeconfig, RESTRICTED_USER, tokens[RESTRICTED_USER])
             self._grant_restricted_user()
         except BaseException:
             self.stop()
@@ -365,9 +365,7 @@ class KubeApiServer:
                 {
                     "metadata": {"name": role},
                     "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
-                    "subjects": [
-                        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": RESTRICTED_USER}
-                    ],
+                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": RESTRICTED_USER}],
                 },
             ),
         ]

@@ -56,8 +56,10 @@ class PostgresServer:
             command = ["runuser", "-u", "postgres", "--", *command]
         completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
         if completed.returncode != 0:
-            raise RuntimeError(f"{binary} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}"
-                               f"\n{self._server_log()}")
+            raise RuntimeError(
+                f"{binary} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}"
+                f"\n{self._server_log()}"
+            )
 
     def _server_log(self) -> str:
         log = self._workdir / "server.log" if self._workdir else None
@@ -65,23 +67,35 @@ class PostgresServer:
 
     def start(self) -> PostgresEndpoint:
         if not (BINDIR / "initdb").exists():
-            raise RuntimeError(f"PostgreSQL binaries missing in {BINDIR}: apt-get install postgresql-15 "
-                               "(scripts/install does).")
+            raise RuntimeError(
+                f"PostgreSQL binaries missing in {BINDIR}: apt-get install postgresql-15 (scripts/install does)."
+            )
         self._workdir = Path(tempfile.mkdtemp(prefix="berth-postgres-"))
         if self._as_postgres:
             account = pwd.getpwnam("postgres")
             os.chown(self._workdir, account.pw_uid, account.pw_gid)
         data, sockets, port = self._workdir / "data", self._workdir / "sockets", free_loopback_port()
-        self._run("initdb", "-D", str(data), "--auth=trust", f"--username={SUPERUSER}", "--encoding=UTF8",
-                  "--no-sync", "--no-instructions")
+        self._run(
+            "initdb",
+            "-D",
+            str(data),
+            "--auth=trust",
+            f"--username={SUPERUSER}",
+            "--encoding=UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
         sockets.mkdir()
         if self._as_postgres:
             os.chown(sockets, account.pw_uid, account.pw_gid)
         # fsync off: durability of a throwaway database is worthless and costs the shared disk.
-        options = (f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
-        self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self._workdir / "server.log"), "-w",
-                  "-t", "30", "start")
+        options = (
+            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        )
+        self._run(
+            "pg_ctl", "-D", str(data), "-o", options, "-l", str(self._workdir / "server.log"), "-w", "-t", "30", "start"
+        )
         self.endpoint = PostgresEndpoint("127.0.0.1", port, SUPERUSER, DATABASE)
         self._run("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", SUPERUSER, DATABASE)
         return self.endpoint

@@ -17,6 +17,8 @@ def berth_exception_handler(exc, context):
         response.data = {"code": "invalid", "detail": "Some fields are not valid.", "fields": response.data}
     elif isinstance(exc, drf_exceptions.APIException):
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
-        response.data = {"code": exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code,
-                         "detail": str(detail)}
+        response.data = {
+            "code": exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code,
+            "detail": str(detail),
+        }
     return response

@@ -11,5 +11,6 @@ class ApiDocsView(SpectacularSwaggerSplitView):
     def dispatch(self, request, *args, **kwargs):
         response = super().dispatch(request, *args, **kwargs)
         response["Content-Security-Policy"] = settings.BERTH_CONTENT_SECURITY_POLICY.replace(
-            "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+            "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+        )
         return response

@@ -47,6 +47,7 @@ class TypedNameConfirmForm(StyledForm):
     def clean_confirm_name(self) -> str:
         typed = self.cleaned_data["confirm_name"]
         if typed != self.expected_name:
-            raise forms.ValidationError(f"This does not match “{self.expected_name}”: type the name exactly.",
-                                        code="name_mismatch")
+            raise forms.ValidationError(
+                f"This does not match “{self.expected_name}”: type the name exactly.", code="name_mismatch"
+            )
         return typed

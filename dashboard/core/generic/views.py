@@ -58,8 +58,9 @@ def redirect_after_success(request: HttpRequest, url: str) -> HttpResponse:
 
 def safe_next_url(request: HttpRequest, fallback: str) -> str:
     candidate = request.GET.get("next", "")
-    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                                     require_https=request.is_secure()):
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     return fallback
 
@@ -86,8 +87,9 @@ class ListQuery:
     per_page: int = PER_PAGE_CHOICES[0]
 
     @classmethod
-    def from_request(cls, request: HttpRequest, *, sortable: Iterable[str], default_sort: str,
-                     default_descending: bool = False) -> "ListQuery":
+    def from_request(
+        cls, request: HttpRequest, *, sortable: Iterable[str], default_sort: str, default_descending: bool = False
+    ) -> "ListQuery":
         """Unknown or malformed parameters fall back to the defaults instead of failing: they come
         from URLs people bookmark and edit."""
         sort = request.GET.get("sort", default_sort)
@@ -103,9 +105,13 @@ class ListQuery:
             per_page = PER_PAGE_CHOICES[0]
         if per_page not in PER_PAGE_CHOICES:
             per_page = PER_PAGE_CHOICES[0]
-        return cls(search=request.GET.get("q", "").strip(), sort=sort,
-                   descending=request.GET.get("dir", "desc" if default_descending else "asc") == "desc",
-                   page=page, per_page=per_page)
+        return cls(
+            search=request.GET.get("q", "").strip(),
+            sort=sort,
+            descending=request.GET.get("dir", "desc" if default_descending else "asc") == "desc",
+            page=page,
+            per_page=per_page,
+        )
 
     @property
     def offset(self) -> int:
@@ -143,8 +149,13 @@ class ListPage:
         return self.query.page + 1 if self.query.page < self.page_count else None
 
 
-def page_of(items: Iterable[Any], query: ListQuery, *, search_key: Callable[[Any], str],
-            sort_keys: dict[str, Callable[[Any], Any]]) -> ListPage:
+def page_of(
+    items: Iterable[Any],
+    query: ListQuery,
+    *,
+    search_key: Callable[[Any], str],
+    sort_keys: dict[str, Callable[[Any], Any]],
+) -> ListPage:
     """Search, sort and cut a page out of a list a service returned whole (pools, snapshots,
     trash entries are few enough to come back in one call; images are paged by their service)."""
     needle = query.search.casefold()
@@ -155,7 +166,7 @@ def page_of(items: Iterable[Any], query: ListQuery, *, search_key: Callable[[Any
         known = [item for item in chosen if sort_key(item) is not None]
         unknown = [item for item in chosen if sort_key(item) is None]
         chosen = sorted(known, key=sort_key, reverse=query.descending) + unknown
-    return ListPage(items=chosen[query.offset:query.offset + query.limit], total=len(chosen), query=query)
+    return ListPage(items=chosen[query.offset : query.offset + query.limit], total=len(chosen), query=query)
 
 
 class ServiceListView(LoginRequiredMixin, View):
@@ -183,8 +194,12 @@ class ServiceListView(LoginRequiredMixin, View):
         return {}
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        query = ListQuery.from_request(request, sortable=[c.key for c in self.columns if c.sortable],
-                                       default_sort=self.default_sort, default_descending=self.default_descending)
+        query = ListQuery.from_request(
+            request,
+            sortable=[c.key for c in self.columns if c.sortable],
+            default_sort=self.default_sort,
+            default_descending=self.default_descending,
+        )
         try:
             listing = self.fetch(query)
             context = {} if htmx_partial(request) else self.get_context_data()
@@ -194,18 +209,20 @@ class ServiceListView(LoginRequiredMixin, View):
                 return render(request, self.table_template, {"view": self, "error": error}, status=error.http_status)
             return render_error(request, error, title=self.title)
         kept = {name: request.GET[name] for name in self.kept_params if request.GET.get(name)}
-        context.update({
-            "view": self,
-            "title": self.title,
-            "page": listing,
-            "query": query,
-            "columns": self.columns,
-            "kept_params": kept,
-            "list_url": request.path,
-            "per_page_choices": PER_PAGE_CHOICES,
-            "search_placeholder": self.search_placeholder,
-            "table_template": self.table_template,
-        })
+        context.update(
+            {
+                "view": self,
+                "title": self.title,
+                "page": listing,
+                "query": query,
+                "columns": self.columns,
+                "kept_params": kept,
+                "list_url": request.path,
+                "per_page_choices": PER_PAGE_CHOICES,
+                "search_placeholder": self.search_placeholder,
+                "table_template": self.table_template,
+            }
+        )
         template = self.table_template if htmx_partial(request) else self.template_name
         return render(request, template, context)
 

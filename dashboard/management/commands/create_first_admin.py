@@ -7,8 +7,10 @@ from dashboard.audit.services import recording
 
 
 class Command(BaseCommand):
-    help = ("Create the first platform admin with a random password printed once, "
-            "unless a superuser exists already. The password is not stored anywhere else.")
+    help = (
+        "Create the first platform admin with a random password printed once, "
+        "unless a superuser exists already. The password is not stored anywhere else."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")

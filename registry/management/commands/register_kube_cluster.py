@@ -20,12 +20,19 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not Path(options["kubeconfig"]).is_file():
             raise CommandError(f"kubeconfig {options['kubeconfig']} does not exist")
-        with recording("registry.cluster.register", actor=None, target={"cluster": options["name"]},
-                       parameters={"kubeconfig_path": options["kubeconfig"], "context": options["context"],
-                                   "is_default": options["default"]}):
+        with recording(
+            "registry.cluster.register",
+            actor=None,
+            target={"cluster": options["name"]},
+            parameters={
+                "kubeconfig_path": options["kubeconfig"],
+                "context": options["context"],
+                "is_default": options["default"],
+            },
+        ):
             cluster, _ = KubeCluster.objects.update_or_create(
-                name=options["name"],
-                defaults={"kubeconfig_path": options["kubeconfig"], "context": options["context"]})
+                name=options["name"], defaults={"kubeconfig_path": options["kubeconfig"], "context": options["context"]}
+            )
             if options["default"]:
                 KubeCluster.objects.exclude(pk=cluster.pk).filter(is_default=True).update(is_default=False)
                 KubeCluster.objects.filter(pk=cluster.pk).update(is_default=True)

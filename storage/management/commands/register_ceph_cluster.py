@@ -7,8 +7,10 @@ from storage.models import CephCluster
 
 
 class Command(BaseCommand):
-    help = ("Register (or update) a Ceph cluster Berth connects to, by ceph.conf + keyring or by "
-            "monitor host + key file. Keys stay in their files; only paths are stored.")
+    help = (
+        "Register (or update) a Ceph cluster Berth connects to, by ceph.conf + keyring or by "
+        "monitor host + key file. Keys stay in their files; only paths are stored."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name")
@@ -30,11 +32,19 @@ class Command(BaseCommand):
         try:
             cluster.full_clean()
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())) from None
-        parameters = {name: getattr(cluster, name) for name in
-                      ("client_name", "conf_path", "keyring_path", "mon_host", "key_path")}
-        with recording("storage.cluster.register", actor=None, target={"cluster": cluster.name},
-                       parameters={**parameters, "is_default": options["default"]}):
+            raise CommandError(
+                "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+            ) from None
+        parameters = {
+            name: getattr(cluster, name)
+            for name in ("client_name", "conf_path", "keyring_path", "mon_host", "key_path")
+        }
+        with recording(
+            "storage.cluster.register",
+            actor=None,
+            target={"cluster": cluster.name},
+            parameters={**parameters, "is_default": options["default"]},
+        ):
             if options["default"]:
                 CephCluster.objects.exclude(pk=cluster.pk).filter(is_default=True).update(is_default=False)
                 cluster.is_default = True

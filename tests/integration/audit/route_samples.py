@@ -123,23 +123,39 @@ NEW_PASSWORD = "another-long-passphrase-77"
 
 
 def _ceph_cluster(name="east") -> CephCluster:
-    return CephCluster.objects.create(name=name, client_name="client.berth", conf_path="/etc/ceph/ceph.conf",
-                                      keyring_path="/etc/ceph/ceph.client.berth.keyring")
+    return CephCluster.objects.create(
+        name=name,
+        client_name="client.berth",
+        conf_path="/etc/ceph/ceph.conf",
+        keyring_path="/etc/ceph/ceph.client.berth.keyring",
+    )
 
 
 def _cluster_form(cluster_name="west") -> dict:
-    return {"name": cluster_name, "client_name": "client.berth", "conf_path": "/etc/ceph/ceph.conf",
-            "keyring_path": "/etc/ceph/k", "mon_host": "", "key_path": ""}
+    return {
+        "name": cluster_name,
+        "client_name": "client.berth",
+        "conf_path": "/etc/ceph/ceph.conf",
+        "keyring_path": "/etc/ceph/k",
+        "mon_host": "",
+        "key_path": "",
+    }
 
 
 def _password_change(_ctx):
-    return reverse("password_change"), {"old_password": TEST_PASSWORD, "new_password1": NEW_PASSWORD,
-                                        "new_password2": NEW_PASSWORD}
+    return reverse("password_change"), {
+        "old_password": TEST_PASSWORD,
+        "new_password1": NEW_PASSWORD,
+        "new_password2": NEW_PASSWORD,
+    }
 
 
 def _admin_password_change(_ctx):
-    return reverse("admin:password_change"), {"old_password": TEST_PASSWORD, "new_password1": NEW_PASSWORD,
-                                              "new_password2": NEW_PASSWORD}
+    return reverse("admin:password_change"), {
+        "old_password": TEST_PASSWORD,
+        "new_password1": NEW_PASSWORD,
+        "new_password2": NEW_PASSWORD,
+    }
 
 
 def _other_user() -> "get_user_model()":
@@ -166,46 +182,98 @@ def _delete(url_name: str, make):
 _ADMIN_AND_ACCOUNT_SAMPLES = {
     ("password_change", "POST"): ("auth.user.password.change", _password_change),
     ("admin:password_change", "POST"): ("auth.user.password.change", _admin_password_change),
-    ("admin:auth_user_password_change", "POST"): ("auth.user.password.change", lambda _ctx: (
-        reverse("admin:auth_user_password_change", args=[_other_user().pk]),
-        {"usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})),
-    ("admin:auth_user_add", "POST"): ("admin.auth.user.create", lambda _ctx: (
-        reverse("admin:auth_user_add"),
-        {"username": "newcomer", "usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})),
-    ("admin:auth_user_change", "POST"): ("admin.auth.user.change", lambda _ctx: (
-        reverse("admin:auth_user_change", args=[_other_user().pk]),
-        {"username": "someone-renamed", "is_active": "on", "date_joined_0": "2026-01-01",
-         "date_joined_1": "00:00:00"})),
+    ("admin:auth_user_password_change", "POST"): (
+        "auth.user.password.change",
+        lambda _ctx: (
+            reverse("admin:auth_user_password_change", args=[_other_user().pk]),
+            {"usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        ),
+    ),
+    ("admin:auth_user_add", "POST"): (
+        "admin.auth.user.create",
+        lambda _ctx: (
+            reverse("admin:auth_user_add"),
+            {"username": "newcomer", "usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        ),
+    ),
+    ("admin:auth_user_change", "POST"): (
+        "admin.auth.user.change",
+        lambda _ctx: (
+            reverse("admin:auth_user_change", args=[_other_user().pk]),
+            {
+                "username": "someone-renamed",
+                "is_active": "on",
+                "date_joined_0": "2026-01-01",
+                "date_joined_1": "00:00:00",
+            },
+        ),
+    ),
     ("admin:auth_user_delete", "POST"): ("admin.auth.user.delete", _delete("admin:auth_user_delete", _other_user)),
-    ("admin:auth_user_changelist", "POST"): ("admin.auth.user.delete",
-                                             _changelist_delete("admin:auth_user_changelist", _other_user)),
-    ("admin:auth_group_add", "POST"): ("admin.auth.group.create", lambda _ctx: (
-        reverse("admin:auth_group_add"), {"name": "operators"})),
-    ("admin:auth_group_change", "POST"): ("admin.auth.group.change", lambda _ctx: (
-        reverse("admin:auth_group_change", args=[Group.objects.create(name="ops").pk]), {"name": "ops2"})),
-    ("admin:auth_group_delete", "POST"): ("admin.auth.group.delete",
-                                          _delete("admin:auth_group_delete", lambda: Group.objects.create(name="g"))),
-    ("admin:auth_group_changelist", "POST"): ("admin.auth.group.delete", _changelist_delete(
-        "admin:auth_group_changelist", lambda: Group.objects.create(name="g"))),
-    ("admin:authtoken_tokenproxy_add", "POST"): ("admin.authtoken.tokenproxy.create", lambda ctx: (
-        reverse("admin:authtoken_tokenproxy_add"), {"user": ctx.admin.pk})),
-    ("admin:storage_cephcluster_add", "POST"): ("admin.storage.cephcluster.create", lambda _ctx: (
-        reverse("admin:storage_cephcluster_add"), _cluster_form())),
-    ("admin:storage_cephcluster_change", "POST"): ("admin.storage.cephcluster.change", lambda _ctx: (
-        reverse("admin:storage_cephcluster_change", args=[_ceph_cluster().pk]), _cluster_form("east"))),
-    ("admin:storage_cephcluster_delete", "POST"): ("admin.storage.cephcluster.delete",
-                                                   _delete("admin:storage_cephcluster_delete", _ceph_cluster)),
-    ("admin:storage_cephcluster_changelist", "POST"): ("admin.storage.cephcluster.delete", _changelist_delete(
-        "admin:storage_cephcluster_changelist", _ceph_cluster)),
-    ("admin:registry_kubecluster_add", "POST"): ("admin.registry.kubecluster.create", lambda _ctx: (
-        reverse("admin:registry_kubecluster_add"), {"name": "k1", "kubeconfig_path": "/etc/kube/config",
-                                                     "context": ""})),
-    ("admin:tenancy_tenant_add", "POST"): ("admin.tenancy.tenant.create", lambda ctx: (
-        reverse("admin:tenancy_tenant_add"),
-        {"name": "Payments", "slug": "payments", "description": "",
-         **_empty_inlines(admin.site._registry[Tenant], _admin_request(ctx))})),
-    ("admin:registry_kubecluster_delete", "POST"): ("admin.registry.kubecluster.delete", _delete(
-        "admin:registry_kubecluster_delete", lambda: KubeCluster.objects.create(name="k1", kubeconfig_path="/k"))),
+    ("admin:auth_user_changelist", "POST"): (
+        "admin.auth.user.delete",
+        _changelist_delete("admin:auth_user_changelist", _other_user),
+    ),
+    ("admin:auth_group_add", "POST"): (
+        "admin.auth.group.create",
+        lambda _ctx: (reverse("admin:auth_group_add"), {"name": "operators"}),
+    ),
+    ("admin:auth_group_change", "POST"): (
+        "admin.auth.group.change",
+        lambda _ctx: (reverse("admin:auth_group_change", args=[Group.objects.create(name="ops").pk]), {"name": "ops2"}),
+    ),
+    ("admin:auth_group_delete", "POST"): (
+        "admin.auth.group.delete",
+        _delete("admin:auth_group_delete", lambda: Group.objects.create(name="g")),
+    ),
+    ("admin:auth_group_changelist", "POST"): (
+        "admin.auth.group.delete",
+        _changelist_delete("admin:auth_group_changelist", lambda: Group.objects.create(name="g")),
+    ),
+    ("admin:authtoken_tokenproxy_add", "POST"): (
+        "admin.authtoken.tokenproxy.create",
+        lambda ctx: (reverse("admin:authtoken_tokenproxy_add"), {"user": ctx.admin.pk}),
+    ),
+    ("admin:storage_cephcluster_add", "POST"): (
+        "admin.storage.cephcluster.create",
+        lambda _ctx: (reverse("admin:storage_cephcluster_add"), _cluster_form()),
+    ),
+    ("admin:storage_cephcluster_change", "POST"): (
+        "admin.storage.cephcluster.change",
+        lambda _ctx: (reverse("admin:storage_cephcluster_change", args=[_ceph_cluster().pk]), _cluster_form("east")),
+    ),
+    ("admin:storage_cephcluster_delete", "POST"): (
+        "admin.storage.cephcluster.delete",
+        _delete("admin:storage_cephcluster_delete", _ceph_cluster),
+    ),
+    ("admin:storage_cephcluster_changelist", "POST"): (
+        "admin.storage.cephcluster.delete",
+        _changelist_delete("admin:storage_cephcluster_changelist", _ceph_cluster),
+    ),
+    ("admin:registry_kubecluster_add", "POST"): (
+        "admin.registry.kubecluster.create",
+        lambda _ctx: (
+            reverse("admin:registry_kubecluster_add"),
+            {"name": "k1", "kubeconfig_path": "/etc/kube/config", "context": ""},
+        ),
+    ),
+    ("admin:tenancy_tenant_add", "POST"): (
+        "admin.tenancy.tenant.create",
+        lambda ctx: (
+            reverse("admin:tenancy_tenant_add"),
+            {
+                "name": "Payments",
+                "slug": "payments",
+                "description": "",
+                **_empty_inlines(admin.site._registry[Tenant], _admin_request(ctx)),
+            },
+        ),
+    ),
+    ("admin:registry_kubecluster_delete", "POST"): (
+        "admin.registry.kubecluster.delete",
+        _delete(
+            "admin:registry_kubecluster_delete", lambda: KubeCluster.objects.create(name="k1", kubeconfig_path="/k")
+        ),
+    ),
 }
 
 # Objects for the admin's generic change/delete samples, one maker per model registered there.
@@ -216,13 +284,22 @@ _ADMIN_OBJECT_MAKERS = {
     CephCluster: _ceph_cluster,
     Tenant: lambda: Tenant.objects.create(name=unique("tenant"), slug=unique("tenant")),
     KubeCluster: lambda: KubeCluster.objects.create(name="k1", kubeconfig_path="/k"),
-    AccessAttempt: lambda: AccessAttempt.objects.create(user_agent="ua", ip_address="127.0.0.1", username="u",
-                                                        http_accept="*/*", path_info="/login/", get_data="",
-                                                        post_data="", failures_since_start=3),
-    AccessLog: lambda: AccessLog.objects.create(user_agent="ua", ip_address="127.0.0.1", username="u",
-                                                http_accept="*/*", path_info="/login/"),
-    AccessFailureLog: lambda: AccessFailureLog.objects.create(user_agent="ua", ip_address="127.0.0.1", username="u",
-                                                              http_accept="*/*", path_info="/login/"),
+    AccessAttempt: lambda: AccessAttempt.objects.create(
+        user_agent="ua",
+        ip_address="127.0.0.1",
+        username="u",
+        http_accept="*/*",
+        path_info="/login/",
+        get_data="",
+        post_data="",
+        failures_since_start=3,
+    ),
+    AccessLog: lambda: AccessLog.objects.create(
+        user_agent="ua", ip_address="127.0.0.1", username="u", http_accept="*/*", path_info="/login/"
+    ),
+    AccessFailureLog: lambda: AccessFailureLog.objects.create(
+        user_agent="ua", ip_address="127.0.0.1", username="u", http_accept="*/*", path_info="/login/"
+    ),
 }
 
 
@@ -238,6 +315,7 @@ def _empty_inlines(model_admin, request, obj=None) -> dict:
 
 def _unchanged_form(model_admin, make):
     """POST the change form back as it was shown: the admin still saves (and records) it."""
+
     def build(ctx):
         obj = make()
         request = _admin_request(ctx)
@@ -247,10 +325,12 @@ def _unchanged_form(model_admin, make):
             value = form[name].value()
             if value in (None, False):
                 continue
-            data[name] = [item.pk if hasattr(item, "pk") else item for item in value] \
-                if isinstance(value, (list, tuple)) else (True if value is True else value)
-        return reverse(f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_change",
-                       args=[obj.pk]), data
+            data[name] = (
+                [item.pk if hasattr(item, "pk") else item for item in value]
+                if isinstance(value, (list, tuple))
+                else (True if value is True else value)
+            )
+        return reverse(f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_change", args=[obj.pk]), data
 
     return build
 
@@ -265,11 +345,12 @@ def _admin_samples() -> dict:
         action = f"admin.{model_admin.opts.app_label}.{model_admin.opts.model_name}"
         samples[(f"{prefix}_delete", "POST")] = (f"{action}.delete", _delete(f"{prefix}_delete", make))
         if model_admin.actions is not None:
-            samples[(f"{prefix}_changelist", "POST")] = (f"{action}.delete",
-                                                         _changelist_delete(f"{prefix}_changelist", make))
+            samples[(f"{prefix}_changelist", "POST")] = (
+                f"{action}.delete",
+                _changelist_delete(f"{prefix}_changelist", make),
+            )
         samples[(f"{prefix}_change", "POST")] = (f"{action}.change", _unchanged_form(model_admin, make))
     return samples
-
 
 
 # --- storage: each sample makes its own objects in the module's pool ---------------------------
@@ -317,8 +398,11 @@ def _protected_snapshot(ctx: SampleContext) -> dict:
 def _clone(ctx: SampleContext) -> dict:
     parent = _protected_snapshot(ctx)
     clone = unique("clone")
-    snapshots.image_clone(**ctx.storage(image=parent["image"], snapshot=parent["snapshot"], dest_pool=ctx.pool,
-                                        dest_namespace="", dest_name=clone))
+    snapshots.image_clone(
+        **ctx.storage(
+            image=parent["image"], snapshot=parent["snapshot"], dest_pool=ctx.pool, dest_namespace="", dest_name=clone
+        )
+    )
     return {"pool": ctx.pool, "image": clone}
 
 
@@ -336,58 +420,130 @@ TRASH_ENTRY = {"pool": "{pool}", "image_id": "{image_id}"}
 DESTINATION = {"dest_pool": "{pool}", "dest_namespace": "", "dest_name": "{new}"}
 
 STORAGE_UI_SAMPLES = [
-    Sample("storage:pool-create", "POST", "storage.pool.create",
-           body={"name": "{new_pool}", "pg_num": "8", "max_bytes": "", "max_objects": ""}, setup=_new_pool),
-    Sample("storage:pool-quota", "POST", "storage.pool.set_quota", POOL, {"max_bytes": "100GiB", "max_objects": ""},
-           setup=_in_pool),
-    Sample("storage:pool-delete", "POST", "storage.pool.delete", {"pool": "{doomed_pool}"},
-           {"confirm_name": "{doomed_pool}"}, setup=_doomed_pool),
+    Sample(
+        "storage:pool-create",
+        "POST",
+        "storage.pool.create",
+        body={"name": "{new_pool}", "pg_num": "8", "max_bytes": "", "max_objects": ""},
+        setup=_new_pool,
+    ),
+    Sample(
+        "storage:pool-quota",
+        "POST",
+        "storage.pool.set_quota",
+        POOL,
+        {"max_bytes": "100GiB", "max_objects": ""},
+        setup=_in_pool,
+    ),
+    Sample(
+        "storage:pool-delete",
+        "POST",
+        "storage.pool.delete",
+        {"pool": "{doomed_pool}"},
+        {"confirm_name": "{doomed_pool}"},
+        setup=_doomed_pool,
+    ),
     Sample("storage:namespace-create", "POST", "storage.namespace.create", POOL, {"name": "{new}"}, setup=_in_pool),
-    Sample("storage:namespace-delete", "POST", "storage.namespace.delete",
-           {"pool": "{pool}", "name": "{rbd_namespace}"}, {"confirm_name": "{rbd_namespace}"}, setup=_rbd_namespace),
-    Sample("storage:image-create", "POST", "storage.image.create", POOL,
-           {"name": "{new}", "size": "64", "size_unit": "MiB", "object_size": "4194304", "features": "default"},
-           setup=_in_pool),
-    Sample("storage:image-resize", "POST", "storage.image.resize", IMAGE, {"size": "128", "size_unit": "MiB"},
-           setup=_image),
+    Sample(
+        "storage:namespace-delete",
+        "POST",
+        "storage.namespace.delete",
+        {"pool": "{pool}", "name": "{rbd_namespace}"},
+        {"confirm_name": "{rbd_namespace}"},
+        setup=_rbd_namespace,
+    ),
+    Sample(
+        "storage:image-create",
+        "POST",
+        "storage.image.create",
+        POOL,
+        {"name": "{new}", "size": "64", "size_unit": "MiB", "object_size": "4194304", "features": "default"},
+        setup=_in_pool,
+    ),
+    Sample(
+        "storage:image-resize", "POST", "storage.image.resize", IMAGE, {"size": "128", "size_unit": "MiB"}, setup=_image
+    ),
     Sample("storage:image-rename", "POST", "storage.image.rename", IMAGE, {"new_name": "{new}"}, setup=_image),
     Sample("storage:image-copy", "POST", "storage.image.copy", IMAGE, DESTINATION, setup=_image),
-    Sample("storage:image-delete", "POST", "storage.image.delete", IMAGE, {"mode": "trash", "confirm_name": ""},
-           setup=_image),
+    Sample(
+        "storage:image-delete",
+        "POST",
+        "storage.image.delete",
+        IMAGE,
+        {"mode": "trash", "confirm_name": ""},
+        setup=_image,
+    ),
     Sample("storage:image-flatten", "POST", "storage.image.flatten", IMAGE, setup=_clone),
-    Sample("storage:snapshot-create", "POST", "storage.snapshot.create", IMAGE, {"snapshot": "{new}"},
-           setup=_image),
-    Sample("storage:snapshot-delete", "POST", "storage.snapshot.delete", SNAPSHOT, {"confirm_name": "{snapshot}"},
-           setup=_snapshot),
+    Sample("storage:snapshot-create", "POST", "storage.snapshot.create", IMAGE, {"snapshot": "{new}"}, setup=_image),
+    Sample(
+        "storage:snapshot-delete",
+        "POST",
+        "storage.snapshot.delete",
+        SNAPSHOT,
+        {"confirm_name": "{snapshot}"},
+        setup=_snapshot,
+    ),
     Sample("storage:snapshot-rollback", "POST", "storage.snapshot.rollback", SNAPSHOT, setup=_snapshot),
     Sample("storage:snapshot-protect", "POST", "storage.snapshot.protect", SNAPSHOT, setup=_snapshot),
     Sample("storage:snapshot-unprotect", "POST", "storage.snapshot.unprotect", SNAPSHOT, setup=_protected_snapshot),
-    Sample("storage:snapshot-clone", "POST", "storage.image.clone", SNAPSHOT, DESTINATION,
-           setup=_protected_snapshot),
+    Sample("storage:snapshot-clone", "POST", "storage.image.clone", SNAPSHOT, DESTINATION, setup=_protected_snapshot),
     # Its background task never runs here (the test's transaction never commits), so the other
     # samples' trash entries stay.
-    Sample("storage:trash-purge", "POST", "storage.image.trash_purge", POOL, {"confirm_name": "{pool}"},
-           setup=_in_pool),
+    Sample(
+        "storage:trash-purge", "POST", "storage.image.trash_purge", POOL, {"confirm_name": "{pool}"}, setup=_in_pool
+    ),
     Sample("storage:trash-restore", "POST", "storage.image.trash_restore", TRASH_ENTRY, setup=_trashed_image),
-    Sample("storage:trash-restore-as", "POST", "storage.image.trash_restore", TRASH_ENTRY, {"new_name": "{new}"},
-           setup=_trashed_image),
-    Sample("storage:trash-purge-entry", "POST", "storage.image.trash_purge", TRASH_ENTRY,
-           {"confirm_name": "{image}"}, setup=_trashed_image),
+    Sample(
+        "storage:trash-restore-as",
+        "POST",
+        "storage.image.trash_restore",
+        TRASH_ENTRY,
+        {"new_name": "{new}"},
+        setup=_trashed_image,
+    ),
+    Sample(
+        "storage:trash-purge-entry",
+        "POST",
+        "storage.image.trash_purge",
+        TRASH_ENTRY,
+        {"confirm_name": "{image}"},
+        setup=_trashed_image,
+    ),
 ]
 
 STORAGE_API_SAMPLES = [
-    Sample("api:storage-pool-list", "POST", "storage.pool.create", body={"name": "{new_pool}", "pg_num": 8},
-           setup=_new_pool),
-    Sample("api:storage-pool-detail", "PATCH", "storage.pool.set_quota", POOL, {"max_bytes": "100GiB"},
-           setup=_in_pool),
-    Sample("api:storage-pool-detail", "DELETE", "storage.pool.delete", {"pool": "{doomed_pool}"},
-           {"confirm_name": "{doomed_pool}"}, setup=_doomed_pool),
-    Sample("api:storage-namespace-list", "POST", "storage.namespace.create", POOL, {"name": "{new}"},
-           setup=_in_pool),
-    Sample("api:storage-namespace-detail", "DELETE", "storage.namespace.delete",
-           {"pool": "{pool}", "name": "{rbd_namespace}"}, setup=_rbd_namespace),
-    Sample("api:storage-image-list", "POST", "storage.image.create", POOL, {"name": "{new}", "size": "64MiB"},
-           setup=_in_pool),
+    Sample(
+        "api:storage-pool-list",
+        "POST",
+        "storage.pool.create",
+        body={"name": "{new_pool}", "pg_num": 8},
+        setup=_new_pool,
+    ),
+    Sample("api:storage-pool-detail", "PATCH", "storage.pool.set_quota", POOL, {"max_bytes": "100GiB"}, setup=_in_pool),
+    Sample(
+        "api:storage-pool-detail",
+        "DELETE",
+        "storage.pool.delete",
+        {"pool": "{doomed_pool}"},
+        {"confirm_name": "{doomed_pool}"},
+        setup=_doomed_pool,
+    ),
+    Sample("api:storage-namespace-list", "POST", "storage.namespace.create", POOL, {"name": "{new}"}, setup=_in_pool),
+    Sample(
+        "api:storage-namespace-detail",
+        "DELETE",
+        "storage.namespace.delete",
+        {"pool": "{pool}", "name": "{rbd_namespace}"},
+        setup=_rbd_namespace,
+    ),
+    Sample(
+        "api:storage-image-list",
+        "POST",
+        "storage.image.create",
+        POOL,
+        {"name": "{new}", "size": "64MiB"},
+        setup=_in_pool,
+    ),
     Sample("api:storage-image-detail", "PATCH", "storage.image.resize", IMAGE, {"size": "128MiB"}, setup=_image),
     Sample("api:storage-image-detail", "DELETE", "storage.image.delete", IMAGE, setup=_image),
     Sample("api:storage-image-copy", "POST", "storage.image.copy", IMAGE, DESTINATION, setup=_image),
@@ -396,10 +552,10 @@ STORAGE_API_SAMPLES = [
     Sample("api:storage-snapshot-detail", "DELETE", "storage.snapshot.delete", SNAPSHOT, setup=_snapshot),
     Sample("api:storage-snapshot-rollback", "POST", "storage.snapshot.rollback", SNAPSHOT, setup=_snapshot),
     Sample("api:storage-snapshot-protect", "POST", "storage.snapshot.protect", SNAPSHOT, setup=_snapshot),
-    Sample("api:storage-snapshot-unprotect", "POST", "storage.snapshot.unprotect", SNAPSHOT,
-           setup=_protected_snapshot),
-    Sample("api:storage-snapshot-clone", "POST", "storage.image.clone", SNAPSHOT, DESTINATION,
-           setup=_protected_snapshot),
+    Sample("api:storage-snapshot-unprotect", "POST", "storage.snapshot.unprotect", SNAPSHOT, setup=_protected_snapshot),
+    Sample(
+        "api:storage-snapshot-clone", "POST", "storage.image.clone", SNAPSHOT, DESTINATION, setup=_protected_snapshot
+    ),
     Sample("api:storage-trash-purge", "POST", "storage.image.trash_purge", POOL, setup=_in_pool),
     Sample("api:storage-trash-entry", "DELETE", "storage.image.trash_purge", TRASH_ENTRY, setup=_trashed_image),
     Sample("api:storage-trash-restore", "POST", "storage.image.trash_restore", TRASH_ENTRY, setup=_trashed_image),
@@ -418,9 +574,14 @@ def _in_kube_namespace(ctx: SampleContext) -> dict:
 
 def _secret(ctx: SampleContext, *, logins=(LOGIN,), service_accounts=("default",)) -> dict:
     name = unique("secret")
-    [result] = secrets.secret_create(actor=ctx.admin, cluster=ctx.kube, namespaces=[ctx.kube_namespace], name=name,
-                                     credentials=[Credential(**login) for login in logins],
-                                     service_accounts=list(service_accounts))
+    [result] = secrets.secret_create(
+        actor=ctx.admin,
+        cluster=ctx.kube,
+        namespaces=[ctx.kube_namespace],
+        name=name,
+        credentials=[Credential(**login) for login in logins],
+        service_accounts=list(service_accounts),
+    )
     assert result.ok, result.message
     return {"namespace": ctx.kube_namespace, "name": name}
 
@@ -435,12 +596,25 @@ def _unlinked_secret(ctx: SampleContext) -> dict:
 
 def _wizard_at_review(ctx: SampleContext, namespaces: list[str]) -> None:
     """Walk the wizard's steps as the operator would, up to Create."""
-    rows = {"registries-TOTAL_FORMS": "1", "registries-INITIAL_FORMS": "0",
-            **{f"registries-0-{key}": value for key, value in LOGIN.items()}}
+    rows = {
+        "registries-TOTAL_FORMS": "1",
+        "registries-INITIAL_FORMS": "0",
+        **{f"registries-0-{key}": value for key, value in LOGIN.items()},
+    }
     ctx.client.get(reverse("registry:wizard-start"))
-    for step, data in (("target", {"cluster": ctx.kube.name, "namespaces": namespaces}), ("credentials", rows),
-                       ("options", {"name": unique("secret"), "type": "kubernetes.io/dockerconfigjson",
-                                    "service_accounts": ["default"], "labels": ""})):
+    for step, data in (
+        ("target", {"cluster": ctx.kube.name, "namespaces": namespaces}),
+        ("credentials", rows),
+        (
+            "options",
+            {
+                "name": unique("secret"),
+                "type": "kubernetes.io/dockerconfigjson",
+                "service_accounts": ["default"],
+                "labels": "",
+            },
+        ),
+    ):
         response = ctx.client.post(reverse(f"registry:wizard-{step}"), data)
         assert response.status_code == 302, f"wizard step {step} refused the sample's input"
 
@@ -465,39 +639,110 @@ def _wizard_with_a_failed_namespace(ctx: SampleContext) -> dict:
 SECRET = {"namespace": "{namespace}", "name": "{name}"}
 
 REGISTRY_API_SAMPLES = [
-    Sample("api:registry-secret-list", "POST", "registry.secret.create", {"namespace": "{namespace}"},
-           {"name": "{new}", "registries": [LOGIN]}, setup=_in_kube_namespace),
-    Sample("api:registry-secret-bulk-create", "POST", "registry.secret.create",
-           body={"namespaces": ["{namespace}"], "name": "{new}", "registries": [LOGIN]}, setup=_in_kube_namespace),
-    Sample("api:registry-secret-detail", "DELETE", "registry.secret.delete", SECRET, {"confirm_name": "{name}"},
-           setup=_secret),
-    Sample("api:registry-secret-rotate", "POST", "registry.secret.rotate", SECRET,
-           {"server": LOGIN["server"], "password": "Rotated-pass-5b0e"}, setup=_secret),
+    Sample(
+        "api:registry-secret-list",
+        "POST",
+        "registry.secret.create",
+        {"namespace": "{namespace}"},
+        {"name": "{new}", "registries": [LOGIN]},
+        setup=_in_kube_namespace,
+    ),
+    Sample(
+        "api:registry-secret-bulk-create",
+        "POST",
+        "registry.secret.create",
+        body={"namespaces": ["{namespace}"], "name": "{new}", "registries": [LOGIN]},
+        setup=_in_kube_namespace,
+    ),
+    Sample(
+        "api:registry-secret-detail",
+        "DELETE",
+        "registry.secret.delete",
+        SECRET,
+        {"confirm_name": "{name}"},
+        setup=_secret,
+    ),
+    Sample(
+        "api:registry-secret-rotate",
+        "POST",
+        "registry.secret.rotate",
+        SECRET,
+        {"server": LOGIN["server"], "password": "Rotated-pass-5b0e"},
+        setup=_secret,
+    ),
     Sample("api:registry-secret-entries", "POST", "registry.secret.entry.add", SECRET, SECOND_LOGIN, setup=_secret),
-    Sample("api:registry-secret-entries", "DELETE", "registry.secret.entry.remove", SECRET,
-           {"server": SECOND_LOGIN["server"]}, setup=_secret_with_two_logins),
-    Sample("api:registry-secret-link", "POST", "registry.secret.link", SECRET, {"service_accounts": ["default"]},
-           setup=_unlinked_secret),
-    Sample("api:registry-secret-unlink", "POST", "registry.secret.unlink", SECRET,
-           {"service_accounts": ["default"]}, setup=_secret),
+    Sample(
+        "api:registry-secret-entries",
+        "DELETE",
+        "registry.secret.entry.remove",
+        SECRET,
+        {"server": SECOND_LOGIN["server"]},
+        setup=_secret_with_two_logins,
+    ),
+    Sample(
+        "api:registry-secret-link",
+        "POST",
+        "registry.secret.link",
+        SECRET,
+        {"service_accounts": ["default"]},
+        setup=_unlinked_secret,
+    ),
+    Sample(
+        "api:registry-secret-unlink",
+        "POST",
+        "registry.secret.unlink",
+        SECRET,
+        {"service_accounts": ["default"]},
+        setup=_secret,
+    ),
 ]
 
 REGISTRY_UI_SAMPLES = [
-    Sample("registry:secret-rotate", "POST", "registry.secret.rotate", SECRET, {"password": "Rotated-pass-5b0e"},
-           query={"server": LOGIN["server"]}, setup=_secret),
-    Sample("registry:secret-add-entry", "POST", "registry.secret.entry.add", SECRET, {**SECOND_LOGIN, "email": ""},
-           setup=_secret),
-    Sample("registry:secret-remove-entry", "POST", "registry.secret.entry.remove", SECRET,
-           query={"server": SECOND_LOGIN["server"]}, setup=_secret_with_two_logins),
-    Sample("registry:secret-link", "POST", "registry.secret.link", SECRET, {"service_accounts": ["default"]},
-           setup=_unlinked_secret),
-    Sample("registry:secret-unlink", "POST", "registry.secret.unlink", {**SECRET, "account": "default"},
-           setup=_secret),
-    Sample("registry:secret-delete", "POST", "registry.secret.delete", SECRET, {"confirm_name": "{name}"},
-           setup=_secret),
+    Sample(
+        "registry:secret-rotate",
+        "POST",
+        "registry.secret.rotate",
+        SECRET,
+        {"password": "Rotated-pass-5b0e"},
+        query={"server": LOGIN["server"]},
+        setup=_secret,
+    ),
+    Sample(
+        "registry:secret-add-entry",
+        "POST",
+        "registry.secret.entry.add",
+        SECRET,
+        {**SECOND_LOGIN, "email": ""},
+        setup=_secret,
+    ),
+    Sample(
+        "registry:secret-remove-entry",
+        "POST",
+        "registry.secret.entry.remove",
+        SECRET,
+        query={"server": SECOND_LOGIN["server"]},
+        setup=_secret_with_two_logins,
+    ),
+    Sample(
+        "registry:secret-link",
+        "POST",
+        "registry.secret.link",
+        SECRET,
+        {"service_accounts": ["default"]},
+        setup=_unlinked_secret,
+    ),
+    Sample("registry:secret-unlink", "POST", "registry.secret.unlink", {**SECRET, "account": "default"}, setup=_secret),
+    Sample(
+        "registry:secret-delete", "POST", "registry.secret.delete", SECRET, {"confirm_name": "{name}"}, setup=_secret
+    ),
     Sample("registry:wizard-review", "POST", "registry.secret.create", setup=_wizard_ready_to_create),
-    Sample("registry:wizard-result", "POST", "registry.secret.create", body={"namespaces": ["{failed}"]},
-           setup=_wizard_with_a_failed_namespace),
+    Sample(
+        "registry:wizard-result",
+        "POST",
+        "registry.secret.create",
+        body={"namespaces": ["{failed}"]},
+        setup=_wizard_with_a_failed_namespace,
+    ),
 ]
 
 
@@ -514,16 +759,21 @@ def _tenant_and_user(ctx: SampleContext) -> dict:
 
 def _tenant_member(ctx: SampleContext) -> dict:
     names = _tenant_and_user(ctx)
-    tenancy.membership_set(actor=ctx.admin, tenant=Tenant.objects.get(slug=names["slug"]),
-                           username=names["username"], role=tenancy.VIEWER)
+    tenancy.membership_set(
+        actor=ctx.admin, tenant=Tenant.objects.get(slug=names["slug"]), username=names["username"], role=tenancy.VIEWER
+    )
     return names
 
 
 def _tenant_namespace(ctx: SampleContext) -> dict:
     """A tenant owning an RBD namespace of the module's pool; its Ceph key is removed afterwards."""
     names = {**_rbd_namespace(ctx), **_tenant(ctx)}
-    binding = StorageBinding.objects.create(tenant=Tenant.objects.get(slug=names["slug"]), cluster=ctx.ceph,
-                                            pool=names["pool"], namespace=names["rbd_namespace"])
+    binding = StorageBinding.objects.create(
+        tenant=Tenant.objects.get(slug=names["slug"]),
+        cluster=ctx.ceph,
+        pool=names["pool"],
+        namespace=names["rbd_namespace"],
+    )
     entity, ceph_admin = tenant_keys.tenant_key_entity(binding), ctx.request.getfixturevalue("ceph_admin")
     ctx.request.addfinalizer(lambda: ceph_admin.ceph("auth", "rm", entity))
     return {**names, "binding_id": binding.pk}
@@ -538,12 +788,29 @@ def _tenant_key(ctx: SampleContext) -> dict:
 BINDING = {"slug": "{slug}", "binding_id": "{binding_id}"}
 
 TENANCY_SAMPLES = [
-    Sample("tenant-quota", "POST", "tenancy.storage_quota.set", {"slug": "{slug}"},
-           {"max_images": "10", "max_provisioned_gib": "", "max_image_gib": "", "max_snapshots": ""}, setup=_tenant),
-    Sample("tenant-member-set", "POST", "tenancy.membership.set", {"slug": "{slug}"},
-           {"username": "{username}", "role": "operator"}, setup=_tenant_and_user),
-    Sample("tenant-member-remove", "POST", "tenancy.membership.remove", {"slug": "{slug}", "username": "{username}"},
-           setup=_tenant_member),
+    Sample(
+        "tenant-quota",
+        "POST",
+        "tenancy.storage_quota.set",
+        {"slug": "{slug}"},
+        {"max_images": "10", "max_provisioned_gib": "", "max_image_gib": "", "max_snapshots": ""},
+        setup=_tenant,
+    ),
+    Sample(
+        "tenant-member-set",
+        "POST",
+        "tenancy.membership.set",
+        {"slug": "{slug}"},
+        {"username": "{username}", "role": "operator"},
+        setup=_tenant_and_user,
+    ),
+    Sample(
+        "tenant-member-remove",
+        "POST",
+        "tenancy.membership.remove",
+        {"slug": "{slug}", "username": "{username}"},
+        setup=_tenant_member,
+    ),
     Sample("tenant-key-create", "POST", "storage.tenant_key.create", BINDING, setup=_tenant_namespace),
     Sample("tenant-key-revoke", "POST", "storage.tenant_key.revoke", BINDING, setup=_tenant_key),
 ]
@@ -552,9 +819,15 @@ TENANCY_SAMPLES = [
 SAMPLES = {
     (sample.route, sample.method): sample
     for sample in [
-        *(Sample(route, method, action, build=build) for (route, method), (action, build)
-          in {**_admin_samples(), **_ADMIN_AND_ACCOUNT_SAMPLES}.items()),
-        *STORAGE_UI_SAMPLES, *STORAGE_API_SAMPLES, *REGISTRY_API_SAMPLES, *REGISTRY_UI_SAMPLES, *TENANCY_SAMPLES,
+        *(
+            Sample(route, method, action, build=build)
+            for (route, method), (action, build) in {**_admin_samples(), **_ADMIN_AND_ACCOUNT_SAMPLES}.items()
+        ),
+        *STORAGE_UI_SAMPLES,
+        *STORAGE_API_SAMPLES,
+        *REGISTRY_API_SAMPLES,
+        *REGISTRY_UI_SAMPLES,
+        *TENANCY_SAMPLES,
     ]
 }
 
@@ -584,7 +857,7 @@ NOT_CHANGING = {
     "* api:registry-test-login": "checks a login against a registry; changes nothing",
     "* registry:wizard-test-login": "as api:registry-test-login (the wizard's Test login button)",
     "POST registry:wizard-target": "a wizard step keeps what was entered in the operator's session (passwords in "
-                                   "process memory only); nothing changes before Create on the review step",
+    "process memory only); nothing changes before Create on the review step",
     "POST registry:wizard-credentials": "as registry:wizard-target",
     "POST registry:wizard-options": "as registry:wizard-target",
 }

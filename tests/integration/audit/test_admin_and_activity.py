@@ -20,8 +20,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
 def _event(action="storage.image.create", outcome="success", **extra):
-    record_event(actor=None, action=action, target={"pool": "rbd", "image": "vm1"},
-                 parameters={"size": 1024}, outcome=outcome, **extra)
+    record_event(
+        actor=None,
+        action=action,
+        target={"pool": "rbd", "image": "vm1"},
+        parameters={"size": 1024},
+        outcome=outcome,
+        **extra,
+    )
     return AuditEvent.objects.order_by("-id").first()
 
 
@@ -32,14 +38,18 @@ def _body(response) -> str:
 def test_the_admin_is_read_only_even_for_superusers(admin_client):
     event = _event()
     assert admin_client.get(reverse("admin:audit_auditevent_add")).status_code == 403
-    assert admin_client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    )
     detail = admin_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
     assert detail.status_code == 200
     content = detail.content.decode()
     assert 'name="_save"' not in content
     assert "&quot;size&quot;: 1024" in content, "parameters are pretty-printed JSON"
-    assert admin_client.post(reverse("admin:audit_auditevent_change", args=[event.pk]),
-                             {"error": "rewritten"}).status_code == 403
+    assert (
+        admin_client.post(reverse("admin:audit_auditevent_change", args=[event.pk]), {"error": "rewritten"}).status_code
+        == 403
+    )
     assert AuditEvent.objects.get(pk=event.pk).error == ""
 
 
@@ -49,7 +59,7 @@ def test_the_admin_list_filters_and_exports_what_it_shows(admin_client):
     changelist = reverse("admin:audit_auditevent_changelist")
     listing = admin_client.get(changelist, {"outcome": "denied"}).content.decode()
     assert "storage.image.delete" in listing and "Export JSON Lines" in listing
-    assert f'{reverse("admin:audit_auditevent_export_csv")}?outcome=denied' in listing
+    assert f"{reverse('admin:audit_auditevent_export_csv')}?outcome=denied" in listing
 
     jsonl = _body(admin_client.get(reverse("admin:audit_auditevent_export_jsonl"), {"outcome": "denied"}))
     rows = [json.loads(line) for line in jsonl.splitlines()]
@@ -62,16 +72,27 @@ def test_the_admin_list_filters_and_exports_what_it_shows(admin_client):
 
 
 def test_admin_changes_are_recorded_with_field_names_only(admin_client, admin_user):
-    response = admin_client.post(reverse("admin:storage_cephcluster_add"), {
-        "name": "east", "client_name": "client.berth", "conf_path": "/etc/ceph/ceph.conf",
-        "keyring_path": "/etc/ceph/secret.keyring", "mon_host": "", "key_path": ""})
+    response = admin_client.post(
+        reverse("admin:storage_cephcluster_add"),
+        {
+            "name": "east",
+            "client_name": "client.berth",
+            "conf_path": "/etc/ceph/ceph.conf",
+            "keyring_path": "/etc/ceph/secret.keyring",
+            "mon_host": "",
+            "key_path": "",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     cluster = CephCluster.objects.get(name="east")
     admin_client.post(reverse("admin:storage_cephcluster_delete", args=[cluster.pk]), {"post": "yes"})
 
     created, deleted = AuditEvent.objects.order_by("id")
     assert (created.action, created.source, created.actor_name) == (
-        "admin.storage.cephcluster.create", "admin", admin_user.username)
+        "admin.storage.cephcluster.create",
+        "admin",
+        admin_user.username,
+    )
     assert created.target == {"model": "storage.cephcluster", "id": cluster.pk, "name": "east"}
     assert "keyring_path" in created.parameters["fields"]
     assert "secret.keyring" not in json.dumps(created.parameters)
@@ -93,8 +114,9 @@ def test_management_commands_record_their_changes_as_cli(tmp_path):
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text("apiVersion: v1\n")
     call_command("register_kube_cluster", "k1", "--kubeconfig", str(kubeconfig), stdout=io.StringIO())
-    call_command("register_ceph_cluster", "c1", "--conf", "/etc/ceph/ceph.conf", "--keyring", "/k",
-                 stdout=io.StringIO())
+    call_command(
+        "register_ceph_cluster", "c1", "--conf", "/etc/ceph/ceph.conf", "--keyring", "/k", stdout=io.StringIO()
+    )
     events = list(AuditEvent.objects.order_by("id").values_list("action", "source", "actor_name", "outcome"))
     assert events == [
         ("auth.user.create_first_admin", "cli", "system", "success"),
@@ -104,12 +126,21 @@ def test_management_commands_record_their_changes_as_cli(tmp_path):
 
 
 def test_a_password_change_is_recorded_without_the_password(admin_client, admin_user):
-    response = admin_client.post(reverse("password_change"), {
-        "old_password": TEST_PASSWORD, "new_password1": "a-new-long-passphrase-42",
-        "new_password2": "a-new-long-passphrase-42"})
+    response = admin_client.post(
+        reverse("password_change"),
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password1": "a-new-long-passphrase-42",
+            "new_password2": "a-new-long-passphrase-42",
+        },
+    )
     assert response.status_code == 302
     event = AuditEvent.objects.get()
-    assert (event.action, event.target, event.source) == ("auth.user.password.change", {"user": admin_user.username}, "ui")
+    assert (event.action, event.target, event.source) == (
+        "auth.user.password.change",
+        {"user": admin_user.username},
+        "ui",
+    )
     assert "passphrase" not in json.dumps(event.parameters)
 
 
@@ -152,9 +183,14 @@ def test_a_log_line_during_a_request_carries_the_events_request_id(admin_client)
     handler.addFilter(RequestIdLogFilter())
     logging.getLogger().addHandler(handler)
     try:
-        response = admin_client.post(reverse("password_change"), {
-            "old_password": TEST_PASSWORD, "new_password1": "a-new-long-passphrase-42",
-            "new_password2": "a-new-long-passphrase-42"})
+        response = admin_client.post(
+            reverse("password_change"),
+            {
+                "old_password": TEST_PASSWORD,
+                "new_password1": "a-new-long-passphrase-42",
+                "new_password2": "a-new-long-passphrase-42",
+            },
+        )
     finally:
         logging.getLogger().removeHandler(handler)
     event = AuditEvent.objects.get()

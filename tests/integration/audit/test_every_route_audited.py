@@ -56,8 +56,10 @@ def test_every_unsafe_route_has_a_sample_or_a_reason(client, admin_user):
             response = client.generic(method, path)
             if response.status_code != 405 and (key, method) not in SAMPLES:
                 uncovered.append(f"{method} {key} ({pattern}) answered {response.status_code}")
-    assert not uncovered, ("Routes accept unsafe methods but have no sample request and no NOT_CHANGING "
-                           "entry in tests/integration/audit/route_samples.py:\n  " + "\n  ".join(uncovered))
+    assert not uncovered, (
+        "Routes accept unsafe methods but have no sample request and no NOT_CHANGING "
+        "entry in tests/integration/audit/route_samples.py:\n  " + "\n  ".join(uncovered)
+    )
 
 
 def test_the_allow_list_names_only_existing_routes():
@@ -79,14 +81,18 @@ def test_a_valid_request_writes_an_audit_event(route, method, request, client, a
     if sample.sends_json:
         response = client.generic(method, path, data=json.dumps(data), content_type="application/json")
     else:
-        response = client.generic(method, path, data=urlencode(data, doseq=True),
-                                  content_type="application/x-www-form-urlencoded")
+        response = client.generic(
+            method, path, data=urlencode(data, doseq=True), content_type="application/x-www-form-urlencoded"
+        )
     assert response.status_code < 400, response.content.decode()[:3000]
     if response.status_code == 200 and method == "POST" and "errorlist" in response.content.decode():
         pytest.fail(f"the sample for {route} is not valid: the form re-rendered with errors")
     events = list(AuditEvent.objects.order_by("id")[before:])
     recorded = [event for event in events if event.action.startswith(sample.action)]
-    assert recorded, (f"{method} {path} answered {response.status_code} but wrote no {sample.action} event "
-                      f"(events: {[e.action for e in events]})")
+    assert recorded, (
+        f"{method} {path} answered {response.status_code} but wrote no {sample.action} event "
+        f"(events: {[e.action for e in events]})"
+    )
     assert [(event.action, event.outcome, event.source) for event in recorded] == [
-        (event.action, "success", _expected_source(route)) for event in recorded]
+        (event.action, "success", _expected_source(route)) for event in recorded
+    ]

@@ -31,24 +31,37 @@ def test_the_api_reports_live_figures(admin_client, ceph_cluster, ceph_admin):
 
 
 def test_the_monitor_host_and_key_file_style_connects(admin_client, db, ceph_dev_cluster):
-    CephCluster.objects.create(name="by-mon-host", client_name=ceph_dev_cluster.client_name,
-                               mon_host=ceph_dev_cluster.mon_host, key_path=str(ceph_dev_cluster.client_key_file))
+    CephCluster.objects.create(
+        name="by-mon-host",
+        client_name=ceph_dev_cluster.client_name,
+        mon_host=ceph_dev_cluster.mon_host,
+        key_path=str(ceph_dev_cluster.client_key_file),
+    )
     response = admin_client.get(reverse("api:overview"), {"cluster": "by-mon-host"})
     assert response.status_code == 200, response.content
     assert response.json()["health_status"].startswith("HEALTH_")
 
 
-@pytest.mark.parametrize(("key", "code"), [
-    # A well-formed cephx key that the cluster never issued.
-    (subprocess.run(["ceph-authtool", "--gen-print-key"], capture_output=True, text=True).stdout.strip(),
-     "ceph_auth_failed"),
-    ("bm90IGEgY2VwaHgga2V5", "ceph_key_invalid"),
-])
+@pytest.mark.parametrize(
+    ("key", "code"),
+    [
+        # A well-formed cephx key that the cluster never issued.
+        (
+            subprocess.run(["ceph-authtool", "--gen-print-key"], capture_output=True, text=True).stdout.strip(),
+            "ceph_auth_failed",
+        ),
+        ("bm90IGEgY2VwaHgga2V5", "ceph_key_invalid"),
+    ],
+)
 def test_a_wrong_key_names_the_client_and_the_file(admin_client, db, ceph_dev_cluster, tmp_path, key, code):
     key_file = tmp_path / "wrong.key"
     key_file.write_text(key + "\n")
-    CephCluster.objects.create(name="wrong-key", client_name=ceph_dev_cluster.client_name,
-                               mon_host=ceph_dev_cluster.mon_host, key_path=str(key_file))
+    CephCluster.objects.create(
+        name="wrong-key",
+        client_name=ceph_dev_cluster.client_name,
+        mon_host=ceph_dev_cluster.mon_host,
+        key_path=str(key_file),
+    )
     started = time.monotonic()
     response = admin_client.get(reverse("api:overview"), {"cluster": "wrong-key"})
     assert time.monotonic() - started < 10
@@ -58,8 +71,9 @@ def test_a_wrong_key_names_the_client_and_the_file(admin_client, db, ceph_dev_cl
     assert ceph_dev_cluster.client_name in detail and str(key_file) in detail, detail
 
 
-def test_a_stopped_monitor_fails_fast_and_berth_recovers_by_itself(admin_client, ceph_cluster,
-                                                                   ceph_dev_cluster_service):
+def test_a_stopped_monitor_fails_fast_and_berth_recovers_by_itself(
+    admin_client, ceph_cluster, ceph_dev_cluster_service
+):
     assert admin_client.get(reverse("api:overview")).status_code == 200
     with ceph_dev_cluster_service.mon_stopped():
         started = time.monotonic()

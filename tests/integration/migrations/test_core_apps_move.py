@@ -36,7 +36,8 @@ ct = model("contenttypes.ContentType").objects.get_or_create(app_label="dashboar
 view_audit = model("auth.Permission").objects.get_or_create(
     content_type=ct, codename="view_auditevent", defaults={"name": "Can view audit event"})[0]
 auditor.user_permissions.add(view_audit)
-ceph = model("storage.CephCluster").objects.create(name="ceph-a", client_name="client.berth", mon_host="v2:127.0.0.1:3300", key_path="/k")
+ceph = model("storage.CephCluster").objects.create(name="ceph-a", client_name="client.berth",
+                                                   mon_host="v2:127.0.0.1:3300", key_path="/k")
 kube = model("registry.KubeCluster").objects.create(name="kube-a", kubeconfig_path="/kubeconfig")
 tenant = model("dashboard.Tenant").objects.create(name="Team A", slug="team-a", description="moved")
 model("dashboard.Membership").objects.create(user=member, tenant=tenant, role="operator")
@@ -60,7 +61,8 @@ for number in range(5):
                   request_id=f"req-{number}", prev_hash=previous)
     content = {name: getattr(event, name) for name in FIELDS}
     content["time"] = event.time.isoformat(timespec="microseconds")
-    event.hash = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    event.hash = hashlib.sha256(canonical.encode()).hexdigest()
     event.save()
     previous = event.hash
 model("dashboard.AuditChainHead").objects.create(pk=1, last_hash=previous, last_event_id=event.pk)
@@ -88,11 +90,13 @@ print(json.dumps({
     "tenant": [tenant.name, tenant.description],
     "membership": list(Membership.objects.values_list("user__username", "tenant__slug", "role")),
     "binding": [binding.tenant.slug, binding.cluster.name, binding.pool, binding.namespace],
-    "storage_quota": [quota.tenant.slug, quota.max_images, quota.max_provisioned_gib, quota.max_image_gib, quota.max_snapshots],
+    "storage_quota": [quota.tenant.slug, quota.max_images, quota.max_provisioned_gib, quota.max_image_gib,
+                      quota.max_snapshots],
     "registry_quota": [registry_quota.tenant.slug, registry_quota.kube_cluster.name, registry_quota.namespaces,
                        registry_quota.max_pull_secrets_per_namespace],
     "task": [str(task.id), task.name, task.status, task.progress, task.actor.username, task.tenant.slug],
-    "reservation": [reservation.tenant.slug, str(reservation.task_id), reservation.images, reservation.provisioned_bytes],
+    "reservation": [reservation.tenant.slug, str(reservation.task_id), reservation.images,
+                    reservation.provisioned_bytes],
     "events": AuditEvent.objects.count(),
     "chain": [report.intact, report.events, report.problem],
     "auditor_may_view_events": User.objects.get(username="auditor").has_perm("audit.view_auditevent"),
@@ -102,8 +106,9 @@ print(json.dumps({
 
 def _manage(database: Path, *args: str) -> str:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "BERTH_DEBUG": "true"}
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=180)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
     assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 

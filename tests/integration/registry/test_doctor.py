@@ -19,32 +19,69 @@ APP_IMAGE = "registry.example.com/team/app/api:1.4"
 
 
 def make_pull_secret(actor, cluster, namespace, name, server, link=("default",)):
-    [result] = secret_create(actor=actor, cluster=cluster, namespaces=[namespace], name=name,
-                             credentials=[Credential(server=server, username="robot", password="pw-" + name)],
-                             service_accounts=list(link))
+    [result] = secret_create(
+        actor=actor,
+        cluster=cluster,
+        namespaces=[namespace],
+        name=name,
+        credentials=[Credential(server=server, username="robot", password="pw-" + name)],
+        service_accounts=list(link),
+    )
     assert result.ok, result.message
 
 
-def failing_pod(core, namespace, name, image, *, reason="ImagePullBackOff", pull_secrets=None,
-                service_account="default"):
-    pod = core.create_namespaced_pod(namespace, client.V1Pod(
-        metadata=client.V1ObjectMeta(name=name),
-        spec=client.V1PodSpec(
-            service_account_name=service_account, containers=[client.V1Container(name="main", image=image)],
-            image_pull_secrets=[client.V1LocalObjectReference(name=s) for s in pull_secrets] if pull_secrets
-            else None)))
-    core.patch_namespaced_pod_status(name, namespace, {"status": {"containerStatuses": [{
-        "name": "main", "image": image, "imageID": "", "ready": False, "restartCount": 0,
-        "state": {"waiting": {"reason": reason, "message": f'Back-off pulling image "{image}"'}}}]}},
-        _content_type="application/strategic-merge-patch+json")
+def failing_pod(
+    core, namespace, name, image, *, reason="ImagePullBackOff", pull_secrets=None, service_account="default"
+):
+    pod = core.create_namespaced_pod(
+        namespace,
+        client.V1Pod(
+            metadata=client.V1ObjectMeta(name=name),
+            spec=client.V1PodSpec(
+                service_account_name=service_account,
+                containers=[client.V1Container(name="main", image=image)],
+                image_pull_secrets=[client.V1LocalObjectReference(name=s) for s in pull_secrets]
+                if pull_secrets
+                else None,
+            ),
+        ),
+    )
+    core.patch_namespaced_pod_status(
+        name,
+        namespace,
+        {
+            "status": {
+                "containerStatuses": [
+                    {
+                        "name": "main",
+                        "image": image,
+                        "imageID": "",
+                        "ready": False,
+                        "restartCount": 0,
+                        "state": {"waiting": {"reason": reason, "message": f'Back-off pulling image "{image}"'}},
+                    }
+                ]
+            }
+        },
+        _content_type="application/strategic-merge-patch+json",
+    )
     now = dt.datetime.now(dt.UTC)
-    core.create_namespaced_event(namespace, client.CoreV1Event(
-        metadata=client.V1ObjectMeta(name=f"{name}.{uuid.uuid4().hex[:8]}"),
-        involved_object=client.V1ObjectReference(kind="Pod", name=name, namespace=namespace, uid=pod.metadata.uid,
-                                                 api_version="v1"),
-        reason="Failed", type="Warning", count=4, first_timestamp=now, last_timestamp=now,
-        message=f'Failed to pull image "{image}": unauthorized: authentication required',
-        source=client.V1EventSource(component="kubelet", host="node-1")))
+    core.create_namespaced_event(
+        namespace,
+        client.CoreV1Event(
+            metadata=client.V1ObjectMeta(name=f"{name}.{uuid.uuid4().hex[:8]}"),
+            involved_object=client.V1ObjectReference(
+                kind="Pod", name=name, namespace=namespace, uid=pod.metadata.uid, api_version="v1"
+            ),
+            reason="Failed",
+            type="Warning",
+            count=4,
+            first_timestamp=now,
+            last_timestamp=now,
+            message=f'Failed to pull image "{image}": unauthorized: authentication required',
+            source=client.V1EventSource(component="kubelet", host="node-1"),
+        ),
+    )
     return pod
 
 
@@ -57,9 +94,13 @@ def diagnose(admin_client, namespace):
 def test_explains_a_path_prefix_mismatch(admin_client, admin_user, kube_cluster, core, namespace):
     make_pull_secret(admin_user, kube_cluster, namespace, "regkey", "registry.example.com/team/other")
     failing_pod(core, namespace, "api", APP_IMAGE)  # gets regkey from the service account at creation
-    core.create_namespaced_pod(namespace, client.V1Pod(
-        metadata=client.V1ObjectMeta(name="healthy"),
-        spec=client.V1PodSpec(containers=[client.V1Container(name="main", image="nginx")])))
+    core.create_namespaced_pod(
+        namespace,
+        client.V1Pod(
+            metadata=client.V1ObjectMeta(name="healthy"),
+            spec=client.V1PodSpec(containers=[client.V1Container(name="main", image="nginx")]),
+        ),
+    )
 
     pods = diagnose(admin_client, namespace)
 
@@ -68,16 +109,18 @@ def test_explains_a_path_prefix_mismatch(admin_client, admin_user, kube_cluster,
     assert container["reason"] == "ImagePullBackOff"
     diagnosis = container["diagnosis"]
     assert diagnosis["match"] is None
-    assert diagnosis["secrets"] == [{"name": "regkey", "source": "pod", "status": "ok",
-                                     "detail": "holds registry.example.com/team/other"}]
-    assert ("secret regkey holds registry.example.com/team/other, which is not a prefix of "
-            "registry.example.com/team/app/api") in diagnosis["findings"]
+    assert diagnosis["secrets"] == [
+        {"name": "regkey", "source": "pod", "status": "ok", "detail": "holds registry.example.com/team/other"}
+    ]
+    assert (
+        "secret regkey holds registry.example.com/team/other, which is not a prefix of "
+        "registry.example.com/team/app/api"
+    ) in diagnosis["findings"]
     [event] = pods["api"]["events"]
     assert event["reason"] == "Failed" and event["count"] == 4 and "unauthorized" in event["message"]
 
 
-def test_explains_a_missing_secret_and_finds_the_matching_one(admin_client, admin_user, kube_cluster, core,
-                                                              namespace):
+def test_explains_a_missing_secret_and_finds_the_matching_one(admin_client, admin_user, kube_cluster, core, namespace):
     make_pull_secret(admin_user, kube_cluster, namespace, "team-key", "registry.example.com/team", link=())
     failing_pod(core, namespace, "worker", APP_IMAGE, reason="ErrImagePull", pull_secrets=["gone", "team-key"])
 
@@ -85,23 +128,27 @@ def test_explains_a_missing_secret_and_finds_the_matching_one(admin_client, admi
 
     diagnosis = container["diagnosis"]
     assert [(s["name"], s["status"]) for s in diagnosis["secrets"]] == [("gone", "missing"), ("team-key", "ok")]
-    assert (f"secret gone is referenced by pod worker but does not exist in namespace {namespace}"
-            in diagnosis["findings"])
+    assert (
+        f"secret gone is referenced by pod worker but does not exist in namespace {namespace}" in diagnosis["findings"]
+    )
     assert diagnosis["match"]["secret"] == "team-key"
     assert diagnosis["match"]["server"] == "registry.example.com/team"
     assert diagnosis["match"]["username"] == "robot"
 
 
-def test_says_when_the_service_account_got_the_secret_after_the_pod(admin_client, admin_user, kube_cluster, core,
-                                                                    namespace):
+def test_says_when_the_service_account_got_the_secret_after_the_pod(
+    admin_client, admin_user, kube_cluster, core, namespace
+):
     failing_pod(core, namespace, "early", APP_IMAGE)
     make_pull_secret(admin_user, kube_cluster, namespace, "regkey", "registry.example.com")
 
     diagnosis = diagnose(admin_client, namespace)["early"]["containers"][0]["diagnosis"]
 
     assert diagnosis["secrets"] == []
-    assert any("service account default lists regkey, which pod early does not have" in finding
-               for finding in diagnosis["findings"])
+    assert any(
+        "service account default lists regkey, which pod early does not have" in finding
+        for finding in diagnosis["findings"]
+    )
 
 
 def test_image_typed_in_before_any_pod_exists(admin_client, admin_user, kube_cluster, core, namespace):
@@ -116,8 +163,10 @@ def test_image_typed_in_before_any_pod_exists(admin_client, admin_user, kube_clu
 
     assert for_default["image"] == APP_IMAGE and for_default["match"] is None
     assert any("which is not a prefix of registry.example.com/team/app/api" in f for f in for_default["findings"])
-    assert (f"secret ghost is referenced by service account builder but does not exist in namespace {namespace}"
-            in for_builder.json()["findings"])
+    assert (
+        f"secret ghost is referenced by service account builder but does not exist in namespace {namespace}"
+        in for_builder.json()["findings"]
+    )
     assert any("service account nobody does not exist" in f for f in for_nobody["findings"])
     assert bad_image.status_code == 400 and bad_image.json()["code"] == "invalid_image_reference"
 

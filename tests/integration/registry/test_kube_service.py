@@ -19,8 +19,9 @@ def test_422_carries_the_servers_field_message(kube_cluster, kube_namespace):
 
     error = caught.value
     assert error.code == "kube_invalid"
-    assert error.message.startswith(f"Kubernetes refused to create secret Bad_Name in namespace {kube_namespace}: "
-                                    "metadata.name: Invalid value")
+    assert error.message.startswith(
+        f"Kubernetes refused to create secret Bad_Name in namespace {kube_namespace}: metadata.name: Invalid value"
+    )
     assert "RFC 1123" in error.extra["fields"]["metadata.name"]
 
 

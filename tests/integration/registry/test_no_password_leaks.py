@@ -45,8 +45,9 @@ def every_logger_at_debug(caplog):
     return caplog
 
 
-def test_no_password_anywhere(admin_client, kube_cluster, namespace, second_namespace, htpasswd_registry,
-                              every_logger_at_debug):
+def test_no_password_anywhere(
+    admin_client, kube_cluster, namespace, second_namespace, htpasswd_registry, every_logger_at_debug
+):
     bodies: list[str] = []
 
     def send(method, url, data=None, **extra):
@@ -55,35 +56,71 @@ def test_no_password_anywhere(admin_client, kube_cluster, namespace, second_name
         return response
 
     secrets_url = reverse("api:registry-secret-bulk-create")
+
     def detail(name, action="detail"):
         return reverse(f"api:registry-secret-{action}", args=[namespace, name])
 
     upload = {"auths": {"upload.example.com": {"auth": forms(*reversed(LOGINS["upload.example.com"]))[1]}}}
 
-    assert send("post", secrets_url, {"namespaces": [namespace, second_namespace], "name": "regkey",
-                                      "registries": [login("harbor.example.com"), login("quay.example.org")]}
-                ).status_code == 200
-    assert send("post", reverse("api:registry-secret-list", args=[namespace]),
-                {"name": "legacy", "type": "kubernetes.io/dockercfg", "registries": [login("legacy.example.net")],
-                 "config_json": json.dumps(upload)}).status_code == 201
-    assert send("post", detail("regkey", "rotate"), {"server": "harbor.example.com", "password": ROTATED}
-                ).status_code == 200
+    assert (
+        send(
+            "post",
+            secrets_url,
+            {
+                "namespaces": [namespace, second_namespace],
+                "name": "regkey",
+                "registries": [login("harbor.example.com"), login("quay.example.org")],
+            },
+        ).status_code
+        == 200
+    )
+    assert (
+        send(
+            "post",
+            reverse("api:registry-secret-list", args=[namespace]),
+            {
+                "name": "legacy",
+                "type": "kubernetes.io/dockercfg",
+                "registries": [login("legacy.example.net")],
+                "config_json": json.dumps(upload),
+            },
+        ).status_code
+        == 201
+    )
+    assert (
+        send("post", detail("regkey", "rotate"), {"server": "harbor.example.com", "password": ROTATED}).status_code
+        == 200
+    )
     assert send("post", detail("regkey", "entries"), login("ghcr.io")).status_code == 200
     # Refused requests: a duplicate entry, a password with a line break, a rotate of a server not held.
     assert send("post", detail("regkey", "entries"), {**login("ghcr.io"), "password": REFUSED}).status_code == 400
-    assert send("post", detail("regkey", "entries"),
-                {**login("ghcr.io"), "password": REFUSED + "\n"}).status_code == 400
-    assert send("post", detail("regkey", "rotate"), {"server": "nowhere.example", "password": REFUSED}
-                ).status_code == 400
+    assert (
+        send("post", detail("regkey", "entries"), {**login("ghcr.io"), "password": REFUSED + "\n"}).status_code == 400
+    )
+    assert (
+        send("post", detail("regkey", "rotate"), {"server": "nowhere.example", "password": REFUSED}).status_code == 400
+    )
     # The browsable API renders HTML around the answer, with forms.
-    assert send("post", detail("regkey", "rotate"), {"server": "quay.example.org", "password": REFUSED},
-                HTTP_ACCEPT="text/html").status_code == 200
+    assert (
+        send(
+            "post",
+            detail("regkey", "rotate"),
+            {"server": "quay.example.org", "password": REFUSED},
+            HTTP_ACCEPT="text/html",
+        ).status_code
+        == 200
+    )
     url, username, password = htpasswd_registry
-    tested = send("post", reverse("api:registry-test-login"), {"server": url, "username": username,
-                                                                "password": password})
+    tested = send(
+        "post", reverse("api:registry-test-login"), {"server": url, "username": username, "password": password}
+    )
     assert tested.json()["outcome"] == "ok"
-    for read in (reverse("api:registry-secret-list", args=[namespace]), detail("regkey"), detail("legacy"),
-                 reverse("api:registry-doctor", args=[namespace])):
+    for read in (
+        reverse("api:registry-secret-list", args=[namespace]),
+        detail("regkey"),
+        detail("legacy"),
+        reverse("api:registry-doctor", args=[namespace]),
+    ):
         response = send("get", read)
         assert response.status_code == 200
         send("get", read, HTTP_ACCEPT="text/html")
@@ -96,8 +133,13 @@ def test_no_password_anywhere(admin_client, kube_cluster, namespace, second_name
     places = {"database": database.getvalue(), "audit": audit, "logs": logs, "responses": "\n".join(bodies)}
 
     secrets = [(p, u) for u, p in LOGINS.values()] + [(ROTATED, "robot"), (REFUSED, "bot"), (password, username)]
-    leaks = [f"{where}: {canary}" for where, text in places.items() for secret, user in secrets
-             for canary in forms(secret, user) if canary in text]
+    leaks = [
+        f"{where}: {canary}"
+        for where, text in places.items()
+        for secret, user in secrets
+        for canary in forms(secret, user)
+        if canary in text
+    ]
     assert not leaks
     # The search looked at real content: the events and the logs are there, naming servers.
     assert AuditEvent.objects.filter(action="registry.secret.rotate", outcome="success").exists()

@@ -35,8 +35,11 @@ def api_token(admin_user, kube_cluster) -> str:
 
 
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 def test_registry_api_honours_its_schema(case, api_token):
     case.call_and_validate(headers={"Authorization": f"Token {api_token}"}, checks=CHECKS)

@@ -22,14 +22,17 @@ def create(api_client, namespaces, name="regkey", **extra):
     return api_client.post(reverse("api:registry-secret-bulk-create"), body, content_type="application/json")
 
 
-def test_one_secret_with_two_registries_in_two_namespaces(admin_client, kube_cluster, core, namespace,
-                                                          second_namespace):
+def test_one_secret_with_two_registries_in_two_namespaces(
+    admin_client, kube_cluster, core, namespace, second_namespace
+):
     response = create(admin_client, [namespace, second_namespace], labels={"team": "payments"})
 
     assert response.status_code == 200, response.json()
     results = response.json()["results"]
     assert [(r["namespace"], r["outcome"], r["linked"]) for r in results] == [
-        (namespace, "created", ["default"]), (second_namespace, "created", ["default"])]
+        (namespace, "created", ["default"]),
+        (second_namespace, "created", ["default"]),
+    ]
     for ns in (namespace, second_namespace):
         secret_type, document = stored_config(core, ns, "regkey")
         assert secret_type == "kubernetes.io/dockerconfigjson"
@@ -41,7 +44,9 @@ def test_one_secret_with_two_registries_in_two_namespaces(admin_client, kube_clu
         assert labels == {"team": "payments", "app.kubernetes.io/managed-by": "berth"}
     shown = results[0]["secret"]
     assert [(e["server"], e["username"]) for e in shown["entries"]] == [
-        ("harbor.example.com/team", "robot$ci"), ("quay.example.org:8443", "deployer")]
+        ("harbor.example.com/team", "robot$ci"),
+        ("quay.example.org:8443", "deployer"),
+    ]
     assert shown["service_accounts"] == ["default"] and shown["managed_by_berth"] is True
     events = AuditEvent.objects.filter(action="registry.secret.create", outcome="success")
     assert sorted(event.target["namespace"] for event in events) == sorted([namespace, second_namespace])
@@ -49,9 +54,11 @@ def test_one_secret_with_two_registries_in_two_namespaces(admin_client, kube_clu
 
 
 def test_legacy_dockercfg_type(admin_client, kube_cluster, core, namespace):
-    response = admin_client.post(reverse("api:registry-secret-list", args=[namespace]),
-                                 {"name": "legacy", "type": "kubernetes.io/dockercfg", "registries": [HARBOR]},
-                                 content_type="application/json")
+    response = admin_client.post(
+        reverse("api:registry-secret-list", args=[namespace]),
+        {"name": "legacy", "type": "kubernetes.io/dockercfg", "registries": [HARBOR]},
+        content_type="application/json",
+    )
 
     assert response.status_code == 201, response.json()
     secret_type, document = stored_config(core, namespace, "legacy")
@@ -64,9 +71,11 @@ def test_legacy_dockercfg_type(admin_client, kube_cluster, core, namespace):
 
 def test_config_json_upload_adds_its_logins(admin_client, kube_cluster, core, namespace):
     config_json = '{"auths": {"https://index.docker.io/v1/": {"auth": "aHViLXVzZXI6aHViLXBhc3M="}}}'
-    response = admin_client.post(reverse("api:registry-secret-list", args=[namespace]),
-                                 {"name": "from-file", "config_json": config_json, "registries": [QUAY]},
-                                 content_type="application/json")
+    response = admin_client.post(
+        reverse("api:registry-secret-list", args=[namespace]),
+        {"name": "from-file", "config_json": config_json, "registries": [QUAY]},
+        content_type="application/json",
+    )
 
     assert response.status_code == 201, response.json()
     _, document = stored_config(core, namespace, "from-file")
@@ -84,10 +93,12 @@ def test_rerunning_is_idempotent_and_keeps_other_pull_secrets(admin_client, kube
     assert linked_secrets(core, kube_namespace) == ["someone-elses", "regkey"]
 
 
-def test_each_namespace_reports_its_own_failure_and_retry_links(admin_client, kube_cluster, core, namespace,
-                                                                kube_admin_api):
-    core.create_namespaced_secret(namespace, client.V1Secret(metadata=client.V1ObjectMeta(name="regkey"),
-                                                             type="Opaque", string_data={"x": "y"}))
+def test_each_namespace_reports_its_own_failure_and_retry_links(
+    admin_client, kube_cluster, core, namespace, kube_admin_api
+):
+    core.create_namespaced_secret(
+        namespace, client.V1Secret(metadata=client.V1ObjectMeta(name="regkey"), type="Opaque", string_data={"x": "y"})
+    )
     other = f"{namespace}-b"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=other)))
     try:
@@ -112,9 +123,11 @@ def test_each_namespace_reports_its_own_failure_and_retry_links(admin_client, ku
 def test_rotate_changes_one_registry_and_keeps_the_other(admin_client, kube_cluster, core, namespace):
     create(admin_client, [namespace])
 
-    response = admin_client.post(secret_url(namespace, "regkey", "rotate"),
-                                 {"server": "harbor.example.com/team", "password": "harbor-pass-NEW"},
-                                 content_type="application/json")
+    response = admin_client.post(
+        secret_url(namespace, "regkey", "rotate"),
+        {"server": "harbor.example.com/team", "password": "harbor-pass-NEW"},
+        content_type="application/json",
+    )
 
     assert response.status_code == 200, response.json()
     auths = stored_config(core, namespace, "regkey")[1]["auths"]
@@ -128,10 +141,12 @@ def test_add_and_remove_entries(admin_client, kube_cluster, core, namespace):
     create(admin_client, [namespace])
     url = secret_url(namespace, "regkey", "entries")
 
-    added = admin_client.post(url, {"server": "ghcr.io", "username": "bot", "password": "gh-pass"},
-                              content_type="application/json")
-    duplicate = admin_client.post(url, {"server": "https://ghcr.io/", "username": "x", "password": "y"},
-                                  content_type="application/json")
+    added = admin_client.post(
+        url, {"server": "ghcr.io", "username": "bot", "password": "gh-pass"}, content_type="application/json"
+    )
+    duplicate = admin_client.post(
+        url, {"server": "https://ghcr.io/", "username": "x", "password": "y"}, content_type="application/json"
+    )
     removed = admin_client.delete(url, {"server": "harbor.example.com/team"}, content_type="application/json")
 
     assert added.status_code == 200 and duplicate.status_code == 400
@@ -149,18 +164,23 @@ def test_link_and_unlink(admin_client, kube_cluster, core, namespace):
     create_service_account(core, namespace, "builder", pull_secrets=("other",))
     create(admin_client, [namespace], service_accounts=[])
 
-    linked = admin_client.post(secret_url(namespace, "regkey", "link"), {"service_accounts": ["builder", "default"]},
-                               content_type="application/json")
+    linked = admin_client.post(
+        secret_url(namespace, "regkey", "link"),
+        {"service_accounts": ["builder", "default"]},
+        content_type="application/json",
+    )
     assert linked.json()["service_accounts"] == ["builder", "default"]
     assert linked_secrets(core, namespace, "builder") == ["other", "regkey"]
 
-    unlinked = admin_client.post(secret_url(namespace, "regkey", "unlink"), {"service_accounts": ["builder"]},
-                                 content_type="application/json")
+    unlinked = admin_client.post(
+        secret_url(namespace, "regkey", "unlink"), {"service_accounts": ["builder"]}, content_type="application/json"
+    )
     assert unlinked.json()["service_accounts"] == ["default"]
     assert linked_secrets(core, namespace, "builder") == ["other"]
 
-    missing = admin_client.post(secret_url(namespace, "regkey", "link"), {"service_accounts": ["ghost"]},
-                                content_type="application/json")
+    missing = admin_client.post(
+        secret_url(namespace, "regkey", "link"), {"service_accounts": ["ghost"]}, content_type="application/json"
+    )
     assert missing.status_code == 409 and missing.json()["not_linked"] == ["ghost"]
 
 
@@ -181,13 +201,21 @@ def test_delete_unlinks_first_and_needs_the_name(admin_client, kube_cluster, cor
 
 
 def test_list_shows_only_pull_secrets_with_links_and_pods(admin_client, kube_cluster, core, namespace):
-    core.create_namespaced_secret(namespace, client.V1Secret(metadata=client.V1ObjectMeta(name="opaque"),
-                                                             type="Opaque", string_data={"password": "x"}))
+    core.create_namespaced_secret(
+        namespace,
+        client.V1Secret(metadata=client.V1ObjectMeta(name="opaque"), type="Opaque", string_data={"password": "x"}),
+    )
     create(admin_client, [namespace])
-    core.create_namespaced_pod(namespace, client.V1Pod(
-        metadata=client.V1ObjectMeta(name="web"),
-        spec=client.V1PodSpec(containers=[client.V1Container(name="web", image="harbor.example.com/team/web")],
-                              image_pull_secrets=[client.V1LocalObjectReference(name="regkey")])))
+    core.create_namespaced_pod(
+        namespace,
+        client.V1Pod(
+            metadata=client.V1ObjectMeta(name="web"),
+            spec=client.V1PodSpec(
+                containers=[client.V1Container(name="web", image="harbor.example.com/team/web")],
+                image_pull_secrets=[client.V1LocalObjectReference(name="regkey")],
+            ),
+        ),
+    )
 
     listed = admin_client.get(reverse("api:registry-secret-list", args=[namespace])).json()
 
@@ -234,8 +262,11 @@ def test_unreachable_and_unconfigured_clusters_answer_503(admin_client, db, kube
     assert admin_client.get(url).json()["code"] == "kube_not_configured"
 
     dead = tmp_path / "dead.kubeconfig"
-    dead.write_text(kube_apiserver.admin_kubeconfig.read_text().replace(
-        kube_apiserver.url, f"https://127.0.0.1:{free_loopback_port()}"))
+    dead.write_text(
+        kube_apiserver.admin_kubeconfig.read_text().replace(
+            kube_apiserver.url, f"https://127.0.0.1:{free_loopback_port()}"
+        )
+    )
     KubeCluster.objects.create(name="dead", kubeconfig_path=str(dead), is_default=True)
 
     response = admin_client.get(url)

@@ -25,8 +25,11 @@ HARBOR = Credential(server="harbor.example.com", username="robot", password="har
 
 def pull_secret(name: str, servers: tuple[str, ...]) -> client.V1Secret:
     auths = {server: {"auth": base64.b64encode(b"user:pass").decode()} for server in servers}
-    return client.V1Secret(metadata=client.V1ObjectMeta(name=name), type="kubernetes.io/dockerconfigjson",
-                           data={".dockerconfigjson": base64.b64encode(json.dumps({"auths": auths}).encode()).decode()})
+    return client.V1Secret(
+        metadata=client.V1ObjectMeta(name=name),
+        type="kubernetes.io/dockerconfigjson",
+        data={".dockerconfigjson": base64.b64encode(json.dumps({"auths": auths}).encode()).decode()},
+    )
 
 
 @dataclass
@@ -68,25 +71,60 @@ OPERATIONS = [
     ("secret_get", "viewer", None, lambda a, t, c: secrets.secret_get(actor=a, **on(t, c), name="regkey")),
     ("service_account_list", "viewer", None, lambda a, t, c: secrets.service_account_list(actor=a, **on(t, c))),
     ("pull_doctor", "viewer", None, lambda a, t, c: doctor.pull_doctor(actor=a, **on(t, c))),
-    ("pull_doctor_for_image", "viewer", None,
-     lambda a, t, c: doctor.pull_doctor_for_image(actor=a, **on(t, c), image="harbor.example.com/app:1")),
-    ("secret_create", "operator", "registry.secret.create",
-     lambda a, t, c: created(secrets.secret_create(actor=a, cluster=c, namespaces=[t.namespace], name="fresh",
-                                                   credentials=[HARBOR]))),
-    ("secret_rotate", "operator", "registry.secret.rotate",
-     lambda a, t, c: secrets.secret_rotate(actor=a, **on(t, c), name="regkey", server="harbor.example.com",
-                                           password="new-pass")),
-    ("secret_add_entry", "operator", "registry.secret.entry.add",
-     lambda a, t, c: secrets.secret_add_entry(actor=a, **on(t, c), name="regkey", server="ghcr.io",
-                                              username="ci", password="ghcr-pass")),
-    ("secret_remove_entry", "operator", "registry.secret.entry.remove",
-     lambda a, t, c: secrets.secret_remove_entry(actor=a, **on(t, c), name="regkey", server="quay.example.org")),
-    ("secret_link", "operator", "registry.secret.link",
-     lambda a, t, c: secrets.secret_link(actor=a, **on(t, c), name="regkey", service_accounts=["builder"])),
-    ("secret_unlink", "operator", "registry.secret.unlink",
-     lambda a, t, c: secrets.secret_unlink(actor=a, **on(t, c), name="regkey", service_accounts=["default"])),
-    ("secret_delete", "admin", "registry.secret.delete",
-     lambda a, t, c: secrets.secret_delete(actor=a, **on(t, c), name="regkey", confirm_name="regkey")),
+    (
+        "pull_doctor_for_image",
+        "viewer",
+        None,
+        lambda a, t, c: doctor.pull_doctor_for_image(actor=a, **on(t, c), image="harbor.example.com/app:1"),
+    ),
+    (
+        "secret_create",
+        "operator",
+        "registry.secret.create",
+        lambda a, t, c: created(
+            secrets.secret_create(actor=a, cluster=c, namespaces=[t.namespace], name="fresh", credentials=[HARBOR])
+        ),
+    ),
+    (
+        "secret_rotate",
+        "operator",
+        "registry.secret.rotate",
+        lambda a, t, c: secrets.secret_rotate(
+            actor=a, **on(t, c), name="regkey", server="harbor.example.com", password="new-pass"
+        ),
+    ),
+    (
+        "secret_add_entry",
+        "operator",
+        "registry.secret.entry.add",
+        lambda a, t, c: secrets.secret_add_entry(
+            actor=a, **on(t, c), name="regkey", server="ghcr.io", username="ci", password="ghcr-pass"
+        ),
+    ),
+    (
+        "secret_remove_entry",
+        "operator",
+        "registry.secret.entry.remove",
+        lambda a, t, c: secrets.secret_remove_entry(actor=a, **on(t, c), name="regkey", server="quay.example.org"),
+    ),
+    (
+        "secret_link",
+        "operator",
+        "registry.secret.link",
+        lambda a, t, c: secrets.secret_link(actor=a, **on(t, c), name="regkey", service_accounts=["builder"]),
+    ),
+    (
+        "secret_unlink",
+        "operator",
+        "registry.secret.unlink",
+        lambda a, t, c: secrets.secret_unlink(actor=a, **on(t, c), name="regkey", service_accounts=["default"]),
+    ),
+    (
+        "secret_delete",
+        "admin",
+        "registry.secret.delete",
+        lambda a, t, c: secrets.secret_delete(actor=a, **on(t, c), name="regkey", confirm_name="regkey"),
+    ),
 ]
 IDS = [operation[0] for operation in OPERATIONS]
 
@@ -119,13 +157,16 @@ def test_another_tenants_admin_gets_not_found_recorded_as_denied(teams, kube_clu
     [event] = AuditEvent.objects.filter(actor_name="b-admin")
     assert (event.action, event.outcome, event.tenant_slug) == (action or "tenancy.access", "denied", "")
     assert linked_secrets(core, teams.namespace) == []
-    assert core.read_namespaced_secret("regkey", teams.namespace).data == \
-        pull_secret("regkey", ("harbor.example.com", "quay.example.org")).data
+    assert (
+        core.read_namespaced_secret("regkey", teams.namespace).data
+        == pull_secret("regkey", ("harbor.example.com", "quay.example.org")).data
+    )
 
 
 def test_platform_admins_act_anywhere_and_the_event_names_the_tenant(teams, kube_cluster, admin_user):
-    secrets.secret_rotate(actor=admin_user, **on(teams, kube_cluster), name="regkey", server="harbor.example.com",
-                          password="new-pass")
+    secrets.secret_rotate(
+        actor=admin_user, **on(teams, kube_cluster), name="regkey", server="harbor.example.com", password="new-pass"
+    )
     event = AuditEvent.objects.get(action="registry.secret.rotate")
     assert (event.outcome, event.tenant_slug) == ("success", "team-a")
 
@@ -141,19 +182,29 @@ def test_quota_counts_pull_secrets_in_kubernetes_and_only_new_ones(teams, kube_c
     """`regkey` and a pull secret made outside Berth fill a limit of 2; an Opaque secret does not count."""
     teams.quota.max_pull_secrets_per_namespace = 2
     teams.quota.save()
-    core.create_namespaced_secret(teams.namespace, client.V1Secret(
-        metadata=client.V1ObjectMeta(name="not-a-pull-secret"), type="Opaque", string_data={"a": "b"}))
+    core.create_namespaced_secret(
+        teams.namespace,
+        client.V1Secret(metadata=client.V1ObjectMeta(name="not-a-pull-secret"), type="Opaque", string_data={"a": "b"}),
+    )
     core.create_namespaced_secret(teams.namespace, pull_secret("from-kubectl", ("ghcr.io",)))
     operator = teams.members["operator"]
 
     def create(name: str):
-        return created(secrets.secret_create(actor=operator, cluster=kube_cluster, namespaces=[teams.namespace],
-                                             name=name, credentials=[HARBOR]))
+        return created(
+            secrets.secret_create(
+                actor=operator, cluster=kube_cluster, namespaces=[teams.namespace], name=name, credentials=[HARBOR]
+            )
+        )
 
     with pytest.raises(QuotaExceeded) as refused:
         create("third")
-    assert refused.value.extra == {"limit": "max_pull_secrets_per_namespace", "used": 2, "requested": 1,
-                                   "maximum": 2, "excess": 1}
+    assert refused.value.extra == {
+        "limit": "max_pull_secrets_per_namespace",
+        "used": 2,
+        "requested": 1,
+        "maximum": 2,
+        "excess": 1,
+    }
     assert core.list_namespaced_secret(teams.namespace, field_selector="metadata.name=third").items == []
     assert create("from-kubectl").outcome == "updated"
     core.delete_namespaced_secret("regkey", teams.namespace)
@@ -171,14 +222,22 @@ def test_api_quota_refusal_names_the_limit_usage_and_excess(teams, kube_cluster)
     response = api_client_as(teams.members["operator"]).post(
         reverse("api:registry-secret-list", args=[teams.namespace]),
         {"name": "second", "registries": [{"server": "ghcr.io", "username": "ci", "password": "ghcr-pass"}]},
-        format="json")
+        format="json",
+    )
     assert response.status_code == 409
     body = response.json()
     assert (body["code"], body["limit"], body["used"], body["maximum"], body["excess"]) == (
-        "quota_exceeded", "max_pull_secrets_per_namespace", 1, 1, 1)
-    assert body["detail"] == (f"Tenant team-a would exceed its pull secrets in namespace {teams.namespace} quota: "
-                              "1 in use + 1 requested = 2, limit 1 (1 over). Free some up or ask a platform admin "
-                              "to raise the limit.")
+        "quota_exceeded",
+        "max_pull_secrets_per_namespace",
+        1,
+        1,
+        1,
+    )
+    assert body["detail"] == (
+        f"Tenant team-a would exceed its pull secrets in namespace {teams.namespace} quota: "
+        "1 in use + 1 requested = 2, limit 1 (1 over). Free some up or ask a platform admin "
+        "to raise the limit."
+    )
     event = AuditEvent.objects.get(action="registry.secret.create")
     assert (event.outcome, event.tenant_slug, event.error) == ("denied", "team-a", body["detail"])
 
@@ -192,19 +251,25 @@ def test_api_another_tenants_namespace_answers_as_a_missing_one(teams, kube_clus
     missing = api.get(reverse("api:registry-secret-list", args=["no-such-namespace"]))
     assert other.status_code == missing.status_code == 404
     assert other.json()["code"] == missing.json()["code"] == "tenant_denied"
-    assert other.json()["detail"].replace(teams.other_namespace, "X") == \
-        missing.json()["detail"].replace("no-such-namespace", "X")
+    assert other.json()["detail"].replace(teams.other_namespace, "X") == missing.json()["detail"].replace(
+        "no-such-namespace", "X"
+    )
 
-    create = api.post(reverse("api:registry-secret-list", args=[teams.other_namespace]),
-                      {"name": "intruder", "registries": [{"server": "ghcr.io", "username": "x", "password": "y"}]},
-                      format="json")
+    create = api.post(
+        reverse("api:registry-secret-list", args=[teams.other_namespace]),
+        {"name": "intruder", "registries": [{"server": "ghcr.io", "username": "x", "password": "y"}]},
+        format="json",
+    )
     assert create.status_code == 404 and create.json()["code"] == "tenant_denied"
     assert core.list_namespaced_secret(teams.other_namespace).items == []
     assert api.get(reverse("api:registry-doctor", args=[teams.other_namespace])).status_code == 404
     events = AuditEvent.objects.filter(actor_name="a-admin").order_by("id")
     assert list(events.values_list("action", "outcome")) == [
-        ("tenancy.access", "denied"), ("tenancy.access", "denied"), ("registry.secret.create", "denied"),
-        ("tenancy.access", "denied")]
+        ("tenancy.access", "denied"),
+        ("tenancy.access", "denied"),
+        ("registry.secret.create", "denied"),
+        ("tenancy.access", "denied"),
+    ]
 
 
 def test_ui_shows_only_the_tenants_namespaces(teams, kube_cluster, client):
@@ -219,11 +284,16 @@ def test_ui_shows_only_the_tenants_namespaces(teams, kube_cluster, client):
     client.get(reverse("registry:wizard-start"))
     target = client.get(reverse("registry:wizard-target")).content.decode()
     assert f'value="{teams.namespace}"' in target and f'value="{teams.other_namespace}"' not in target
-    refused = client.post(reverse("registry:wizard-target"), {"cluster": "local",
-                                                              "namespaces": [teams.other_namespace]})
+    refused = client.post(
+        reverse("registry:wizard-target"), {"cluster": "local", "namespaces": [teams.other_namespace]}
+    )
     assert refused.status_code == 400
-    assert client.post(reverse("registry:wizard-target"), {"cluster": "local",
-                                                           "namespaces": [teams.namespace]}).status_code == 302
+    assert (
+        client.post(
+            reverse("registry:wizard-target"), {"cluster": "local", "namespaces": [teams.namespace]}
+        ).status_code
+        == 302
+    )
 
 
 def test_ui_delete_needs_the_admin_role(teams, kube_cluster, client, core):

@@ -12,9 +12,16 @@ pytestmark = pytest.mark.integration
 
 
 def try_login(client, row, server, username, password):
-    return client.post(reverse("registry:wizard-test-login"), {
-        "row": row, f"{row}-server": server, f"{row}-username": username, f"{row}-password": password,
-        f"{row}-email": ""}).content.decode()
+    return client.post(
+        reverse("registry:wizard-test-login"),
+        {
+            "row": row,
+            f"{row}-server": server,
+            f"{row}-username": username,
+            f"{row}-password": password,
+            f"{row}-email": "",
+        },
+    ).content.decode()
 
 
 @pytest.mark.parametrize("registry_fixture", ["htpasswd_registry", "token_registry"])
@@ -34,9 +41,16 @@ def test_test_login_tells_good_wrong_and_unreachable(admin_client, request, regi
 
 @pytest.fixture
 def two_registry_secret(admin_user, kube_cluster, namespace):
-    secret_create(actor=admin_user, cluster=kube_cluster, namespaces=[namespace], name="regkey", credentials=[
-        Credential(server="harbor.example.com", username="robot", password="old-harbor"),
-        Credential(server="quay.example.org", username="deployer", password="quay-pass")])
+    secret_create(
+        actor=admin_user,
+        cluster=kube_cluster,
+        namespaces=[namespace],
+        name="regkey",
+        credentials=[
+            Credential(server="harbor.example.com", username="robot", password="old-harbor"),
+            Credential(server="quay.example.org", username="deployer", password="quay-pass"),
+        ],
+    )
     return "regkey"
 
 
@@ -49,8 +63,9 @@ def test_detail_lists_every_registry_and_rotate_keeps_the_other(admin_client, co
     assert 'data-server="harbor.example.com"' in detail and 'data-server="quay.example.org"' in detail
     assert "robot" in detail and "deployer" in detail and "old-harbor" not in detail
 
-    rotated = admin_client.post(secret_url("rotate", namespace, "regkey") + "?server=harbor.example.com",
-                                {"password": "new-harbor"})
+    rotated = admin_client.post(
+        secret_url("rotate", namespace, "regkey") + "?server=harbor.example.com", {"password": "new-harbor"}
+    )
 
     assert rotated.status_code == 302
     _, document = stored_config(core, namespace, "regkey")
@@ -68,18 +83,21 @@ def test_delete_needs_the_typed_name_and_unlinks(admin_client, core, namespace, 
     assert core.list_namespaced_secret(namespace).items == []
 
 
-def test_doctor_for_an_image_typed_in_by_hand_offers_the_prefilled_wizard(admin_client, namespace,
-                                                                           two_registry_secret):
-    page = admin_client.get(reverse("registry:doctor"), {"namespace": namespace,
-                                                         "image": "ghcr.io/acme/app:1", "service_account": "default"})
+def test_doctor_for_an_image_typed_in_by_hand_offers_the_prefilled_wizard(admin_client, namespace, two_registry_secret):
+    page = admin_client.get(
+        reverse("registry:doctor"),
+        {"namespace": namespace, "image": "ghcr.io/acme/app:1", "service_account": "default"},
+    )
     body = page.content.decode()
     assert page.status_code == 200
     assert 'data-testid="diagnosis-no-match"' in body
     assert "no secret holds a login for ghcr.io/acme/app" in body
 
     start = reverse("registry:wizard-start")
-    assert (f"{start}?cluster=local&amp;namespace={namespace}&amp;image=ghcr.io%2Facme%2Fapp%3A1"
-            "&amp;service_account=default") in body
+    assert (
+        f"{start}?cluster=local&amp;namespace={namespace}&amp;image=ghcr.io%2Facme%2Fapp%3A1"
+        "&amp;service_account=default"
+    ) in body
     admin_client.get(start, {"namespace": namespace, "image": "ghcr.io/acme/app:1", "service_account": "default"})
     admin_client.post(reverse("registry:wizard-target"), {"cluster": "local", "namespaces": [namespace]})
     credentials = admin_client.get(reverse("registry:wizard-credentials")).content.decode()

@@ -23,17 +23,23 @@ REGISTRY_LINK = re.compile(r'(?:href|hx-post)="(/registry/[^"]*)"')
 
 @pytest.fixture
 def second_cluster(db, kube_apiserver) -> KubeCluster:
-    KubeCluster.objects.create(name="unreachable-default", kubeconfig_path="/nonexistent/kubeconfig",
-                               is_default=True)
+    KubeCluster.objects.create(name="unreachable-default", kubeconfig_path="/nonexistent/kubeconfig", is_default=True)
     return KubeCluster.objects.create(name="second", kubeconfig_path=str(kube_apiserver.admin_kubeconfig))
 
 
 @pytest.fixture
 def secret_on_second(admin_user, second_cluster, core, namespace) -> str:
     create_service_account(core, namespace, "builder")
-    secret_create(actor=admin_user, cluster=second_cluster, namespaces=[namespace], name="regkey", credentials=[
-        Credential(server="harbor.example.com", username="robot", password="Harbor-pass-2c4d"),
-        Credential(server="quay.example.org", username="deployer", password="Quay-pass-6e0f")])
+    secret_create(
+        actor=admin_user,
+        cluster=second_cluster,
+        namespaces=[namespace],
+        name="regkey",
+        credentials=[
+            Credential(server="harbor.example.com", username="robot", password="Harbor-pass-2c4d"),
+            Credential(server="quay.example.org", username="deployer", password="Quay-pass-6e0f"),
+        ],
+    )
     return "regkey"
 
 
@@ -41,7 +47,7 @@ def registry_links(response) -> list[str]:
     """The page's links and htmx posts to registry pages, in its main content (the navigation
     bar's "Pull secrets" is the way back to the default cluster)."""
     body = response.content.decode()
-    main = body[body.index("<main"):]
+    main = body[body.index("<main") :]
     return [html.unescape(url) for url in REGISTRY_LINK.findall(main)]
 
 
@@ -80,8 +86,9 @@ def test_list_detail_and_actions_stay_on_the_chosen_cluster(admin_client, core, 
     rotate = next(url for url in links if "/rotate/" in url and "harbor.example.com" in url)
     rotated = admin_client.post(rotate, {"password": "Rotated-pw-81"})
     assert rotated.url == detail_url
-    added = admin_client.post(by_action["add"], {"server": "ghcr.io", "username": "ci", "password": "Ghcr-pw-5",
-                                                 "email": ""})
+    added = admin_client.post(
+        by_action["add"], {"server": "ghcr.io", "username": "ci", "password": "Ghcr-pw-5", "email": ""}
+    )
     assert added.url == detail_url
     remove_quay = next(url for url in links if "/entries/remove/" in url and "quay.example.org" in url)
     assert admin_client.post(remove_quay).url == detail_url
@@ -102,17 +109,22 @@ def test_list_detail_and_actions_stay_on_the_chosen_cluster(admin_client, core, 
 
 
 def test_doctor_opens_the_wizard_prefilled_on_the_same_cluster(admin_client, core, namespace, secret_on_second):
-    doctor = admin_client.get(reverse("registry:doctor"), {"cluster": "second", "namespace": namespace,
-                                                           "image": "ghcr.io/acme/app:1",
-                                                           "service_account": "builder"})
+    doctor = admin_client.get(
+        reverse("registry:doctor"),
+        {"cluster": "second", "namespace": namespace, "image": "ghcr.io/acme/app:1", "service_account": "builder"},
+    )
     body = doctor.content.decode()
     assert doctor.status_code == 200 and 'data-testid="diagnosis-no-match"' in body
     assert '<input type="hidden" name="cluster" value="second">' in body  # picker and image form
     [fix] = re.findall(r'data-testid="diagnosis-fix" href="([^"]*)"', body)
     fix = html.unescape(fix)
     assert urlsplit(fix).path == reverse("registry:wizard-start")
-    assert query_of(fix) == {"cluster": ["second"], "namespace": [namespace], "image": ["ghcr.io/acme/app:1"],
-                             "service_account": ["builder"]}
+    assert query_of(fix) == {
+        "cluster": ["second"],
+        "namespace": [namespace],
+        "image": ["ghcr.io/acme/app:1"],
+        "service_account": ["builder"],
+    }
 
     target_url = admin_client.get(fix).url
     target = admin_client.get(target_url).content.decode()
@@ -121,11 +133,21 @@ def test_doctor_opens_the_wizard_prefilled_on_the_same_cluster(admin_client, cor
     admin_client.post(target_url, {"cluster": "second", "namespaces": [namespace]})
     credentials = admin_client.get(reverse("registry:wizard-credentials")).content.decode()
     assert 'name="registries-0-server" value="ghcr.io"' in credentials
-    admin_client.post(reverse("registry:wizard-credentials"), {
-        "registries-TOTAL_FORMS": "1", "registries-INITIAL_FORMS": "0", "registries-MIN_NUM_FORMS": "0",
-        "registries-MAX_NUM_FORMS": "1000", "registries-0-server": "ghcr.io", "registries-0-username": "ci",
-        "registries-0-password": "Ghcr-pw-3", "registries-0-email": ""})
+    admin_client.post(
+        reverse("registry:wizard-credentials"),
+        {
+            "registries-TOTAL_FORMS": "1",
+            "registries-INITIAL_FORMS": "0",
+            "registries-MIN_NUM_FORMS": "0",
+            "registries-MAX_NUM_FORMS": "1000",
+            "registries-0-server": "ghcr.io",
+            "registries-0-username": "ci",
+            "registries-0-password": "Ghcr-pw-3",
+            "registries-0-email": "",
+        },
+    )
     options = admin_client.get(reverse("registry:wizard-options")).content.decode()
     for account in ("builder", "default"):
-        assert re.search(rf'<input type="checkbox" name="service_accounts" value="{account}"[^>]* checked',
-                         options), account
+        assert re.search(rf'<input type="checkbox" name="service_accounts" value="{account}"[^>]* checked', options), (
+            account
+        )

@@ -25,22 +25,30 @@ def secret_url(action, namespace, name="regkey", **query):
 
 
 def make_secret(user, cluster, namespace, *credentials, service_accounts=("default",)):
-    secret_create(actor=user, cluster=cluster, namespaces=[namespace], name="regkey", credentials=list(credentials),
-                  service_accounts=service_accounts)
+    secret_create(
+        actor=user,
+        cluster=cluster,
+        namespaces=[namespace],
+        name="regkey",
+        credentials=list(credentials),
+        service_accounts=service_accounts,
+    )
 
 
 def auths(core, namespace):
     return stored_config(core, namespace, "regkey")[1]["auths"]
 
 
-def test_add_entry_adds_a_registry_and_refuses_one_it_already_holds(admin_client, admin_user, kube_cluster, core,
-                                                                     namespace):
+def test_add_entry_adds_a_registry_and_refuses_one_it_already_holds(
+    admin_client, admin_user, kube_cluster, core, namespace
+):
     make_secret(admin_user, kube_cluster, namespace, HARBOR)
     url = secret_url("add-entry", namespace)
     assert admin_client.get(url).status_code == 200
 
-    added = admin_client.post(url, {"server": "ghcr.io", "username": "ci", "password": "Ghcr-pass-9e21",
-                                    "email": ""}, follow=True)
+    added = admin_client.post(
+        url, {"server": "ghcr.io", "username": "ci", "password": "Ghcr-pass-9e21", "email": ""}, follow=True
+    )
 
     assert added.redirect_chain[0][0] == secret_url("detail", namespace, cluster="local")
     assert "ghcr.io added to regkey." in added.content.decode()
@@ -48,8 +56,9 @@ def test_add_entry_adds_a_registry_and_refuses_one_it_already_holds(admin_client
     assert decoded_auth(stored["ghcr.io"]) == "ci:Ghcr-pass-9e21"
     assert decoded_auth(stored["harbor.example.com"]) == "robot:Harbor-pass-51aa"
 
-    again = admin_client.post(url, {"server": "harbor.example.com", "username": "other", "password": "Other-pw-1",
-                                    "email": ""})
+    again = admin_client.post(
+        url, {"server": "harbor.example.com", "username": "other", "password": "Other-pw-1", "email": ""}
+    )
     body = again.content.decode()
     assert again.status_code in (400, 409)
     assert "already holds a login for harbor.example.com" in body and "Other-pw-1" not in body
@@ -68,8 +77,9 @@ def test_remove_entry_removes_one_and_refuses_the_last(admin_client, admin_user,
 
     last = admin_client.post(secret_url("remove-entry", namespace, server="harbor.example.com"))
     assert last.status_code == 400
-    assert "harbor.example.com is the only registry in secret regkey; delete the secret instead" \
-        in last.content.decode()
+    assert (
+        "harbor.example.com is the only registry in secret regkey; delete the secret instead" in last.content.decode()
+    )
     assert decoded_auth(auths(core, namespace)["harbor.example.com"]) == "robot:Harbor-pass-51aa"
 
 
@@ -81,19 +91,18 @@ def test_link_and_unlink_keep_the_accounts_other_secrets(admin_client, admin_use
     link_page = admin_client.get(secret_url("link", namespace)).content.decode()
     assert 'value="builder"' in link_page and 'value="default"' in link_page
 
-    linked = admin_client.post(secret_url("link", namespace), {"service_accounts": ["builder", "default"]},
-                               follow=True)
+    linked = admin_client.post(secret_url("link", namespace), {"service_accounts": ["builder", "default"]}, follow=True)
 
     assert "regkey is linked to builder, default." in linked.content.decode()
     assert linked_secrets(core, namespace, "builder") == ["builder-own", "regkey"]
     assert linked_secrets(core, namespace) == ["regkey"]
 
     # The page's Unlink button posts with htmx and is sent on to the refreshed page.
-    unlinked = admin_client.post(reverse("registry:secret-unlink", args=[namespace, "regkey", "builder"]),
-                                 HTTP_HX_REQUEST="true")
+    unlinked = admin_client.post(
+        reverse("registry:secret-unlink", args=[namespace, "regkey", "builder"]), HTTP_HX_REQUEST="true"
+    )
 
-    assert unlinked.status_code == 200 and unlinked["HX-Redirect"] == secret_url("detail", namespace,
-                                                                                  cluster="local")
+    assert unlinked.status_code == 200 and unlinked["HX-Redirect"] == secret_url("detail", namespace, cluster="local")
     assert linked_secrets(core, namespace, "builder") == ["builder-own"]
     assert linked_secrets(core, namespace) == ["regkey"]
     page = admin_client.get(unlinked["HX-Redirect"]).content.decode()
@@ -106,8 +115,12 @@ def step(name):
 
 
 def rows_data(*rows):
-    data = {"registries-TOTAL_FORMS": str(max(1, len(rows))), "registries-INITIAL_FORMS": "0",
-            "registries-MIN_NUM_FORMS": "0", "registries-MAX_NUM_FORMS": "1000"}
+    data = {
+        "registries-TOTAL_FORMS": str(max(1, len(rows))),
+        "registries-INITIAL_FORMS": "0",
+        "registries-MIN_NUM_FORMS": "0",
+        "registries-MAX_NUM_FORMS": "1000",
+    }
     for index, row in enumerate(rows):
         data.update({f"registries-{index}-{key}": value for key, value in row.items()})
     return data
@@ -123,15 +136,20 @@ def create_where_one_namespace_has_no_default_account(client, namespace, bare):
     """The wizard's Create linking `default` in `namespace` (which has it) and `bare` (which has not)."""
     client.get(reverse("registry:wizard-start"))
     client.post(step("target"), {"cluster": "local", "namespaces": [namespace, bare]})
-    client.post(step("credentials"), rows_data({"server": HARBOR.server, "username": HARBOR.username,
-                                                "password": HARBOR.password, "email": ""}))
-    client.post(step("options"), {"name": "regkey", "type": "kubernetes.io/dockerconfigjson",
-                                  "service_accounts": ["default"], "labels": ""})
+    client.post(
+        step("credentials"),
+        rows_data({"server": HARBOR.server, "username": HARBOR.username, "password": HARBOR.password, "email": ""}),
+    )
+    client.post(
+        step("options"),
+        {"name": "regkey", "type": "kubernetes.io/dockerconfigjson", "service_accounts": ["default"], "labels": ""},
+    )
     assert client.post(step("review"), {"next": "1"}).url == step("result")
 
 
-def test_retry_links_a_namespace_once_its_service_account_exists(admin_client, kube_cluster, core, namespace,
-                                                                  namespace_without_service_accounts):
+def test_retry_links_a_namespace_once_its_service_account_exists(
+    admin_client, kube_cluster, core, namespace, namespace_without_service_accounts
+):
     bare = namespace_without_service_accounts
     create_where_one_namespace_has_no_default_account(admin_client, namespace, bare)
 
@@ -156,8 +174,9 @@ def test_retry_links_a_namespace_once_its_service_account_exists(admin_client, k
     assert passwords.get(admin_client.session[SESSION_KEY]["id"], [HARBOR.server]) is None
 
 
-def test_retry_refuses_namespaces_that_did_not_fail(admin_client, kube_cluster, namespace,
-                                                   namespace_without_service_accounts):
+def test_retry_refuses_namespaces_that_did_not_fail(
+    admin_client, kube_cluster, namespace, namespace_without_service_accounts
+):
     create_where_one_namespace_has_no_default_account(admin_client, namespace, namespace_without_service_accounts)
 
     not_failed = admin_client.post(step("result"), {"namespaces": [namespace]})
@@ -176,18 +195,26 @@ def upload(document: dict) -> SimpleUploadedFile:
 def test_an_uploaded_config_json_gives_the_logins_of_the_secret(admin_client, kube_cluster, core, namespace):
     admin_client.get(reverse("registry:wizard-start"))
     admin_client.post(step("target"), {"cluster": "local", "namespaces": [namespace]})
-    document = {"auths": {"https://ghcr.io": {"auth": "Y2k6Z2hjci1wYXNz"},  # ci:ghcr-pass
-                          "quay.example.org": {"username": "deployer", "password": "Quay-file-pw"}}}
+    document = {
+        "auths": {
+            "https://ghcr.io": {"auth": "Y2k6Z2hjci1wYXNz"},  # ci:ghcr-pass
+            "quay.example.org": {"username": "deployer", "password": "Quay-file-pw"},
+        }
+    }
 
     accepted = admin_client.post(step("credentials"), {**rows_data(), "config_file": upload(document)})
 
     assert accepted.url == step("options")
     state = admin_client.session[SESSION_KEY]
     assert [(row["server"], row["username"]) for row in state["registries"]] == [
-        ("ghcr.io", "ci"), ("quay.example.org", "deployer")]
+        ("ghcr.io", "ci"),
+        ("quay.example.org", "deployer"),
+    ]
     assert "ghcr-pass" not in json.dumps(state) and "Quay-file-pw" not in json.dumps(state)
-    admin_client.post(step("options"), {"name": "regkey", "type": "kubernetes.io/dockerconfigjson",
-                                        "service_accounts": ["default"], "labels": ""})
+    admin_client.post(
+        step("options"),
+        {"name": "regkey", "type": "kubernetes.io/dockerconfigjson", "service_accounts": ["default"], "labels": ""},
+    )
     assert admin_client.post(step("review"), {"next": "1"}).url == step("result")
     stored = auths(core, namespace)
     assert decoded_auth(stored["ghcr.io"]) == "ci:ghcr-pass"

@@ -22,8 +22,12 @@ def step(name):
 
 
 def rows_data(*rows):
-    data = {"registries-TOTAL_FORMS": str(len(rows)), "registries-INITIAL_FORMS": "0",
-            "registries-MIN_NUM_FORMS": "0", "registries-MAX_NUM_FORMS": "1000"}
+    data = {
+        "registries-TOTAL_FORMS": str(len(rows)),
+        "registries-INITIAL_FORMS": "0",
+        "registries-MIN_NUM_FORMS": "0",
+        "registries-MAX_NUM_FORMS": "1000",
+    }
     for index, row in enumerate(rows):
         data.update({f"registries-{index}-{key}": value for key, value in row.items()})
     return data
@@ -50,14 +54,21 @@ def walk_to_review(web, namespaces, rows=(HARBOR, QUAY), name="regkey"):
     assert web.get(reverse("registry:wizard-start")).url == step("target")
     assert web.post(step("target"), {"cluster": "local", "namespaces": namespaces}).url == step("credentials")
     assert web.post(step("credentials"), rows_data(*rows)).url == step("options")
-    assert web.post(step("options"), {"name": name, "type": "kubernetes.io/dockerconfigjson",
-                                      "service_accounts": ["default"], "labels": "team=payments"}).url \
-        == step("review")
+    assert web.post(
+        step("options"),
+        {
+            "name": name,
+            "type": "kubernetes.io/dockerconfigjson",
+            "service_accounts": ["default"],
+            "labels": "team=payments",
+        },
+    ).url == step("review")
     return web.get(step("review"))
 
 
-def test_wizard_creates_the_secret_and_no_password_is_shown_or_stored(admin_client, kube_cluster, core, namespace,
-                                                                       second_namespace):
+def test_wizard_creates_the_secret_and_no_password_is_shown_or_stored(
+    admin_client, kube_cluster, core, namespace, second_namespace
+):
     web = Recorder(admin_client)
     review = walk_to_review(web, [namespace, second_namespace])
 
@@ -153,8 +164,9 @@ def test_review_sends_back_when_this_process_holds_no_passwords(admin_client, ku
     assert "no longer held" in follow.content.decode()
 
 
-def test_single_registry_review_shows_kubectl_docker_registry_with_elided_password(admin_client, kube_cluster,
-                                                                                   namespace):
+def test_single_registry_review_shows_kubectl_docker_registry_with_elided_password(
+    admin_client, kube_cluster, namespace
+):
     review = walk_to_review(Recorder(admin_client), [namespace], rows=(HARBOR,)).content.decode()
     assert "kubectl create secret docker-registry regkey" in review
     assert "--docker-password=&#x27;&lt;password&gt;&#x27;" in review
@@ -178,15 +190,24 @@ def test_pages_say_when_kubernetes_is_not_configured(admin_client, db):
 def test_a_pasted_config_json_gives_the_rows(admin_client, kube_cluster, namespace):
     admin_client.get(reverse("registry:wizard-start"))
     admin_client.post(step("target"), {"cluster": "local", "namespaces": [namespace]})
-    document = json.dumps({"auths": {"https://ghcr.io": {"auth": "Y2k6Z2hjci1wYXNz"},  # ci:ghcr-pass
-                                     "docker.io": {}}, "credsStore": "desktop"})
+    document = json.dumps(
+        {
+            "auths": {
+                "https://ghcr.io": {"auth": "Y2k6Z2hjci1wYXNz"},  # ci:ghcr-pass
+                "docker.io": {},
+            },
+            "credsStore": "desktop",
+        }
+    )
 
     accepted = admin_client.post(step("credentials"), {**rows_data(HARBOR), "config_text": document})
 
     assert accepted.url == step("options")
     state = admin_client.session[SESSION_KEY]
     assert [(row["server"], row["username"]) for row in state["registries"]] == [
-        ("ghcr.io", "ci"), ("harbor.example.com/team", "robot$ci")]
+        ("ghcr.io", "ci"),
+        ("harbor.example.com/team", "robot$ci"),
+    ]
     assert any("credential store" in note for note in state["notes"])
     assert "ghcr-pass" not in json.dumps(state)
 

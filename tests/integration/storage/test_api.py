@@ -57,8 +57,9 @@ def test_image_lifecycle_over_the_api(api, storage_pool):
     clone = api.post(clone_url, {"dest_pool": storage_pool, "dest_name": f"{name}-clone"}, format="json")
     assert clone.status_code == 201 and clone.json()["parent"] == f"{storage_pool}/{name}@s1"
 
-    flatten = api.post(reverse("api:storage-image-flatten", kwargs={"pool": storage_pool, "name": f"{name}-clone"}),
-                       {}, format="json")
+    flatten = api.post(
+        reverse("api:storage-image-flatten", kwargs={"pool": storage_pool, "name": f"{name}-clone"}), {}, format="json"
+    )
     assert flatten.status_code == 202
     wait_for_task(BackgroundTask.objects.get(pk=flatten.json()["id"]))
     task = api.get(reverse("api:task-detail", kwargs={"task_id": flatten.json()["id"]})).json()
@@ -70,16 +71,19 @@ def test_image_lifecycle_over_the_api(api, storage_pool):
     assert "page=2" in page["next"]
 
 
-@pytest.mark.parametrize(("body", "field", "rule"), [
-    ({"name": "", "size": "1GiB"}, "name", "blank"),
-    ({"name": "a/b", "size": "1GiB"}, "name", "slash"),
-    ({"name": "x" * 256, "size": "1GiB"}, "name", "at most 255"),
-    ({"name": "ok", "size": "0"}, "size", "greater than 0"),
-    ({"name": "ok", "size": "1.5"}, "size", "whole number of bytes"),
-    ({"name": "ok", "size": "2EiB"}, "size", "at most 1 EiB"),
-    ({"name": "ok", "size": "big"}, "size", "not a size"),
-    ({"name": "ok", "size": "1GiB", "object_size": "3MiB"}, "object_size", "power of two"),
-])
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        ({"name": "", "size": "1GiB"}, "name", "blank"),
+        ({"name": "a/b", "size": "1GiB"}, "name", "slash"),
+        ({"name": "x" * 256, "size": "1GiB"}, "name", "at most 255"),
+        ({"name": "ok", "size": "0"}, "size", "greater than 0"),
+        ({"name": "ok", "size": "1.5"}, "size", "whole number of bytes"),
+        ({"name": "ok", "size": "2EiB"}, "size", "at most 1 EiB"),
+        ({"name": "ok", "size": "big"}, "size", "not a size"),
+        ({"name": "ok", "size": "1GiB", "object_size": "3MiB"}, "object_size", "power of two"),
+    ],
+)
 def test_bad_input_names_field_and_rule(api, storage_pool, body, field, rule):
     response = api.post(images_url(storage_pool), body, format="json")
     assert response.status_code == 400

@@ -21,8 +21,9 @@ def new_pool_name(ceph_admin):
 
 
 def test_create_lists_quota_and_rbd_application(ceph_cluster, ceph_admin, admin_user, new_pool_name):
-    created = pool_create(actor=admin_user, cluster=ceph_cluster, name=new_pool_name, pg_num=16,
-                          max_bytes=10 * GiB, max_objects=5000)
+    created = pool_create(
+        actor=admin_user, cluster=ceph_cluster, name=new_pool_name, pg_num=16, max_bytes=10 * GiB, max_objects=5000
+    )
 
     assert created.applications == ["rbd"]
     assert (created.pg_num, created.quota_max_bytes, created.quota_max_objects) == (16, 10 * GiB, 5000)
@@ -34,14 +35,17 @@ def test_create_lists_quota_and_rbd_application(ceph_cluster, ceph_admin, admin_
     listed = {pool.name: pool for pool in pool_list(actor=admin_user, cluster=ceph_cluster)}
     assert listed[new_pool_name].id == created.id
     assert listed[new_pool_name].size >= 1 and listed[new_pool_name].percent_used >= 0
-    assert AuditEvent.objects.filter(action="storage.pool.create", outcome="success",
-                                     target__name=new_pool_name).exists()
+    assert AuditEvent.objects.filter(
+        action="storage.pool.create", outcome="success", target__name=new_pool_name
+    ).exists()
 
 
 def test_quota_is_set_and_cleared(ceph_cluster, admin_user, new_pool_name):
     pool_create(actor=admin_user, cluster=ceph_cluster, name=new_pool_name, pg_num=8)
-    assert pool_set_quota(actor=admin_user, cluster=ceph_cluster, name=new_pool_name,
-                          max_bytes="1GiB").quota_max_bytes == GiB
+    assert (
+        pool_set_quota(actor=admin_user, cluster=ceph_cluster, name=new_pool_name, max_bytes="1GiB").quota_max_bytes
+        == GiB
+    )
     cleared = pool_set_quota(actor=admin_user, cluster=ceph_cluster, name=new_pool_name, max_bytes=0)
     assert cleared.quota_max_bytes is None and cleared.quota_max_objects is None
 
@@ -52,8 +56,15 @@ def test_existing_pool_is_a_conflict(ceph_cluster, admin_user, storage_pool):
     assert caught.value.code == "pool_exists"
 
 
-@pytest.mark.parametrize(("arguments", "field"), [({"pg_num": 0}, "pg_num"), ({"pg_num": -4}, "pg_num"),
-                                                  ({"max_bytes": "lots"}, "max_bytes"), ({"name": "a b"}, "name")])
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"pg_num": 0}, "pg_num"),
+        ({"pg_num": -4}, "pg_num"),
+        ({"max_bytes": "lots"}, "max_bytes"),
+        ({"name": "a b"}, "name"),
+    ],
+)
 def test_bad_input_creates_nothing(ceph_cluster, ceph_admin, admin_user, new_pool_name, arguments, field):
     with pytest.raises(InvalidInput, match=f"^{field}:"):
         pool_create(actor=admin_user, cluster=ceph_cluster, **{"name": new_pool_name, **arguments})
@@ -88,7 +99,10 @@ def test_delete_refused_by_the_cluster_says_how_to_allow_it(ceph_cluster, ceph_a
 
 
 def test_mon_host_and_key_file_style_works(db, ceph_dev_cluster, admin_user, storage_pool):
-    cluster = CephCluster.objects.create(name="by-key", client_name=ceph_dev_cluster.client_name,
-                                         mon_host=ceph_dev_cluster.mon_host,
-                                         key_path=str(ceph_dev_cluster.client_key_file))
+    cluster = CephCluster.objects.create(
+        name="by-key",
+        client_name=ceph_dev_cluster.client_name,
+        mon_host=ceph_dev_cluster.mon_host,
+        key_path=str(ceph_dev_cluster.client_key_file),
+    )
     assert storage_pool in {pool.name for pool in pool_list(actor=admin_user, cluster=cluster)}

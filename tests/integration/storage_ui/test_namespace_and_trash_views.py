@@ -100,8 +100,9 @@ def test_restoring_an_entry_that_is_no_longer_in_the_trash_is_a_404(admin_client
 # --- deleting a namespace -----------------------------------------------------------------------
 
 
-def test_a_namespace_is_deleted_only_when_empty_and_after_typing_its_name(transactional_db, admin_client,
-                                                                         admin_user, ceph_cluster, storage, pool):
+def test_a_namespace_is_deleted_only_when_empty_and_after_typing_its_name(
+    transactional_db, admin_client, admin_user, ceph_cluster, storage, pool
+):
     namespace_create(actor=admin_user, cluster=ceph_cluster, pool=pool, name="team-a")
     inside = {**storage, "namespace": "team-a"}
     image_create(**inside, name="live", size=GiB)
@@ -121,8 +122,10 @@ def test_a_namespace_is_deleted_only_when_empty_and_after_typing_its_name(transa
 
     refused = admin_client.post(delete_url, {"confirm_name": "team-a"}, **HTMX)
     assert refused.status_code == 409
-    assert f"Namespace {pool}/team-a still holds images (or trashed images). Delete or move them first." \
+    assert (
+        f"Namespace {pool}/team-a still holds images (or trashed images). Delete or move them first."
         in above_the_fields(refused)
+    )
     assert 'data-error-code="namespace_not_empty"' in refused.content.decode()
     assert "team-a" in namespace_list(actor=admin_user, cluster=ceph_cluster, pool=pool)
 

@@ -28,7 +28,7 @@ def field_errors(response, field: str) -> str:
     html = unescape(response.content.decode())
     start = html.index(f'data-field="{field}"')
     end = html.find('data-field="', start + 1)
-    return html[start:end if end != -1 else len(html)]
+    return html[start : end if end != -1 else len(html)]
 
 
 def test_pool_create_shows_each_broken_rule_next_to_its_field(admin_client, ceph_cluster):
@@ -43,8 +43,9 @@ def test_pool_create_shows_each_broken_rule_next_to_its_field(admin_client, ceph
 
 def test_pool_create_then_delete_only_after_typing_its_name(admin_client, admin_user, ceph_cluster):
     name = f"ui-{uuid.uuid4().hex[:8]}"
-    created = admin_client.post(reverse("storage:pool-create"), {"name": name, "pg_num": "8", "max_bytes": "1GiB"},
-                                **HTMX)
+    created = admin_client.post(
+        reverse("storage:pool-create"), {"name": name, "pg_num": "8", "max_bytes": "1GiB"}, **HTMX
+    )
     assert created.status_code == 200
     assert created["HX-Redirect"] == reverse("storage:image-list", args=[name])
     pools = {found.name: found for found in pool_list(actor=admin_user, cluster=ceph_cluster)}
@@ -80,20 +81,32 @@ def test_an_empty_pool_invites_creating_an_image(admin_client, pool):
 
 
 def test_image_create_refuses_a_decimal_unit_in_the_size_field(admin_client, pool):
-    response = admin_client.post(reverse("storage:image-create", args=[pool]), {
-        "name": "disk", "size": "10 GB", "size_unit": "GiB", "object_size": str(4 * MiB), "features": "default",
-    }, **HTMX)
+    response = admin_client.post(
+        reverse("storage:image-create", args=[pool]),
+        {
+            "name": "disk",
+            "size": "10 GB",
+            "size_unit": "GiB",
+            "object_size": str(4 * MiB),
+            "features": "default",
+        },
+        **HTMX,
+    )
 
     assert response.status_code == 400
     assert "size: unknown unit 'GB'" in field_errors(response, "size")
 
 
-def test_created_images_are_listed_searched_and_sorted_in_a_table_fragment(admin_client, admin_user,
-                                                                          ceph_cluster, pool):
+def test_created_images_are_listed_searched_and_sorted_in_a_table_fragment(
+    admin_client, admin_user, ceph_cluster, pool
+):
     create_url = reverse("storage:image-create", args=[pool])
     for name, size in (("alpha", "2"), ("beta", "1"), ("gamma", "3")):
-        response = admin_client.post(create_url, {"name": name, "size": size, "size_unit": "GiB",
-                                                  "object_size": str(4 * MiB), "features": "minimal"}, **HTMX)
+        response = admin_client.post(
+            create_url,
+            {"name": name, "size": size, "size_unit": "GiB", "object_size": str(4 * MiB), "features": "minimal"},
+            **HTMX,
+        )
         assert response["HX-Redirect"] == reverse("storage:image-list", args=[pool])
     assert image_list(actor=admin_user, cluster=ceph_cluster, pool=pool).total == 3
 
@@ -109,8 +122,9 @@ def test_created_images_are_listed_searched_and_sorted_in_a_table_fragment(admin
     assert "Nothing matches “zzz”" in nothing
 
 
-def test_shrinking_needs_an_explicit_confirmation_showing_old_and_new_size(admin_client, admin_user,
-                                                                          ceph_cluster, pool):
+def test_shrinking_needs_an_explicit_confirmation_showing_old_and_new_size(
+    admin_client, admin_user, ceph_cluster, pool
+):
     image_create(actor=admin_user, cluster=ceph_cluster, pool=pool, namespace="", name="disk", size=2 * GiB)
     resize_url = reverse("storage:image-resize", args=[pool, "disk"])
 
@@ -129,8 +143,9 @@ def test_shrinking_needs_an_explicit_confirmation_showing_old_and_new_size(admin
 def test_immediate_removal_needs_the_typed_image_name(admin_client, admin_user, ceph_cluster, pool):
     image_create(actor=admin_user, cluster=ceph_cluster, pool=pool, namespace="", name="disk", size=GiB)
 
-    response = admin_client.post(reverse("storage:image-delete", args=[pool, "disk"]),
-                                 {"mode": "remove", "confirm_name": "dis"}, **HTMX)
+    response = admin_client.post(
+        reverse("storage:image-delete", args=[pool, "disk"]), {"mode": "remove", "confirm_name": "dis"}, **HTMX
+    )
 
     assert response.status_code == 400
     assert "type the exact name 'disk'" in field_errors(response, "confirm_name")
@@ -149,8 +164,9 @@ def test_a_down_cluster_is_explained_with_a_503(admin_client, admin_user, tmp_pa
     key = tmp_path / "key"
     # A well-formed cephx key (type, creation time, length, secret), so only the missing monitor fails.
     key.write_text(base64.b64encode(struct.pack("<HIIH", 1, 0, 0, 16) + os.urandom(16)).decode())
-    CephCluster.objects.create(name="gone", client_name="client.admin", mon_host="v2:127.0.0.1:1",
-                               key_path=str(key), is_default=True)
+    CephCluster.objects.create(
+        name="gone", client_name="client.admin", mon_host="v2:127.0.0.1:1", key_path=str(key), is_default=True
+    )
 
     page = admin_client.get(reverse("storage:pool-list"))
     fragment = admin_client.get(reverse("storage:pool-list"), **HTMX)
@@ -174,14 +190,16 @@ def wait_for_task(admin_client, task_url: str, timeout: float = 60) -> str:
     raise AssertionError(f"task at {task_url} still running after {timeout} s")
 
 
-def test_a_clone_is_flattened_in_the_background_with_progress_shown(transactional_db, admin_client, admin_user,
-                                                                    ceph_cluster, pool):
+def test_a_clone_is_flattened_in_the_background_with_progress_shown(
+    transactional_db, admin_client, admin_user, ceph_cluster, pool
+):
     image_create(actor=admin_user, cluster=ceph_cluster, pool=pool, namespace="", name="golden", size=64 * MiB)
     snapshot_url = partial(reverse, args=[pool, "golden", "base"])
     admin_client.post(reverse("storage:snapshot-create", args=[pool, "golden"]), {"snapshot": "base"}, **HTMX)
     assert admin_client.post(snapshot_url("storage:snapshot-protect"), **HTMX).status_code == 200
-    cloned = admin_client.post(snapshot_url("storage:snapshot-clone"),
-                               {"dest_pool": pool, "dest_namespace": "", "dest_name": "child"}, **HTMX)
+    cloned = admin_client.post(
+        snapshot_url("storage:snapshot-clone"), {"dest_pool": pool, "dest_namespace": "", "dest_name": "child"}, **HTMX
+    )
     assert cloned["HX-Redirect"] == reverse("storage:image-detail", args=[pool, "child"])
     child_page = admin_client.get(cloned["HX-Redirect"]).content.decode()
     assert f"{pool}/golden@base" in child_page
@@ -201,8 +219,7 @@ def test_a_clone_is_flattened_in_the_background_with_progress_shown(transactiona
 def test_a_refused_one_click_action_answers_with_an_error_toast(admin_client, admin_user, ceph_cluster, pool):
     image_create(actor=admin_user, cluster=ceph_cluster, pool=pool, namespace="", name="disk", size=GiB)
 
-    response = admin_client.post(reverse("storage:snapshot-protect", args=[pool, "disk", "no-such-snapshot"]),
-                                 **HTMX)
+    response = admin_client.post(reverse("storage:snapshot-protect", args=[pool, "disk", "no-such-snapshot"]), **HTMX)
 
     assert response.status_code == 404
     assert response["HX-Reswap"] == "none", "the page the operator is on stays as it was"
@@ -221,17 +238,22 @@ def test_images_of_an_rbd_namespace_are_kept_apart(admin_client, admin_user, cep
     create_url = f"{reverse('storage:image-create', args=[pool])}?namespace=team-a"
     assert f'href="{create_url}">create one</a>' in empty
 
-    made = admin_client.post(create_url, {"name": "disk", "size": "512 MiB", "size_unit": "GiB",
-                                          "object_size": str(4 * MiB), "features": "default"}, **HTMX)
+    made = admin_client.post(
+        create_url,
+        {"name": "disk", "size": "512 MiB", "size_unit": "GiB", "object_size": str(4 * MiB), "features": "default"},
+        **HTMX,
+    )
     assert made["HX-Redirect"] == f"{list_url}?namespace=team-a"
-    assert image_get(actor=admin_user, cluster=ceph_cluster, pool=pool, namespace="team-a", name="disk").size \
-        == 512 * MiB
+    assert (
+        image_get(actor=admin_user, cluster=ceph_cluster, pool=pool, namespace="team-a", name="disk").size == 512 * MiB
+    )
     assert 'data-name="disk"' in admin_client.get(list_url, {"namespace": "team-a"}, **HTMX).content.decode()
     assert 'data-name="disk"' not in admin_client.get(list_url, **HTMX).content.decode()
 
 
 def test_purging_a_trash_entry_needs_its_typed_name_and_runs_in_the_background(
-        transactional_db, admin_client, admin_user, ceph_cluster, pool):
+    transactional_db, admin_client, admin_user, ceph_cluster, pool
+):
     image_create(actor=admin_user, cluster=ceph_cluster, pool=pool, namespace="", name="old", size=GiB)
     moved = admin_client.post(reverse("storage:image-delete", args=[pool, "old"]), {"mode": "trash"}, **HTMX)
     assert moved["HX-Redirect"] == reverse("storage:trash-list", args=[pool])
@@ -252,14 +274,25 @@ def test_every_storage_page_renders_for_an_image_with_a_snapshot(admin_client, a
     image_create(actor=admin_user, cluster=ceph_cluster, pool=pool, namespace="", name="disk", size=GiB)
     admin_client.post(reverse("storage:snapshot-create", args=[pool, "disk"]), {"snapshot": "s1"}, **HTMX)
     pages = {
-        "storage:pool-list": [], "storage:pool-create": [], "storage:pool-detail": [pool],
-        "storage:pool-quota": [pool], "storage:pool-delete": [pool], "storage:namespace-create": [pool],
-        "storage:image-list": [pool], "storage:image-create": [pool], "storage:image-detail": [pool, "disk"],
-        "storage:image-resize": [pool, "disk"], "storage:image-rename": [pool, "disk"],
-        "storage:image-copy": [pool, "disk"], "storage:image-delete": [pool, "disk"],
-        "storage:image-flatten": [pool, "disk"], "storage:snapshot-delete": [pool, "disk", "s1"],
-        "storage:snapshot-rollback": [pool, "disk", "s1"], "storage:snapshot-clone": [pool, "disk", "s1"],
-        "storage:trash-list": [pool], "storage:trash-purge": [pool],
+        "storage:pool-list": [],
+        "storage:pool-create": [],
+        "storage:pool-detail": [pool],
+        "storage:pool-quota": [pool],
+        "storage:pool-delete": [pool],
+        "storage:namespace-create": [pool],
+        "storage:image-list": [pool],
+        "storage:image-create": [pool],
+        "storage:image-detail": [pool, "disk"],
+        "storage:image-resize": [pool, "disk"],
+        "storage:image-rename": [pool, "disk"],
+        "storage:image-copy": [pool, "disk"],
+        "storage:image-delete": [pool, "disk"],
+        "storage:image-flatten": [pool, "disk"],
+        "storage:snapshot-delete": [pool, "disk", "s1"],
+        "storage:snapshot-rollback": [pool, "disk", "s1"],
+        "storage:snapshot-clone": [pool, "disk", "s1"],
+        "storage:trash-list": [pool],
+        "storage:trash-purge": [pool],
     }
     for name, args in pages.items():
         response = admin_client.get(reverse(name, args=args))

@@ -28,8 +28,9 @@ def test_api_lists_only_own_images_and_hides_other_tenants(teams, ceph_admin):
     assert other.json()["code"] == missing.json()["code"] == "tenant_denied"
     assert other.json()["detail"].replace("team-b", "X") == missing.json()["detail"].replace("no-such-namespace", "X")
 
-    detail = api.get(f"{reverse('api:storage-image-detail', kwargs={'pool': teams.pool, 'name': 'secret-b'})}"
-                     "?namespace=team-b")
+    detail = api.get(
+        f"{reverse('api:storage-image-detail', kwargs={'pool': teams.pool, 'name': 'secret-b'})}?namespace=team-b"
+    )
     assert detail.status_code == 404
     denied = AuditEvent.objects.filter(action="tenancy.access", outcome="denied", actor_name="a-viewer")
     assert denied.count() == 3
@@ -39,8 +40,11 @@ def test_api_lists_only_own_images_and_hides_other_tenants(teams, ceph_admin):
 
 def test_api_create_in_another_tenant_is_404_and_denied(teams):
     api = api_client_as(teams.members["admin"])
-    response = api.post(reverse("api:storage-image-list", kwargs={"pool": teams.pool}),
-                        {"name": "intruder", "namespace": "team-b", "size": "64MiB"}, format="json")
+    response = api.post(
+        reverse("api:storage-image-list", kwargs={"pool": teams.pool}),
+        {"name": "intruder", "namespace": "team-b", "size": "64MiB"},
+        format="json",
+    )
     assert response.status_code == 404 and response.json()["code"] == "tenant_denied"
     event = AuditEvent.objects.get(action="storage.image.create")
     assert (event.outcome, event.actor_name) == ("denied", "a-admin")
@@ -50,8 +54,12 @@ def test_api_quota_refusal_says_which_limit_and_by_how_much(teams):
     StorageQuota.objects.filter(tenant=teams.a).update(max_provisioned_gib=1)
     api = api_client_as(teams.members["operator"])
     url = reverse("api:storage-image-list", kwargs={"pool": teams.pool})
-    assert api.post(url, {"name": f"fits-{uuid.uuid4().hex[:6]}", "namespace": "team-a", "size": "768MiB"},
-                    format="json").status_code == 201
+    assert (
+        api.post(
+            url, {"name": f"fits-{uuid.uuid4().hex[:6]}", "namespace": "team-a", "size": "768MiB"}, format="json"
+        ).status_code
+        == 201
+    )
     refused = api.post(url, {"name": "too-big", "namespace": "team-a", "size": "512MiB"}, format="json")
     assert refused.status_code == 409
     body = refused.json()
@@ -83,8 +91,10 @@ def test_ui_hides_other_tenants(teams, client):
     assert other.status_code == 404
     pools = client.get(reverse("storage:pool-list"))
     assert teams.pool in pools.content.decode()
-    create = client.post(f"{reverse('storage:image-create', args=[teams.pool])}?namespace=team-b",
-                         {"name": "x", "size": "64", "size_unit": "MiB", "object_size": str(4 << 20), "features": "default"})
+    create = client.post(
+        f"{reverse('storage:image-create', args=[teams.pool])}?namespace=team-b",
+        {"name": "x", "size": "64", "size_unit": "MiB", "object_size": str(4 << 20), "features": "default"},
+    )
     assert create.status_code == 404
     assert AuditEvent.objects.filter(outcome="denied", actor_name="a-viewer").count() == 2
 
@@ -106,10 +116,12 @@ def test_create_form_shows_what_the_image_would_use(teams, client):
     client.force_login(teams.members["operator"])
     form = client.get(f"{reverse('storage:image-create', args=[teams.pool])}?namespace=team-a")
     assert form.status_code == 200 and 'id="quota-preview"' in form.content.decode()
-    preview = client.get(reverse("tenant-quota-preview"), {"pool": teams.pool, "namespace": "team-a",
-                                                           "size": "40", "size_unit": "GiB"})
+    preview = client.get(
+        reverse("tenant-quota-preview"), {"pool": teams.pool, "namespace": "team-a", "size": "40", "size_unit": "GiB"}
+    )
     assert "This image uses 40 GiB of your remaining" in preview.content.decode()
     assert "(tenant team-a)." in preview.content.decode()
-    too_much = client.get(reverse("tenant-quota-preview"), {"pool": teams.pool, "namespace": "team-a",
-                                                            "size": "61", "size_unit": "GiB"})
+    too_much = client.get(
+        reverse("tenant-quota-preview"), {"pool": teams.pool, "namespace": "team-a", "size": "61", "size_unit": "GiB"}
+    )
     assert "more than is left, so it would be refused" in too_much.content.decode()

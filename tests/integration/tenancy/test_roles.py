@@ -44,30 +44,78 @@ OPERATIONS = [
     ("snapshot_list", "viewer", None, lambda a, t, c, i: snapshots.snapshot_list(actor=a, **where(t, c), image=i)),
     ("trash_list", "viewer", None, lambda a, t, c, i: images.trash_list(actor=a, **where(t, c))),
     ("namespace_list", "viewer", None, lambda a, t, c, i: namespaces.namespace_list(actor=a, cluster=c, pool=t.pool)),
-    ("image_create", "operator", "storage.image.create",
-     lambda a, t, c, i: images.image_create(actor=a, **where(t, c), name=fresh(), size="64MiB")),
-    ("image_resize", "operator", "storage.image.resize",
-     lambda a, t, c, i: images.image_resize(actor=a, **where(t, c), name=i, size="128MiB")),
-    ("image_rename", "operator", "storage.image.rename",
-     lambda a, t, c, i: images.image_rename(actor=a, **where(t, c), name=i, new_name=fresh())),
-    ("image_copy", "operator", "storage.image.copy",
-     lambda a, t, c, i: wait_for_task(images.image_copy(actor=a, **where(t, c), name=i, dest_pool=t.pool,
-                                                         dest_namespace="team-a", dest_name=fresh()))),
-    ("snapshot_create", "operator", "storage.snapshot.create",
-     lambda a, t, c, i: snapshots.snapshot_create(actor=a, **where(t, c), image=i, snapshot="s2")),
-    ("snapshot_unprotect", "operator", "storage.snapshot.unprotect",
-     lambda a, t, c, i: snapshots.snapshot_unprotect(actor=a, **where(t, c), image=i, snapshot="s1")),
-    ("image_clone", "operator", "storage.image.clone",
-     lambda a, t, c, i: snapshots.image_clone(actor=a, **where(t, c), image=i, snapshot="s1", dest_pool=t.pool,
-                                              dest_namespace="team-a", dest_name=fresh())),
-    ("image_delete", "admin", "storage.image.delete",
-     lambda a, t, c, i: images.image_delete(actor=a, **where(t, c), name=i)),
-    ("trash_purge", "admin", "storage.image.trash_purge",
-     lambda a, t, c, i: wait_for_task(images.trash_purge(actor=a, **where(t, c)))),
-    ("snapshot_delete", "admin", "storage.snapshot.delete",
-     lambda a, t, c, i: snapshots.snapshot_delete(actor=a, **where(t, c), image=i, snapshot="s0")),
-    ("membership_set", "admin", "tenancy.membership.set",
-     lambda a, t, c, i: tenancy.membership_set(actor=a, tenant=t.a, username="b-admin", role="viewer")),
+    (
+        "image_create",
+        "operator",
+        "storage.image.create",
+        lambda a, t, c, i: images.image_create(actor=a, **where(t, c), name=fresh(), size="64MiB"),
+    ),
+    (
+        "image_resize",
+        "operator",
+        "storage.image.resize",
+        lambda a, t, c, i: images.image_resize(actor=a, **where(t, c), name=i, size="128MiB"),
+    ),
+    (
+        "image_rename",
+        "operator",
+        "storage.image.rename",
+        lambda a, t, c, i: images.image_rename(actor=a, **where(t, c), name=i, new_name=fresh()),
+    ),
+    (
+        "image_copy",
+        "operator",
+        "storage.image.copy",
+        lambda a, t, c, i: wait_for_task(
+            images.image_copy(
+                actor=a, **where(t, c), name=i, dest_pool=t.pool, dest_namespace="team-a", dest_name=fresh()
+            )
+        ),
+    ),
+    (
+        "snapshot_create",
+        "operator",
+        "storage.snapshot.create",
+        lambda a, t, c, i: snapshots.snapshot_create(actor=a, **where(t, c), image=i, snapshot="s2"),
+    ),
+    (
+        "snapshot_unprotect",
+        "operator",
+        "storage.snapshot.unprotect",
+        lambda a, t, c, i: snapshots.snapshot_unprotect(actor=a, **where(t, c), image=i, snapshot="s1"),
+    ),
+    (
+        "image_clone",
+        "operator",
+        "storage.image.clone",
+        lambda a, t, c, i: snapshots.image_clone(
+            actor=a, **where(t, c), image=i, snapshot="s1", dest_pool=t.pool, dest_namespace="team-a", dest_name=fresh()
+        ),
+    ),
+    (
+        "image_delete",
+        "admin",
+        "storage.image.delete",
+        lambda a, t, c, i: images.image_delete(actor=a, **where(t, c), name=i),
+    ),
+    (
+        "trash_purge",
+        "admin",
+        "storage.image.trash_purge",
+        lambda a, t, c, i: wait_for_task(images.trash_purge(actor=a, **where(t, c))),
+    ),
+    (
+        "snapshot_delete",
+        "admin",
+        "storage.snapshot.delete",
+        lambda a, t, c, i: snapshots.snapshot_delete(actor=a, **where(t, c), image=i, snapshot="s0"),
+    ),
+    (
+        "membership_set",
+        "admin",
+        "tenancy.membership.set",
+        lambda a, t, c, i: tenancy.membership_set(actor=a, tenant=t.a, username="b-admin", role="viewer"),
+    ),
 ]
 
 
@@ -113,8 +161,9 @@ def test_lists_show_only_the_callers_places(teams, ceph_cluster, admin_user):
     assert namespaces.namespace_list(actor=teams.members["viewer"], cluster=ceph_cluster, pool=teams.pool) == ["team-a"]
     assert namespaces.namespace_list(actor=teams.outsider, cluster=ceph_cluster, pool=teams.pool) == ["team-b"]
     assert [pool.name for pool in pools.pool_list(actor=teams.members["viewer"], cluster=ceph_cluster)] == [teams.pool]
-    assert {"team-a", "team-b"} <= set(namespaces.namespace_list(actor=admin_user, cluster=ceph_cluster,
-                                                                 pool=teams.pool))
+    assert {"team-a", "team-b"} <= set(
+        namespaces.namespace_list(actor=admin_user, cluster=ceph_cluster, pool=teams.pool)
+    )
 
 
 def test_tenant_users_cannot_manage_pools(teams, ceph_cluster):

@@ -20,8 +20,17 @@ def removal_task(actor, teams, cluster, ceph_admin, namespace: str):
     """A real background task: removing an image of `namespace` for good."""
     name = f"doomed-{uuid.uuid4().hex[:8]}"
     ceph_admin.rbd("create", "--size", "16M", f"{teams.pool}/{namespace}/{name}")
-    return wait_for_task(images.image_delete(actor=actor, cluster=cluster, pool=teams.pool, namespace=namespace,
-                                             name=name, to_trash=False, confirm_name=name))
+    return wait_for_task(
+        images.image_delete(
+            actor=actor,
+            cluster=cluster,
+            pool=teams.pool,
+            namespace=namespace,
+            name=name,
+            to_trash=False,
+            confirm_name=name,
+        )
+    )
 
 
 @pytest.fixture
@@ -62,15 +71,33 @@ def test_another_tenants_task_is_404_in_the_api_and_the_ui(teams, tasks, client)
 
 
 def test_tenant_admins_see_their_tenants_activity(teams, ceph_cluster, client, admin_user):
-    images.image_create(actor=teams.members["operator"], cluster=ceph_cluster, pool=teams.pool, namespace="team-a",
-                        name=f"a-{uuid.uuid4().hex[:6]}", size="16MiB")
-    images.image_create(actor=teams.outsider, cluster=ceph_cluster, pool=teams.pool, namespace="team-b",
-                        name=f"b-{uuid.uuid4().hex[:6]}", size="16MiB")
+    images.image_create(
+        actor=teams.members["operator"],
+        cluster=ceph_cluster,
+        pool=teams.pool,
+        namespace="team-a",
+        name=f"a-{uuid.uuid4().hex[:6]}",
+        size="16MiB",
+    )
+    images.image_create(
+        actor=teams.outsider,
+        cluster=ceph_cluster,
+        pool=teams.pool,
+        namespace="team-b",
+        name=f"b-{uuid.uuid4().hex[:6]}",
+        size="16MiB",
+    )
     with pytest.raises(NotFound):
         images.image_list(actor=teams.outsider, cluster=ceph_cluster, pool=teams.pool, namespace="team-a")
     with pytest.raises(PermissionDenied):
-        images.image_create(actor=teams.members["viewer"], cluster=ceph_cluster, pool=teams.pool,
-                            namespace="team-a", name="not-allowed", size="16MiB")
+        images.image_create(
+            actor=teams.members["viewer"],
+            cluster=ceph_cluster,
+            pool=teams.pool,
+            namespace="team-a",
+            name="not-allowed",
+            size="16MiB",
+        )
 
     client.force_login(teams.members["admin"])
     page = client.get(reverse("activity")).content.decode()
@@ -91,10 +118,17 @@ def test_tenant_admins_see_their_tenants_activity(teams, ceph_cluster, client, a
 
 def test_tenant_activity_paginates(teams, client):
     for index in range(55):
-        record_event(actor=teams.members["operator"], action="storage.image.create", target={"n": index},
-                     parameters={}, outcome="success", tenant=teams.a)
-    record_event(actor=teams.outsider, action="storage.image.create", target={}, parameters={}, outcome="success",
-                 tenant=teams.b)
+        record_event(
+            actor=teams.members["operator"],
+            action="storage.image.create",
+            target={"n": index},
+            parameters={},
+            outcome="success",
+            tenant=teams.a,
+        )
+    record_event(
+        actor=teams.outsider, action="storage.image.create", target={}, parameters={}, outcome="success", tenant=teams.b
+    )
     client.force_login(teams.members["admin"])
     assert "1–50 of 55" in client.get(reverse("activity")).content.decode()
     second = client.get(reverse("activity"), {"page": 2}, HTTP_HX_REQUEST="true").content.decode()

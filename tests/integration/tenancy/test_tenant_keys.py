@@ -13,8 +13,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def rbd_as(endpoints, entity: str, key: str, *args: str) -> subprocess.CompletedProcess:
     # --key on the command line is fine for a throwaway test key; the conf only supplies mon_host.
-    return subprocess.run(["rbd", "-c", str(endpoints.conf), "-n", entity, "--key", key,
-                           "--keyring", "/dev/null", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["rbd", "-c", str(endpoints.conf), "-n", entity, "--key", key, "--keyring", "/dev/null", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_tenant_key_is_confined_to_its_namespace(teams, ceph_dev_cluster, ceph_admin):

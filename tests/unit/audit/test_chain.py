@@ -18,8 +18,13 @@ pytestmark = [pytest.mark.unit, pytest.mark.django_db]
 
 def _record(n: int, **overrides) -> list[AuditEvent]:
     for index in range(n):
-        record_event(actor=None, action=overrides.get("action", "test.thing.create"),
-                     target={"thing": f"t{index}"}, parameters={"size": index}, outcome="success")
+        record_event(
+            actor=None,
+            action=overrides.get("action", "test.thing.create"),
+            target={"thing": f"t{index}"},
+            parameters={"size": index},
+            outcome="success",
+        )
     return list(AuditEvent.objects.order_by("id"))
 
 
@@ -34,8 +39,10 @@ def _age(event_ids, days: int) -> None:
                 event.time -= dt.timedelta(days=days)
             event.prev_hash = previous
             event.hash = chain_hash(event)
-            cursor.execute("UPDATE dashboard_auditevent SET time = %s, prev_hash = %s, hash = %s WHERE id = %s",
-                           [event.time, event.prev_hash, event.hash, event.pk])
+            cursor.execute(
+                "UPDATE dashboard_auditevent SET time = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                [event.time, event.prev_hash, event.hash, event.pk],
+            )
             previous = event.hash
     AuditChainHead.objects.filter(pk=AuditChainHead.ROW_ID).update(last_hash=previous)
 
@@ -50,8 +57,9 @@ def test_each_event_links_to_the_one_before():
 def test_a_row_altered_in_the_database_is_reported(capsys):
     events = _record(4)
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE dashboard_auditevent SET parameters = %s WHERE id = %s",
-                       [json.dumps({"size": 999}), events[2].pk])
+        cursor.execute(
+            "UPDATE dashboard_auditevent SET parameters = %s WHERE id = %s", [json.dumps({"size": 999}), events[2].pk]
+        )
     report = verify_chain()
     assert report.broken_event_id == events[2].pk
     assert "does not match its hash" in report.problem
@@ -164,8 +172,9 @@ def test_the_decorator_records_outcome_context_and_only_allow_listed_parameters(
     with change_context(source="api", request_id="req-12345678", client_ip="::ffff:10.0.0.1"):
         _rotate_secret(actor=admin_user, namespace="team-a", name="pull", labels={"a": "b"}, password="hunter2")
         with pytest.raises(PermissionDenied):
-            _rotate_secret(actor=admin_user, namespace="team-a", name="pull", labels={}, password="hunter2",
-                           refuse=True)
+            _rotate_secret(
+                actor=admin_user, namespace="team-a", name="pull", labels={}, password="hunter2", refuse=True
+            )
     success, denied = AuditEvent.objects.order_by("id")
     assert (success.outcome, denied.outcome) == ("success", "denied")
     assert success.target == {"namespace": "team-a", "name": "pull"}

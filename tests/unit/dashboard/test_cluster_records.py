@@ -11,13 +11,16 @@ from storage.services.cluster import cluster_overview
 pytestmark = [pytest.mark.unit, pytest.mark.django_db]
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({}, "either a ceph.conf path"),
-    ({"conf_path": "/etc/ceph/ceph.conf", "mon_host": "v2:127.0.0.1:3300", "key_path": "/k"}, "not both"),
-    ({"conf_path": "/etc/ceph/ceph.conf"}, "keyring path is required"),
-    ({"mon_host": "v2:127.0.0.1:3300"}, "key file path is required"),
-    ({"conf_path": "/c", "keyring_path": "/k", "client_name": "berth"}, "start with 'client.'"),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({}, "either a ceph.conf path"),
+        ({"conf_path": "/etc/ceph/ceph.conf", "mon_host": "v2:127.0.0.1:3300", "key_path": "/k"}, "not both"),
+        ({"conf_path": "/etc/ceph/ceph.conf"}, "keyring path is required"),
+        ({"mon_host": "v2:127.0.0.1:3300"}, "key file path is required"),
+        ({"conf_path": "/c", "keyring_path": "/k", "client_name": "berth"}, "start with 'client.'"),
+    ],
+)
 def test_a_cluster_record_needs_one_complete_connection_style(fields, message):
     cluster = CephCluster(name="c1", **fields)
     with pytest.raises(ValidationError, match=message):
@@ -27,8 +30,9 @@ def test_a_cluster_record_needs_one_complete_connection_style(fields, message):
 def test_a_missing_keyring_is_named_with_its_client(tmp_path, admin_user):
     conf = tmp_path / "ceph.conf"
     conf.write_text("[global]\n")
-    cluster = CephCluster.objects.create(name="c1", client_name="client.berth", conf_path=str(conf),
-                                         keyring_path=str(tmp_path / "missing.keyring"))
+    cluster = CephCluster.objects.create(
+        name="c1", client_name="client.berth", conf_path=str(conf), keyring_path=str(tmp_path / "missing.keyring")
+    )
     with pytest.raises(NotConfigured) as caught:
         cluster_overview(actor=admin_user, cluster=cluster)
     assert "missing.keyring" in caught.value.message

@@ -27,8 +27,14 @@ except NotConfigured as error:
 
 
 def test_missing_bindings_name_the_debian_packages():
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "tests.settings"})
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "tests.settings"},
+    )
     assert result.returncode == 0, result.stderr
     code, message = result.stdout.strip().splitlines()[-2:]
     assert code == "ceph_bindings_missing"

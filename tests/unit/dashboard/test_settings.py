@@ -22,10 +22,15 @@ PRODUCTION = {
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     # Only the test's own settings: nothing of this test run's environment (debug, the async
     # relaxation for Playwright, the test settings module) may leak into the production check.
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("BERTH_", "DJANGO_")) and k != "DATABASE_URL"}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
-                          capture_output=True, text=True, timeout=120)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BERTH_", "DJANGO_")) and k != "DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_settings_pass_check_deploy():
@@ -48,6 +53,12 @@ def test_a_malformed_boolean_names_the_variable():
 
 
 def test_database_url_selects_postgresql():
-    result = manage("shell", "--verbosity", "0", "-c", "from django.db import connection; print(connection.vendor, connection.settings_dict['NAME'])",
-                    env={**PRODUCTION, "DATABASE_URL": "postgres://berth:pw@127.0.0.1:5432/berthdb"})
+    result = manage(
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        "from django.db import connection; print(connection.vendor, connection.settings_dict['NAME'])",
+        env={**PRODUCTION, "DATABASE_URL": "postgres://berth:pw@127.0.0.1:5432/berthdb"},
+    )
     assert result.stdout.split() == ["postgresql", "berthdb"], result.stderr

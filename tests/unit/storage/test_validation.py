@@ -26,19 +26,22 @@ def test_accepts_names_rbd_can_address(name):
     assert validate_object_name(name, field="name") == name
 
 
-@pytest.mark.parametrize(("name", "rule"), [
-    ("", "must not be empty"),
-    ("x" * 256, "at most 255 characters"),
-    ("pool/image", "slash"),
-    ("image@snap", "at sign"),
-    ("with space", "whitespace"),
-    ("tab\there", "whitespace"),
-    ("new\nline", "whitespace"),
-    ("bell\x07", "control"),
-    ("zero\u200bwidth", "control"),
-    (42, "must be text"),
-    (None, "must be text"),
-])
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("", "must not be empty"),
+        ("x" * 256, "at most 255 characters"),
+        ("pool/image", "slash"),
+        ("image@snap", "at sign"),
+        ("with space", "whitespace"),
+        ("tab\there", "whitespace"),
+        ("new\nline", "whitespace"),
+        ("bell\x07", "control"),
+        ("zero\u200bwidth", "control"),
+        (42, "must be text"),
+        (None, "must be text"),
+    ],
+)
 def test_refuses_names_naming_field_and_rule(name, rule):
     with pytest.raises(InvalidInput) as caught:
         validate_object_name(name, field="image name")
@@ -55,39 +58,45 @@ def test_default_namespace_is_empty_and_others_follow_name_rules():
         validate_namespace("a/b")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("4096", 4096),
-    (4096, 4096),
-    ("10GiB", 10 * GiB),
-    ("512 MiB", 512 * MiB),
-    ("1T", TiB),
-    ("1.5 GiB", 1536 * MiB),
-    ("2k", 2 * KiB),
-    ("1EiB", EiB),
-    (" 7 b ", 7),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4096", 4096),
+        (4096, 4096),
+        ("10GiB", 10 * GiB),
+        ("512 MiB", 512 * MiB),
+        ("1T", TiB),
+        ("1.5 GiB", 1536 * MiB),
+        ("2k", 2 * KiB),
+        ("1EiB", EiB),
+        (" 7 b ", 7),
+    ],
+)
 def test_parses_sizes(text, expected):
     assert parse_size(text, field="size") == expected
 
 
-@pytest.mark.parametrize(("value", "rule"), [
-    ("0", "greater than 0"),
-    (0, "greater than 0"),
-    (-5, "greater than 0"),
-    ("-1GiB", "not a size"),
-    ("ten", "not a size"),
-    ("", "not a size"),
-    ("1.5", "whole number of bytes"),
-    ("0.3KiB", "whole number of bytes"),
-    ("1.0000001 KiB", "whole number of bytes"),
-    ("2EiB", "at most 1 EiB"),
-    (EiB + 1, "at most 1 EiB"),
-    ("10GB", "unknown unit"),
-    ("5 parsecs", "unknown unit"),
-    (True, "must be a size"),
-    (1.5, "must be a size"),
-    (None, "must be a size"),
-])
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ("0", "greater than 0"),
+        (0, "greater than 0"),
+        (-5, "greater than 0"),
+        ("-1GiB", "not a size"),
+        ("ten", "not a size"),
+        ("", "not a size"),
+        ("1.5", "whole number of bytes"),
+        ("0.3KiB", "whole number of bytes"),
+        ("1.0000001 KiB", "whole number of bytes"),
+        ("2EiB", "at most 1 EiB"),
+        (EiB + 1, "at most 1 EiB"),
+        ("10GB", "unknown unit"),
+        ("5 parsecs", "unknown unit"),
+        (True, "must be a size"),
+        (1.5, "must be a size"),
+        (None, "must be a size"),
+    ],
+)
 def test_refuses_bad_sizes_naming_field_and_rule(value, rule):
     with pytest.raises(InvalidInput) as caught:
         parse_size(value, field="size")
@@ -111,8 +120,17 @@ def test_accepts_power_of_two_pg_counts(value, expected):
     assert validate_pg_num(value) == expected
 
 
-@pytest.mark.parametrize(("value", "rule"), [(0, "positive"), (-8, "positive"), ("x", "not a whole number"),
-                                             (48, "power of two"), (65536, "at most"), (True, "whole number")])
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        (0, "positive"),
+        (-8, "positive"),
+        ("x", "not a whole number"),
+        (48, "power of two"),
+        (65536, "at most"),
+        (True, "whole number"),
+    ],
+)
 def test_refuses_bad_pg_counts(value, rule):
     with pytest.raises(InvalidInput, match=rf"pg_num: .*{rule}"):
         validate_pg_num(value)

@@ -8,21 +8,33 @@ from dashboard.audit.services import prune_events
 
 
 class Command(BaseCommand):
-    help = ("Archive audit events older than a date to a JSON Lines file, then delete them; a prune event "
-            "with the archive's sha256 keeps the remaining chain verifiable.")
+    help = (
+        "Archive audit events older than a date to a JSON Lines file, then delete them; a prune event "
+        "with the archive's sha256 keeps the remaining chain verifiable."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--before", required=True, type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
-                            help="remove events older than this day (UTC)")
-        parser.add_argument("--archive", type=Path,
-                            help="where to write the archive (default: BERTH_DATA_DIR/audit-archive/…); "
-                                 "an existing file is never overwritten")
+        parser.add_argument(
+            "--before",
+            required=True,
+            type=dt.date.fromisoformat,
+            metavar="YYYY-MM-DD",
+            help="remove events older than this day (UTC)",
+        )
+        parser.add_argument(
+            "--archive",
+            type=Path,
+            help="where to write the archive (default: BERTH_DATA_DIR/audit-archive/…); "
+            "an existing file is never overwritten",
+        )
 
     def handle(self, *args, **options):
         before = options["before"]
         archive = options["archive"] or (
-            Path(settings.DATA_DIR) / "audit-archive"
-            / f"audit-before-{before.isoformat()}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.jsonl")
+            Path(settings.DATA_DIR)
+            / "audit-archive"
+            / f"audit-before-{before.isoformat()}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.jsonl"
+        )
         try:
             result = prune_events(before=before, archive=archive)
         except FileExistsError:
@@ -30,5 +42,6 @@ class Command(BaseCommand):
         if not result.pruned:
             self.stdout.write(f"No audit events before {before}; nothing pruned.")
             return
-        self.stdout.write(f"Pruned {result.pruned} audit events into {result.archive} "
-                          f"(sha256 {result.archive_sha256}).")
+        self.stdout.write(
+            f"Pruned {result.pruned} audit events into {result.archive} (sha256 {result.archive_sha256})."
+        )
