@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "dashboard.audit",
     "dashboard.tenancy",
     "dashboard.tasks",
+    "django_tasks",
+    "django_tasks_db",
     "dashboard",
     "storage",
     "registry",
@@ -188,6 +190,14 @@ SPECTACULAR_SETTINGS = {
 
 # Client-side timeouts for Ceph, in seconds: a dead cluster must fail a request fast, not hang it.
 BERTH_CEPH_TIMEOUT = env_int("BERTH_CEPH_TIMEOUT", 4)
+
+# Background work goes through the database (SQLite here, PostgreSQL in production): every worker on
+# every host takes tasks from the same queue (`manage.py berth_worker`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running task's worker writes a heartbeat this often; a task silent for BERTH_TASK_STALE_AFTER
+# seconds is failed as abandoned (its worker was killed or its host died).
+BERTH_TASK_HEARTBEAT = env_int("BERTH_TASK_HEARTBEAT", 5)
+BERTH_TASK_STALE_AFTER = env_int("BERTH_TASK_STALE_AFTER", 30)
 
 # "Test login" connects where a user says, so it refuses every address that is not public (loopback,
 # private, link-local, ...) unless its host (host or host:port) or network is listed here; see

@@ -7,7 +7,7 @@ from dashboard.core.errors import NotConfigured, NotFound
 from storage.models import CephCluster
 
 
-def ceph_cluster_get(*, actor: AbstractBaseUser, name: str | None = None) -> CephCluster:
+def ceph_cluster_get(*, actor: AbstractBaseUser | None, name: str | None = None) -> CephCluster:
     """The named cluster, or the default one (the only one, when there is just one)."""
     return named_or_default(
         CephCluster,
