@@ -201,6 +201,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # seconds is failed as abandoned (its worker was killed or its host died).
 BERTH_TASK_HEARTBEAT = env_int("BERTH_TASK_HEARTBEAT", 5)
 BERTH_TASK_STALE_AFTER = env_int("BERTH_TASK_STALE_AFTER", 30)
+BERTH_TASK_KEEP_DAYS = env_int("BERTH_TASK_KEEP_DAYS", 30)
+BERTH_USAGE_SAMPLE_MINUTES = env_int("BERTH_USAGE_SAMPLE_MINUTES", 60)
 
 # "Test login" connects where a user says, so it refuses every address that is not public (loopback,
 # private, link-local, ...) unless its host (host or host:port) or network is listed here; see

@@ -65,3 +65,20 @@ class BackgroundTask(models.Model):
     def progress_page_url(self, *, next_url: str) -> str:
         """The page that follows this task; `next_url` is where it leads once the task has finished."""
         return f"{reverse('task-status', args=[self.id])}?{urlencode({'next': next_url})}"
+
+
+class ScheduledJob(models.Model):
+    """A periodic job and when it runs next. Its body is registered in code (`@periodic`); this row is
+    what every scheduler process shares, so two schedulers never start the same run twice."""
+
+    name = models.CharField(primary_key=True, max_length=100)
+    every_seconds = models.PositiveIntegerField()
+    next_run = models.DateTimeField()
+    last_run = models.DateTimeField(null=True, blank=True)
+    last_task = models.ForeignKey(BackgroundTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} every {self.every_seconds} s"

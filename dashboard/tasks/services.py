@@ -55,18 +55,23 @@ class TaskBody:
     # Called with the task row when the task was abandoned (its worker died mid-way); answers what it
     # cleaned up, for the task's message. It must be safe to call whatever state the work was left in.
     on_abandon: Callable[[BackgroundTask], str] | None = None
+    # Berth's own housekeeping runs every few seconds and changes nothing most of the time: recording
+    # each start and end would bury the audit log. Such a body records what it changes itself.
+    audit_runs: bool = True
 
 
 _bodies: dict[str, TaskBody] = {}
 
 
-def task_body(name: str, *, on_abandon: Callable[[BackgroundTask], str] | None = None) -> Callable:
+def task_body(
+    name: str, *, on_abandon: Callable[[BackgroundTask], str] | None = None, audit_runs: bool = True
+) -> Callable:
     """Register a module-level function as the body of the background task `name`."""
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
         if name in _bodies:
             raise ValueError(f"background task body {name} is registered twice")
-        _bodies[name] = TaskBody(name, function, on_abandon)
+        _bodies[name] = TaskBody(name, function, on_abandon, audit_runs)
         return function
 
     return register
@@ -193,7 +198,8 @@ def run_background_task(context: TaskContext, *, task_id: str) -> None:
             worker,
         )
         _retrying_when_locked(lambda: row.save(update_fields=["status", "started", "heartbeat", "worker"]))
-        _record(row, phase="started", outcome="success")
+        if body.audit_runs:
+            _record(row, phase="started", outcome="success")
         heartbeat = _Heartbeat(row.id)
         heartbeat.start()
         try:
@@ -216,6 +222,7 @@ def run_background_task(context: TaskContext, *, task_id: str) -> None:
 
 
 def _finish(row: BackgroundTask, status: str, message: str, result: Any, started: float) -> None:
+    body = _bodies[row.name]
     # Only a task still running is finished here: a reaper that declared it abandoned has had its say.
     updated = _retrying_when_locked(
         lambda: BackgroundTask.objects.filter(pk=row.pk, status=BackgroundTask.RUNNING).update(
@@ -226,7 +233,7 @@ def _finish(row: BackgroundTask, status: str, message: str, result: Any, started
             progress=100 if status == BackgroundTask.SUCCEEDED else row.progress,
         )
     )
-    if updated:
+    if updated and (body.audit_runs or status != BackgroundTask.SUCCEEDED):
         row.refresh_from_db()
         _record(
             row,
