@@ -45,7 +45,15 @@ from registry.selectors import kube_cluster_get
 from registry.services import doctor, secrets, wizard_support
 from registry.services.registry_login import registry_login_test
 from registry.throttles import LoginTestThrottle
-from registry.wizard import STEP_TITLES, STEPS, RegistryRow, WizardState, kubectl_commands, passwords, review_manifest
+from registry.wizard import (
+    STEP_TITLES,
+    STEPS,
+    PasswordVault,
+    RegistryRow,
+    WizardState,
+    kubectl_commands,
+    review_manifest,
+)
 
 
 class KubeClusterMixin:
@@ -71,8 +79,9 @@ def wizard_step_url(step: str) -> str:
 def wizard_start(request: HttpRequest) -> HttpResponse:
     """A fresh wizard, optionally prefilled (the pull doctor links here with what it found)."""
     previous = WizardState.load(request.session)
+    vault = PasswordVault(request)
     if previous is not None:
-        passwords.forget(previous.id)
+        vault.forget(previous.id)
     state = WizardState(cluster=request.GET.get("cluster", ""))
     if request.GET.get("namespace"):
         state.namespaces = [request.GET["namespace"]]
@@ -86,7 +95,7 @@ def wizard_start(request: HttpRequest) -> HttpResponse:
     if request.GET.get("service_account"):
         state.service_accounts = sorted({"default", request.GET["service_account"]})
     state.save(request.session)
-    return HttpResponseRedirect(wizard_step_url("target"))
+    return vault.apply(HttpResponseRedirect(wizard_step_url("target")))
 
 
 class WizardStepView(ServiceFormView):
@@ -104,7 +113,8 @@ class WizardStepView(ServiceFormView):
         self.state = WizardState.load(request.session) or WizardState()
         if not self.state.may_open(self.step):
             return HttpResponseRedirect(wizard_step_url(self.state.first_open_step()))
-        return super().dispatch(request, *args, **kwargs)
+        self.vault = PasswordVault(request)
+        return self.vault.apply(super().dispatch(request, *args, **kwargs))
 
     @property
     def title(self) -> str:
@@ -221,7 +231,7 @@ class WizardCredentialsView(WizardStepView):
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         # This step asks for the passwords again, so none entered earlier outlives it.
-        passwords.forget(self.state.id)
+        self.vault.forget(self.state.id)
         self.state.completed = self.state.completed[: STEPS.index(self.step)]
         self.state.save(request.session)
         self.loaded = self.load()
@@ -237,7 +247,7 @@ class WizardCredentialsView(WizardStepView):
             for credential in form.credentials
         ]
         self.state.notes = form.notes
-        passwords.hold(self.state.id, {credential.server: credential.password for credential in form.credentials})
+        self.vault.hold(self.state.id, {credential.server: credential.password for credential in form.credentials})
 
 
 class WizardOptionsView(WizardStepView):
@@ -274,7 +284,7 @@ class WizardReviewView(WizardStepView):
     submit_label = "Create"
 
     def held_passwords(self) -> dict[str, str] | None:
-        return passwords.get(self.state.id, [row.server for row in self.state.registries])
+        return self.vault.get(self.state.id, [row.server for row in self.state.registries])
 
     def load(self) -> dict[str, Any]:
         return {"manifest": review_manifest(self.state), "kubectl": kubectl_commands(self.state)}
@@ -287,8 +297,8 @@ class WizardReviewView(WizardStepView):
     def passwords_lost(self) -> HttpResponse:
         messages.warning(
             self.request,
-            "The passwords are no longer held (they are kept in memory for a short "
-            "time only, and never stored); enter them again.",
+            "The passwords are no longer held (they are kept, sealed, for 15 minutes at most and only for "
+            "this browser); enter them again.",
         )
         return redirect_after_success(self.request, wizard_step_url("credentials"))
 
@@ -307,7 +317,7 @@ class WizardReviewView(WizardStepView):
             service_accounts=self.state.service_accounts,
             labels=self.state.labels,
         )
-        record_results(self.state, results)
+        record_results(self.state, results, self.vault)
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         try:
@@ -317,10 +327,10 @@ class WizardReviewView(WizardStepView):
 
 
 class PasswordsLost(Exception):
-    """The process holds no passwords for this wizard: another worker, a restart or the TTL."""
+    """The passwords can no longer be opened: their time is up, or this browser lost the wizard's cookie."""
 
 
-def record_results(state: WizardState, results) -> None:
+def record_results(state: WizardState, results, vault: PasswordVault) -> None:
     """Merge a run's outcome per namespace into the state; forget the passwords once all succeeded."""
     by_namespace = {result["namespace"]: result for result in state.results}
     for result in results:
@@ -334,7 +344,7 @@ def record_results(state: WizardState, results) -> None:
         }
     state.results = [by_namespace[namespace] for namespace in state.namespaces if namespace in by_namespace]
     if all(result["ok"] for result in state.results):
-        passwords.forget(state.id)
+        vault.forget(state.id)
 
 
 class WizardResultView(WizardStepView):
@@ -356,7 +366,7 @@ class WizardResultView(WizardStepView):
             "cluster": self.cluster,
             "results": self.state.results,
             "failed": self.failed(),
-            "retry_possible": passwords.get(self.state.id, [row.server for row in self.state.registries]) is not None,
+            "retry_possible": self.vault.get(self.state.id, [row.server for row in self.state.registries]) is not None,
         }
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -367,7 +377,7 @@ class WizardResultView(WizardStepView):
         return self.render_form(self.form_class(initial=self.get_initial(), **self.get_form_kwargs()))
 
     def save(self, form: forms.Form) -> None:
-        held = passwords.get(self.state.id, [row.server for row in self.state.registries])
+        held = self.vault.get(self.state.id, [row.server for row in self.state.registries])
         if held is None:
             raise PasswordsLost()
         results = secrets.secret_create(
@@ -379,7 +389,7 @@ class WizardResultView(WizardStepView):
             service_accounts=self.state.service_accounts,
             labels=self.state.labels,
         )
-        record_results(self.state, results)
+        record_results(self.state, results, self.vault)
 
     def next_step(self) -> str:
         return self.step
