@@ -194,6 +194,10 @@ BERTH_CEPH_TIMEOUT = env_int("BERTH_CEPH_TIMEOUT", 4)
 # each waiting BERTH_CEPH_TIMEOUT again; 0 tries every time.
 BERTH_CEPH_RETRY_AFTER = env_int("BERTH_CEPH_RETRY_AFTER", 5)
 
+# Every process of a deployment shares one cache (login throttling counts, rate limits): the database's,
+# so that no cache server is needed. Its table is made by `manage.py createcachetable`.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "berth_cache"}}
+
 # Background work goes through the database (SQLite here, PostgreSQL in production): every worker on
 # every host takes tasks from the same queue (`manage.py berth_worker`).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -2,10 +2,8 @@
 (SIGKILL) while it copies an image, and a second worker, started afterwards, fails the task with a
 message, releases its quota reservation, removes the partial copy and records it in the audit log."""
 
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -20,6 +18,7 @@ from dashboard.tenancy.models import Tenant
 from storage.models import StorageBinding, StorageQuota
 from storage.services import images
 from storage.services.tenancy import tenant_storage_usage
+from tests.services.berth import start_worker as berth_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.own_workers, pytest.mark.django_db(transaction=True)]
 
@@ -28,23 +27,13 @@ MiB = 1 << 20
 HEARTBEAT, STALE_AFTER = 1, 3
 
 
-def start_worker(name: str) -> subprocess.Popen:
-    database = connection.settings_dict["NAME"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "BERTH_DEBUG": "true",
-        "BERTH_TASK_HEARTBEAT": str(HEARTBEAT),
-        "BERTH_TASK_STALE_AFTER": str(STALE_AFTER),
-        "BERTH_DATA_DIR": str(Path(database).parent),
-    }
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "berth_worker", "--interval", "0.1", "--worker-id", name],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+def start_worker(name: str, tmp_path: Path) -> subprocess.Popen:
+    return berth_worker(
+        f"sqlite:///{connection.settings_dict['NAME']}",
+        name=name,
+        log=tmp_path / f"{name}.log",
+        BERTH_TASK_HEARTBEAT=str(HEARTBEAT),
+        BERTH_TASK_STALE_AFTER=str(STALE_AFTER),
     )
 
 
@@ -72,14 +61,16 @@ def slow_source(ceph_admin, storage_pool):
     ceph_admin.rbd("remove", spec)
 
 
-def test_a_worker_killed_mid_copy_leaves_nothing_stuck(ceph_cluster, ceph_admin, storage_pool, slow_source, admin_user):
+def test_a_worker_killed_mid_copy_leaves_nothing_stuck(
+    ceph_cluster, ceph_admin, storage_pool, slow_source, admin_user, tmp_path
+):
     assert settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
     tenant = Tenant.objects.create(name="Copiers", slug="copiers")
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace="tenant-ns")
     StorageQuota.objects.create(tenant=tenant, max_provisioned_gib=10)
     usage_before = tenant_storage_usage(tenant)
 
-    first = start_worker("doomed-worker")
+    first = start_worker("doomed-worker", tmp_path)
     try:
         task = images.image_copy(
             actor=admin_user,
@@ -108,7 +99,7 @@ def test_a_worker_killed_mid_copy_leaves_nothing_stuck(ceph_cluster, ceph_admin,
             first.kill()
 
     assert BackgroundTask.objects.get(pk=task.pk).status == BackgroundTask.RUNNING  # nobody knows yet
-    second = start_worker("next-worker")
+    second = start_worker("next-worker", tmp_path)
     try:
         wait_until(
             lambda: BackgroundTask.objects.filter(pk=task.pk, status=BackgroundTask.FAILED).exists(),
