@@ -237,20 +237,27 @@ class AuditEvent(models.Model):
     def _switch_key_if_needed(cls, head: AuditChainHead, key: str, *, source: str, client_ip, request_id: str) -> bool:
         """Record the switch before the first event hashed with `key`, so verification knows where it applies.
 
-        A head signed with a configured key is a rotation (or, with no key id, the chain's first key).
-        A head signed with none was deleted or forged: the chain goes on from the newest event there is,
-        and the switch says what was found, for `verify_audit` to report.
+        A head signed with a configured key and naming the newest event is a rotation (or, with no key
+        id, the chain's first key). Any other head was deleted, forged or put back from an earlier
+        state: the chain goes on from the newest event there is, and the switch records what was
+        found, for `verify_audit` to report.
         """
-        if head.key_id == key_id(key) and signing_key(head, [key]):
+        newest = cls.objects.order_by("-id").only("id", "hash").first()
+        # No events at all under a signed head: a prune removed them all, and its event links to the head.
+        names_newest = newest is None or (head.last_event_id, head.last_hash) == (newest.pk, newest.hash)
+        if names_newest and head.key_id == key_id(key) and signing_key(head, [key]):
             return False
-        if signing_key(head, audit_keys()):
+        if names_newest and signing_key(head, audit_keys()):
             action, parameters = REKEY_ACTION, {"key_id": key_id(key), "previous_key_id": head.key_id}
         else:
-            newest = cls.objects.order_by("-id").only("id", "hash").first()
             action = HEAD_RESTORED_ACTION
             parameters = {
                 "key_id": key_id(key),
-                "found_head": {"last_event_id": head.last_event_id, "last_hash": head.last_hash, "mac": head.mac},
+                "found_head": {
+                    "last_event_id": head.last_event_id,
+                    "last_hash": head.last_hash,
+                    "signed": bool(signing_key(head, audit_keys())),
+                },
                 "continued_after_event_id": newest.pk if newest else None,
             }
             head.last_hash, head.last_event_id = (newest.hash, newest.pk) if newest else ("", None)

@@ -51,6 +51,8 @@ from dashboard.core.errors import BerthError
 # Refusals are "denied" rather than "failed": the request was understood and not allowed.
 DENIED_CODES = {"permission_denied", "quota_exceeded", "role_denied", "tenant_denied"}
 PRUNE_ACTION = "audit.prune"
+# How often `verify_chain` catches up with events appended while it walks before it gives up.
+VERIFY_PASSES = 20
 
 logger = logging.getLogger(__name__)
 
@@ -320,11 +322,13 @@ class _ChainWalk:
             )
         if event.action == HEAD_RESTORED_ACTION:
             found = event.parameters.get("found_head") or {}
+            state = "signed" if found.get("signed") else "missing or unsigned"
             raise _ChainBroken(
                 event.pk,
-                f"event {event.pk} records that the chain head was missing or forged (it named event "
-                f"{found.get('last_event_id')}); the chain went on after event "
-                f"{event.parameters.get('continued_after_event_id')}, and newer events may have been deleted",
+                f"event {event.pk} records that the chain head did not fit the log when it was written "
+                f"({state}, naming event {found.get('last_event_id')}; the newest event was "
+                f"{event.parameters.get('continued_after_event_id')}): events may have been deleted "
+                "or the log rolled back to an earlier state",
             )
         if self.previous is None:
             if event.prev_hash and event.prev_hash not in self.vouched:
@@ -417,14 +421,15 @@ def verify_chain() -> ChainReport:
     vouched = {event.parameters.get("last_pruned_hash") for event in AuditEvent.objects.filter(action=PRUNE_ACTION)}
     walk = _ChainWalk(keys, vouched)
     try:
-        while True:
-            walked_before = walk.count
+        # The head is read before each pass: every event it names was committed with it, so the pass sees
+        # them. A pass that walks past the head met events appended meanwhile; read the head again.
+        for _ in range(VERIFY_PASSES):
+            head = AuditChainHead.objects.filter(pk=AuditChainHead.ROW_ID).first()
             after = walk.previous.pk if walk.previous else 0
             for event in AuditEvent.objects.filter(id__gt=after).order_by("id").iterator(chunk_size=1000):
                 walk.check(event)
-            head = AuditChainHead.objects.filter(pk=AuditChainHead.ROW_ID).first()
             newest_id = walk.previous.pk if walk.previous else 0
-            if head is None or (head.last_event_id or 0) <= newest_id or walk.count == walked_before:
+            if newest_id <= ((head.last_event_id or 0) if head else 0):
                 break
         walk.check_head(head, keys)
     except _ChainBroken as broken:
@@ -495,7 +500,15 @@ def check_anchor(anchor: ChainAnchor) -> str:
     later_prunes = list(AuditEvent.objects.filter(action=PRUNE_ACTION, id__gt=anchor.head_event_id))
     anchored = AuditEvent.objects.filter(pk=anchor.head_event_id).first()
     if anchored is None:
-        if any(prune.parameters.get("last_pruned_id", 0) >= anchor.head_event_id for prune in later_prunes):
+        for prune in later_prunes:
+            if prune.parameters.get("last_pruned_id") == anchor.head_event_id:
+                if prune.parameters.get("last_pruned_hash") == anchor.head_hash:
+                    return ""
+                return (
+                    f"prune event {prune.pk} removed event {anchor.head_event_id} with another hash than the "
+                    f"anchor of {anchor.time} recorded ({anchor.head_hash}): the log was rewritten up to it"
+                )
+        if any(prune.parameters.get("last_pruned_id", 0) > anchor.head_event_id for prune in later_prunes):
             return ""
         return (
             f"the anchor of {anchor.time} names event {anchor.head_event_id}, which is gone and was not pruned: "
