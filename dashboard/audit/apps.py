@@ -6,5 +6,5 @@ class AuditConfig(AppConfig):
     label = "audit"
     verbose_name = "Audit log"
 
-    def ready(self):
+    def ready(self) -> None:
         from dashboard.audit import checks  # noqa: F401  (registers the audit key check)

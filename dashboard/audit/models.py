@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -91,7 +92,7 @@ def key_id(key: str) -> str:
     return hmac.new(key.encode(), b"berth audit key id", hashlib.sha256).hexdigest()[:16]
 
 
-def chain_hash(event, key: str | None) -> str:
+def chain_hash(event: "AuditEvent", key: str | None) -> str:
     """hmac-sha256 with `key` over a canonical JSON of the event's content and its predecessor's hash;
     plain sha256 (`key` None) for events written before the chain was keyed.
 
@@ -105,14 +106,14 @@ def chain_hash(event, key: str | None) -> str:
     return hmac.new(key.encode(), canonical, hashlib.sha256).hexdigest()
 
 
-def head_mac(head, key: str) -> str:
+def head_mac(head: "AuditChainHead", key: str) -> str:
     """The chain head's own hmac-sha256: without the key, nobody can point it at another event."""
     fields = {"last_event_id": head.last_event_id, "last_hash": head.last_hash, "key_id": head.key_id}
     message = b"berth audit chain head:" + json.dumps(fields, sort_keys=True).encode()
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signing_key(head, keys: list[str]) -> str | None:
+def signing_key(head: "AuditChainHead", keys: list[str]) -> str | None:
     """Which of `keys` signed the head row, if any."""
     return next((key for key in keys if hmac.compare_digest(head.mac, head_mac(head, key))), None)
 
@@ -218,10 +219,12 @@ class AuditEvent(models.Model):
         return event
 
     @classmethod
-    def switch_to_current_key(cls, **context) -> bool:
+    def switch_to_current_key(cls, *, source: str, client_ip: str | None, request_id: str) -> bool:
         """Record the switch to the current key now rather than with the next event; False if done already."""
         with transaction.atomic():
-            return cls._switch_key_if_needed(locked_chain_head(), audit_keys()[0], **context)
+            return cls._switch_key_if_needed(
+                locked_chain_head(), audit_keys()[0], source=source, client_ip=client_ip, request_id=request_id
+            )
 
     @classmethod
     def _append(cls, head: AuditChainHead, event: "AuditEvent", key: str) -> None:
@@ -234,7 +237,9 @@ class AuditEvent(models.Model):
         head.save(update_fields=["last_hash", "last_event_id", "key_id", "mac"])
 
     @classmethod
-    def _switch_key_if_needed(cls, head: AuditChainHead, key: str, *, source: str, client_ip, request_id: str) -> bool:
+    def _switch_key_if_needed(
+        cls, head: AuditChainHead, key: str, *, source: str, client_ip: str | None, request_id: str
+    ) -> bool:
         """Record the switch before the first event hashed with `key`, so verification knows where it applies.
 
         A head signed with a configured key and naming the newest event is a rotation (or, with no key
@@ -248,7 +253,8 @@ class AuditEvent(models.Model):
         if names_newest and head.key_id == key_id(key) and signing_key(head, [key]):
             return False
         if names_newest and signing_key(head, audit_keys()):
-            action, parameters = REKEY_ACTION, {"key_id": key_id(key), "previous_key_id": head.key_id}
+            action = REKEY_ACTION
+            parameters: dict[str, Any] = {"key_id": key_id(key), "previous_key_id": head.key_id}
         else:
             action = HEAD_RESTORED_ACTION
             parameters = {

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from dashboard.audit.services import chain_rekey
@@ -9,7 +11,7 @@ class Command(BaseCommand):
         "change it records), so that `verify_audit` passes again at once."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if chain_rekey():
             self.stdout.write("The audit chain now continues with the current key.")
         else:

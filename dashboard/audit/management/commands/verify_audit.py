@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard.audit.services import check_anchor, read_anchor, verify_chain, write_anchor
 from dashboard.core.errors import BerthError
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         "the verified state to one."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--against",
             type=Path,
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             "verifies; keep it where Berth's database users cannot write",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             anchor = read_anchor(options["against"]) if options["against"] else None
         except BerthError as error:
