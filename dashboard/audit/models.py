@@ -113,9 +113,15 @@ def head_mac(head: "AuditChainHead", key: str) -> str:
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
+def same_hash(stored: str, expected: str) -> bool:
+    """Constant-time comparison of a hash read from the database, which may hold anything (as bytes:
+    `compare_digest` refuses non-ASCII strings, and a planted one must not make appends fail)."""
+    return hmac.compare_digest(stored.encode(), expected.encode())
+
+
 def signing_key(head: "AuditChainHead", keys: list[str]) -> str | None:
     """Which of `keys` signed the head row, if any."""
-    return next((key for key in keys if hmac.compare_digest(head.mac, head_mac(head, key))), None)
+    return next((key for key in keys if same_hash(head.mac, head_mac(head, key))), None)
 
 
 class AuditChainHead(models.Model):

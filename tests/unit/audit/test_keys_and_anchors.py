@@ -83,6 +83,17 @@ def test_a_forged_head_is_reported_and_the_next_event_records_it(capsys):
     assert "chain head did not fit the log" in report.problem
 
 
+def test_non_ascii_planted_in_hashes_is_reported_not_a_crash():
+    events = _record(2)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE dashboard_auditchainhead SET mac = %s", ["é" * 64])
+    assert "signature does not match" in verify_chain().problem
+    record_event(actor=None, action="test.thing.create", target={}, parameters={}, outcome="success")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE dashboard_auditevent SET hash = %s WHERE id = %s", ["é" * 64, events[0].pk])
+    assert verify_chain().broken_event_id == events[0].pk
+
+
 def test_events_cut_off_under_an_untouched_head_stay_reported_after_the_next_event():
     events = _record(4)
     with connection.cursor() as cursor:
