@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 from django.db import transaction
 
@@ -38,12 +38,9 @@ from dashboard.audit.models import (
     locked_chain_head,
     pruning_permitted,
 )
-from dashboard.core.actors import Actor
+from dashboard.core.actors import Actor, signed_in
 from dashboard.core.context import current_client_ip, current_request_id, current_source
 from dashboard.core.errors import BerthError
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
 
 # Refusals are "denied" rather than "failed": the request was understood and not allowed.
 DENIED_CODES = {"permission_denied", "quota_exceeded", "role_denied", "tenant_denied"}
@@ -184,8 +181,7 @@ def record_event(
 ) -> None:
 
     event = AuditEvent.record(
-        # Signed in means an instance of AUTH_USER_MODEL, which is Django's User.
-        actor=cast("User | None", actor if getattr(actor, "is_authenticated", False) else None),
+        actor=actor if signed_in(actor) else None,
         action=action,
         target=_plain(target),
         parameters=_plain(parameters),
