@@ -7,7 +7,7 @@ again after an error asks for the password again instead of writing it into the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms import BaseFormSet, formset_factory
@@ -43,8 +43,8 @@ class TargetForm(StyledForm):
 
     def __init__(self, *args: Any, clusters: list[str], namespaces: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["cluster"].choices = [(name, name) for name in clusters]
-        self.fields["namespaces"].choices = [(name, name) for name in namespaces]
+        cast(forms.ChoiceField, self.fields["cluster"]).choices = [(name, name) for name in clusters]
+        cast(forms.ChoiceField, self.fields["namespaces"]).choices = [(name, name) for name in namespaces]
 
 
 class RegistryLoginForm(StyledForm):
@@ -61,7 +61,8 @@ class RegistryLoginForm(StyledForm):
     email = forms.CharField(label="Email (optional)", required=False, widget=plain_text_input())
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
+        cleaned = cast(dict[str, Any], super().clean())
         if self.errors:
             return cleaned
         try:
@@ -104,7 +105,8 @@ class ConfigDocumentForm(StyledForm):
     config_file = forms.FileField(label="…or upload it", required=False)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
+        cleaned = cast(dict[str, Any], super().clean())
         upload = cleaned.get("config_file")
         if upload is not None and upload.size > CONFIG_UPLOAD_LIMIT:
             self.add_error(
@@ -185,7 +187,7 @@ class OptionsForm(StyledForm):
                 "aria-describedby": "id_name_helptext name-check",
             }
         )
-        self.fields["service_accounts"].choices = [
+        cast(forms.ChoiceField, self.fields["service_accounts"]).choices = [
             (name, name if len(where) == namespace_count else f"{name} (only in {', '.join(where)})")
             for name, where in service_accounts.items()
         ]
@@ -226,7 +228,7 @@ class RetryForm(forms.Form):
 
     def __init__(self, *args: Any, failed: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["namespaces"].choices = [(name, name) for name in failed]
+        cast(forms.ChoiceField, self.fields["namespaces"]).choices = [(name, name) for name in failed]
 
 
 # --- Secret management ------------------------------------------------------------------------
@@ -241,7 +243,7 @@ class LinkForm(StyledForm):
 
     def __init__(self, *args: Any, choices: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["service_accounts"].choices = [(name, name) for name in choices]
+        cast(forms.ChoiceField, self.fields["service_accounts"]).choices = [(name, name) for name in choices]
 
 
 class DoctorImageForm(StyledForm):

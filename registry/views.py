@@ -8,14 +8,15 @@ registry/wizard.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -48,6 +49,10 @@ from registry.wizard import STEP_TITLES, STEPS, RegistryRow, WizardState, kubect
 
 class KubeClusterMixin:
     """The cluster named by `?cluster=`, or the default one."""
+
+    # Set by the view this is mixed into.
+    request: HttpRequest
+    kwargs: dict[str, Any]
 
     @cached_property
     def cluster(self) -> KubeCluster:
@@ -96,8 +101,9 @@ class WizardStepView(ServiceFormView):
     submit_label = "Next"
     http_method_names = ["get", "post"]
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated or request.method.lower() not in self.http_method_names:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Django sets the method of every request it dispatches.
+        if not request.user.is_authenticated or cast(str, request.method).lower() not in self.http_method_names:
             return super().dispatch(request, *args, **kwargs)
         self.state = WizardState.load(request.session) or WizardState()
         if not self.state.may_open(self.step):
@@ -159,8 +165,9 @@ class WizardStepView(ServiceFormView):
             self.state.save(request.session)
         elif not going_back:
             return self.render_form(form, status=400)
+        # Going back implies there is a previous step.
         return redirect_after_success(
-            request, wizard_step_url(self.previous_step() if going_back else self.next_step())
+            request, wizard_step_url(cast(str, self.previous_step()) if going_back else self.next_step())
         )
 
     def render_form(self, form, **kwargs: Any) -> HttpResponse:
@@ -406,7 +413,8 @@ def wizard_test_login(request: HttpRequest) -> HttpResponse:
             context["problem"] = error.message
     else:
         context["problem"] = "; ".join(
-            f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+            # Iterating an ErrorList yields its messages as text.
+            f"{form.fields[name].label if name in form.fields else name}: {' '.join(cast(Iterable[str], errors))}"
             for name, errors in form.errors.items()
         )
     return render(request, "registry/_login_result.html", context)
