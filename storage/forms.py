@@ -36,6 +36,7 @@ class SizeFieldsMixin(_FormBase):
     size_field = "size"
 
     def clean(self) -> dict[str, Any]:
+        # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
         cleaned = cast(dict[str, Any], super().clean())
         typed = cleaned.get(self.size_field)
         if typed:
@@ -183,6 +184,7 @@ class ImageDeleteForm(StyledForm):
         self.image_name = image_name
 
     def clean(self) -> dict[str, Any]:
+        # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
         cleaned = cast(dict[str, Any], super().clean())
         if cleaned.get("mode") == self.REMOVE:
             try:
