@@ -189,6 +189,17 @@ SPECTACULAR_SETTINGS = {
 # Client-side timeouts for Ceph, in seconds: a dead cluster must fail a request fast, not hang it.
 BERTH_CEPH_TIMEOUT = env_int("BERTH_CEPH_TIMEOUT", 4)
 
+# "Test login" connects where a user says, so it refuses every address that is not public (loopback,
+# private, link-local, ...) unless its host (host or host:port) or network is listed here; see
+# registry/services/registry_login.py.
+BERTH_REGISTRY_LOGIN_ALLOWED_HOSTS = env_list("BERTH_REGISTRY_LOGIN_ALLOWED_HOSTS", [])
+BERTH_REGISTRY_LOGIN_ALLOWED_NETWORKS = env_list("BERTH_REGISTRY_LOGIN_ALLOWED_NETWORKS", [])
+# Token services on another host than their registry that may receive a login (Docker Hub's does).
+BERTH_REGISTRY_TOKEN_REALM_HOSTS = env_list("BERTH_REGISTRY_TOKEN_REALM_HOSTS", ["auth.docker.io"])
+BERTH_REGISTRY_LOGIN_TIMEOUT = env_int("BERTH_REGISTRY_LOGIN_TIMEOUT", 10)
+# Per user, the API and the wizard together; a DRF rate ("10/min", "100/hour").
+BERTH_REGISTRY_LOGIN_RATE = env_str("BERTH_REGISTRY_LOGIN_RATE", "10/min")
+
 LOG_LEVEL = env_str("BERTH_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,

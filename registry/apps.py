@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = "Registry pull secrets"
+
+    def ready(self) -> None:
+        from registry import checks  # noqa: F401 (registers the checks)

@@ -137,9 +137,11 @@ def parse_server(server: str, *, field: str = "server") -> ServerAddress:
     value = server.strip()
     if not value:
         return ServerAddress(host="index.docker.io", port=None, path="")
+    # A server with user info may hold a password ("user:password@host"): such a server is not quoted back.
+    shown = "" if "@" in value else f" {value!r}"
     if re.search(r"\s", value) or _CONTROL_RE.search(value):
         raise DockerConfigError(
-            f"server {value!r} contains whitespace; give host[:port][/path], e.g. registry.example.com:5000/team",
+            f"server{shown} contains whitespace; give host[:port][/path], e.g. registry.example.com:5000/team",
             field=field,
         )
     lowered = value.lower()
@@ -149,12 +151,11 @@ def parse_server(server: str, *, field: str = "server") -> ServerAddress:
             break
     else:
         if "://" in value:
-            raise DockerConfigError(
-                f"server {server.strip()!r}: only http:// or https:// may precede the host", field=field
-            )
+            raise DockerConfigError(f"server{shown}: only http:// or https:// may precede the host", field=field)
     if any(c in value for c in "@?#"):
         raise DockerConfigError(
-            f"server {server.strip()!r}: user names, queries and fragments are not allowed; give host[:port][/path]",
+            f"server{shown}: user names, passwords, queries and fragments are not allowed; "
+            "give host[:port][/path] (the login goes in its own fields)",
             field=field,
         )
     hostport, slash, path = value.partition("/")

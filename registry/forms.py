@@ -2,7 +2,9 @@
 which the services and the API use too, so a refusal reads the same everywhere.
 
 Password inputs never render a value (`render_value=False`, Django's default), so a form shown
-again after an error asks for the password again instead of writing it into the page.
+again after an error asks for the password again instead of writing it into the page. The same
+holds for a pasted config.json, whose `auth` values are base64 of "user:password": its textarea
+stays empty after an error, and the step says the document must be given again.
 """
 
 from __future__ import annotations
@@ -33,6 +35,22 @@ def plain_text_input() -> forms.TextInput:
     return forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
 
 
+class ServerInput(forms.TextInput):
+    """The server field, which is shown again after an error unless it holds user info: a server
+    typed as user:password@host would otherwise write the password into the page."""
+
+    def format_value(self, value: Any) -> str | None:
+        formatted = super().format_value(value)
+        return None if formatted and "@" in formatted else formatted
+
+
+class SecretTextarea(forms.Textarea):
+    """A textarea that, like a password input, never writes a submitted value back into the page."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
 class TargetForm(StyledForm):
     cluster = forms.ChoiceField(label="Cluster")
     namespaces = forms.MultipleChoiceField(
@@ -53,7 +71,7 @@ class RegistryLoginForm(StyledForm):
     server = forms.CharField(
         label="Registry server",
         required=False,
-        widget=plain_text_input(),
+        widget=ServerInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text="host[:port][/path]; empty means Docker Hub",
     )
     username = forms.CharField(label="Username", strip=False, widget=plain_text_input())
@@ -98,9 +116,10 @@ class ConfigDocumentForm(StyledForm):
         label="…or paste a config.json",
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off"}),
+        widget=SecretTextarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off"}),
         help_text="The contents of ~/.docker/config.json (or a legacy .dockercfg). Its logins are added; a "
-        "registry given in a row above takes the row's login.",
+        "registry given in a row above takes the row's login. It holds passwords, so it is never "
+        "shown again: after an error, paste it again.",
     )
     config_file = forms.FileField(label="…or upload it", required=False)
 
@@ -133,6 +152,8 @@ class CredentialsStepForm:
     def __init__(self, data=None, files=None, *, rows: list[dict] | None = None):
         self.rows = registry_formset(data, rows=rows)
         self.document = ConfigDocumentForm(data, files)
+        self.document_given = bool((data or {}).get("config_text", "").strip() or (files or {}).get("config_file"))
+        """A config.json came with this submission; shown again after an error, the step asks for it again."""
         self.credentials: list[Credential] = []
         self.notes: list[str] = []
         self.problem = ""

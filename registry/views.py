@@ -8,6 +8,7 @@ registry/wizard.py.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from functools import cached_property
 from operator import attrgetter
@@ -43,7 +44,8 @@ from registry.links import registry_url
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
 from registry.services import doctor, secrets, wizard_support
-from registry.services.registry_login import check_login
+from registry.services.registry_login import registry_login_test
+from registry.throttles import LoginTestThrottle
 from registry.wizard import STEP_TITLES, STEPS, RegistryRow, WizardState, kubectl_commands, passwords, review_manifest
 
 
@@ -401,23 +403,41 @@ class WizardResultView(WizardStepView):
 @require_POST
 def wizard_test_login(request: HttpRequest) -> HttpResponse:
     """ "Test login" of one registry row; the row's field prefix comes with the request."""
+    throttle = LoginTestThrottle()
+    if not throttle.allow_request(request, None):
+        return render(
+            request,
+            "registry/_login_result.html",
+            {
+                "problem": f"Too many login tests; try again in {math.ceil(throttle.wait() or 1)} s.",
+                "problem_code": "throttled",
+            },
+            status=429,
+        )
     prefix = request.POST.get("row", "")
     form = registry_forms.RegistryLoginForm(request.POST, prefix=prefix or None)
-    context: dict[str, Any] = {"form": form}
-    if form.is_valid():
-        try:
-            context["result"] = check_login(
-                form.cleaned_data["server"], form.cleaned_data["username"], form.cleaned_data["password"]
-            )
-        except BerthError as error:
-            context["problem"] = error.message
-    else:
-        context["problem"] = "; ".join(
+    if not form.is_valid():
+        problem = "; ".join(
             # Iterating an ErrorList yields its messages as text.
             f"{form.fields[name].label if name in form.fields else name}: {' '.join(cast(Iterable[str], errors))}"
             for name, errors in form.errors.items()
         )
-    return render(request, "registry/_login_result.html", context)
+        return render(request, "registry/_login_result.html", {"problem": problem, "problem_code": "invalid"})
+    try:
+        result = registry_login_test(
+            actor=request.user,
+            server=form.cleaned_data["server"],
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+        )
+    except BerthError as error:
+        return render(
+            request,
+            "registry/_login_result.html",
+            {"problem": error.message, "problem_code": error.code},
+            status=error.http_status,
+        )
+    return render(request, "registry/_login_result.html", {"result": result})
 
 
 @login_required

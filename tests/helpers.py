@@ -1,6 +1,7 @@
 """Plain helpers the tests share: an admin CLI to set up and inspect the real Ceph cluster
 independently of Berth, unique names, waiting for background tasks, Kubernetes objects the
-registry tests make and read with the admin client, and tenant fixtures' building blocks."""
+registry tests make and read with the admin client, tenant fixtures' building blocks, and the
+search for leaked passwords."""
 
 import base64
 import json
@@ -11,10 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
-from django.db import OperationalError
+from django.contrib.sessions.models import Session
+from django.db import OperationalError, connection
 from kubernetes import client
 from rest_framework.test import APIClient
 
+from dashboard.audit.models import AuditEvent
 from dashboard.tasks.models import BackgroundTask
 from dashboard.tasks.services import task_get
 from dashboard.tenancy.models import Membership, Tenant
@@ -141,3 +144,33 @@ def api_client_as(user) -> APIClient:
     api = APIClient()
     api.force_authenticate(user)
     return api
+
+
+# --- leaked secrets ------------------------------------------------------------------------------
+
+
+def password_forms(password: str, username: str) -> list[str]:
+    """A registry password as it may leak: plain, and inside an `auth` value."""
+    return [password, base64.b64encode(f"{username}:{password}".encode()).decode()]
+
+
+def stored_text() -> dict[str, str]:
+    """What Berth's database holds, as text to search: every table's rows, the sessions decoded
+    (their stored form is signed and compressed, so a password inside would not show), and the
+    audit events' recorded fields."""
+    tables = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            tables.append(f"{table}: {cursor.fetchall()!r}")
+    return {
+        "database": "\n".join(tables),
+        "sessions": "\n".join(json.dumps(session.get_decoded()) for session in Session.objects.all()),
+        "audit": json.dumps(
+            [[event.action, event.target, event.parameters, event.error] for event in AuditEvent.objects.all()]
+        ),
+    }
+
+
+def leaks(canaries: list[str], places: dict[str, str]) -> list[str]:
+    return [f"{where}: {canary}" for where, text in places.items() for canary in canaries if canary in text]

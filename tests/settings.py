@@ -23,3 +23,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Tests sign in many users; the production hasher's deliberate slowness would dominate the run.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The tests' registries and token services listen on 127.0.0.1 (ports chosen at run time). The attack
+# tests in tests/security set the production default (nothing private allowed) themselves.
+BERTH_REGISTRY_LOGIN_ALLOWED_HOSTS = ["127.0.0.1"]
+# Throttle counts live in the process's cache across tests, and test users' ids repeat.
+BERTH_REGISTRY_LOGIN_RATE = "10000/min"

@@ -83,6 +83,14 @@ def audit_tenant(tenant: AuditTenant) -> None:
         entry.tenant = tenant
 
 
+def audit_result(**values: Any) -> None:
+    """Add what the service learned to the event being recorded (e.g. the outcome of a check). As
+    with the declared parameters, only what is named here is kept: never pass a secret."""
+    entry = _current_recording.get()
+    if entry is not None:
+        entry.parameters.update(values)
+
+
 def inside_recording() -> bool:
     return _current_recording.get() is not None
 

@@ -12,7 +12,14 @@ from rest_framework import serializers
 
 from dashboard.core.api.serializers import ErrorSerializer, validated_by
 from registry import validation
-from registry.dockerconfig import ConfigFormat, Credential, DockerConfigError, merge_credentials, parse_config
+from registry.dockerconfig import (
+    ConfigFormat,
+    Credential,
+    DockerConfigError,
+    merge_credentials,
+    parse_config,
+    parse_server,
+)
 
 SECRET_TYPES = [config_format.secret_type for config_format in ConfigFormat]
 
@@ -118,6 +125,14 @@ class TestLoginSerializer(serializers.Serializer):
     server = serializers.CharField(allow_blank=True, default="")
     username = serializers.CharField(trim_whitespace=False)
     password = PasswordField()
+
+    def validate_server(self, server):
+        # Before the service, whose audit event records the server: one typed as user:password@host is refused here.
+        try:
+            parse_server(server)
+        except DockerConfigError as error:
+            raise serializers.ValidationError(error.message) from None
+        return server
 
 
 # --- responses ------------------------------------------------------------------------------

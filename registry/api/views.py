@@ -9,11 +9,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dashboard.core.api.base import BerthApiView, with_errors
+from dashboard.core.api.serializers import ErrorSerializer
 from registry.api import serializers as s
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
 from registry.services import doctor, secrets
-from registry.services.registry_login import check_login
+from registry.services.registry_login import registry_login_test
+from registry.throttles import LoginTestThrottle
 from registry.validation import validate_namespace, validate_subdomain
 
 CLUSTER = OpenApiParameter("cluster", str, description="Kubernetes cluster name; the default cluster if omitted")
@@ -261,13 +263,20 @@ class DoctorImageApi(RegistryApi):
 
 
 class TestLoginApi(RegistryApi):
+    throttle_classes = [LoginTestThrottle]
+
     @extend_schema(
         request=s.TestLoginSerializer,
-        responses=with_errors({200: s.LoginResultSerializer}),
+        responses=with_errors({200: s.LoginResultSerializer, 429: ErrorSerializer}),
         description="Try a login against a registry's API (as `docker login` does); changes nothing. "
-        "Every answer of the registry, wrong credentials included, is a 200 with `outcome`.",
+        "Every answer of the registry, wrong credentials included, is a 200 with `outcome`. "
+        "Needs the operator role in a tenant; 403 when the server or its token service is "
+        "at an address Berth does not connect to (not public and not allowed), 429 past the "
+        "per-user rate.",
     )
     def post(self, request):
         data = self.valid(s.TestLoginSerializer, request.data)
-        result = check_login(data["server"], data["username"], data["password"])
+        result = registry_login_test(
+            actor=request.user, server=data["server"], username=data["username"], password=data["password"]
+        )
         return Response(s.LoginResultSerializer(result).data)

@@ -11,6 +11,31 @@ a loopback host (``http://localhost:5000``, ``http://127.0.0.1:5000``) talks pla
 development registry. Credentials never travel over plain HTTP to any other host, token realms
 included.
 
+Where Berth connects
+--------------------
+The check makes Berth's server connect where a user says, so it must not become a way into the
+network Berth sits in (a port scanner, or a reader of cloud metadata services):
+
+* Every connection resolves its host and refuses it when any address is not public — loopback,
+  private, link-local, unspecified, multicast, reserved, or such an address inside IPv6 — unless
+  the host (``BERTH_REGISTRY_LOGIN_ALLOWED_HOSTS``, ``host`` or ``host:port``) or the addresses
+  (``BERTH_REGISTRY_LOGIN_ALLOWED_NETWORKS``) are allowed. The check happens where the socket is
+  opened and the socket connects to the very addresses checked, so a name that resolves to a
+  public address for a check and to a private one a moment later gains nothing. TLS still names
+  and verifies the host, not the address.
+* A refused destination is never contacted; the refusal says which rule refused it, the same
+  whether or not anything listens there.
+* Redirects are not followed. A Bearer realm must be on the registry's own host, an allowed host,
+  or a known token service host (``BERTH_REGISTRY_TOKEN_REALM_HOSTS``, Docker Hub's by default).
+* One check ends within ``BERTH_REGISTRY_LOGIN_TIMEOUT`` seconds in all, however slowly a server
+  drips its answer (a watchdog shuts the sockets down at the deadline), and reads at most
+  `MAX_ANSWER_BYTES` of a token service's answer; other answers are judged by their head alone.
+* Proxies and ``.netrc`` from the environment are ignored: a proxy would connect on Berth's behalf
+  to whatever it is asked, past every check above.
+
+Who may ask, and how often, is `registry_login_test`'s part: the operator role in some tenant, a
+per-user rate (`registry.throttles`), and an audit event.
+
 The password is never logged and never part of a result: results are shown to users and logged.
 """
 
@@ -18,23 +43,46 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import json
 import logging
 import re
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from requests.adapters import HTTPAdapter
+from urllib3 import PoolManager
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
+from dashboard.audit.services import audit_result, audited_action
+from dashboard.core.errors import PermissionDenied
+from dashboard.tenancy import services as tenancy
+from dashboard.tenancy.models import Membership
 from registry.dockerconfig import DockerConfigError, parse_server
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 5.0
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
+MAX_ANSWER_BYTES = 256 * 1024
+"""A token service's answer is a few KiB of JSON; anything much larger is not one."""
+_READ_CHUNK = 16 * 1024
 _USER_AGENT = "berth-registry-login"
 _CHALLENGE_PARAM_RE = re.compile(r'([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))')
+_NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
+_ALLOW_HINT = (
+    "a platform admin can allow a registry inside the network with BERTH_REGISTRY_LOGIN_ALLOWED_HOSTS "
+    "or BERTH_REGISTRY_LOGIN_ALLOWED_NETWORKS"
+)
 
 
 class LoginOutcome(enum.StrEnum):
@@ -57,6 +105,317 @@ class LoginResult:
     @property
     def ok(self) -> bool:
         return self.outcome is LoginOutcome.OK
+
+
+class DestinationRefused(PermissionDenied):
+    """Berth does not connect there; raised before any connection to it is made."""
+
+
+# --- The service -----------------------------------------------------------------------------------
+
+
+def may_test_logins(actor) -> bool:
+    """Test login is for those who manage pull secrets: platform admins and tenant operators or admins."""
+    if tenancy.is_platform_admin(actor):
+        return True
+    return (
+        bool(getattr(actor, "is_authenticated", False))
+        and Membership.objects.filter(user=actor, role__in=(tenancy.OPERATOR, tenancy.ADMIN)).exists()
+    )
+
+
+@audited_action("registry.login.test", target=("server",), params=("username",))
+def registry_login_test(*, actor, server: str, username: str, password: str) -> LoginResult:
+    """Try `username`/`password` against `server`'s registry (see the module docstring).
+
+    Raises `PermissionDenied` for users without the operator role in any tenant, `DestinationRefused`
+    when Berth must not connect where the check would lead, `DockerConfigError` for a server that
+    cannot be tested; every answer of the registry is a `LoginResult`.
+    """
+    if not may_test_logins(actor):
+        raise PermissionDenied(
+            "Test login needs the operator role in a tenant: it makes Berth connect to the "
+            "server you name. Ask one of your tenant's admins.",
+            code="role_denied",
+        )
+    result = check_login(server, username, password)
+    audit_result(outcome=result.outcome.value)
+    return result
+
+
+# --- Where Berth may connect -----------------------------------------------------------------------
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for (mapped, 6to4, NAT64), which is where it leads."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64_PREFIX:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def non_public_kind(address: IPAddress) -> str | None:
+    """What makes `address` not a public destination ("a loopback address", ...), or None if it is one."""
+    embedded = _embedded_ipv4(address)
+    if embedded is not None and (kind := non_public_kind(embedded)) is not None:
+        return kind
+    if address.is_unspecified:
+        return "an unspecified address"
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_reserved:
+        return "a reserved address"
+    if address.is_private or getattr(address, "is_site_local", False):
+        return "a private address"
+    if not address.is_global:
+        return "an address that is not publicly routable"
+    return None
+
+
+def _host_key(host: str) -> str:
+    return host.strip().strip("[]").rstrip(".").lower()
+
+
+def _parse_host_entry(entry: str, setting: str) -> tuple[str, int | None]:
+    """``host``, ``host:port``, ``[v6]``, ``[v6]:port`` or a bare IPv6 address → (host, port or None)."""
+    text = entry.strip()
+    try:
+        return str(ipaddress.ip_address(text.strip("[]"))), None
+    except ValueError:
+        pass
+    host, colon, port = text.rpartition(":")
+    if not colon or text.endswith("]"):
+        host, port = text, ""
+    if not host or (port and not port.isdigit()):
+        raise ImproperlyConfigured(f"{setting}: {entry!r} is not host or host:port")
+    return _host_key(host), int(port) if port else None
+
+
+def _host_entries(setting: str) -> frozenset[tuple[str, int | None]]:
+    return frozenset(_parse_host_entry(entry, setting) for entry in getattr(settings, setting))
+
+
+@dataclass(frozen=True)
+class DestinationPolicy:
+    allowed_hosts: frozenset[tuple[str, int | None]] = frozenset()
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    realm_hosts: frozenset[tuple[str, int | None]] = frozenset()
+
+    @classmethod
+    def from_settings(cls) -> DestinationPolicy:
+        try:
+            networks = tuple(
+                ipaddress.ip_network(entry.strip(), strict=False)
+                for entry in settings.BERTH_REGISTRY_LOGIN_ALLOWED_NETWORKS
+            )
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"BERTH_REGISTRY_LOGIN_ALLOWED_NETWORKS: {exc}") from None
+        return cls(
+            allowed_hosts=_host_entries("BERTH_REGISTRY_LOGIN_ALLOWED_HOSTS"),
+            allowed_networks=networks,
+            realm_hosts=_host_entries("BERTH_REGISTRY_TOKEN_REALM_HOSTS"),
+        )
+
+    @staticmethod
+    def _listed(entries: frozenset[tuple[str, int | None]], host: str, port: int) -> bool:
+        key = _host_key(host)
+        return (key, None) in entries or (key, port) in entries
+
+    def allows_host(self, host: str, port: int) -> bool:
+        return self._listed(self.allowed_hosts, host, port)
+
+    def allows_realm_host(self, host: str, port: int) -> bool:
+        return self._listed(self.realm_hosts, host, port) or self.allows_host(host, port)
+
+    def refusal(self, address: IPAddress) -> str | None:
+        if any(address in network for network in self.allowed_networks if network.version == address.version):
+            return None
+        return non_public_kind(address)
+
+    def addresses(self, host: str, port: int) -> list[tuple]:
+        """`getaddrinfo` answers for `host`, every one allowed; raises `DestinationRefused` otherwise."""
+        key = _host_key(host)
+        answers = socket.getaddrinfo(key, port, type=socket.SOCK_STREAM)
+        if self.allows_host(key, port):
+            return answers
+        literal = _is_ip_literal(key)
+        for answer in answers:
+            kind = self.refusal(ipaddress.ip_address(answer[4][0].partition("%")[0]))
+            if kind is not None:
+                shown = f"[{key}]:{port}" if ":" in key else f"{key}:{port}"
+                where = "is" if literal else "resolves to"
+                raise DestinationRefused(
+                    f"Test login refused: {shown} {where} {kind}, and Berth only connects "
+                    f"to public addresses; {_ALLOW_HINT}."
+                )
+        return answers
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+# --- Connections that keep to the policy and the deadline ---------------------------------------------
+
+
+class _Guard:
+    """The policy and the deadline of one check, for every connection it opens.
+
+    A socket read waits at most its timeout, but a server that drips one byte per timeout keeps it
+    going for ever; so a timer shuts every socket of the check down at the deadline, which ends any
+    read in progress (TLS handshake, head or body). It holds a duplicate of each socket, because
+    TLS takes the original over.
+    """
+
+    def __init__(self, policy: DestinationPolicy, timeout: float) -> None:
+        self.policy = policy
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(timeout, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Guard:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            sock.close()
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def track(self, sock: socket.socket) -> None:
+        duplicate = sock.dup()
+        with self._lock:
+            if not self.expired:
+                self._sockets.append(duplicate)
+                return
+        _shut(duplicate)
+        duplicate.close()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by its owner
+
+
+class _GuardedConnectionMixin:
+    """urllib3's connection, but resolving through the guard's policy and connecting to exactly
+    the addresses it allowed; the host name stays the connection's for Host, SNI and verification."""
+
+    def __init__(self, *args: Any, guard: _Guard, **kwargs: Any) -> None:
+        self._guard = guard
+        super().__init__(*args, **kwargs)
+
+    def _new_conn(self) -> socket.socket:
+        try:
+            answers = self._guard.policy.addresses(self._dns_host, self.port)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc
+        timeout = self.timeout if isinstance(self.timeout, (int, float)) else self._guard.remaining()
+        error: OSError | None = None
+        for family, kind, proto, _name, address in answers:
+            sock = socket.socket(family, kind, proto)
+            try:
+                for option in self.socket_options or ():
+                    sock.setsockopt(*option)
+                sock.settimeout(timeout)
+                sock.connect(address)
+            except TimeoutError as exc:
+                sock.close()
+                raise ConnectTimeoutError(self, f"Connection to {self.host} timed out") from exc
+            except OSError as exc:
+                sock.close()
+                error = exc
+                continue
+            self._guard.track(sock)
+            return sock
+        raise NewConnectionError(self, f"Failed to establish a new connection: {error}") from error
+
+
+class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedPoolManager(PoolManager):
+    def __init__(self, *args: Any, guard: _Guard, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+        self._guard = guard
+
+    def _new_pool(
+        self, scheme: str, host: str, port: int, request_context: dict[str, Any] | None = None
+    ) -> HTTPConnectionPool:
+        pool = super()._new_pool(scheme, host, port, request_context)
+        pool.conn_kw["guard"] = self._guard
+        return pool
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def __init__(self, guard: _Guard) -> None:
+        self._guard = guard
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        self.poolmanager = _GuardedPoolManager(
+            num_pools=connections, maxsize=maxsize, block=block, guard=self._guard, **pool_kwargs
+        )
+
+
+def _guarded_session(guard: _Guard) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    adapter = _GuardedAdapter(guard)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+# --- The handshake ---------------------------------------------------------------------------------
 
 
 class _Stop(Exception):
@@ -86,31 +445,25 @@ def registry_endpoint(server: str) -> str:
     return f"{'http' if explicit_http else 'https'}://{host}{port}/v2/"
 
 
-def check_login(
-    server: str,
-    username: str,
-    password: str,
-    *,
-    timeout: float = DEFAULT_TIMEOUT,
-    session: requests.Session | None = None,
-) -> LoginResult:
-    """Try `username`/`password` against `server`'s registry API, within about `timeout` seconds in all.
+def check_login(server: str, username: str, password: str, *, timeout: float | None = None) -> LoginResult:
+    """Try `username`/`password` against `server`'s registry API, within `timeout` seconds in all
+    (``BERTH_REGISTRY_LOGIN_TIMEOUT`` when not given), keeping to the destination policy.
 
-    Raises `DockerConfigError` when `server` itself is not usable; every network answer or failure
-    is a `LoginResult`.
+    Raises `DockerConfigError` when `server` itself is not usable and `DestinationRefused` when the
+    check would lead Berth somewhere it does not connect; every network answer or failure is a
+    `LoginResult`.
     """
     endpoint = registry_endpoint(server)
-    handshake = _Handshake(
-        endpoint=endpoint, username=username, password=password, deadline=time.monotonic() + timeout, timeout=timeout
-    )
-    try:
-        if session is not None:
+    timeout = float(settings.BERTH_REGISTRY_LOGIN_TIMEOUT if timeout is None else timeout)
+    with _Guard(DestinationPolicy.from_settings(), timeout) as guard, _guarded_session(guard) as session:
+        handshake = _Handshake(endpoint=endpoint, username=username, password=password, guard=guard)
+        try:
             result = handshake.run(session)
-        else:
-            with requests.Session() as own_session:
-                result = handshake.run(own_session)
-    except _Stop as stop:
-        result = stop.result
+        except _Stop as stop:
+            result = stop.result
+        except DestinationRefused as refused:
+            logger.info("registry login check at %s as %s: refused (%s)", endpoint, username, refused.message)
+            raise
     logger.info("registry login check at %s as %s: %s", endpoint, username, result.outcome.value)
     return result
 
@@ -120,8 +473,7 @@ class _Handshake:
     endpoint: str
     username: str
     password: str = field(repr=False)
-    deadline: float
-    timeout: float
+    guard: _Guard
     auth_scheme: str | None = None
 
     def run(self, session: requests.Session) -> LoginResult:
@@ -172,36 +524,49 @@ class _Handshake:
     def _token(self, session: requests.Session, challenge: dict[str, str]) -> str:
         realm = challenge.get("realm", "")
         parts = urlsplit(realm)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        registry = self._host(self.endpoint)
+        try:
+            realm_port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            realm_port = None
+        if parts.scheme not in ("http", "https") or not parts.hostname or realm_port is None:
             raise _Stop(
                 self._result(
-                    LoginOutcome.UNEXPECTED_RESPONSE,
-                    f"{self._host(self.endpoint)} sent a Bearer challenge without a usable token realm",
+                    LoginOutcome.UNEXPECTED_RESPONSE, f"{registry} sent a Bearer challenge without a usable token realm"
                 )
             )
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
             raise _Stop(
                 self._result(
                     LoginOutcome.UNEXPECTED_RESPONSE,
-                    f"{self._host(self.endpoint)} sends logins to a token service over plain "
+                    f"{registry} sends logins to a token service over plain "
                     f"http ({parts.netloc}); Berth does not send passwords unencrypted",
                 )
             )
+        if _host_key(parts.hostname) != _host_key(
+            urlsplit(self.endpoint).hostname or ""
+        ) and not self.guard.policy.allows_realm_host(parts.hostname, realm_port):
+            raise DestinationRefused(
+                f"Test login refused: {registry} sends logins to a token service on another host "
+                f"({parts.netloc}), and Berth sends them only to the registry's own host or to token service "
+                "hosts a platform admin listed in BERTH_REGISTRY_TOKEN_REALM_HOSTS."
+            )
         params = {"account": self.username}
         params.update({name: challenge[name] for name in ("service", "scope") if challenge.get(name)})
-        response = self._get(session, realm, auth=self._basic_auth(), params=params)
-        if response.status_code in (401, 403):
-            raise _Stop(
-                self._result(
-                    LoginOutcome.WRONG_CREDENTIALS,
-                    f"the token service of {self._host(self.endpoint)} ({parts.netloc}) refused "
-                    f"the login of {self.username}: wrong username or password",
-                )
-            )
+        response = self._get(session, realm, body=True, auth=self._basic_auth(), params=params)
         if response.status_code != 200:
+            response.close()
+            if response.status_code in (401, 403):
+                raise _Stop(
+                    self._result(
+                        LoginOutcome.WRONG_CREDENTIALS,
+                        f"the token service of {registry} ({parts.netloc}) refused "
+                        f"the login of {self.username}: wrong username or password",
+                    )
+                )
             raise _Stop(self._unexpected(response, realm))
         try:
-            body: Any = response.json()
+            body: Any = json.loads(self._body(response, realm))
         except ValueError:
             body = None
         token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
@@ -217,36 +582,79 @@ class _Handshake:
         # As bytes, because requests would encode str credentials as Latin-1; registries expect UTF-8.
         return self.username.encode("utf-8"), self.password.encode("utf-8")
 
-    def _get(self, session: requests.Session, url: str, **kwargs: Any) -> requests.Response:
-        remaining = self.deadline - time.monotonic()
+    def _get(self, session: requests.Session, url: str, *, body: bool = False, **kwargs: Any) -> requests.Response:
+        """The answer's head. Only a token service's body is read, by `_body` when `body` is true and only up
+        to a limit; every other answer is judged by its head, and its connection closed unread."""
+        remaining = self.guard.remaining()
         host = self._host(url)
-        if remaining <= 0:
-            raise _Stop(
-                self._result(LoginOutcome.UNREACHABLE, f"{host} did not finish answering within {self.timeout:g} s")
-            )
-        headers = {"User-Agent": _USER_AGENT, **kwargs.pop("headers", {})}
+        if remaining <= 0 or self.guard.expired:
+            raise self._too_slow(host)
+        headers = {"User-Agent": _USER_AGENT, "Accept-Encoding": "identity", **kwargs.pop("headers", {})}
         try:
-            return session.get(url, headers=headers, timeout=remaining, allow_redirects=False, **kwargs)
-        except requests.exceptions.SSLError as exc:
-            raise _Stop(self._result(LoginOutcome.TLS_ERROR, f"TLS with {host} failed: {_tls_reason(exc)}")) from None
-        except requests.exceptions.Timeout:
-            raise _Stop(
-                self._result(LoginOutcome.UNREACHABLE, f"{host} did not answer within {self.timeout:g} s")
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            raise _Stop(
-                self._result(LoginOutcome.UNREACHABLE, f"could not connect to {host}: {_connection_reason(exc)}")
-            ) from None
+            response = session.get(
+                url, headers=headers, timeout=remaining, allow_redirects=False, stream=True, **kwargs
+            )
         except requests.exceptions.RequestException as exc:
-            raise _Stop(
-                self._result(LoginOutcome.UNEXPECTED_RESPONSE, f"request to {host} failed: {type(exc).__name__}")
-            ) from None
+            raise self._failure(exc, host) from None
+        if self.guard.expired:
+            # A head cut off by the watchdog can look complete: the end of the stream ends it.
+            response.close()
+            raise self._too_slow(host)
+        if not body:
+            response.close()
+        return response
+
+    def _body(self, response: requests.Response, url: str) -> bytes:
+        host = self._host(url)
+        body = bytearray()
+        try:
+            for chunk in response.raw.stream(_READ_CHUNK, decode_content=False):
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    raise _Stop(
+                        self._result(
+                            LoginOutcome.UNEXPECTED_RESPONSE,
+                            f"the token service at {host} answered with more than "
+                            f"{MAX_ANSWER_BYTES // 1024} KiB, larger than any token; it is "
+                            "not a token service",
+                        )
+                    )
+        except (Urllib3Error, OSError) as exc:
+            raise self._failure(exc, host) from None
+        finally:
+            response.close()
+        if self.guard.expired:
+            raise self._too_slow(host)
+        return bytes(body)
+
+    def _failure(self, exc: BaseException, host: str) -> _Stop:
+        if self.guard.expired:
+            return self._too_slow(host)
+        if isinstance(exc, requests.exceptions.SSLError):
+            return _Stop(self._result(LoginOutcome.TLS_ERROR, f"TLS with {host} failed: {_tls_reason(exc)}"))
+        if isinstance(exc, (requests.exceptions.Timeout, Urllib3Timeout)):
+            return _Stop(
+                self._result(LoginOutcome.UNREACHABLE, f"{host} did not answer within {self.guard.timeout:g} s")
+            )
+        if isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
+            return _Stop(
+                self._result(LoginOutcome.UNREACHABLE, f"could not connect to {host}: {_connection_reason(exc)}")
+            )
+        return _Stop(self._result(LoginOutcome.UNEXPECTED_RESPONSE, f"request to {host} failed: {type(exc).__name__}"))
+
+    def _too_slow(self, host: str) -> _Stop:
+        return _Stop(
+            self._result(LoginOutcome.UNREACHABLE, f"{host} did not finish answering within {self.guard.timeout:g} s")
+        )
 
     def _unexpected(self, response: requests.Response, url: str) -> LoginResult:
         host = self._host(url)
         if response.is_redirect:
             location = response.headers.get("Location", "")
-            message = f"{host} redirects {urlsplit(url).path} to {location}; give that address as the server"
+            message = (
+                f"{host} redirects {urlsplit(url).path} to {location}; Berth does not follow redirects: "
+                "give the registry's own address as the server"
+            )
         elif response.status_code == 404 and url == self.endpoint:
             message = f"{host} has no registry API at /v2/ (HTTP 404); is this a Docker registry?"
         else:

@@ -746,6 +746,30 @@ REGISTRY_UI_SAMPLES = [
 ]
 
 
+def _registry_login(ctx: SampleContext) -> dict:
+    """A login the session's htpasswd registry accepts (Test login changes nothing, but is recorded)."""
+    return ctx.request.getfixturevalue("htpasswd_registry")._asdict()
+
+
+TEST_LOGIN_ROW = {
+    "row": "registries-0",
+    "registries-0-server": "{url}",
+    "registries-0-username": "{username}",
+    "registries-0-password": "{password}",
+    "registries-0-email": "",
+}
+REGISTRY_LOGIN_SAMPLES = [
+    Sample(
+        "api:registry-test-login",
+        "POST",
+        "registry.login.test",
+        body={"server": "{url}", "username": "{username}", "password": "{password}"},
+        setup=_registry_login,
+    ),
+    Sample("registry:wizard-test-login", "POST", "registry.login.test", body=TEST_LOGIN_ROW, setup=_registry_login),
+]
+
+
 # --- tenancy: tenants made in the database (the admin is where tenants are created) -------------
 
 
@@ -827,6 +851,7 @@ SAMPLES = {
         *STORAGE_API_SAMPLES,
         *REGISTRY_API_SAMPLES,
         *REGISTRY_UI_SAMPLES,
+        *REGISTRY_LOGIN_SAMPLES,
         *TENANCY_SAMPLES,
     ]
 }
@@ -854,8 +879,6 @@ NOT_CHANGING = {
     "* admin:authtoken_tokenproxy_changelist": "DRF's token admin has no bulk actions: a POST re-renders the list",
     "* admin:axes_*_add": "axes records are written by axes only; the admin refuses adding (403)",
     "* <unnamed> admin/*": "the admin's redirects (object id → change page) and its catch-all 404",
-    "* api:registry-test-login": "checks a login against a registry; changes nothing",
-    "* registry:wizard-test-login": "as api:registry-test-login (the wizard's Test login button)",
     "POST registry:wizard-target": "a wizard step keeps what was entered in the operator's session (passwords in "
     "process memory only); nothing changes before Create on the review step",
     "POST registry:wizard-credentials": "as registry:wizard-target",

@@ -5,16 +5,14 @@ and the browsable API's HTML), with every logger at DEBUG, the Kubernetes client
 urllib3's included; then each place is searched for every password, plain and inside an
 `auth` value."""
 
-import base64
-import io
 import json
 import logging
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from dashboard.audit.models import AuditEvent
+from tests.helpers import leaks, password_forms, stored_text
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +25,6 @@ LOGINS = {
 }
 ROTATED = "Leak-Canary-rotated-e1f2"
 REFUSED = "Leak-Canary-refused-a3b4"
-
-
-def forms(password: str, username: str) -> list[str]:
-    return [password, base64.b64encode(f"{username}:{password}".encode()).decode()]
 
 
 def login(server):
@@ -60,7 +54,7 @@ def test_no_password_anywhere(
     def detail(name, action="detail"):
         return reverse(f"api:registry-secret-{action}", args=[namespace, name])
 
-    upload = {"auths": {"upload.example.com": {"auth": forms(*reversed(LOGINS["upload.example.com"]))[1]}}}
+    upload = {"auths": {"upload.example.com": {"auth": password_forms(*reversed(LOGINS["upload.example.com"]))[1]}}}
 
     assert (
         send(
@@ -115,6 +109,19 @@ def test_no_password_anywhere(
         "post", reverse("api:registry-test-login"), {"server": url, "username": username, "password": password}
     )
     assert tested.json()["outcome"] == "ok"
+    # A login typed into the server field is refused without being repeated.
+    assert (
+        send(
+            "post",
+            reverse("api:registry-test-login"),
+            {"server": f"https://bot:{REFUSED}@ghcr.io", "username": "bot", "password": REFUSED},
+        ).status_code
+        == 400
+    )
+    assert (
+        send("post", detail("regkey", "entries"), {**login("ghcr.io"), "server": f"bot:{REFUSED}@ghcr.io"}).status_code
+        == 400
+    )
     for read in (
         reverse("api:registry-secret-list", args=[namespace]),
         detail("regkey"),
@@ -126,21 +133,12 @@ def test_no_password_anywhere(
         send("get", read, HTTP_ACCEPT="text/html")
     assert send("delete", detail("regkey"), {"confirm_name": "regkey"}).status_code == 200
 
-    database = io.StringIO()
-    call_command("dumpdata", stdout=database)
-    audit = json.dumps([[e.action, e.target, e.parameters, e.error] for e in AuditEvent.objects.all()])
     logs = every_logger_at_debug.text + "\n".join(r.getMessage() for r in every_logger_at_debug.records)
-    places = {"database": database.getvalue(), "audit": audit, "logs": logs, "responses": "\n".join(bodies)}
+    places = {**stored_text(), "logs": logs, "responses": "\n".join(bodies)}
+    audit = places["audit"]
 
     secrets = [(p, u) for u, p in LOGINS.values()] + [(ROTATED, "robot"), (REFUSED, "bot"), (password, username)]
-    leaks = [
-        f"{where}: {canary}"
-        for where, text in places.items()
-        for secret, user in secrets
-        for canary in forms(secret, user)
-        if canary in text
-    ]
-    assert not leaks
+    assert not leaks([canary for secret, user in secrets for canary in password_forms(secret, user)], places)
     # The search looked at real content: the events and the logs are there, naming servers.
     assert AuditEvent.objects.filter(action="registry.secret.rotate", outcome="success").exists()
     assert "harbor.example.com" in audit and "registry.secret.entry.add" in logs
