@@ -188,6 +188,9 @@ SPECTACULAR_SETTINGS = {
 
 # Client-side timeouts for Ceph, in seconds: a dead cluster must fail a request fast, not hang it.
 BERTH_CEPH_TIMEOUT = env_int("BERTH_CEPH_TIMEOUT", 4)
+# After a connect got no answer, requests for that cluster fail at once for this many seconds instead of
+# each waiting BERTH_CEPH_TIMEOUT again; 0 tries every time.
+BERTH_CEPH_RETRY_AFTER = env_int("BERTH_CEPH_RETRY_AFTER", 5)
 
 # "Test login" connects where a user says, so it refuses every address that is not public (loopback,
 # private, link-local, ...) unless its host (host or host:port) or network is listed here; see

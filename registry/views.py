@@ -160,7 +160,7 @@ class WizardStepView(ServiceFormView):
             try:
                 self.save(form)
             except BerthError as error:
-                attach_error(form, error)
+                attach_error(form, error, request.user)
                 return self.render_form(form, status=error.http_status, error=error)
             if not going_back:
                 self.state.complete(self.step)

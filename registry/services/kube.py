@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 import urllib3
+import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
@@ -78,11 +79,11 @@ def api_client(cluster: KubeCluster) -> client.ApiClient:
             return cached
         if not os.path.isfile(cluster.kubeconfig_path):
             # The client would only say "No configuration found".
-            raise NotConfigured(
-                f"Kubernetes cluster {cluster.name}: the kubeconfig {cluster.kubeconfig_path} does "
-                "not exist. Fix the path in the Django admin (Kubernetes clusters).",
-                code="kubeconfig_unreadable",
-                component="kubernetes",
+            raise _misconfigured(
+                cluster,
+                f"Kubernetes cluster {cluster.name}: the kubeconfig "
+                f"{cluster.kubeconfig_path} does not exist. Fix the path in the Django "
+                "admin (Kubernetes clusters).",
             )
         configuration = client.Configuration()
         configuration.retries = CONNECTION_RETRIES
@@ -93,20 +94,41 @@ def api_client(cluster: KubeCluster) -> client.ApiClient:
                 persist_config=False,
                 client_configuration=configuration,
             )
-        except (ConfigException, OSError, ValueError) as error:
-            # ConfigException says which key or context is missing; other errors might quote file content.
-            reason = str(error) if isinstance(error, ConfigException) else type(error).__name__
+        except Exception as error:  # the loader walks whatever YAML it parsed without checking its shape
             context = f"context {cluster.context}" if cluster.context else "its current context"
-            raise NotConfigured(
-                f"Kubernetes cluster {cluster.name}: cannot use the kubeconfig "
-                f"{cluster.kubeconfig_path} with {context}: {reason}",
-                code="kubeconfig_unreadable",
-                component="kubernetes",
-            ) from None
+            problem = (
+                f"Kubernetes cluster {cluster.name}: cannot use the kubeconfig {cluster.kubeconfig_path} "
+                f"with {context}: {_config_problem(error)}"
+            )
+            raise _misconfigured(cluster, problem) from None
         for stale in [k for k in _clients if k[0] == cluster.pk]:
             _clients.pop(stale).close()
         _clients[key] = api
         return api
+
+
+def _misconfigured(cluster: KubeCluster, problem: str) -> NotConfigured:
+    """`problem` names files on the Berth host: platform admins only see it."""
+    return NotConfigured(
+        f"Kubernetes cluster {cluster.name} is not set up correctly in Berth.",
+        operator_message=problem,
+        code="kubeconfig_unreadable",
+        component="kubernetes",
+    )
+
+
+def _config_problem(error: Exception) -> str:
+    # Only what locates the problem: a parser's own message may quote the file, credentials included.
+    if isinstance(error, ConfigException):
+        return str(error)
+    mark = getattr(error, "problem_mark", None)
+    if isinstance(error, yaml.YAMLError) and mark is not None:
+        return f"it is not valid YAML (line {mark.line + 1}, column {mark.column + 1})"
+    if isinstance(error, yaml.YAMLError):
+        return "it is not valid YAML"
+    if isinstance(error, OSError):
+        return f"it cannot be read ({error.strerror})"
+    return f"it is not a kubeconfig ({type(error).__name__}); compare it with `kubectl config view`"
 
 
 def _status_of(error: ApiException) -> dict[str, Any]:
@@ -134,8 +156,10 @@ def _api_error(
     scope = f"in namespace {namespace}" if namespace else "cluster-wide"
     if error.status == 401:
         return PermissionDenied(
-            f"Kubernetes cluster {cluster.name} does not accept Berth's credentials (HTTP 401): the token or "
-            f"client certificate in {cluster.kubeconfig_path} is wrong or expired. Renew it in that kubeconfig.",
+            f"Kubernetes cluster {cluster.name} does not accept Berth's credentials.",
+            operator_message=f"Kubernetes cluster {cluster.name} does not accept Berth's credentials (HTTP 401): "
+            f"the token or client certificate in {cluster.kubeconfig_path} is wrong or expired. "
+            "Renew it in that kubeconfig.",
             code="kube_unauthorized",
             component="kubernetes",
         )
@@ -201,7 +225,9 @@ def translate_kube_errors(
     except urllib3.exceptions.HTTPError as error:
         server = api_client(cluster).configuration.host
         raise KubeUnreachable(
-            f"Kubernetes cluster {cluster.name} at {server} is unreachable: {_connection_reason(error)}."
+            f"Kubernetes cluster {cluster.name} is unreachable.",
+            operator_message=f"Kubernetes cluster {cluster.name} at {server} is unreachable: "
+            f"{_connection_reason(error)}.",
         ) from None
 
 

@@ -4,12 +4,19 @@ Connecting costs a round of cephx handshakes with the monitors, so every request
 `rados.Rados` handle per cluster (librados handles are thread-safe). Client-side timeouts make
 a dead cluster fail a request within seconds; a connection that failed is dropped so the next
 request builds a fresh one, which is how Berth recovers by itself when the monitors return.
+
+Connecting is serialised per cluster, never across clusters, so a cluster whose monitors do not
+answer holds up only its own requests; and such a failure is remembered for
+BERTH_CEPH_RETRY_AFTER seconds, during which its requests fail at once instead of each waiting
+the full timeout again. Changing the cluster's record (a fixed address or key) ends the wait.
 """
 
 import errno
 import json
 import logging
+import math
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,13 +25,14 @@ from typing import Any
 
 from django.conf import settings
 
-from dashboard.core.errors import NotConfigured, NotFound
+from dashboard.core.errors import NotFound
 from storage.models import CephCluster
 from storage.services.bindings import rados, rbd, require_bindings
 from storage.services.errors import (
     CONNECTION_ERRNOS,
     CephUnreachable,
     error_from_errno,
+    misconfigured,
     translate_ceph_errors,
     unreachable,
 )
@@ -67,8 +75,34 @@ class _Settings:
         return cls(cluster.client_name, cluster.conf_path, cluster.keyring_path, cluster.mon_host, cluster.key_path)
 
 
-_lock = threading.Lock()
+@dataclass(frozen=True)
+class _Failure:
+    """A connect the monitors did not answer."""
+
+    record: _Settings
+    reason: str
+    at: float  # time.monotonic()
+
+    def seconds_ago(self) -> int:
+        return round(time.monotonic() - self.at)
+
+    def retry_in(self) -> int:
+        return math.ceil(self.at + settings.BERTH_CEPH_RETRY_AFTER - time.monotonic())
+
+
+class _NoAnswer(Exception):
+    """The monitors gave no usable answer: worth remembering, unlike a refusal or a wrong record."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# Guards the dictionaries below and is never held across I/O; a connect holds only its cluster's lock.
+_registry_lock = threading.Lock()
+_connect_locks: dict[str, threading.Lock] = {}
 _connections: dict[str, tuple[_Settings, "rados.Rados"]] = {}
+_failures: dict[str, _Failure] = {}
 
 
 def _timeouts() -> dict[str, str]:
@@ -85,21 +119,24 @@ def _timeouts() -> dict[str, str]:
 
 def _readable_file(cluster: CephCluster, path: str, what: str) -> Path:
     file = Path(path)
-    if not file.is_file():
-        raise NotConfigured(
-            f"The {what} {path} for {cluster.client_name} of Ceph cluster {cluster.name} does not exist. "
-            "Fix the path in the cluster's settings (Django admin → Ceph clusters).",
+    whose = f"The {what} {path} for {cluster.client_name} of Ceph cluster {cluster.name}"
+    if not file.exists():
+        raise misconfigured(
+            cluster.name,
+            f"{whose} does not exist. Fix the path in the cluster's settings (Django admin → Ceph clusters).",
             code="ceph_key_missing",
-            component="ceph",
+        )
+    if not file.is_file():
+        raise misconfigured(
+            cluster.name,
+            f"{whose} is not a file. Fix the path in the cluster's settings (Django admin → Ceph clusters).",
+            code="ceph_key_unreadable",
         )
     try:
         file.read_bytes()
     except OSError as exc:
-        raise NotConfigured(
-            f"The {what} {path} for {cluster.client_name} of Ceph cluster {cluster.name} cannot be read: "
-            f"{exc.strerror}.",
-            code="ceph_key_unreadable",
-            component="ceph",
+        raise misconfigured(
+            cluster.name, f"{whose} cannot be read: {exc.strerror}.", code="ceph_key_unreadable"
         ) from exc
     return file
 
@@ -111,7 +148,16 @@ def _build_handle(cluster: CephCluster) -> "rados.Rados":
         _readable_file(cluster, cluster.conf_path, "ceph.conf")
         _readable_file(cluster, cluster.keyring_path, "keyring")
         conf["keyring"] = cluster.keyring_path
-        return rados.Rados(conffile=cluster.conf_path, name=cluster.client_name, conf=conf)
+        try:
+            return rados.Rados(conffile=cluster.conf_path, name=cluster.client_name, conf=conf)
+        except rados.Error as exc:
+            raise misconfigured(
+                cluster.name,
+                f"The ceph.conf {cluster.conf_path} of Ceph cluster {cluster.name} "
+                f"cannot be parsed ({exc}). It should be an INI file whose [global] "
+                "section names the monitors (`mon host = ...`).",
+                code="ceph_conf_invalid",
+            ) from exc
     key_file = _readable_file(cluster, cluster.key_path, "key file")
     conf["mon_host"] = cluster.mon_host
     conf["key"] = key_file.read_text().strip()
@@ -120,35 +166,56 @@ def _build_handle(cluster: CephCluster) -> "rados.Rados":
 
 
 def _connect(cluster: CephCluster) -> "rados.Rados":
+    """A connected handle; raises _NoAnswer when the monitors did not answer (worth remembering),
+    a Berth error when they answered with a refusal or the record is wrong."""
     handle = _build_handle(cluster)
     try:
         # connect()'s own timeout argument is ignored by the bindings; client_mount_timeout applies.
         handle.connect()
     except rados.Error as exc:
         _shutdown_quietly(handle)
-        code = abs(getattr(exc, "errno", 0) or 0)
-        if code in (errno.EACCES, errno.EPERM):
-            source = cluster.keyring_path or cluster.key_path
-            raise CephUnreachable(
-                f"Ceph cluster {cluster.name} refused the key of {cluster.client_name} (from {source}). "
-                f"Check that the file holds the key that `ceph auth get {cluster.client_name}` shows.",
-                code="ceph_auth_failed",
-            ) from exc
-        if code == errno.EINVAL and not cluster.conf_path:
-            raise NotConfigured(
-                f"The key file {cluster.key_path} for {cluster.client_name} of Ceph cluster {cluster.name} "
-                "does not hold a valid cephx key: it should contain only the base64 key that "
-                f"`ceph auth print-key {cluster.client_name}` prints.",
-                code="ceph_key_invalid",
-                component="ceph",
-            ) from exc
-        if code in CONNECTION_ERRNOS:
-            where = cluster.mon_host or f"the monitors in {cluster.conf_path}"
-            raise unreachable(
-                cluster.name, f"no monitor at {where} answered within {settings.BERTH_CEPH_TIMEOUT} s"
-            ) from exc
-        raise unreachable(cluster.name, str(exc)) from exc
+        raise _connect_error(cluster, exc) from exc
     return handle
+
+
+def _connect_error(cluster: CephCluster, exc: "rados.Error") -> Exception:
+    code = abs(getattr(exc, "errno", 0) or 0)
+    source = cluster.keyring_path or cluster.key_path
+    if code in (errno.EACCES, errno.EPERM):
+        return CephUnreachable(
+            f"Ceph cluster {cluster.name} refused Berth's credentials.",
+            code="ceph_auth_failed",
+            operator_message=f"Ceph cluster {cluster.name} refused the key of {cluster.client_name} (from {source}). "
+            f"Check that the file holds the key that `ceph auth get {cluster.client_name}` shows.",
+        )
+    if code == errno.EINVAL and not cluster.conf_path:
+        return misconfigured(
+            cluster.name,
+            f"The key file {cluster.key_path} for {cluster.client_name} of Ceph cluster {cluster.name} "
+            "does not hold a valid cephx key: it should contain only the base64 key that "
+            f"`ceph auth print-key {cluster.client_name}` prints.",
+            code="ceph_key_invalid",
+        )
+    if code == errno.EIO and cluster.conf_path:
+        return misconfigured(
+            cluster.name,
+            f"librados cannot load the keyring {cluster.keyring_path} for {cluster.client_name} of Ceph cluster "
+            f"{cluster.name}: it should hold a [{cluster.client_name}] section with `key = ...`, as "
+            f"`ceph auth get {cluster.client_name}` prints it.",
+            code="ceph_key_invalid",
+        )
+    if code in (errno.EINVAL, errno.ENOENT) and cluster.conf_path:
+        return misconfigured(
+            cluster.name,
+            f"The ceph.conf {cluster.conf_path} of Ceph cluster {cluster.name} names no monitor "
+            "Berth can use: its [global] section needs `mon host = ` with the monitors' addresses "
+            f"(librados said: {exc}).",
+            code="ceph_conf_invalid",
+        )
+    if code in CONNECTION_ERRNOS:
+        where = cluster.mon_host or f"the monitors in {cluster.conf_path}"
+        return _NoAnswer(f"no monitor at {where} answered within {settings.BERTH_CEPH_TIMEOUT} s")
+    return _NoAnswer(str(exc))
 
 
 def _shutdown_quietly(handle: "rados.Rados") -> None:
@@ -163,25 +230,61 @@ def _shutdown(handle: "rados.Rados") -> None:
         logger.debug("ignoring error while shutting down a failed Ceph connection", exc_info=True)
 
 
+def _connect_lock(name: str) -> threading.Lock:
+    with _registry_lock:
+        return _connect_locks.setdefault(name, threading.Lock())
+
+
+def _current_handle(name: str, wanted: _Settings) -> "rados.Rados | None":
+    """The cluster's handle if it was built from these settings; one built from older ones is dropped."""
+    with _registry_lock:
+        existing = _connections.get(name)
+        if existing is None:
+            return None
+        if existing[0] == wanted:
+            return existing[1]
+        del _connections[name]
+    _shutdown_quietly(existing[1])
+    return None
+
+
+def _connect_unless_recently_failed(cluster: CephCluster, wanted: _Settings) -> "rados.Rados":
+    with _registry_lock:
+        failure = _failures.get(cluster.name)
+    retry_in = failure.retry_in() if failure is not None and failure.record == wanted else 0
+    if retry_in > 0:
+        raise unreachable(cluster.name, f"{failure.reason} ({failure.seconds_ago()} s ago)", retry_in=retry_in)
+    try:
+        handle = _connect(cluster)
+    except _NoAnswer as silence:
+        with _registry_lock:
+            _failures[cluster.name] = _Failure(wanted, silence.reason, time.monotonic())
+        raise unreachable(cluster.name, silence.reason, retry_in=settings.BERTH_CEPH_RETRY_AFTER) from silence
+    with _registry_lock:
+        _failures.pop(cluster.name, None)
+        _connections[cluster.name] = (wanted, handle)
+    return handle
+
+
 def _handle_for(cluster: CephCluster) -> "rados.Rados":
     wanted = _Settings.of(cluster)
-    with _lock:
-        existing = _connections.get(cluster.name)
-        if existing and existing[0] == wanted:
-            return existing[1]
-        if existing:
-            _shutdown_quietly(existing[1])
-            del _connections[cluster.name]
-        handle = _connect(cluster)
-        _connections[cluster.name] = (wanted, handle)
+    handle = _current_handle(cluster.name, wanted)
+    if handle is not None:
         return handle
+    with _connect_lock(cluster.name):
+        # The request that held the lock before may have connected, or failed, meanwhile.
+        handle = _current_handle(cluster.name, wanted)
+        return handle if handle is not None else _connect_unless_recently_failed(cluster, wanted)
 
 
-def forget_connection(cluster: CephCluster) -> None:
-    with _lock:
-        existing = _connections.pop(cluster.name, None)
-    if existing:
-        _shutdown_quietly(existing[1])
+def _forget(name: str, handle: "rados.Rados") -> None:
+    """Drop a handle that failed, unless another request has already replaced it."""
+    with _registry_lock:
+        existing = _connections.get(name)
+        if existing is None or existing[1] is not handle:
+            return
+        del _connections[name]
+    _shutdown_quietly(handle)
 
 
 @contextmanager
@@ -192,11 +295,11 @@ def cluster_connection(cluster: CephCluster) -> Iterator["rados.Rados"]:
     try:
         yield handle
     except CephUnreachable:
-        forget_connection(cluster)
+        _forget(cluster.name, handle)
         raise
     except (rados.Error, rbd.Error) as exc:
         if abs(getattr(exc, "errno", 0) or 0) in CONNECTION_ERRNOS:
-            forget_connection(cluster)
+            _forget(cluster.name, handle)
         raise
 
 

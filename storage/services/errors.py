@@ -8,6 +8,7 @@ from dashboard.core.errors import (
     BerthError,
     Conflict,
     InvalidInput,
+    NotConfigured,
     NotFound,
     PermissionDenied,
     QuotaExceeded,
@@ -24,8 +25,23 @@ class CephUnreachable(ServiceUnavailable):
     component = "ceph"
 
 
-def unreachable(cluster_name: str, reason: str) -> CephUnreachable:
-    return CephUnreachable(f"Ceph cluster {cluster_name} is unreachable: {reason}")
+def unreachable(cluster_name: str, reason: str, *, retry_in: int = 0) -> CephUnreachable:
+    """`reason` names monitor addresses or files on the Berth host: platform admins only see it."""
+    retry = f" Berth tries again in {retry_in} s." if retry_in > 0 else ""
+    return CephUnreachable(
+        f"Ceph cluster {cluster_name} is unreachable.{retry}",
+        operator_message=f"Ceph cluster {cluster_name} is unreachable: {reason}.{retry}",
+    )
+
+
+def misconfigured(cluster_name: str, problem: str, *, code: str) -> NotConfigured:
+    """`problem` says which file on the Berth host to fix and how: platform admins only see it."""
+    return NotConfigured(
+        f"Ceph cluster {cluster_name} is not set up correctly in Berth.",
+        operator_message=problem,
+        code=code,
+        component="ceph",
+    )
 
 
 # Capabilities a client needs for what Berth does; named in permission errors so the operator can

@@ -9,7 +9,7 @@ def berth_exception_handler(exc, context):
     """Every API error is `{code, detail}` (plus `component` for Berth's own errors), so clients
     can branch on a stable code and show `detail` to a person."""
     if isinstance(exc, BerthError):
-        return Response(exc.as_dict(), status=exc.http_status)
+        return Response(exc.as_dict(actor=context["request"].user), status=exc.http_status)
     response = exception_handler(exc, context)
     if response is None:
         return None

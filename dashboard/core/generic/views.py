@@ -266,11 +266,11 @@ class ServiceDetailView(LoginRequiredMixin, View):
 # --- Forms and confirmations --------------------------------------------------------------------
 
 
-def attach_error(form: forms.Form, error: BerthError) -> None:
+def attach_error(form: forms.Form, error: BerthError, actor) -> None:
     """Show a service's refusal where the operator will look: next to the field it names (forms
     name their fields after the service's arguments), otherwise above the form."""
     named = error.extra.get("field")
-    form.add_error(named if named in form.fields else None, error.message)
+    form.add_error(named if named in form.fields else None, error.message_for(actor))
 
 
 class ServiceFormView(LoginRequiredMixin, View):
@@ -344,7 +344,7 @@ class ServiceFormView(LoginRequiredMixin, View):
         try:
             result = self.perform(form)
         except BerthError as error:
-            attach_error(form, error)
+            attach_error(form, error, self.request.user)
             return self.render_form(form, status=error.http_status, error=error)
         messages.success(request, self.success_message(result))
         if isinstance(result, FollowedOnItsOwnPage):
@@ -421,7 +421,7 @@ class ServiceActionView(LoginRequiredMixin, View):
         except BerthError as error:
             if htmx_partial(request):
                 # The page stays as it was; the refusal arrives as a toast that stays until dismissed.
-                messages.error(request, error.message)
+                messages.error(request, error.message_for(request.user))
                 return reswap(render(request, "htmx/toasts_oob.html", status=error.http_status), "none")
             return render_error(request, error)
         messages.success(request, self.success_message(result))

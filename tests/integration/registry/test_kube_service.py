@@ -51,8 +51,8 @@ def test_unusable_kubeconfig_is_not_configured(db, tmp_path, kube_apiserver):
     with pytest.raises(NotConfigured) as no_context:
         api_client(wrong_context)
 
-    assert "does not exist" in no_file.value.message
-    assert no_context.value.code == "kubeconfig_unreadable" and "prod" in no_context.value.message
+    assert "does not exist" in no_file.value.operator_message
+    assert no_context.value.code == "kubeconfig_unreadable" and "prod" in no_context.value.operator_message
 
 
 def test_client_is_reused_until_the_kubeconfig_changes(kube_cluster, kube_apiserver, tmp_path):

@@ -35,8 +35,8 @@ def test_a_missing_keyring_is_named_with_its_client(tmp_path, admin_user):
     )
     with pytest.raises(NotConfigured) as caught:
         cluster_overview(actor=admin_user, cluster=cluster)
-    assert "missing.keyring" in caught.value.message
-    assert "client.berth" in caught.value.message
+    assert "missing.keyring" in caught.value.operator_message
+    assert "client.berth" in caught.value.operator_message
 
 
 def test_the_api_says_when_no_cluster_is_configured(admin_client):
