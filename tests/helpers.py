@@ -4,6 +4,7 @@ registry tests make and read with the admin client, tenant fixtures' building bl
 search for leaked passwords."""
 
 import base64
+import datetime as dt
 import json
 import subprocess
 import time
@@ -120,6 +121,63 @@ def decoded_auth(entry: dict) -> str:
 def linked_secrets(core: client.CoreV1Api, namespace: str, account: str = "default") -> list[str]:
     found = core.read_namespaced_service_account(account, namespace)
     return [reference.name for reference in found.image_pull_secrets or ()]
+
+
+def failing_pod(
+    core, namespace, name, image, *, reason="ImagePullBackOff", pull_secrets=None, service_account="default"
+):
+    """A pod whose container waits in `reason`, with the kubelet's event: no kubelet runs, so the
+    waiting state goes in through the status subresource and the event is made with the admin client."""
+    pod = core.create_namespaced_pod(
+        namespace,
+        client.V1Pod(
+            metadata=client.V1ObjectMeta(name=name),
+            spec=client.V1PodSpec(
+                service_account_name=service_account,
+                containers=[client.V1Container(name="main", image=image)],
+                image_pull_secrets=[client.V1LocalObjectReference(name=s) for s in pull_secrets]
+                if pull_secrets
+                else None,
+            ),
+        ),
+    )
+    core.patch_namespaced_pod_status(
+        name,
+        namespace,
+        {
+            "status": {
+                "containerStatuses": [
+                    {
+                        "name": "main",
+                        "image": image,
+                        "imageID": "",
+                        "ready": False,
+                        "restartCount": 0,
+                        "state": {"waiting": {"reason": reason, "message": f'Back-off pulling image "{image}"'}},
+                    }
+                ]
+            }
+        },
+        _content_type="application/strategic-merge-patch+json",
+    )
+    now = dt.datetime.now(dt.UTC)
+    core.create_namespaced_event(
+        namespace,
+        client.CoreV1Event(
+            metadata=client.V1ObjectMeta(name=f"{name}.{uuid.uuid4().hex[:8]}"),
+            involved_object=client.V1ObjectReference(
+                kind="Pod", name=name, namespace=namespace, uid=pod.metadata.uid, api_version="v1"
+            ),
+            reason="Failed",
+            type="Warning",
+            count=4,
+            first_timestamp=now,
+            last_timestamp=now,
+            message=f'Failed to pull image "{image}": unauthorized: authentication required',
+            source=client.V1EventSource(component="kubelet", host="node-1"),
+        ),
+    )
+    return pod
 
 
 # --- tenants -------------------------------------------------------------------------------------

@@ -124,7 +124,6 @@ class ImagePageSerializer(serializers.Serializer):
 
 class ImageCreateSerializer(serializers.Serializer):
     name = NameField()
-    namespace = NamespaceField()
     size = SizeField(help_text="Bytes, or a number with a unit: MiB, GiB, TiB…")
     object_size = SizeField(
         required=False, default=validation.DEFAULT_OBJECT_SIZE, help_text="A power of two from 4 KiB to 32 MiB"
@@ -136,14 +135,12 @@ class ImageCreateSerializer(serializers.Serializer):
 
 
 class ImageUpdateSerializer(serializers.Serializer):
-    namespace = NamespaceField()
     size = SizeField(required=False, help_text="New size; shrinking needs allow_shrink")
     allow_shrink = serializers.BooleanField(default=False, help_text="Confirms a shrink, which destroys data")
     new_name = NameField(required=False)
 
 
 class ImageDeleteSerializer(serializers.Serializer):
-    namespace = NamespaceField()
     to_trash = serializers.BooleanField(default=True, help_text="Move to the RBD trash (restorable)")
     confirm_name = serializers.CharField(
         required=False,
@@ -154,14 +151,9 @@ class ImageDeleteSerializer(serializers.Serializer):
 
 
 class ImageCopySerializer(serializers.Serializer):
-    namespace = NamespaceField()
     dest_pool = NameField()
-    dest_namespace = NamespaceField()
+    dest_namespace = NamespaceField(help_text="The copy's RBD namespace; the pool's default namespace if omitted")
     dest_name = NameField()
-
-
-class NamespaceOnlySerializer(serializers.Serializer):
-    namespace = NamespaceField()
 
 
 class SnapshotSerializer(serializers.Serializer):
@@ -174,14 +166,12 @@ class SnapshotSerializer(serializers.Serializer):
 
 
 class SnapshotCreateSerializer(serializers.Serializer):
-    namespace = NamespaceField()
     name = NameField()
 
 
 class CloneSerializer(serializers.Serializer):
-    namespace = NamespaceField()
     dest_pool = NameField()
-    dest_namespace = NamespaceField()
+    dest_namespace = NamespaceField(help_text="The clone's RBD namespace; the pool's default namespace if omitted")
     dest_name = NameField()
 
 
@@ -197,5 +187,4 @@ class TrashEntrySerializer(serializers.Serializer):
 
 
 class TrashRestoreSerializer(serializers.Serializer):
-    namespace = NamespaceField()
     new_name = NameField(required=False, allow_null=True)

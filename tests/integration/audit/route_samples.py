@@ -879,6 +879,7 @@ NOT_CHANGING = {
     "* admin:authtoken_tokenproxy_changelist": "DRF's token admin has no bulk actions: a POST re-renders the list",
     "* admin:axes_*_add": "axes records are written by axes only; the admin refuses adding (403)",
     "* <unnamed> admin/*": "the admin's redirects (object id → change page) and its catch-all 404",
+    "* api-unversioned": "the API's paths before /api/v1/ answer 410 with a pointer to their successor",
     "POST registry:wizard-target": "a wizard step keeps what was entered in the operator's session (passwords in "
     "process memory only); nothing changes before Create on the review step",
     "POST registry:wizard-credentials": "as registry:wizard-target",
