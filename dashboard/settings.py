@@ -14,8 +14,8 @@ DATA_DIR = Path(env_str("BERTH_DATA_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("BERTH_DEBUG", False)
 
 SECRET_KEY = env_str("BERTH_SECRET_KEY")
-if not SECRET_KEY and env_str("BERTH_SECRET_KEY_FILE"):
-    SECRET_KEY = Path(env_str("BERTH_SECRET_KEY_FILE")).read_text().strip()
+if not SECRET_KEY and (key_file := env_str("BERTH_SECRET_KEY_FILE")):
+    SECRET_KEY = Path(key_file).read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from dashboard import activity, views
@@ -10,7 +10,7 @@ from dashboard import api as overview_api
 from dashboard.audit.accounts import audited_password_change
 from dashboard.core.api.views import ApiDocsView, unversioned_api_gone
 
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
     path("overview/", overview_api.OverviewApi.as_view(), name="overview"),
     path("storage/", include("storage.api.urls")),
     path("registry/", include("registry.api.urls")),

@@ -9,7 +9,7 @@ stays empty after an error, and the step says the document must be given again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms import BaseFormSet, formset_factory
@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from dashboard.core.generic.forms import StyledForm, checked
 from registry import validation
-from registry.dockerconfig import ConfigFormat, Credential, DockerConfigError, merge_credentials, parse_config
+from registry.dockerconfig import ConfigFormat, Credential, DockerConfigError, logins_for_secret, parse_config
 from registry.imagematch import ImageReferenceError, parse_image
 
 SECRET_TYPE_CHOICES = [
@@ -61,8 +61,8 @@ class TargetForm(StyledForm):
 
     def __init__(self, *args: Any, clusters: list[str], namespaces: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["cluster"].choices = [(name, name) for name in clusters]
-        self.fields["namespaces"].choices = [(name, name) for name in namespaces]
+        cast(forms.ChoiceField, self.fields["cluster"]).choices = [(name, name) for name in clusters]
+        cast(forms.ChoiceField, self.fields["namespaces"]).choices = [(name, name) for name in namespaces]
 
 
 class RegistryLoginForm(StyledForm):
@@ -79,7 +79,8 @@ class RegistryLoginForm(StyledForm):
     email = forms.CharField(label="Email (optional)", required=False, widget=plain_text_input())
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
+        cleaned = cast(dict[str, Any], super().clean())
         if self.errors:
             return cleaned
         try:
@@ -123,7 +124,8 @@ class ConfigDocumentForm(StyledForm):
     config_file = forms.FileField(label="…or upload it", required=False)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
+        cleaned = cast(dict[str, Any], super().clean())
         upload = cleaned.get("config_file")
         if upload is not None and upload.size > CONFIG_UPLOAD_LIMIT:
             self.add_error(
@@ -161,12 +163,12 @@ class CredentialsStepForm:
             return False
         typed = [form.cleaned_data["credential"] for form in self.rows.forms if form.cleaned_data.get("credential")]
         parsed = self.document.cleaned_data.get("parsed")
-        merged = merge_credentials(parsed.credentials if parsed else (), typed)
-        if not merged.credentials:
-            self.problem = "Give at least one registry login, or paste or upload a config.json."
+        try:
+            logins = logins_for_secret(parsed, typed)
+        except DockerConfigError as error:
+            self.problem = error.message
             return False
-        self.credentials = list(merged.credentials)
-        self.notes = list(parsed.notes if parsed else ()) + list(merged.notes)
+        self.credentials, self.notes = list(logins.credentials), list(logins.notes)
         return True
 
     def add_error(self, field: str | None, message: str) -> None:
@@ -206,7 +208,7 @@ class OptionsForm(StyledForm):
                 "aria-describedby": "id_name_helptext name-check",
             }
         )
-        self.fields["service_accounts"].choices = [
+        cast(forms.ChoiceField, self.fields["service_accounts"]).choices = [
             (name, name if len(where) == namespace_count else f"{name} (only in {', '.join(where)})")
             for name, where in service_accounts.items()
         ]
@@ -247,7 +249,7 @@ class RetryForm(forms.Form):
 
     def __init__(self, *args: Any, failed: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["namespaces"].choices = [(name, name) for name in failed]
+        cast(forms.ChoiceField, self.fields["namespaces"]).choices = [(name, name) for name in failed]
 
 
 # --- Secret management ------------------------------------------------------------------------
@@ -262,7 +264,7 @@ class LinkForm(StyledForm):
 
     def __init__(self, *args: Any, choices: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["service_accounts"].choices = [(name, name) for name in choices]
+        cast(forms.ChoiceField, self.fields["service_accounts"]).choices = [(name, name) for name in choices]
 
 
 class DoctorImageForm(StyledForm):

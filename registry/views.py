@@ -9,14 +9,15 @@ registry/wizard.py.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -59,6 +60,10 @@ from registry.wizard import (
 class KubeClusterMixin:
     """The cluster named by `?cluster=`, or the default one."""
 
+    # Set by the view this is mixed into.
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
     @cached_property
     def cluster(self) -> KubeCluster:
         return kube_cluster_get(actor=self.request.user, name=self.request.GET.get("cluster") or None)
@@ -95,7 +100,9 @@ def wizard_start(request: HttpRequest) -> HttpResponse:
     if request.GET.get("service_account"):
         state.service_accounts = sorted({"default", request.GET["service_account"]})
     state.save(request.session)
-    return vault.apply(HttpResponseRedirect(wizard_step_url("target")))
+    response = HttpResponseRedirect(wizard_step_url("target"))
+    vault.apply(response)
+    return response
 
 
 class WizardStepView(ServiceFormView):
@@ -107,8 +114,9 @@ class WizardStepView(ServiceFormView):
     submit_label = "Next"
     http_method_names = ["get", "post"]
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated or request.method.lower() not in self.http_method_names:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Django sets the method of every request it dispatches.
+        if not request.user.is_authenticated or cast(str, request.method).lower() not in self.http_method_names:
             return super().dispatch(request, *args, **kwargs)
         self.state = WizardState.load(request.session) or WizardState()
         if not self.state.may_open(self.step):
@@ -147,6 +155,26 @@ class WizardStepView(ServiceFormView):
     def save(self, form) -> None:
         raise NotImplementedError
 
+    def held_passwords(self) -> dict[str, str] | None:
+        return self.vault.get(self.state.id, [row.server for row in self.state.registries])
+
+    def create_secrets(self, namespaces: list[str]) -> None:
+        """Create the secret in `namespaces` with the passwords held for this wizard (Review's Create,
+        Result's Retry) and record the outcome per namespace."""
+        held = self.held_passwords()
+        if held is None:
+            raise PasswordsLost()
+        results = secrets.secret_create(
+            **self.service_args(),
+            namespaces=namespaces,
+            name=self.state.name,
+            credentials=self.state.credentials(held),
+            secret_type=self.state.type,
+            service_accounts=self.state.service_accounts,
+            labels=self.state.labels,
+        )
+        record_results(self.state, results, self.vault)
+
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         # Editing a step again means the steps after it must be confirmed again.
         self.state.completed = self.state.completed[: STEPS.index(self.step)]
@@ -171,8 +199,9 @@ class WizardStepView(ServiceFormView):
             self.state.save(request.session)
         elif not going_back:
             return self.render_form(form, status=400)
+        # Going back implies there is a previous step.
         return redirect_after_success(
-            request, wizard_step_url(self.previous_step() if going_back else self.next_step())
+            request, wizard_step_url(cast(str, self.previous_step()) if going_back else self.next_step())
         )
 
     def render_form(self, form, **kwargs: Any) -> HttpResponse:
@@ -283,9 +312,6 @@ class WizardReviewView(WizardStepView):
     form_class = forms.Form
     submit_label = "Create"
 
-    def held_passwords(self) -> dict[str, str] | None:
-        return self.vault.get(self.state.id, [row.server for row in self.state.registries])
-
     def load(self) -> dict[str, Any]:
         return {"manifest": review_manifest(self.state), "kubectl": kubectl_commands(self.state)}
 
@@ -305,19 +331,7 @@ class WizardReviewView(WizardStepView):
     def save(self, form: forms.Form) -> None:
         if "back" in self.request.POST:
             return
-        held = self.held_passwords()
-        if held is None:
-            raise PasswordsLost()
-        results = secrets.secret_create(
-            **self.service_args(),
-            namespaces=self.state.namespaces,
-            name=self.state.name,
-            credentials=self.state.credentials(held),
-            secret_type=self.state.type,
-            service_accounts=self.state.service_accounts,
-            labels=self.state.labels,
-        )
-        record_results(self.state, results, self.vault)
+        self.create_secrets(self.state.namespaces)
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         try:
@@ -366,7 +380,7 @@ class WizardResultView(WizardStepView):
             "cluster": self.cluster,
             "results": self.state.results,
             "failed": self.failed(),
-            "retry_possible": self.vault.get(self.state.id, [row.server for row in self.state.registries]) is not None,
+            "retry_possible": self.held_passwords() is not None,
         }
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -377,19 +391,7 @@ class WizardResultView(WizardStepView):
         return self.render_form(self.form_class(initial=self.get_initial(), **self.get_form_kwargs()))
 
     def save(self, form: forms.Form) -> None:
-        held = self.vault.get(self.state.id, [row.server for row in self.state.registries])
-        if held is None:
-            raise PasswordsLost()
-        results = secrets.secret_create(
-            **self.service_args(),
-            namespaces=form.cleaned_data["namespaces"],
-            name=self.state.name,
-            credentials=self.state.credentials(held),
-            secret_type=self.state.type,
-            service_accounts=self.state.service_accounts,
-            labels=self.state.labels,
-        )
-        record_results(self.state, results, self.vault)
+        self.create_secrets(form.cleaned_data["namespaces"])
 
     def next_step(self) -> str:
         return self.step
@@ -407,7 +409,8 @@ class WizardResultView(WizardStepView):
 def wizard_test_login(request: HttpRequest) -> HttpResponse:
     """ "Test login" of one registry row; the row's field prefix comes with the request."""
     throttle = LoginTestThrottle()
-    if not throttle.allow_request(request, None):
+    # DRF's UserRateThrottle reads only request.user and request.META, which a Django request has too, and no view.
+    if not throttle.allow_request(request, None):  # type: ignore[arg-type]
         return render(
             request,
             "registry/_login_result.html",
@@ -421,7 +424,8 @@ def wizard_test_login(request: HttpRequest) -> HttpResponse:
     form = registry_forms.RegistryLoginForm(request.POST, prefix=prefix or None)
     if not form.is_valid():
         problem = "; ".join(
-            f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+            # Iterating an ErrorList yields its messages as text.
+            f"{form.fields[name].label if name in form.fields else name}: {' '.join(cast(Iterable[str], errors))}"
             for name, errors in form.errors.items()
         )
         return render(request, "registry/_login_result.html", {"problem": problem, "problem_code": "invalid"})

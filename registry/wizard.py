@@ -32,11 +32,13 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import yaml
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -165,7 +167,7 @@ class PasswordVault:
         WizardPasswords.objects.filter(wizard_id=wizard_id).delete()
         self._new_key, self._forgotten = None, True
 
-    def apply(self, response: HttpResponse) -> HttpResponse:
+    def apply(self, response: HttpResponseBase) -> HttpResponseBase:
         path = reverse("registry:wizard-start")
         if self._new_key is not None:
             response.set_cookie(
@@ -195,7 +197,7 @@ class PasswordVault:
     description="Delete wizards' sealed passwords whose time is up (the browser's key has expired too)",
     audit_runs=False,
 )
-def wizard_passwords_drop_expired(*, progress: ProgressCallback) -> dict:
+def wizard_passwords_drop_expired(*, progress: ProgressCallback) -> dict[str, Any]:
     dropped, _ = WizardPasswords.objects.filter(expires__lte=timezone.now()).delete()
     return {"dropped": dropped}
 
@@ -203,7 +205,7 @@ def wizard_passwords_drop_expired(*, progress: ProgressCallback) -> dict:
 # --- Review ------------------------------------------------------------------------------------
 
 
-def _masked_document(state: WizardState) -> dict:
+def _masked_document(state: WizardState) -> dict[str, Any]:
     entries = {}
     for row in state.registries:
         entry = {"username": row.username, "password": MASK, "auth": MASK}

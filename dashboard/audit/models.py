@@ -4,13 +4,17 @@ import functools
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class AuditLogIsAppendOnly(Exception):
@@ -21,8 +25,15 @@ class AuditLogIsAppendOnly(Exception):
 _prune_in_progress: contextvars.ContextVar[bool] = contextvars.ContextVar("berth_audit_prune", default=False)
 
 
+class AuditTenant(Protocol):
+    """The tenant an event belongs to, as far as the audit log needs it (audit cannot import tenancy)."""
+
+    @property
+    def slug(self) -> str: ...
+
+
 @contextmanager
-def pruning_permitted():
+def pruning_permitted() -> Iterator[None]:
     token = _prune_in_progress.set(True)
     try:
         yield
@@ -30,23 +41,23 @@ def pruning_permitted():
         _prune_in_progress.reset(token)
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def delete(self):
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
         if not _prune_in_progress.get():
             raise AuditLogIsAppendOnly("Audit events are removed only by `manage.py prune_audit`, which archives them.")
         return super().delete()
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         # Deleting a user sets `actor` to NULL through an update; the copied, hashed `actor_name`
         # keeps who it was. Every other field is fixed once written.
         if set(kwargs) - {"actor"}:
             raise AuditLogIsAppendOnly("Audit events cannot be changed once written.")
         return super().update(**kwargs)
 
-    def bulk_create(self, *args, **kwargs):
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list["AuditEvent"]:
         raise AuditLogIsAppendOnly("Audit events are written one at a time by AuditEvent.record, which chains them.")
 
-    def bulk_update(self, *args, **kwargs):
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
         raise AuditLogIsAppendOnly("Audit events cannot be changed once written.")
 
 
@@ -189,18 +200,18 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.outcome}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditLogIsAppendOnly("Audit events cannot be changed once written.")
         if not self.hash:
             raise AuditLogIsAppendOnly("Write audit events with AuditEvent.record, which chains them.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogIsAppendOnly("Audit events are removed only by `manage.py prune_audit`, which archives them.")
 
     @classmethod
-    def record(cls, *, actor, tenant=None, **fields) -> "AuditEvent":
+    def record(cls, *, actor: "User | None", tenant: AuditTenant | None = None, **fields: Any) -> "AuditEvent":
         """Append one event to the chain.
 
         On PostgreSQL the chain head row is locked until the surrounding transaction ends, so
@@ -215,7 +226,9 @@ class AuditEvent(models.Model):
             **fields,
         )
         # The database normalises addresses (IPv6 compression); hash what will be read back.
-        event.client_ip = cls._meta.get_field("client_ip").to_python(event.client_ip)
+        event.client_ip = cast(models.GenericIPAddressField, cls._meta.get_field("client_ip")).to_python(
+            event.client_ip
+        )
         with transaction.atomic():
             head = locked_chain_head()
             key = audit_keys()[0]

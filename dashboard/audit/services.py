@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 from django.db import transaction
 
@@ -37,6 +37,7 @@ from dashboard.audit.models import (
     REKEY_ACTION,
     AuditChainHead,
     AuditEvent,
+    AuditTenant,
     audit_keys,
     chain_hash,
     key_id,
@@ -45,6 +46,7 @@ from dashboard.audit.models import (
     same_hash,
     signing_key,
 )
+from dashboard.core.actors import Actor, signed_in
 from dashboard.core.context import current_client_ip, current_request_id, current_source
 from dashboard.core.errors import BerthError
 
@@ -55,6 +57,9 @@ PRUNE_ACTION = "audit.prune"
 VERIFY_PASSES = 20
 
 logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _declared_actions: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
@@ -68,7 +73,7 @@ class _Recording:
     """What a `recording` block may add once it knows more (e.g. the created object's id, or the
     tenant the service found the target belongs to)."""
 
-    def __init__(self, target: dict[str, Any], parameters: dict[str, Any], tenant=None):
+    def __init__(self, target: dict[str, Any], parameters: dict[str, Any], tenant: AuditTenant | None = None):
         self.target = target
         self.parameters = parameters
         self.tenant = tenant
@@ -81,7 +86,7 @@ _current_recording: contextvars.ContextVar[_Recording | None] = contextvars.Cont
 )
 
 
-def audit_tenant(tenant) -> None:
+def audit_tenant(tenant: AuditTenant) -> None:
     """Name the tenant of the event being recorded; the first tenant named wins."""
     entry = _current_recording.get()
     if entry is not None and entry.tenant is None:
@@ -102,7 +107,12 @@ def inside_recording() -> bool:
 
 @contextmanager
 def recording(
-    action: str, *, actor, target: dict[str, Any], parameters: dict[str, Any] | None = None, tenant=None
+    action: str,
+    *,
+    actor: Actor | None,
+    target: dict[str, Any],
+    parameters: dict[str, Any] | None = None,
+    tenant: AuditTenant | None = None,
 ) -> Iterator[_Recording]:
     """Record one event for the enclosed change: success, or denied/failed with the error, and
     its duration. The exception, if any, goes on to the caller unchanged."""
@@ -134,7 +144,9 @@ def recording(
         )
 
 
-def audited_action(action: str, *, target: tuple[str, ...], params: tuple[str, ...] = ()) -> Callable:
+def audited_action(
+    action: str, *, target: tuple[str, ...], params: tuple[str, ...] = ()
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Declare a keyword-only service function as an audited change.
 
     `target` and `params` name keyword arguments of the service; model instances among them
@@ -145,19 +157,19 @@ def audited_action(action: str, *, target: tuple[str, ...], params: tuple[str, .
         raise ValueError(f"audit action {action} is declared twice")
     _declared_actions[action] = (target, params)
 
-    def decorate(service: Callable) -> Callable:
+    def decorate(service: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(service)
-        def run(*args: Any, **kwargs: Any) -> Any:
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
             if args:
                 raise TypeError(f"{service.__name__} takes keyword arguments only")
             with recording(
                 action,
-                actor=kwargs.get("actor"),
+                actor=cast(Actor | None, kwargs.get("actor")),
                 target={name: kwargs.get(name) for name in target if kwargs.get(name) not in (None, "")},
                 parameters={name: kwargs[name] for name in params if name in kwargs},
-                tenant=kwargs.get("tenant"),
+                tenant=cast(AuditTenant | None, kwargs.get("tenant")),
             ):
-                return service(**kwargs)
+                return service(*args, **kwargs)
 
         return run
 
@@ -176,18 +188,18 @@ def _plain(value: Any) -> Any:
 
 def record_event(
     *,
-    actor,
+    actor: Actor | None,
     action: str,
     target: dict[str, Any],
     parameters: dict[str, Any],
     outcome: str,
     error: str = "",
     duration_ms: int = 0,
-    tenant=None,
+    tenant: AuditTenant | None = None,
 ) -> None:
 
     event = AuditEvent.record(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if signed_in(actor) else None,
         action=action,
         target=_plain(target),
         parameters=_plain(parameters),
@@ -224,18 +236,18 @@ EXPORT_FIELDS = (
 )
 
 
-def event_as_dict(event) -> dict[str, Any]:
+def event_as_dict(event: AuditEvent) -> dict[str, Any]:
     row = {name: getattr(event, name) for name in EXPORT_FIELDS}
     row["time"] = event.time.astimezone(dt.UTC).isoformat(timespec="microseconds")
     return row
 
 
-def events_as_jsonl(events: Iterable) -> Iterator[str]:
+def events_as_jsonl(events: Iterable[AuditEvent]) -> Iterator[str]:
     for event in events:
         yield json.dumps(event_as_dict(event), sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def events_as_csv(events: Iterable) -> Iterator[str]:
+def events_as_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -547,7 +559,7 @@ class PruneResult:
     anchor: ChainAnchor
 
 
-def prune_events(*, actor=None, before: dt.date, archive: Path) -> PruneResult:
+def prune_events(*, actor: Actor | None = None, before: dt.date, archive: Path) -> PruneResult:
     """Archive the events older than `before` to JSON Lines (flushed to disk), delete them, and
     record an `audit.prune` event carrying the archive's sha256 and the hash of the last removed
     event, so the oldest remaining event's link is still accounted for.
@@ -592,7 +604,7 @@ def _locked_chain_anchor() -> ChainAnchor:
     return ChainAnchor(_now_iso(), head.last_event_id, head.last_hash, AuditEvent.objects.count())
 
 
-def _write_archive(path: Path, events: Iterable) -> str:
+def _write_archive(path: Path, events: Iterable[AuditEvent]) -> str:
     digest = hashlib.sha256()
     path.parent.mkdir(parents=True, exist_ok=True)
     # "x": an existing archive is never overwritten.

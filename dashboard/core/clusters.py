@@ -1,7 +1,7 @@
 """What Berth keeps about a cluster it talks to, whatever kind (Ceph, Kubernetes): a short name and
 whether it is the one chosen when a request names none."""
 
-from typing import TypeVar
+from typing import ClassVar, Self, TypeVar
 
 from django.db import models
 
@@ -11,6 +11,9 @@ from dashboard.core.errors import NotConfigured, NotFound
 class ClusterRecord(models.Model):
     name = models.SlugField(max_length=64, unique=True, help_text="Short name shown in Berth, e.g. 'prod-east'.")
     is_default = models.BooleanField(default=False, help_text="The cluster chosen when a request names none.")
+
+    # Declared for the type checker only: Django gives every concrete subclass its default manager.
+    objects: ClassVar[models.Manager[Self]]
 
     class Meta:
         abstract = True

@@ -39,7 +39,7 @@ class BackgroundTask(models.Model):
     # constraint below makes that hold across processes and hosts, not just within one.
     target_key = models.CharField(max_length=64, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
-    queue_id = models.CharField(max_length=64, blank=True, help_text="Its run in django-tasks' queue")
+    queue_id = models.UUIDField(null=True, blank=True, help_text="Its run in django-tasks' queue")
     worker = models.CharField(max_length=255, blank=True, help_text="The worker running (or last running) it")
     heartbeat = models.DateTimeField(null=True, blank=True, help_text="Last sign of life from its worker")
 

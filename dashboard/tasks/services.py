@@ -22,9 +22,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
-from uuid import UUID
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,14 +35,18 @@ from django_tasks import TaskContext, TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from dashboard.audit.services import record_event
+from dashboard.core.actors import Actor, signed_in
 from dashboard.core.context import change_context, current_request_id
 from dashboard.core.errors import BerthError, NotFound
 from dashboard.tasks.models import BackgroundTask
+from dashboard.tenancy.models import Tenant
 from dashboard.tenancy.services import is_platform_admin, tenants_for
 
 logger = logging.getLogger(__name__)
 
+# Answers librbd's progress callbacks, which must return 0 (see _Progress).
 ProgressCallback = Callable[[int, int], int]
+T = TypeVar("T")
 
 # Progress is written at most this often, so a tight librbd callback loop cannot flood the database.
 PROGRESS_WRITE_INTERVAL = 0.5
@@ -65,7 +69,7 @@ _bodies: dict[str, TaskBody] = {}
 
 def task_body(
     name: str, *, on_abandon: Callable[[BackgroundTask], str] | None = None, audit_runs: bool = True
-) -> Callable:
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a module-level function as the body of the background task `name`."""
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -77,11 +81,13 @@ def task_body(
     return register
 
 
-def _target_key(target: dict) -> str:
+def _target_key(target: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(target, sort_keys=True).encode()).hexdigest()
 
 
-def task_start(*, actor, tenant=None, name: str, target: dict, arguments: dict[str, Any]) -> BackgroundTask:
+def task_start(
+    *, actor: Actor | None, tenant: Tenant | None = None, name: str, target: dict[str, Any], arguments: dict[str, Any]
+) -> BackgroundTask:
     """Queue the body registered as `name` with JSON `arguments`; return its task row at once (or the
     identical task already queued or running). `tenant`: whose storage the task changes, if anyone's."""
     if name not in _bodies:
@@ -96,7 +102,7 @@ def task_start(*, actor, tenant=None, name: str, target: dict, arguments: dict[s
                 target_key=key,
                 arguments=arguments,
                 tenant=tenant,
-                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                actor=actor if signed_in(actor) else None,
                 request_id=current_request_id.get(),
             )
             row.queue_id = run_background_task.enqueue(task_id=str(row.id)).id
@@ -109,7 +115,7 @@ def task_start(*, actor, tenant=None, name: str, target: dict, arguments: dict[s
     return row
 
 
-def task_get(*, actor, task_id: UUID | str) -> BackgroundTask:
+def task_get(*, actor: Actor | None, task_id: UUID | str) -> BackgroundTask:
     """Another tenant's task answers as a missing one does."""
     try:
         return _visible_tasks(actor).get(pk=task_id)
@@ -117,31 +123,32 @@ def task_get(*, actor, task_id: UUID | str) -> BackgroundTask:
         raise NotFound(f"No background task {task_id}.", code="task_not_found") from None
 
 
-def task_list(*, actor, limit: int = 50) -> list[BackgroundTask]:
+def task_list(*, actor: Actor | None, limit: int = 50) -> list[BackgroundTask]:
     return list(_visible_tasks(actor)[:limit])
 
 
-def _visible_tasks(actor) -> QuerySet:
+def _visible_tasks(actor: Actor | None) -> QuerySet[BackgroundTask]:
     """Platform admins and Berth itself (actor None: commands, pollers) see every task; anyone
     else the tasks they started and those of their tenants (started by a fellow member or a
     platform admin)."""
     if actor is None or is_platform_admin(actor):
         return BackgroundTask.objects.all()
-    if not getattr(actor, "is_authenticated", False):
+    if not signed_in(actor):
         return BackgroundTask.objects.none()
     return BackgroundTask.objects.filter(Q(actor=actor) | Q(tenant__in=tenants_for(actor)))
 
 
-def _retrying_when_locked(operation: Callable[[], Any]) -> Any:
+def _retrying_when_locked(operation: Callable[[], T]) -> T:
     """SQLite (the embedded default) refuses a write while another connection writes; a task's
     bookkeeping must not die of that."""
-    for attempt in range(100):
+    for _ in range(99):
         try:
             return operation()
         except OperationalError as error:
-            if "locked" not in str(error) or attempt == 99:
+            if "locked" not in str(error):
                 raise
             time.sleep(0.02)
+    return operation()
 
 
 class _Progress:
@@ -259,7 +266,7 @@ def _record(row: BackgroundTask, *, phase: str, outcome: str, error: str = "", d
     )
 
 
-def tasks_reap_stale(*, now=None) -> list[BackgroundTask]:
+def tasks_reap_stale(*, now: datetime | None = None) -> list[BackgroundTask]:
     """Fail every task whose worker has stopped: running with no heartbeat for BERTH_TASK_STALE_AFTER
     seconds, or still queued although a worker took its run from the queue that long ago and never
     started it. Answer the tasks failed."""
@@ -280,7 +287,7 @@ def tasks_reap_stale(*, now=None) -> list[BackgroundTask]:
         if not claimed:  # another reaper, or the worker itself, got there first
             continue
         # The queue's own record of the run would say "running" for ever; it ended with its worker.
-        DBTaskResult.objects.filter(id=row.queue_id, status=TaskResultStatus.RUNNING).update(
+        DBTaskResult.objects.filter(id=row.queue_id or uuid4(), status=TaskResultStatus.RUNNING).update(
             status=TaskResultStatus.FAILED, finished_at=now
         )
         reaped.append(_abandon(row, now))
@@ -296,7 +303,7 @@ def _abandoned_message(row: BackgroundTask, *, cleaned: str) -> str:
     )
 
 
-def _abandon(row: BackgroundTask, now) -> BackgroundTask:
+def _abandon(row: BackgroundTask, now: datetime) -> BackgroundTask:
     body = _bodies.get(row.name)
     cleaned = ""
     if body is not None and body.on_abandon is not None:

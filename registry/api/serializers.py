@@ -14,7 +14,7 @@ from registry.dockerconfig import (
     ConfigFormat,
     Credential,
     DockerConfigError,
-    merge_credentials,
+    logins_for_secret,
     parse_config,
     parse_server,
 )
@@ -80,20 +80,17 @@ class SecretCreateSerializer(serializers.Serializer):
         return validated_by(validation.validate_labels, labels)
 
     def validate(self, attrs):
-        groups, notes = [], []
+        parsed = None
         if attrs["config_json"]:
             try:
                 parsed = parse_config(attrs["config_json"])
             except DockerConfigError as error:
                 raise serializers.ValidationError({"config_json": error.message}) from None
-            groups.append(parsed.credentials)
-            notes.extend(parsed.notes)
-        groups.append([login["credential"] for login in attrs["registries"]])
-        merged = merge_credentials(*groups)
-        if not merged.credentials:
-            raise serializers.ValidationError({"registries": "give at least one registry login, or a config_json"})
-        attrs["credentials"] = list(merged.credentials)
-        attrs["notes"] = notes + list(merged.notes)
+        try:
+            logins = logins_for_secret(parsed, [login["credential"] for login in attrs["registries"]])
+        except DockerConfigError as error:
+            raise serializers.ValidationError({"registries": error.message}) from None
+        attrs["credentials"], attrs["notes"] = list(logins.credentials), list(logins.notes)
         return attrs
 
 
@@ -202,7 +199,8 @@ class EventSerializer(serializers.Serializer):
 
 class SecretConsideredSerializer(serializers.Serializer):
     name = serializers.CharField()
-    source = serializers.ChoiceField(choices=["pod", "service account"])
+    # DRF's serializer metaclass moves declared fields off the class, so this does not shadow Field.source.
+    source = serializers.ChoiceField(choices=["pod", "service account"])  # type: ignore[assignment]
     status = serializers.ChoiceField(choices=["ok", "missing", "not a pull secret", "unreadable"])
     detail = serializers.CharField()
 

@@ -109,7 +109,8 @@ class ImageSerializer(serializers.Serializer):
     used = serializers.IntegerField(allow_null=True, help_text="Allocated bytes when fast-diff makes it cheap")
     features = serializers.ListField(child=serializers.CharField())
     object_size = serializers.IntegerField()
-    parent = serializers.CharField(allow_null=True, help_text="pool/namespace/image@snapshot of a clone's parent")
+    # DRF's serializer metaclass moves declared fields off the class, so this does not shadow Field.parent.
+    parent = serializers.CharField(allow_null=True, help_text="pool/namespace/image@snapshot of a clone's parent")  # type: ignore[assignment]
     snapshot_count = serializers.IntegerField()
     created = serializers.DateTimeField(allow_null=True)
 
@@ -181,7 +182,8 @@ class TrashEntrySerializer(serializers.Serializer):
     namespace = serializers.CharField(allow_blank=True)
     deleted_at = serializers.DateTimeField(allow_null=True)
     deferment_end = serializers.DateTimeField(allow_null=True)
-    source = serializers.CharField()
+    # DRF's serializer metaclass moves declared fields off the class, so this does not shadow Field.source.
+    source = serializers.CharField()  # type: ignore[assignment]
 
 
 class TrashRestoreSerializer(serializers.Serializer):

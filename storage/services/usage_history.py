@@ -3,11 +3,12 @@ reads of their images) into UsageSample, and the pages draw the last 30 days fro
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from dashboard.core.actors import Actor
 from dashboard.core.errors import BerthError
 from dashboard.tasks.scheduler import periodic
 from dashboard.tasks.services import ProgressCallback
@@ -32,7 +33,7 @@ class TrendPoint:
     description="Record how much every pool stores and every tenant has provisioned, for the 30-day trends",
     audit_runs=False,
 )
-def usage_sample_take(*, progress: ProgressCallback) -> dict:
+def usage_sample_take(*, progress: ProgressCallback) -> dict[str, Any]:
     """A cluster that does not answer is skipped (its trend shows a gap), not a failed run."""
     now = timezone.now()
     clusters = list(CephCluster.objects.all())
@@ -64,14 +65,14 @@ def _sample_cluster(cluster: CephCluster, now: datetime) -> None:
     UsageSample.objects.bulk_create(samples)
 
 
-def pool_trend(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str) -> list[TrendPoint]:
+def pool_trend(*, actor: Actor, cluster: CephCluster, pool: str) -> list[TrendPoint]:
     """Bytes stored in a pool over the last 30 days (platform admins: a pool may hold many tenants)."""
     tenancy.require_platform_admin(actor, "see pool trends")
     samples = UsageSample.objects.filter(cluster=cluster, pool=pool, time__gte=_window_start())
     return [TrendPoint(sample.time, sample.stored_bytes or 0) for sample in samples]
 
 
-def tenant_trend(*, actor: AbstractBaseUser, tenant: Tenant) -> list[TrendPoint]:
+def tenant_trend(*, actor: Actor, tenant: Tenant) -> list[TrendPoint]:
     """Bytes a tenant has provisioned over the last 30 days, summed over its clusters at each sample."""
     tenancy.require_role(actor, tenant, tenancy.VIEWER)
     totals: dict[datetime, int] = {}
@@ -84,7 +85,7 @@ def _window_start() -> datetime:
     return timezone.now() - timedelta(days=TREND_DAYS)
 
 
-def pool_trends(*, actor: AbstractBaseUser, cluster: CephCluster) -> dict[str, list[TrendPoint]]:
+def pool_trends(*, actor: Actor, cluster: CephCluster) -> dict[str, list[TrendPoint]]:
     """Every pool's trend on the cluster, by pool name (platform admins)."""
     tenancy.require_platform_admin(actor, "see pool trends")
     trends: dict[str, list[TrendPoint]] = {}

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='backgroundtask',
             name='queue_id',
-            field=models.CharField(blank=True, help_text="Its run in django-tasks' queue", max_length=64),
+            field=models.UUIDField(blank=True, help_text="Its run in django-tasks' queue", null=True),
         ),
         migrations.AddField(
             model_name='backgroundtask',

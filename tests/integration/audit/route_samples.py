@@ -594,7 +594,7 @@ def _unlinked_secret(ctx: SampleContext) -> dict:
     return _secret(ctx, service_accounts=())
 
 
-def _wizard_at_review(ctx: SampleContext, namespaces: list[str]) -> None:
+def _wizard_at_review(ctx: SampleContext, namespaces: list[str], service_accounts=("default",)) -> None:
     """Walk the wizard's steps as the operator would, up to Create."""
     rows = {
         "registries-TOTAL_FORMS": "1",
@@ -610,7 +610,7 @@ def _wizard_at_review(ctx: SampleContext, namespaces: list[str]) -> None:
             {
                 "name": unique("secret"),
                 "type": "kubernetes.io/dockerconfigjson",
-                "service_accounts": ["default"],
+                "service_accounts": list(service_accounts),
                 "labels": "",
             },
         ),
@@ -625,14 +625,16 @@ def _wizard_ready_to_create(ctx: SampleContext) -> dict:
 
 
 def _wizard_with_a_failed_namespace(ctx: SampleContext) -> dict:
-    """Create fails to link in a namespace that has no `default` account yet; once it has
-    one, Retry succeeds."""
+    """Create fails to link in a namespace that lacks the chosen service account; once it has it,
+    Retry succeeds."""
     bare = unique("berth-audit")
+    account = unique("deployer")
     ctx.kube_core.create_namespace(kube_client.V1Namespace(metadata=kube_client.V1ObjectMeta(name=bare)))
     ctx.request.addfinalizer(lambda: ctx.kube_core.delete_namespace(bare))
-    _wizard_at_review(ctx, [ctx.kube_namespace, bare])
+    create_service_account(ctx.kube_core, ctx.kube_namespace, account)
+    _wizard_at_review(ctx, [ctx.kube_namespace, bare], service_accounts=[account])
     assert ctx.client.post(reverse("registry:wizard-review")).status_code == 302
-    create_service_account(ctx.kube_core, bare)
+    create_service_account(ctx.kube_core, bare, account)
     return {"failed": bare}
 
 
