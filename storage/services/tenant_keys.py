@@ -4,19 +4,28 @@ The key is returned once, to the tenant admin who asked for it, and never stored
 recorded by Berth (the audit event names the entity and place, not the key). Revoking removes the
 entity from Ceph, so every copy of the key stops working at once.
 
+A key lives as long as its binding and no longer: it is named after the binding's immutable key id
+(not the tenant's slug, which can be renamed), recorded in `TenantKeyEntity` before it is minted,
+and revoked before its binding is deleted or moved to another place (a binding that still has keys
+cannot be deleted or moved: storage/signals.py). Otherwise the key would reach whatever the place's
+next owner stores there.
+
 Berth's own cephx client may only create, read and remove entities named
 `client.berth-tenant-...` with exactly these caps (see scripts/ceph-dev-cluster), so even a
-compromised Berth cannot mint a broader key this way.
+compromised Berth cannot mint a broader key this way. It may not list entities (`auth ls` answers
+with every key, client.admin's included): the records are how Berth finds its keys, and entities
+minted before the records existed are added to them with `manage.py tenant_keys_orphaned --adopt`.
 """
 
 import re
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from dashboard.audit.services import audit_tenant, audited_action
-from dashboard.core.errors import Conflict, InvalidInput, NotFound
+from dashboard.core.errors import BerthError, Conflict, InvalidInput, NotFound
 from dashboard.tenancy import services as tenancy
-from storage.models import StorageBinding
+from storage.models import CephCluster, StorageBinding, TenantKeyEntity
 from storage.services.bindings import rbd
 from storage.services.connection import mon_command, open_ioctx
 from storage.services.errors import translate_ceph_errors
@@ -24,16 +33,50 @@ from storage.services.errors import translate_ceph_errors
 ENTITY_PREFIX = "client.berth-tenant-"
 # What the monitor's cap for Berth accepts in pool and namespace names of a tenant cap.
 _CAP_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_RBD_CAP = re.compile(
+    r"profile rbd(?:-read-only)? pool=(?P<pool>[A-Za-z0-9_.-]+)(?: namespace=(?P<namespace>[A-Za-z0-9_.-]+))?"
+)
+# How keys were named before bindings had a key id: client.berth-tenant-<slug when minted>-<binding pk>.
+_LEGACY_NAME = re.compile(rf"{re.escape(ENTITY_PREFIX)}.+-(?P<pk>[0-9]+)")
 
 
 def tenant_key_entity(binding: StorageBinding) -> str:
-    return f"{ENTITY_PREFIX}{binding.tenant.slug}-{binding.pk}"
+    return f"{ENTITY_PREFIX}{binding.key_id}"
 
 
 def tenant_key_caps(binding: StorageBinding) -> list[str]:
     osd = f"profile rbd pool={binding.pool} namespace={binding.namespace}"
+    # The mon cap stays `profile rbd`, which lets the holder blocklist other clients: librbd and the
+    # kernel client need it to take over the exclusive lock of an image whose previous user died
+    # (ceph-csi documents `mon "profile rbd"` for this); see templates/storage/tenant_key.html.
     # The mgr cap lets rbd_support run the namespace's trash purges and background removals.
     return ["mon", "profile rbd", "osd", osd, "mgr", osd]
+
+
+def binding_has_keys(binding: StorageBinding) -> bool:
+    """Whether Berth minted keys for the binding that are not revoked yet (a database read only)."""
+    return TenantKeyEntity.objects.filter(binding=binding).exists()
+
+
+def _entity_caps(cluster: CephCluster, entity: str) -> dict[str, str] | None:
+    """The entity's caps, or None when Ceph does not know it. (The answer holds the key as well,
+    which is dropped here.)"""
+    try:
+        answer = mon_command(cluster, "auth get", entity=entity, format="json", what=f"looking up {entity}")
+    except NotFound:
+        return None
+    return dict(answer[0].get("caps", {}))
+
+
+def _place_of(caps: dict[str, str]) -> tuple[str, str] | None:
+    found = _RBD_CAP.fullmatch(caps.get("osd", "").strip())
+    return (found["pool"], found["namespace"] or "") if found else None
+
+
+def _revoke(record: TenantKeyEntity) -> None:
+    # `auth rm` of an entity Ceph does not know succeeds, so a record of a key removed by hand goes quietly.
+    mon_command(record.cluster, "auth rm", entity=record.entity, what=f"revoking the key of {record.entity}")
+    record.delete()
 
 
 def _key_binding(actor, binding: StorageBinding) -> StorageBinding:
@@ -58,17 +101,8 @@ def _key_binding(actor, binding: StorageBinding) -> StorageBinding:
 
 def tenant_key_exists(*, actor: AbstractBaseUser, binding: StorageBinding) -> bool:
     tenancy.require_role(actor, binding.tenant, tenancy.VIEWER)
-    try:
-        mon_command(
-            binding.cluster,
-            "auth get",
-            entity=tenant_key_entity(binding),
-            format="json",
-            what=f"looking up {tenant_key_entity(binding)}",
-        )
-    except NotFound:
-        return False
-    return True
+    records = TenantKeyEntity.objects.filter(binding=binding).select_related("cluster")
+    return any(_entity_caps(record.cluster, record.entity) is not None for record in records)
 
 
 @audited_action("storage.tenant_key.create", target=("binding",))
@@ -78,7 +112,7 @@ def tenant_key_create(*, actor: AbstractBaseUser, binding: StorageBinding) -> tu
     entity = tenant_key_entity(binding)
     if tenant_key_exists(actor=actor, binding=binding):
         raise Conflict(
-            f"{entity} already has a key, which Berth does not keep and cannot show again. Revoke it "
+            f"{binding} already has a key, which Berth does not keep and cannot show again. Revoke it "
             "and create a new one.",
             code="tenant_key_exists",
         )
@@ -89,6 +123,8 @@ def tenant_key_create(*, actor: AbstractBaseUser, binding: StorageBinding) -> tu
         translate_ceph_errors(binding.cluster.name, f"initialising pool {binding.pool} for RBD"),
     ):
         rbd.RBD().pool_init(ioctx, False)
+    # Recorded first: a key minted but not recorded could outlive its binding unnoticed.
+    TenantKeyEntity.objects.get_or_create(cluster=binding.cluster, entity=entity, defaults={"binding": binding})
     answer = mon_command(
         binding.cluster,
         "auth get-or-create",
@@ -103,7 +139,133 @@ def tenant_key_create(*, actor: AbstractBaseUser, binding: StorageBinding) -> tu
 @audited_action("storage.tenant_key.revoke", target=("binding",))
 def tenant_key_revoke(*, actor: AbstractBaseUser, binding: StorageBinding) -> None:
     binding = _key_binding(actor, binding)
-    entity = tenant_key_entity(binding)
-    if not tenant_key_exists(actor=actor, binding=binding):
-        raise NotFound(f"{entity} has no key to revoke.", code="tenant_key_not_found")
-    mon_command(binding.cluster, "auth rm", entity=entity, what=f"revoking the key of {entity}")
+    existed = tenant_key_exists(actor=actor, binding=binding)
+    for record in TenantKeyEntity.objects.filter(binding=binding).select_related("cluster"):
+        _revoke(record)
+    if not existed:
+        raise NotFound(f"{binding} has no key to revoke.", code="tenant_key_not_found")
+
+
+@audited_action("storage.binding.keys_revoke", target=("binding",))
+def binding_keys_revoke(*, actor: AbstractBaseUser, binding: StorageBinding) -> None:
+    """Revoke every key of a binding that is about to be deleted or moved to another place, or refuse:
+    a key left behind would reach whatever the place's next owner stores there."""
+    tenancy.require_platform_admin(actor, "delete or move storage bindings")
+    audit_tenant(binding.tenant)
+    for record in TenantKeyEntity.objects.filter(binding=binding).select_related("cluster"):
+        try:
+            _revoke(record)
+        except BerthError as error:
+            raise type(error)(
+                f"{binding} is left as it is: its Ceph key {record.entity} has to be revoked first, and "
+                f"revoking it failed. {error.message} Retry once the cluster answers. If the cluster is "
+                f"gone for good, `manage.py tenant_keys_orphaned --cluster {record.cluster.name} --forget "
+                f"{record.entity}` drops Berth's record of the key.",
+                code="tenant_key_not_revoked",
+                component="ceph",
+            ) from error
+
+
+# --- keys that outlived their binding ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TenantKeyOrphan:
+    cluster: str
+    entity: str
+    pool: str
+    namespace: str
+    osd_caps: str
+    reason: str
+    # The tenant that owns the place the key reaches now, if any: whose images the key exposes.
+    now_bound_to: str
+
+
+def _orphan(record: TenantKeyEntity) -> TenantKeyOrphan | None:
+    binding = record.binding
+    caps = _entity_caps(record.cluster, record.entity)
+    if caps is None:
+        if binding is None:
+            # Removed outside Berth. (A bound record may be one whose key is being minted right now.)
+            record.delete()
+        return None
+    place = _place_of(caps)
+    if binding is not None and binding.cluster_id == record.cluster_id and place == (binding.pool, binding.namespace):
+        return None
+    reason = "its binding was deleted" if binding is None else f"its binding {binding} names another place"
+    pool, namespace = place or ("", "")
+    owner = StorageBinding.objects.filter(cluster=record.cluster, pool=pool, namespace__in={namespace, ""}).first()
+    return TenantKeyOrphan(
+        cluster=record.cluster.name,
+        entity=record.entity,
+        pool=pool,
+        namespace=namespace,
+        osd_caps=caps.get("osd", ""),
+        reason=reason,
+        now_bound_to=owner.tenant.slug if owner else "",
+    )
+
+
+def find_orphans(cluster: CephCluster) -> list[TenantKeyOrphan]:
+    """The recorded entities Ceph still knows whose binding is gone or now names another place.
+    For the platform admins' page and `manage.py tenant_keys_orphaned`, which decide who may ask."""
+    records = TenantKeyEntity.objects.filter(cluster=cluster).select_related("cluster", "binding__tenant")
+    return [orphan for record in records if (orphan := _orphan(record)) is not None]
+
+
+def revoke_orphan(cluster: CephCluster, entity: str) -> None:
+    record = TenantKeyEntity.objects.filter(cluster=cluster, entity=entity).select_related("binding").first()
+    if record is None or _orphan(record) is None:
+        raise NotFound(
+            f"{entity} is not a key on Ceph cluster {cluster.name} that outlived its binding. A binding's "
+            "own key is revoked on its tenant's page.",
+            code="tenant_key_orphan_not_found",
+        )
+    _revoke(record)
+
+
+def adopt_entity(cluster: CephCluster, entity: str) -> TenantKeyEntity:
+    """Record an entity Berth minted before it kept records (found by an operator with
+    `ceph auth ls`), tied to the binding it was minted for when its caps still name that
+    binding's place, otherwise to none, which makes it an orphan."""
+    if not entity.startswith(ENTITY_PREFIX):
+        raise InvalidInput(f"{entity} is not a tenant key: their names start with {ENTITY_PREFIX}.")
+    caps = _entity_caps(cluster, entity)
+    if caps is None:
+        raise NotFound(f"Ceph cluster {cluster.name} has no entity {entity}.", code="tenant_key_not_found")
+    place = _place_of(caps)
+    legacy = _LEGACY_NAME.fullmatch(entity)
+    candidates = StorageBinding.objects.filter(cluster=cluster)
+    binding = next(
+        (
+            candidate
+            for candidate in candidates
+            if (tenant_key_entity(candidate) == entity or (legacy and int(legacy["pk"]) == candidate.pk))
+            and place == (candidate.pool, candidate.namespace)
+        ),
+        None,
+    )
+    record, created = TenantKeyEntity.objects.get_or_create(
+        cluster=cluster, entity=entity, defaults={"binding": binding}
+    )
+    if not created and record.binding_id != getattr(binding, "pk", None):
+        record.binding = binding
+        record.save(update_fields=["binding"])
+    return record
+
+
+def forget_entity(cluster: CephCluster, entity: str) -> None:
+    """Drop Berth's record of a key without touching Ceph: for a cluster that is gone for good."""
+    if not TenantKeyEntity.objects.filter(cluster=cluster, entity=entity).delete()[0]:
+        raise NotFound(f"Berth has no record of {entity} on Ceph cluster {cluster.name}.", code="tenant_key_not_found")
+
+
+def tenant_key_orphan_list(*, actor: AbstractBaseUser, cluster: CephCluster) -> list[TenantKeyOrphan]:
+    tenancy.require_platform_admin(actor, "list Ceph keys that outlived their bindings")
+    return find_orphans(cluster)
+
+
+@audited_action("storage.tenant_key.orphan_revoke", target=("cluster", "entity"))
+def tenant_key_orphan_revoke(*, actor: AbstractBaseUser, cluster: CephCluster, entity: str) -> None:
+    tenancy.require_platform_admin(actor, "revoke Ceph keys that outlived their bindings")
+    revoke_orphan(cluster, entity)

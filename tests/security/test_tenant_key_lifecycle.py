@@ -174,7 +174,9 @@ def test_a_key_of_a_removed_binding_cannot_reach_the_next_tenants_images(
     assert what_the_key_reaches(ceph_dev_cluster.mon_host, entity, key, place, image) == []
 
 
-def test_after_a_slug_rename_the_tenant_admin_still_revokes_the_key(place, platform_admin, ceph_cluster, ceph_dev_cluster):
+def test_after_a_slug_rename_the_tenant_admin_still_revokes_the_key(
+    place, platform_admin, ceph_cluster, ceph_dev_cluster
+):
     a, _, members, _ = two_tenants()
     binding = StorageBinding.objects.create(tenant=a, cluster=ceph_cluster, pool=place.pool, namespace=place.namespace)
     entity, key = mint_key(members["admin"], binding)
@@ -184,4 +186,3 @@ def test_after_a_slug_rename_the_tenant_admin_still_revokes_the_key(place, platf
 
     assert revoked.status_code == 302, revoked.status_code
     assert what_the_key_reaches(ceph_dev_cluster.mon_host, entity, key, place, "anything") == []
-
