@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
+from django.urls import reverse
 from kubernetes import client
 from rest_framework.test import APIClient
 
@@ -197,3 +198,21 @@ def form_fields(html: str, form_id: str) -> dict[str, str]:
     parser = _FormFields(form_id)
     parser.feed(html)
     return parser.fields
+
+
+def admin_tenant_form(browser, tenant: Tenant) -> tuple[str, dict[str, str]]:
+    """(url, data) of the Django admin's change form of a tenant, as a browser would submit it unchanged."""
+    url = reverse("admin:tenancy_tenant_change", args=[tenant.pk])
+    page = browser.get(url)
+    assert page.status_code == 200, page.status_code
+    return url, {**form_fields(page.content.decode(), "tenant_form"), "_save": "Save"}
+
+
+def binding_row(data: dict[str, str], binding) -> str:
+    """The prefix of a storage binding's inline row in `admin_tenant_form`'s data (storage_bindings-N)."""
+    [row] = [
+        name.removesuffix("-id")
+        for name, value in data.items()
+        if name.startswith("storage_bindings-") and name.endswith("-id") and value == str(binding.pk)
+    ]
+    return row

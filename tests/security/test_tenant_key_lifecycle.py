@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from dashboard.tenancy.models import Tenant
 from storage.models import StorageBinding
-from tests.helpers import form_fields, two_tenants, unique_name
+from tests.helpers import admin_tenant_form, binding_row, two_tenants, unique_name
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -59,26 +59,14 @@ def mint_key(tenant_admin, binding: StorageBinding) -> tuple[str, str]:
     return entity, key
 
 
-def tenant_form(browser: Client, tenant: Tenant) -> tuple[str, dict]:
-    url = reverse("admin:tenancy_tenant_change", args=[tenant.pk])
-    page = browser.get(url)
-    assert page.status_code == 200
-    return url, {**form_fields(page.content.decode(), "tenant_form"), "_save": "Save"}
-
-
 def admin_saves(browser: Client, url: str, data: dict) -> None:
     answer = browser.post(url, data)
     assert answer.status_code == 302, answer.content.decode()[:3000]
 
 
 def admin_deletes_binding(browser: Client, binding: StorageBinding) -> None:
-    url, data = tenant_form(browser, Tenant.objects.get(pk=binding.tenant_id))
-    [row] = [
-        name.removesuffix("-id")
-        for name, value in data.items()
-        if name.startswith("storage_bindings-") and name.endswith("-id") and value == str(binding.pk)
-    ]
-    admin_saves(browser, url, {**data, f"{row}-DELETE": "on"})
+    url, data = admin_tenant_form(browser, Tenant.objects.get(pk=binding.tenant_id))
+    admin_saves(browser, url, {**data, f"{binding_row(data, binding)}-DELETE": "on"})
 
 
 def admin_deletes_tenant(browser: Client, tenant: Tenant) -> None:
@@ -87,12 +75,12 @@ def admin_deletes_tenant(browser: Client, tenant: Tenant) -> None:
 
 
 def admin_renames_tenant(browser: Client, tenant: Tenant, slug: str) -> None:
-    url, data = tenant_form(browser, tenant)
+    url, data = admin_tenant_form(browser, tenant)
     admin_saves(browser, url, {**data, "slug": slug})
 
 
 def admin_binds(browser: Client, tenant: Tenant, cluster, place: Place) -> None:
-    url, data = tenant_form(browser, tenant)
+    url, data = admin_tenant_form(browser, tenant)
     row = int(data["storage_bindings-TOTAL_FORMS"])
     data["storage_bindings-TOTAL_FORMS"] = str(row + 1)
     admin_saves(
