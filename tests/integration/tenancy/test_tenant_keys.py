@@ -1,8 +1,13 @@
 """A tenant's own Ceph key works in its namespace and nowhere else, on the real cluster."""
 
+import errno
+import json
 import subprocess
+import uuid
 
 import pytest
+import rados
+import rbd
 
 from dashboard.audit.models import AuditEvent
 from dashboard.core.errors import Conflict, PermissionDenied
@@ -61,3 +66,86 @@ def test_only_tenant_admins_create_keys(teams, role):
         tenant_key_create(actor=teams.members[role], binding=teams.binding_a)
     assert refused.value.code == "role_denied"
     assert AuditEvent.objects.get(action="storage.tenant_key.create").outcome == "denied"
+
+
+# --- The mon cap: `profile rbd`, because taking over a dead client's lock needs blocklisting ---------
+
+TIMEOUTS = {"client_mount_timeout": "5", "rados_mon_op_timeout": "5", "rados_osd_op_timeout": "5"}
+
+
+def connected_as(endpoints, entity: str, key: str) -> rados.Rados:
+    handle = rados.Rados(conffile=None, name=entity, conf={"mon_host": endpoints.mon_host, "key": key, **TIMEOUTS})
+    handle.connect()
+    return handle
+
+
+def lock_break_as(endpoints, entity: str, key: str, pool: str, image: str) -> str:
+    """Break the exclusive lock of team-a's `image` as `entity`: "broken", or the errno of the refusal."""
+    handle = connected_as(endpoints, entity, key)
+    try:
+        with handle.open_ioctx(pool) as ioctx:
+            ioctx.set_namespace("team-a")
+            with rbd.Image(ioctx, image) as taken:
+                [owner] = taken.lock_get_owners()
+                try:
+                    taken.lock_break(rbd.RBD_LOCK_MODE_EXCLUSIVE, owner["owner"])
+                except rbd.Error as refused:
+                    return errno.errorcode.get(refused.errno, str(refused))
+                return "broken"
+    finally:
+        handle.shutdown()
+
+
+def test_taking_over_the_lock_of_a_vanished_client_needs_the_blocklist_cap(teams, ceph_dev_cluster, ceph_admin):
+    """Why tenant keys keep `mon 'profile rbd'`: with `mon 'allow r'` a client cannot break the exclusive
+    lock an unresponsive client holds (breaking it blocklists the holder first), which is how ceph-csi's
+    next node takes over a volume whose previous node died."""
+    entity, key = tenant_key_create(actor=teams.members["admin"], binding=teams.binding_a)
+    narrow = f"client.berth-tenant-narrow-{uuid.uuid4().hex[:8]}"
+    cap = f"profile rbd pool={teams.pool} namespace=team-a"
+    ceph_admin.ceph("auth", "get-or-create", narrow, "mon", "allow r", "osd", cap, "mgr", cap)
+    narrow_key = ceph_admin.ceph("auth", "print-key", narrow).strip()
+    image = f"locked-{uuid.uuid4().hex[:8]}"
+    ceph_admin.rbd(
+        "create", "--size", "64M", "--image-feature", "layering,exclusive-lock", f"{teams.pool}/team-a/{image}"
+    )
+    holder = connected_as(ceph_dev_cluster, entity, key)
+    holder_address = holder.get_addrs()
+    try:
+        with holder.open_ioctx(teams.pool) as ioctx:
+            ioctx.set_namespace("team-a")
+            # Closed before the handle shuts down: librbd aborts the process for an image left open.
+            with rbd.Image(ioctx, image) as held:
+                held.lock_acquire(rbd.RBD_LOCK_MODE_EXCLUSIVE)
+                narrowed = lock_break_as(ceph_dev_cluster, narrow, narrow_key, teams.pool, image)
+                kept = lock_break_as(ceph_dev_cluster, entity, key, teams.pool, image)
+                blocklist = ceph_admin.ceph("osd", "blocklist", "ls")
+    finally:
+        holder.shutdown()
+        tenant_key_revoke(actor=teams.members["admin"], binding=teams.binding_a)
+        ceph_admin.ceph("auth", "rm", narrow)
+        ceph_admin.ceph("osd", "blocklist", "rm", holder_address)
+    assert (narrowed, kept) == ("EACCES", "broken")
+    assert holder_address in blocklist
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"blocklistop": "add", "addr": "127.0.0.1:0/0"},
+        {"blocklistop": "add", "addr": "127.0.0.1"},
+        {"blocklistop": "rm", "addr": "127.0.0.1:0/1234"},
+    ],
+    ids=["every-client-of-a-host", "a-bare-address", "lift-a-blocklisting"],
+)
+def test_a_tenant_key_blocklists_single_client_instances_only(teams, ceph_dev_cluster, arguments):
+    """What `profile rbd` leaves a tenant key holder: blocklisting one client instance (address and nonce)
+    at a time, as lock takeover needs; not a whole host, and no lifting of blocklistings."""
+    entity, key = tenant_key_create(actor=teams.members["admin"], binding=teams.binding_a)
+    handle = connected_as(ceph_dev_cluster, entity, key)
+    try:
+        code, _, _ = handle.mon_command(json.dumps({"prefix": "osd blocklist", **arguments}), b"")
+    finally:
+        handle.shutdown()
+        tenant_key_revoke(actor=teams.members["admin"], binding=teams.binding_a)
+    assert code == -errno.EACCES
