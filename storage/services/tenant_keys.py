@@ -36,6 +36,26 @@ _CAP_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _RBD_CAP = re.compile(
     r"profile rbd(?:-read-only)? pool=(?P<pool>[A-Za-z0-9_.-]+)(?: namespace=(?P<namespace>[A-Za-z0-9_.-]+))?"
 )
+# `profile rbd` as a monitor cap, less what would let the key's holder cut whole hosts or networks off
+# the cluster. Blocklisting stays: librbd and the kernel client blocklist a client that died holding an
+# image's exclusive lock before taking the lock over (ceph-csi's next node does so after a node failure),
+# naming it by address and nonce. But `profile rbd` accepts any digits as the nonce, and nonce 0 (also
+# spelt 00, or 4294967296, which wraps to 0) blocklists every client of the address, while the same
+# arguments plus `range` blocklist a network whose prefix length is the "nonce". Real nonces are random
+# 32-bit numbers; accepting only 129 to 4294967295, without leading zeros, leaves exactly single client
+# instances (a range prefix cannot exceed 128 bits, so every range request is refused). A client whose
+# nonce happens to be below 129 (one in 33 million) cannot be taken over by a tenant key. `osd blacklist`
+# is the name older kernels send. Berth's own cap pins exactly this text (scripts/ceph-dev-cluster).
+_NONCE = (
+    "(129|1[3-9][0-9]|[2-9][0-9]{2}|[1-9][0-9]{3,8}|[1-3][0-9]{9}|4[01][0-9]{8}|42[0-8][0-9]{7}|429[0-3][0-9]{6}"
+    "|4294[0-8][0-9]{5}|42949[0-5][0-9]{4}|429496[0-6][0-9]{3}|4294967[01][0-9]{2}|42949672[0-8][0-9]|429496729[0-5])"
+)
+_SINGLE_CLIENT = f"^[^/]+/{_NONCE}$"
+TENANT_MON_CAP = (
+    "allow service mon r, allow service osd r, allow service pg r, "
+    f"allow command 'osd blocklist' with blocklistop=add addr regex '{_SINGLE_CLIENT}', "
+    f"allow command 'osd blacklist' with blacklistop=add addr regex '{_SINGLE_CLIENT}'"
+)
 # How keys were named before bindings had a key id: client.berth-tenant-<slug when minted>-<binding pk>.
 _LEGACY_NAME = re.compile(rf"{re.escape(ENTITY_PREFIX)}.+-(?P<pk>[0-9]+)")
 
@@ -46,11 +66,8 @@ def tenant_key_entity(binding: StorageBinding) -> str:
 
 def tenant_key_caps(binding: StorageBinding) -> list[str]:
     osd = f"profile rbd pool={binding.pool} namespace={binding.namespace}"
-    # The mon cap stays `profile rbd`, which lets the holder blocklist other clients: librbd and the
-    # kernel client need it to take over the exclusive lock of an image whose previous user died
-    # (ceph-csi documents `mon "profile rbd"` for this); see templates/storage/tenant_key.html.
     # The mgr cap lets rbd_support run the namespace's trash purges and background removals.
-    return ["mon", "profile rbd", "osd", osd, "mgr", osd]
+    return ["mon", TENANT_MON_CAP, "osd", osd, "mgr", osd]
 
 
 def binding_has_keys(binding: StorageBinding) -> bool:

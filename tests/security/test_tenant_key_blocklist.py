@@ -78,5 +78,10 @@ def test_a_tenant_key_cannot_cut_a_host_or_network_off_the_cluster(
     assert (code, status) == (-errno.EACCES, "access denied")
     # Berth, on the same host, still reaches the OSDs.
     images.image_create(
-        actor=admin_user, cluster=ceph_cluster, pool=storage_pool, namespace="", name=unique_name("alive"), size=1 << 20
+        actor=admin_user,
+        cluster=ceph_cluster,
+        pool=storage_pool,
+        namespace="",
+        name=unique_name("alive"),
+        size=64 << 20,
     )
