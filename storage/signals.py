@@ -20,11 +20,13 @@ def _refuse_while_keyed(binding: StorageBinding, change: str) -> None:
         )
 
 
-def binding_pre_delete(sender, instance: StorageBinding, **kwargs) -> None:
+def binding_pre_delete(sender: type[StorageBinding], instance: StorageBinding, **kwargs: object) -> None:
     _refuse_while_keyed(instance, "deleted")
 
 
-def binding_pre_save(sender, instance: StorageBinding, raw: bool = False, **kwargs) -> None:
+def binding_pre_save(
+    sender: type[StorageBinding], instance: StorageBinding, raw: bool = False, **kwargs: object
+) -> None:
     if raw or instance._state.adding:
         return
     before = StorageBinding.objects.filter(pk=instance.pk).values(*PLACE).first()
