@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 
 from dashboard.audit.services import audit_tenant, audited_action
-from dashboard.core.errors import BerthError, Conflict, InvalidInput, NotFound
+from dashboard.core.errors import BerthError, Conflict, InvalidInput, NotFound, PermissionDenied
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster, StorageBinding, TenantKeyEntity
 from storage.services.bindings import rbd
@@ -142,14 +142,23 @@ def tenant_key_create(*, actor: AbstractBaseUser, binding: StorageBinding) -> tu
         rbd.RBD().pool_init(ioctx, False)
     # Recorded first: a key minted but not recorded could outlive its binding unnoticed.
     TenantKeyEntity.objects.get_or_create(cluster=binding.cluster, entity=entity, defaults={"binding": binding})
-    answer = mon_command(
-        binding.cluster,
-        "auth get-or-create",
-        entity=entity,
-        caps=tenant_key_caps(binding),
-        format="json",
-        what=f"creating the key of {entity}",
-    )
+    try:
+        answer = mon_command(
+            binding.cluster,
+            "auth get-or-create",
+            entity=entity,
+            caps=tenant_key_caps(binding),
+            format="json",
+            what=f"creating the key of {entity}",
+        )
+    except PermissionDenied as error:
+        raise PermissionDenied(
+            f"Ceph cluster {binding.cluster.name} does not let Berth's client {binding.cluster.client_name} "
+            "create tenant keys with the caps this version of Berth gives them. A platform admin has to update "
+            "the client's monitor cap (docs/tenant-keys.md says how).",
+            code="tenant_key_caps_refused",
+            component="ceph",
+        ) from error
     return entity, answer[0]["key"]
 
 

@@ -1,6 +1,7 @@
 """A tenant's own Ceph key works in its namespace and nowhere else, on the real cluster."""
 
 import errno
+import json
 import subprocess
 import uuid
 
@@ -10,7 +11,8 @@ import rbd
 
 from dashboard.audit.models import AuditEvent
 from dashboard.core.errors import Conflict, PermissionDenied
-from storage.services.tenant_keys import tenant_key_create, tenant_key_exists, tenant_key_revoke
+from storage.models import CephCluster, StorageBinding
+from storage.services.tenant_keys import TENANT_MON_CAP, tenant_key_create, tenant_key_exists, tenant_key_revoke
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -127,3 +129,28 @@ def test_taking_over_the_lock_of_a_vanished_client_needs_the_blocklist_cap(teams
         ceph_admin.ceph("osd", "blocklist", "rm", holder_address)
     assert (narrowed, kept) == ("EACCES", "broken")
     assert holder_address in blocklist
+
+
+def test_a_berth_client_with_the_caps_of_an_earlier_version_is_told_what_to_update(teams, ceph_admin, tmp_path):
+    """Earlier versions pinned tenant keys' mon cap to `profile rbd` in Berth's own cap: minting is refused
+    by Ceph, and the refusal says what to change instead of naming Berth's caps in general."""
+    [berth] = json.loads(ceph_admin.ceph("auth", "get", "client.berth", "--format", "json"))
+    earlier_mon_cap = berth["caps"]["mon"].replace(f'caps_mon="{TENANT_MON_CAP}"', 'caps_mon="profile rbd"')
+    assert earlier_mon_cap != berth["caps"]["mon"]
+    client = f"client.berth-earlier-{uuid.uuid4().hex[:6]}"
+    keyring = tmp_path / "keyring"
+    keyring.write_text(
+        ceph_admin.ceph(
+            "auth", "get-or-create", client, "mon", earlier_mon_cap, "osd", "profile rbd", "mgr", "profile rbd"
+        )
+    )
+    cluster = CephCluster.objects.create(
+        name="earlier", client_name=client, conf_path=teams.binding_a.cluster.conf_path, keyring_path=str(keyring)
+    )
+    binding = StorageBinding.objects.create(tenant=teams.a, cluster=cluster, pool=teams.pool, namespace="team-a")
+    try:
+        with pytest.raises(PermissionDenied) as refused:
+            tenant_key_create(actor=teams.members["admin"], binding=binding)
+    finally:
+        ceph_admin.ceph("auth", "rm", client)
+    assert refused.value.code == "tenant_key_caps_refused" and "docs/tenant-keys.md" in refused.value.message
