@@ -111,6 +111,12 @@ def test_while_ceph_is_unreachable_the_admin_refuses_and_deletes_nothing(
 
     refused = admin_client.post(reverse("admin:tenancy_tenant_delete", args=[teams.a.pk]), {"post": "yes"}, follow=True)
     assert "Nothing was saved or deleted." in refused.content.decode()
+    refused = admin_client.post(
+        reverse("admin:tenancy_tenant_changelist"),
+        {"action": "delete_selected", "_selected_action": [teams.a.pk], "post": "yes"},
+        follow=True,
+    )
+    assert "Nothing was saved or deleted." in refused.content.decode()
     assert StorageBinding.objects.filter(pk=teams.binding_a.pk).exists()
     assert known_to_ceph(ceph_admin, keyed)
 
