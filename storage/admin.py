@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from dashboard.audit.admin import AuditedModelAdmin
@@ -7,6 +8,7 @@ from dashboard.tenancy.admin import TenantAdmin
 from dashboard.tenancy.models import Tenant
 from storage.models import CephCluster, StorageBinding, StorageQuota
 from storage.services.quotas import tenant_pool_quotas_apply
+from storage.services.tenant_keys import binding_has_keys, binding_keys_revoke
 
 
 @admin.register(CephCluster)
@@ -19,9 +21,38 @@ class CephClusterAdmin(AuditedModelAdmin, admin.ModelAdmin):
     )
 
 
+def _revoke_keys(actor, binding: StorageBinding) -> None:
+    if binding_has_keys(binding):
+        binding_keys_revoke(actor=actor, binding=binding)
+
+
+class StorageBindingFormSet(BaseInlineFormSet):
+    """A binding's Ceph keys are revoked before it is deleted or moved to another place; if they cannot
+    be, the BerthError refuses the whole save (TenantAdmin shows it) and nothing changes."""
+
+    actor = None  # the admin user, set per request by StorageBindingInline.get_formset
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            _revoke_keys(self.actor, obj)
+        super().delete_existing(obj, commit=commit)
+
+    def save_existing(self, form, obj, commit=True):
+        if commit and {"cluster", "pool", "namespace"} & set(form.changed_data):
+            _revoke_keys(self.actor, StorageBinding.objects.get(pk=obj.pk))
+        return super().save_existing(form, obj, commit=commit)
+
+
 class StorageBindingInline(admin.TabularInline):
     model = StorageBinding
+    formset = StorageBindingFormSet
     extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # A class made for this request by inlineformset_factory, so the attribute is this request's alone.
+        setattr(formset, "actor", request.user)  # noqa: B010 (the stubs' formset type has no such attribute)
+        return formset
 
 
 class StorageQuotaInline(admin.StackedInline):
@@ -38,5 +69,11 @@ def _apply_pool_quotas(request: HttpRequest, tenant: Tenant) -> str | None:
     return None
 
 
+def _revoke_tenant_keys(request: HttpRequest, tenant: Tenant) -> None:
+    for binding in tenant.storage_bindings.select_related("cluster", "tenant"):
+        _revoke_keys(request.user, binding)
+
+
 TenantAdmin.inlines = (*TenantAdmin.inlines, StorageBindingInline, StorageQuotaInline)
 TenantAdmin.after_save.append(_apply_pool_quotas)
+TenantAdmin.before_delete.append(_revoke_tenant_keys)

@@ -1,3 +1,5 @@
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -59,6 +61,9 @@ class StorageBinding(models.Model):
     cluster = models.ForeignKey(CephCluster, on_delete=models.PROTECT, related_name="+")
     pool = models.CharField(max_length=255)
     namespace = models.CharField(max_length=255, blank=True, help_text="Empty: the whole pool.")
+    # Names the binding's Ceph keys: a slug can be renamed and a primary key reused by another
+    # database, and a key named after either could end up taken for another tenant's.
+    key_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         # The tenancy models were dashboard's at first; their tables kept their names when they moved here.
@@ -88,6 +93,30 @@ class StorageBinding(models.Model):
                 f"{clash} already belongs to tenant {clash.tenant}; a pool and the namespaces in "
                 "it belong to one tenant at most."
             )
+
+
+class TenantKeyEntity(models.Model):
+    """A cephx entity Berth minted for a binding (its name, never its key), recorded before it is minted.
+
+    Berth's own client may not list Ceph's entities (`auth ls` would hand it every key, client.admin's
+    included), so this is how Berth knows which keys to revoke when a binding goes or moves, and
+    which `client.berth-tenant-*` entities outlived theirs (binding empty). Deleting or moving a
+    binding that still has entities here is refused (storage/signals.py) until they are revoked.
+    """
+
+    cluster = models.ForeignKey(CephCluster, on_delete=models.CASCADE, related_name="+")
+    entity = models.CharField(max_length=255)
+    binding = models.ForeignKey(
+        StorageBinding, on_delete=models.SET_NULL, null=True, blank=True, related_name="key_entities"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cluster__name", "entity"]
+        constraints = [models.UniqueConstraint(fields=["cluster", "entity"], name="one_record_per_ceph_entity")]
+
+    def __str__(self) -> str:
+        return f"{self.entity} on {self.cluster}"
 
 
 class StorageQuota(models.Model):

@@ -38,4 +38,10 @@ urlpatterns = [
         "pools/<str:pool>/trash/<str:image_id>/restore-as/", views.TrashRestoreAsView.as_view(), name="trash-restore-as"
     ),
     path("pools/<str:pool>/trash/<str:image_id>/purge/", views.TrashPurgeView.as_view(), name="trash-purge-entry"),
+    path("tenant-keys/orphaned/", views.TenantKeyOrphanListView.as_view(), name="tenant-key-orphans"),
+    path(
+        "tenant-keys/orphaned/<str:entity>/revoke/",
+        views.TenantKeyOrphanRevokeView.as_view(),
+        name="tenant-key-orphan-revoke",
+    ),
 ]

@@ -26,10 +26,11 @@ from dashboard.core.generic.views import (
     ServiceListView,
     page_of,
 )
+from dashboard.tenancy import services as tenancy
 from storage import forms as storage_forms
 from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
-from storage.services import images, namespaces, pools, snapshots
+from storage.services import images, namespaces, pools, snapshots, tenant_keys
 from storage.services import tenancy as storage_tenancy
 from storage.services.types import PoolInfo
 from storage.templatetags.storage_ui import storage_url
@@ -120,6 +121,9 @@ class PoolListView(CephClusterMixin, ServiceListView):
         return replace(
             listing, items=[PoolRow(**asdict(pool), namespace=self.home_namespace(pool.name)) for pool in listing.items]
         )
+
+    def get_context_data(self) -> dict[str, Any]:
+        return {"may_list_orphaned_keys": tenancy.is_platform_admin(self.request.user)}
 
 
 class PoolDetailView(CephClusterMixin, ServiceDetailView):
@@ -762,3 +766,59 @@ class TrashPurgeView(CephClusterMixin, ConfirmView):
 
     def back_url(self) -> str:
         return self.url("trash-list", self.pool)
+
+
+# --- Tenant keys that outlived their binding (platform admins) ------------------------------------
+
+
+class TenantKeyOrphanListView(CephClusterMixin, ServiceListView):
+    title = "Tenant keys without a binding"
+    template_name = "storage/tenant_key_orphan_list.html"
+    table_template = "storage/_tenant_key_orphan_table.html"
+    kept_params = ("cluster",)
+    default_sort = "entity"
+    search_placeholder = "Search by client, pool or namespace"
+    columns = (
+        Column("entity", "Ceph client", sortable=True),
+        Column("pool", "Pool", sortable=True),
+        Column("namespace", "Namespace", sortable=True),
+        Column("reason", "Why it is listed"),
+        Column("now_bound_to", "Place now bound to", sortable=True),
+    )
+
+    def fetch(self, query: ListQuery) -> ListPage:
+        found = tenant_keys.tenant_key_orphan_list(**self.service_args())
+        return page_of(
+            found,
+            query,
+            search_key=lambda orphan: f"{orphan.entity} {orphan.pool} {orphan.namespace}",
+            sort_keys={column.key: attrgetter(column.key) for column in self.columns if column.sortable},
+        )
+
+
+class TenantKeyOrphanRevokeView(CephClusterMixin, ConfirmView):
+    submit_label = "Revoke key"
+
+    @property
+    def entity(self) -> str:
+        return self.kwargs["entity"]
+
+    @property
+    def title(self) -> str:
+        return f"Revoke {self.entity}"
+
+    @property
+    def warning(self) -> str:
+        return (
+            f"Ceph forgets {self.entity} at once: every workload still using its key loses access to the "
+            "images it reaches."
+        )
+
+    def perform(self, form: forms.Form) -> None:
+        tenant_keys.tenant_key_orphan_revoke(**self.service_args(), entity=self.entity)
+
+    def success_message(self, result: None) -> str:
+        return f"{self.entity} revoked."
+
+    def back_url(self) -> str:
+        return self.url("tenant-key-orphans")

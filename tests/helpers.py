@@ -11,10 +11,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html.parser import HTMLParser
 
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
+from django.urls import reverse
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from rest_framework.test import APIClient
@@ -264,3 +266,76 @@ def stored_text() -> dict[str, str]:
 
 def leaks(canaries: list[str], places: dict[str, str]) -> list[str]:
     return [f"{where}: {canary}" for where, text in places.items() for canary in canaries if canary in text]
+
+
+# --- HTML forms ----------------------------------------------------------------------------------
+
+
+class _FormFields(HTMLParser):
+    """The values a browser would submit from one form: text and hidden inputs, checked boxes,
+    selected options, textareas. Django admin's inline templates (`__prefix__`) are left out."""
+
+    def __init__(self, form_id: str):
+        super().__init__()
+        self.form_id, self.inside, self.fields = form_id, False, {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+        if not self.inside or "__prefix__" in (attrs.get("name") or ""):
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.fields[name] = attrs.get("value", "on")
+            elif kind not in ("submit", "button", "file"):
+                self.fields[name] = attrs.get("value") or ""
+        elif tag == "select" and name:
+            self._select = name
+            self.fields.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.fields[self._select] = attrs.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields[name] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+
+def form_fields(html: str, form_id: str) -> dict[str, str]:
+    parser = _FormFields(form_id)
+    parser.feed(html)
+    return parser.fields
+
+
+def admin_tenant_form(browser, tenant: Tenant) -> tuple[str, dict[str, str]]:
+    """(url, data) of the Django admin's change form of a tenant, as a browser would submit it unchanged."""
+    url = reverse("admin:tenancy_tenant_change", args=[tenant.pk])
+    page = browser.get(url)
+    assert page.status_code == 200, page.status_code
+    return url, {**form_fields(page.content.decode(), "tenant_form"), "_save": "Save"}
+
+
+def binding_row(data: dict[str, str], binding) -> str:
+    """The prefix of a storage binding's inline row in `admin_tenant_form`'s data (storage_bindings-N)."""
+    [row] = [
+        name.removesuffix("-id")
+        for name, value in data.items()
+        if name.startswith("storage_bindings-") and name.endswith("-id") and value == str(binding.pk)
+    ]
+    return row

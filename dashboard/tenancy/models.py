@@ -6,7 +6,7 @@ class Tenant(models.Model):
     """An application team. Its members see and change only the storage and secrets bound to it."""
 
     name = models.CharField(max_length=100, unique=True)
-    # The slug names the tenant in URLs, audit events and Ceph key names (client.berth-tenant-<slug>-...).
+    # The slug names the tenant in URLs and audit events; Ceph keys are named after their binding's key id.
     slug = models.SlugField(max_length=48, unique=True)
     description = models.TextField(blank=True)
 

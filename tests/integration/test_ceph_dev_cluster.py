@@ -13,6 +13,7 @@ import pytest
 import rados
 import rbd
 
+from storage.services.tenant_keys import TENANT_MON_CAP
 from tests.services.ceph import CephDevCluster, CephEndpoints
 
 pytestmark = pytest.mark.integration
@@ -149,7 +150,7 @@ def test_berth_is_refused_admin_commands(berth: rados.Rados, prefix: str, argume
 
 def tenant_caps(pool: str, namespace: str) -> list[str]:
     rbd_cap = f"profile rbd pool={pool} namespace={namespace}"
-    return ["mon", "profile rbd", "osd", rbd_cap, "mgr", rbd_cap]
+    return ["mon", TENANT_MON_CAP, "osd", rbd_cap, "mgr", rbd_cap]
 
 
 def test_berth_mints_and_revokes_tenant_keys_confined_to_a_namespace(
@@ -206,11 +207,24 @@ def test_berth_mints_and_revokes_tenant_keys_confined_to_a_namespace(
             ],
         ),
         ("client.berth-tenant-x", ["mon", "profile rbd", "osd", "allow *"]),
+        (
+            "client.berth-tenant-x",
+            ["mon", "profile rbd", "osd", "profile rbd pool=p namespace=n", "mgr", "profile rbd pool=p namespace=n"],
+        ),
         ("client.berth-tenant-x", []),
         ("client.other", tenant_caps("p", "n")),
         ("client.admin", tenant_caps("p", "n")),
     ],
-    ids=["mon-allow-all", "whole-pool", "appended-grant", "osd-allow-all", "no-caps", "other-prefix", "admin"],
+    ids=[
+        "mon-allow-all",
+        "whole-pool",
+        "appended-grant",
+        "osd-allow-all",
+        "mon-profile-rbd-blocklists-hosts",
+        "no-caps",
+        "other-prefix",
+        "admin",
+    ],
 )
 def test_berth_cannot_mint_wider_keys(berth: rados.Rados, entity: str, caps: list[str]) -> None:
     code, _, _ = mon(berth, "auth get-or-create", entity=entity, caps=caps)

@@ -33,7 +33,7 @@ from dashboard.tenancy.models import Tenant
 from registry.dockerconfig import Credential
 from registry.models import KubeCluster
 from registry.services import secrets
-from storage.models import CephCluster, StorageBinding
+from storage.models import CephCluster, StorageBinding, TenantKeyEntity
 from storage.services import images, namespaces, pools, snapshots, tenant_keys
 from tests.fixtures.berth import TEST_PASSWORD
 from tests.helpers import create_service_account
@@ -811,6 +811,17 @@ def _tenant_key(ctx: SampleContext) -> dict:
     return names
 
 
+def _orphaned_key(ctx: SampleContext) -> dict:
+    """A tenant key Berth recorded whose binding is gone (made with the admin CLI, as Berth would have)."""
+    names = _rbd_namespace(ctx)
+    entity, ceph_admin = f"client.berth-tenant-{unique('gone')}", ctx.request.getfixturevalue("ceph_admin")
+    cap = f"profile rbd pool={names['pool']} namespace={names['rbd_namespace']}"
+    ceph_admin.ceph("auth", "get-or-create", entity, "mon", "profile rbd", "osd", cap, "mgr", cap)
+    ctx.request.addfinalizer(lambda: ceph_admin.ceph("auth", "rm", entity))
+    TenantKeyEntity.objects.create(cluster=ctx.ceph, entity=entity)
+    return {"entity": entity}
+
+
 BINDING = {"slug": "{slug}", "binding_id": "{binding_id}"}
 
 TENANCY_SAMPLES = [
@@ -839,6 +850,13 @@ TENANCY_SAMPLES = [
     ),
     Sample("tenant-key-create", "POST", "storage.tenant_key.create", BINDING, setup=_tenant_namespace),
     Sample("tenant-key-revoke", "POST", "storage.tenant_key.revoke", BINDING, setup=_tenant_key),
+    Sample(
+        "storage:tenant-key-orphan-revoke",
+        "POST",
+        "storage.tenant_key.orphan_revoke",
+        {"entity": "{entity}"},
+        setup=_orphaned_key,
+    ),
 ]
 
 
