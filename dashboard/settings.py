@@ -114,6 +114,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Authenticates no one; answers permission questions (auditors: the audit log, nothing else) before
+    # ModelBackend could grant a permission a user or group was given.
+    "dashboard.tenancy.backends.PlatformRoleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"

@@ -38,3 +38,29 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.tenant} ({self.role})"
+
+
+class PlatformRole(models.Model):
+    """A role above the tenants, granted by a superuser (see docs/roles.md).
+
+    A model rather than a Django group: groups carry Django permissions and anyone allowed to change
+    users or groups in the admin could join one or rename it, whereas this table's admin is open to
+    superusers only; and one row per user means nobody is platform admin and auditor at once.
+    Active superusers are platform admins without a row.
+    """
+
+    PLATFORM_ADMIN, AUDITOR = "platform_admin", "auditor"
+    ROLES = [
+        (PLATFORM_ADMIN, "platform admin: acts as admin in every tenant, manages pools and quotas"),
+        (AUDITOR, "auditor: reads and exports the audit log and every tenant's Activity; changes nothing"),
+    ]
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="platform_role")
+    role = models.CharField(max_length=20, choices=ROLES)
+    granted = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display().split(':')[0]})"

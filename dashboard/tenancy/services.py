@@ -2,8 +2,10 @@
 tenant with which role, how a refusal looks, and how a quota limit is checked and explained. The
 feature apps say which places a tenant owns (storage/services/tenancy.py, registry/services/tenancy.py).
 
-Platform admins (Django staff) see every tenant and place. Anyone else sees only the places bound
-to tenants they are members of; asking for anything else answers exactly like asking for
+Platform admins (superusers, and users a superuser gave the platform admin role; being Django staff
+is not enough) see every tenant and place. Auditors read the audit log and change nothing: in a
+tenant they are members of they act as viewers whatever their membership says. Anyone else sees
+only the places bound to tenants they are members of; asking for anything else answers exactly like asking for
 something that does not exist (404, code "tenant_denied", the same words whether it exists or
 not), and the attempt is recorded as denied in the audit log.
 """
@@ -11,6 +13,7 @@ not), and the attempt is recorded as denied in the audit log.
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
@@ -18,14 +21,37 @@ from django.db.models import QuerySet
 from dashboard.audit.services import audited_action, inside_recording, record_event
 from dashboard.core.errors import InvalidInput, NotFound, PermissionDenied, QuotaExceeded
 from dashboard.core.units import format_binary_size
-from dashboard.tenancy.models import Membership, Tenant
+from dashboard.tenancy.models import Membership, PlatformRole, Tenant
 
 VIEWER, OPERATOR, ADMIN = Membership.VIEWER, Membership.OPERATOR, Membership.ADMIN
 _RANK = {VIEWER: 1, OPERATOR: 2, ADMIN: 3}
 
 
-def is_platform_admin(actor) -> bool:
-    return bool(getattr(actor, "is_staff", False) and getattr(actor, "is_active", False))
+def platform_role(actor: Any) -> str | None:
+    """The actor's role above the tenants: PLATFORM_ADMIN, AUDITOR or None. Active superusers are
+    platform admins whatever their row says (Django grants them every permission anyway)."""
+    if not (getattr(actor, "is_authenticated", False) and getattr(actor, "is_active", False)):
+        return None
+    if getattr(actor, "is_superuser", False):
+        return PlatformRole.PLATFORM_ADMIN
+    try:
+        # Django caches the related row (or its absence) on the user object: one query per request.
+        return str(actor.platform_role.role)
+    except PlatformRole.DoesNotExist:
+        return None
+
+
+def is_platform_admin(actor: Any) -> bool:
+    return platform_role(actor) == PlatformRole.PLATFORM_ADMIN
+
+
+def is_auditor(actor: Any) -> bool:
+    return platform_role(actor) == PlatformRole.AUDITOR
+
+
+def reads_all_activity(actor: Any) -> bool:
+    """Platform admins and auditors read every tenant's Activity."""
+    return platform_role(actor) is not None
 
 
 def administered_tenant_slugs(actor) -> list[str]:
@@ -44,12 +70,14 @@ def tenants_for(actor) -> QuerySet:
 
 
 def role_in(actor, tenant: Tenant) -> str | None:
-    """The actor's role in the tenant; platform admins act as the tenant's admins."""
+    """The actor's role in the tenant; platform admins act as the tenant's admins, auditors as viewers
+    of the tenants they are members of (an auditor changes nothing, whatever a tenant admin granted)."""
     if is_platform_admin(actor):
         return ADMIN
     if not getattr(actor, "is_authenticated", False):
         return None
-    return Membership.objects.filter(user=actor, tenant=tenant).values_list("role", flat=True).first()
+    held = Membership.objects.filter(user=actor, tenant=tenant).values_list("role", flat=True).first()
+    return VIEWER if held is not None and is_auditor(actor) else held
 
 
 def deny_access(actor, what: str, target: dict) -> NotFound:

@@ -29,7 +29,7 @@ from kubernetes import client as kube_client
 from rest_framework.authtoken.models import Token, TokenProxy
 
 from dashboard.tenancy import services as tenancy
-from dashboard.tenancy.models import Tenant
+from dashboard.tenancy.models import PlatformRole, Tenant
 from registry.dockerconfig import Credential
 from registry.models import KubeCluster
 from registry.services import secrets
@@ -233,6 +233,10 @@ _ADMIN_AND_ACCOUNT_SAMPLES = {
         "admin.authtoken.tokenproxy.create",
         lambda ctx: (reverse("admin:authtoken_tokenproxy_add"), {"user": ctx.admin.pk}),
     ),
+    ("admin:tenancy_platformrole_add", "POST"): (
+        "admin.tenancy.platformrole.create",
+        lambda _ctx: (reverse("admin:tenancy_platformrole_add"), {"user": _other_user().pk, "role": "auditor"}),
+    ),
     ("admin:storage_cephcluster_add", "POST"): (
         "admin.storage.cephcluster.create",
         lambda _ctx: (reverse("admin:storage_cephcluster_add"), _cluster_form()),
@@ -281,6 +285,7 @@ _ADMIN_OBJECT_MAKERS = {
     get_user_model(): _other_user,
     Group: lambda: Group.objects.create(name="g"),
     TokenProxy: lambda: TokenProxy.objects.get(pk=Token.objects.create(user=_other_user()).pk),
+    PlatformRole: lambda: PlatformRole.objects.create(user=_other_user(), role=PlatformRole.AUDITOR),
     CephCluster: _ceph_cluster,
     Tenant: lambda: Tenant.objects.create(name=unique("tenant"), slug=unique("tenant")),
     KubeCluster: lambda: KubeCluster.objects.create(name="k1", kubeconfig_path="/k"),

@@ -7,12 +7,15 @@ import logging
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import record_event, verify_chain
+from dashboard.tenancy import services as tenancy
+from dashboard.tenancy.models import PlatformRole
 from storage.models import CephCluster
 from tests.fixtures.berth import TEST_PASSWORD
 
@@ -117,6 +120,8 @@ def test_management_commands_record_their_changes_as_cli(tmp_path):
     call_command(
         "register_ceph_cluster", "c1", "--conf", "/etc/ceph/ceph.conf", "--keyring", "/k", stdout=io.StringIO()
     )
+    assert tenancy.is_platform_admin(User.objects.get(username="root-admin"))
+    assert PlatformRole.objects.get(user__username="root-admin").role == PlatformRole.PLATFORM_ADMIN
     events = list(AuditEvent.objects.order_by("id").values_list("action", "source", "actor_name", "outcome"))
     assert events == [
         ("auth.user.create_first_admin", "cli", "system", "success"),
@@ -144,7 +149,7 @@ def test_a_password_change_is_recorded_without_the_password(admin_client, admin_
     assert "passphrase" not in json.dumps(event.parameters)
 
 
-def test_the_activity_page_is_for_staff_and_filters_with_htmx(admin_client):
+def test_the_activity_page_is_for_platform_admins_and_filters_with_htmx(admin_client):
     _event(outcome="success")
     _event(action="storage.image.delete", outcome="denied")
     viewer = Client()
