@@ -36,7 +36,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -168,9 +167,11 @@ BERTH_CONTENT_SECURITY_POLICY = env_str(
 )
 
 REST_FRAMEWORK = {
+    # The token class first: a request without credentials, or with a refused token (expired, revoked), gets
+    # 401 with a `WWW-Authenticate: Token` challenge rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "dashboard.tenancy.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "dashboard.core.api.pagination.BerthPagination",
@@ -178,6 +179,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dashboard.core.api.exceptions.berth_exception_handler",
 }
+# API tokens expire after at most this many days (their owner may choose fewer).
+BERTH_API_TOKEN_DAYS = env_int("BERTH_API_TOKEN_DAYS", 90)
+if BERTH_API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("BERTH_API_TOKEN_DAYS must be at least 1")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Berth API",
     "DESCRIPTION": "Ceph RBD block storage and Kubernetes image-pull secrets, per tenant.",

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from dashboard.tasks.models import BackgroundTask
 from dashboard.tasks.services import task_get
 from dashboard.tenancy.models import Membership, Tenant
+from dashboard.tenancy.tokens import api_token_create
 
 RANK = {"viewer": 1, "operator": 2, "admin": 3}  # a tenant role may do all a lower one may
 
@@ -141,3 +142,9 @@ def api_client_as(user) -> APIClient:
     api = APIClient()
     api.force_authenticate(user)
     return api
+
+
+def api_token_for(user) -> str:
+    """A new API token's key, made as its owner makes one on the API tokens page."""
+    _token, key = api_token_create(actor=user, name=unique_name("test-token"))
+    return key

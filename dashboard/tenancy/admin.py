@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from dashboard.audit.admin import AuditedModelAdmin
 from dashboard.audit.services import recording
-from dashboard.tenancy.models import Membership, PlatformRole, Tenant
+from dashboard.tenancy.models import ApiToken, Membership, PlatformRole, Tenant
 
 
 class MembershipInline(admin.TabularInline):
@@ -111,3 +111,21 @@ class PlatformRoleAdmin(AuditedModelAdmin, admin.ModelAdmin):
                 user.is_staff = True
                 user.save(update_fields=["is_staff"])
             self.message_user(request, f"{user} is staff now, to read the audit log in the admin site.")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(AuditedModelAdmin, admin.ModelAdmin):
+    """Every user's API tokens, without their keys (Berth keeps only a hash). Tokens are made by their
+    owner on the API tokens page, where the key is shown once; here they can only be revoked."""
+
+    list_display = ("name", "user", "prefix", "created", "expires", "last_used")
+    list_filter = ("expires",)
+    search_fields = ("name", "user__username", "prefix")
+    fields = ("name", "user", "prefix", "created", "expires", "last_used")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,5 +1,8 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Tenant(models.Model):
@@ -64,3 +67,28 @@ class PlatformRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display().split(':')[0]})"
+
+
+class ApiToken(models.Model):
+    """An API token of one user. Only the SHA-256 of the key is kept: the key is shown once, when it
+    is made, and a key of 256 random bits needs no slow hash to stay unguessable from its digest."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    # The key's first characters, so that its owner can tell tokens apart; far too few to use it.
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user__username", "-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires <= timezone.now()

@@ -109,6 +109,7 @@ def test_an_auditor_sees_only_the_audit_log_in_the_admin(auditor):
         "/admin/tenancy/tenant/",
         "/admin/storage/cephcluster/",
         "/admin/tenancy/platformrole/",
+        "/admin/tenancy/apitoken/",
     ):
         assert other not in index
         assert client.get(other).status_code == 403, other

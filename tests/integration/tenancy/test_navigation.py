@@ -1,5 +1,5 @@
-"""The navigation offers the Activity page to those who may read it, pull secrets to all, and the
-admin site and tenant management by role rather than by Django's staff status."""
+"""The navigation offers the Activity page to those who may read it, pull secrets and API tokens to
+all, and the admin site and tenant management by role rather than by Django's staff status."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -42,3 +42,4 @@ def test_the_navigation_follows_the_role_not_staff_status(client, db, role, staf
     page = client.get(reverse("tenant-list")).content.decode()
     hrefs = ("activity", "admin:audit_auditevent_changelist", "admin:index", "admin:tenancy_tenant_add")
     assert tuple(f'href="{reverse(name)}"' in page for name in hrefs) == links
+    assert f'href="{reverse("account-tokens")}"' in page
