@@ -26,8 +26,8 @@ class Membership(models.Model):
     VIEWER, OPERATOR, ADMIN = "viewer", "operator", "admin"
     ROLES = [
         (VIEWER, "viewer: read"),
-        (OPERATOR, "operator: create, resize, snapshot, clone, secrets"),
-        (ADMIN, "admin: also delete, purge and manage members"),
+        (OPERATOR, "operator: create, grow, snapshot, clone, secrets"),
+        (ADMIN, "admin: also shrink, roll back, delete, purge and manage members"),
     ]
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_memberships")

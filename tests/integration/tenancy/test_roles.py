@@ -60,6 +60,12 @@ OPERATIONS = [
         lambda a, t, c, i: images.image_resize(actor=a, **where(t, c), name=i, size="128MiB"),
     ),
     (
+        "image_shrink",
+        "admin",
+        "storage.image.resize",
+        lambda a, t, c, i: images.image_resize(actor=a, **where(t, c), name=i, size="32MiB", allow_shrink=True),
+    ),
+    (
         "image_rename",
         "operator",
         "storage.image.rename",
@@ -112,6 +118,12 @@ OPERATIONS = [
         "admin",
         "storage.snapshot.delete",
         lambda a, t, c, i: snapshots.snapshot_delete(actor=a, **where(t, c), image=i, snapshot="s0"),
+    ),
+    (
+        "snapshot_rollback",
+        "admin",
+        "storage.snapshot.rollback",
+        lambda a, t, c, i: snapshots.snapshot_rollback(actor=a, **where(t, c), image=i, snapshot="s0"),
     ),
     (
         "membership_set",
