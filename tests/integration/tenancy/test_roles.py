@@ -2,7 +2,8 @@
 
 A member below the operation's role gets 403 role_denied; a member of another tenant gets the 404
 a missing place gets; both are recorded as denied. Platform admins may do everything; auditors act
-as viewers whatever their membership says, and Django staff status alone gives nothing.
+as viewers whatever their membership says, and Django staff status alone gives nothing. The table
+is docs/roles.md.
 """
 
 import uuid
