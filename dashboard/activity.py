@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dashboard.audit.models import AuditEvent
-from dashboard.tenancy.services import administered_tenant_slugs, is_platform_admin
+from dashboard.tenancy.services import administered_tenant_slugs, reads_all_activity
 
 ACTIVITY_PAGE_SIZE = 50
 
@@ -43,10 +43,11 @@ class ActivityFilterForm(forms.Form):
 
 
 def activity_events_visible_to(*, actor, filters: dict):
-    """Staff see every event; a tenant's admins see the events recorded for that tenant; for anyone
-    else the page does not exist (403: what a tenant changed is its admins' business)."""
+    """Platform admins and auditors see every event; a tenant's admins see the events recorded for
+    that tenant; for anyone else the page does not exist (403: what a tenant changed is its admins'
+    business)."""
     events = AuditEvent.objects.order_by("-id")
-    if not is_platform_admin(actor):
+    if not reads_all_activity(actor):
         administered = administered_tenant_slugs(actor)
         if not administered:
             raise PermissionDenied

@@ -43,7 +43,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -123,6 +122,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Authenticates no one; answers permission questions (auditors: the audit log, nothing else) before
+    # ModelBackend could grant a permission a user or group was given.
+    "dashboard.tenancy.backends.PlatformRoleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
@@ -174,9 +176,11 @@ BERTH_CONTENT_SECURITY_POLICY = env_str(
 )
 
 REST_FRAMEWORK = {
+    # The token class first: a request without credentials, or with a refused token (expired, revoked), gets
+    # 401 with a `WWW-Authenticate: Token` challenge rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "dashboard.tenancy.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "dashboard.core.api.pagination.BerthPagination",
@@ -184,6 +188,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dashboard.core.api.exceptions.berth_exception_handler",
 }
+# API tokens expire after at most this many days (their owner may choose fewer).
+BERTH_API_TOKEN_DAYS = env_int("BERTH_API_TOKEN_DAYS", 90)
+if BERTH_API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("BERTH_API_TOKEN_DAYS must be at least 1")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Berth API",
     "DESCRIPTION": "Ceph RBD block storage and Kubernetes image-pull secrets, per tenant.",

@@ -15,6 +15,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("storage/", include("storage.api.urls")),
     path("registry/", include("registry.api.urls")),
     path("tasks/", include("dashboard.tasks.api.urls")),
+    path("tokens/", include("dashboard.tenancy.api_urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", audited_password_change(auth_views.PasswordChangeView.as_view()), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("account/", include("dashboard.tenancy.account_urls")),
     path("activity/", activity.activity, name="activity"),
     # Storage's tenant pages first: "quota-preview/" would otherwise be taken for a tenant's slug.
     path("tenants/", include("storage.tenant_urls")),

@@ -25,6 +25,7 @@ from dashboard.audit.models import AuditEvent
 from dashboard.tasks.models import BackgroundTask
 from dashboard.tasks.services import task_get
 from dashboard.tenancy.models import Membership, Tenant
+from dashboard.tenancy.tokens import api_token_create
 
 RANK = {"viewer": 1, "operator": 2, "admin": 3}  # a tenant role may do all a lower one may
 
@@ -339,3 +340,9 @@ def binding_row(data: dict[str, str], binding) -> str:
         if name.startswith("storage_bindings-") and name.endswith("-id") and value == str(binding.pk)
     ]
     return row
+
+
+def api_token_for(user) -> str:
+    """A new API token's key, made as its owner makes one on the API tokens page."""
+    _token, key = api_token_create(actor=user, name=unique_name("test-token"))
+    return key

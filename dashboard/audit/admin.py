@@ -70,23 +70,14 @@ class AuditedUserAdmin(AuditedModelAdmin, UserAdmin):
         return audited_password_change(super().user_change_password)(request, id=id, form_url=form_url)
 
 
-class SecretKeyedAdmin(AuditedModelAdmin):
-    """For models whose primary key or string form is itself a secret (DRF's API tokens)."""
-
-    def audit_target(self, obj) -> dict:
-        return {"model": self.opts.label_lower, "user": obj.user.get_username()}
-
-
-# Apps listed before Berth's in INSTALLED_APPS (auth, DRF's tokens, axes) have registered their
-# admins already; re-register them audited, so nothing changes through the admin unrecorded.
+# Apps listed before Berth's in INSTALLED_APPS (auth, axes) have registered their admins already;
+# re-register them audited, so nothing changes through the admin unrecorded.
 for _model, _model_admin in list(admin.site._registry.items()):
     if isinstance(_model_admin, AuditedModelAdmin):
         continue
     admin.site.unregister(_model)
     if _model is User:
         admin.site.register(_model, AuditedUserAdmin)
-    elif _model._meta.label_lower == "authtoken.tokenproxy":
-        admin.site.register(_model, type("AuditedTokenAdmin", (SecretKeyedAdmin, type(_model_admin)), {}))
     else:
         admin.site.register(_model, _audited(type(_model_admin)))
 

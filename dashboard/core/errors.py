@@ -102,3 +102,8 @@ class ServiceUnavailable(BerthError):
 class NotConfigured(BerthError):
     http_status = 503
     default_code = "not_configured"
+
+
+class NotAuthenticated(BerthError):
+    http_status = 401
+    default_code = "not_authenticated"

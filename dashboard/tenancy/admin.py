@@ -1,6 +1,7 @@
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
 from django.http import HttpRequest, HttpResponseRedirect
@@ -8,7 +9,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from dashboard.audit.admin import AuditedModelAdmin
 from dashboard.audit.services import recording
 from dashboard.core.errors import BerthError
-from dashboard.tenancy.models import Membership, Tenant
+from dashboard.tenancy.models import ApiToken, Membership, PlatformRole, Tenant
 
 
 class MembershipInline(admin.TabularInline):
@@ -87,3 +88,85 @@ class TenantAdmin(AuditedModelAdmin, admin.ModelAdmin):
             warning = follow_up(request, form.instance)
             if warning:
                 self.message_user(request, warning, level="warning")
+
+
+class PlatformRoleForm(forms.ModelForm):
+    class Meta:
+        model = PlatformRole
+        fields = ("user", "role")
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        user = cleaned.get("user")
+        if user is not None and user.is_superuser and cleaned.get("role") == PlatformRole.AUDITOR:
+            # Django grants a superuser every permission before asking Berth: such an "auditor" could change anything.
+            raise forms.ValidationError(
+                f"{user} is a superuser, and so a platform admin; take away superuser status before making them "
+                "an auditor."
+            )
+        return cleaned
+
+
+def _superuser(request: HttpRequest) -> bool:
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+@admin.register(PlatformRole)
+class PlatformRoleAdmin(AuditedModelAdmin, admin.ModelAdmin):
+    """Platform admins and auditors, granted and taken away by superusers only: whoever else may
+    change users (a platform admin given `auth.change_user`, say) must not be able to raise anyone,
+    themselves included, above the tenants."""
+
+    form = PlatformRoleForm
+    list_display = ("user", "role", "granted")
+    list_filter = ("role",)
+    search_fields = ("user__username",)
+    autocomplete_fields = ("user",)
+
+    def has_module_permission(self, request):
+        return _superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _superuser(request)
+
+    def has_add_permission(self, request):
+        return _superuser(request)
+
+    def has_change_permission(self, request, obj=None):
+        return _superuser(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return _superuser(request)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        user = obj.user
+        if obj.role == PlatformRole.AUDITOR and not user.is_staff:
+            # The audit log is in the admin site, which lets in staff only.
+            with recording(
+                "admin.auth.user.change",
+                actor=request.user,
+                target={"model": user._meta.label_lower, "id": user.pk, "name": str(user)},
+                parameters={"fields": ["is_staff"]},
+            ):
+                user.is_staff = True
+                user.save(update_fields=["is_staff"])
+            self.message_user(request, f"{user} is staff now, to read the audit log in the admin site.")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(AuditedModelAdmin, admin.ModelAdmin):
+    """Every user's API tokens, without their keys (Berth keeps only a hash). Tokens are made by their
+    owner on the API tokens page, where the key is shown once; here they can only be revoked."""
+
+    list_display = ("name", "user", "prefix", "created", "expires", "last_used")
+    list_filter = ("expires",)
+    search_fields = ("name", "user__username", "prefix")
+    fields = ("name", "user", "prefix", "created", "expires", "last_used")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -2,8 +2,10 @@
 tenant with which role, how a refusal looks, and how a quota limit is checked and explained. The
 feature apps say which places a tenant owns (storage/services/tenancy.py, registry/services/tenancy.py).
 
-Platform admins (Django staff) see every tenant and place. Anyone else sees only the places bound
-to tenants they are members of; asking for anything else answers exactly like asking for
+Platform admins (superusers, and users a superuser gave the platform admin role; being Django staff
+is not enough) see every tenant and place. Auditors read the audit log and change nothing: in a
+tenant they are members of they act as viewers whatever their membership says. Anyone else sees
+only the places bound to tenants they are members of; asking for anything else answers exactly like asking for
 something that does not exist (404, code "tenant_denied", the same words whether it exists or
 not), and the attempt is recorded as denied in the audit log.
 """
@@ -20,14 +22,37 @@ from dashboard.audit.services import audited_action, inside_recording, record_ev
 from dashboard.core.actors import Actor, signed_in
 from dashboard.core.errors import InvalidInput, NotFound, PermissionDenied, QuotaExceeded
 from dashboard.core.units import format_binary_size
-from dashboard.tenancy.models import Membership, Tenant
+from dashboard.tenancy.models import Membership, PlatformRole, Tenant
 
 VIEWER, OPERATOR, ADMIN = Membership.VIEWER, Membership.OPERATOR, Membership.ADMIN
 _RANK = {VIEWER: 1, OPERATOR: 2, ADMIN: 3}
 
 
+def platform_role(actor: Actor | None) -> str | None:
+    """The actor's role above the tenants: PLATFORM_ADMIN, AUDITOR or None. Active superusers are
+    platform admins whatever their row says (Django grants them every permission anyway)."""
+    if not (signed_in(actor) and actor.is_active):
+        return None
+    if getattr(actor, "is_superuser", False):
+        return PlatformRole.PLATFORM_ADMIN
+    try:
+        # Django caches the related row (or its absence) on the user object: one query per request.
+        return str(actor.platform_role.role)
+    except PlatformRole.DoesNotExist:
+        return None
+
+
 def is_platform_admin(actor: Actor | None) -> bool:
-    return bool(getattr(actor, "is_staff", False) and getattr(actor, "is_active", False))
+    return platform_role(actor) == PlatformRole.PLATFORM_ADMIN
+
+
+def is_auditor(actor: Actor | None) -> bool:
+    return platform_role(actor) == PlatformRole.AUDITOR
+
+
+def reads_all_activity(actor: Actor | None) -> bool:
+    """Platform admins and auditors read every tenant's Activity."""
+    return platform_role(actor) is not None
 
 
 def administered_tenant_slugs(actor: Actor) -> list[str]:
@@ -46,12 +71,14 @@ def tenants_for(actor: Actor) -> QuerySet[Tenant]:
 
 
 def role_in(actor: Actor, tenant: Tenant) -> str | None:
-    """The actor's role in the tenant; platform admins act as the tenant's admins."""
+    """The actor's role in the tenant; platform admins act as the tenant's admins, auditors as viewers
+    of the tenants they are members of (an auditor changes nothing, whatever a tenant admin granted)."""
     if is_platform_admin(actor):
         return ADMIN
     if not signed_in(actor):
         return None
-    return Membership.objects.filter(user=actor, tenant=tenant).values_list("role", flat=True).first()
+    held = Membership.objects.filter(user=actor, tenant=tenant).values_list("role", flat=True).first()
+    return VIEWER if held is not None and is_auditor(actor) else held
 
 
 def deny_access(actor: Actor, what: str, target: dict[str, Any]) -> NotFound:

@@ -255,6 +255,9 @@ def image_resize(
     with open_image(cluster, pool, namespace, name) as image:
         with translate_ceph_errors(cluster.name, f"resizing image {spec}"):
             current = image.size()
+            if size < current and tenant is not None:
+                # Shrinking discards what is stored beyond the new size: losing data is an admin's call.
+                tenancy.require_role(actor, tenant, tenancy.ADMIN)
             if size < current and not allow_shrink:
                 raise InvalidInput(
                     f"Shrinking {spec} from {format_binary_size(current)} to {format_binary_size(size)} destroys "

@@ -135,6 +135,8 @@ def snapshot_rollback(
         snapshot,
         "rolling back to snapshot",
         lambda handle: handle.rollback_to_snap(snapshot),
+        # Everything written since the snapshot is lost: an admin's call, like deleting.
+        role=tenancy.ADMIN,
         busy=f"Image {image_spec(pool, namespace, image)} is in use. Unmap it (`rbd unmap`) or stop "
         "the client using it before rolling back.",
     )

@@ -1,4 +1,4 @@
-"""Property-based run of the storage API against its own OpenAPI schema and the real cluster:
+"""Property-based run of the storage, task and token APIs against their own OpenAPI schema and the real cluster:
 no 5xx, and every response matches what the schema promises (status, content type, body)."""
 
 import json
@@ -8,7 +8,6 @@ import schemathesis
 from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -16,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.helpers import unique_name
+from tests.helpers import api_token_for, unique_name
 
 # Transactional: a real WSGI request closes its database connection when it ends, which would
 # close the connection holding a rolled-back test transaction; and tasks it starts must see their rows.
@@ -27,7 +26,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 @pytest.fixture
 def api_token(admin_user, ceph_cluster) -> str:
-    return Token.objects.create(user=admin_user).key
+    return api_token_for(admin_user)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +49,7 @@ def _served_schema() -> dict:
 
 
 schema = schemathesis.openapi.from_dict(json.loads(json.dumps(_served_schema(), default=str))).include(
-    path_regex=r"^/api/v1/(storage|tasks)/"
+    path_regex=r"^/api/v1/(storage|tasks|tokens)/"
 )
 schema.app = get_wsgi_application()
 

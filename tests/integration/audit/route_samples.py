@@ -26,10 +26,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from kubernetes import client as kube_client
-from rest_framework.authtoken.models import Token, TokenProxy
 
 from dashboard.tenancy import services as tenancy
-from dashboard.tenancy.models import Tenant
+from dashboard.tenancy.models import ApiToken, PlatformRole, Tenant
+from dashboard.tenancy.tokens import api_token_create
 from registry.dockerconfig import Credential
 from registry.models import KubeCluster
 from registry.services import secrets
@@ -165,7 +165,6 @@ def _other_user() -> "get_user_model()":
 def _changelist_delete(model_admin_url: str, make):
     def build(_ctx):
         obj = make()
-        # The primary key column's value (DRF's TokenProxy reports the user id as `.pk`).
         selected = obj._meta.pk.value_from_object(obj)
         return reverse(model_admin_url), {"action": "delete_selected", "_selected_action": [selected], "post": "yes"}
 
@@ -229,9 +228,9 @@ _ADMIN_AND_ACCOUNT_SAMPLES = {
         "admin.auth.group.delete",
         _changelist_delete("admin:auth_group_changelist", lambda: Group.objects.create(name="g")),
     ),
-    ("admin:authtoken_tokenproxy_add", "POST"): (
-        "admin.authtoken.tokenproxy.create",
-        lambda ctx: (reverse("admin:authtoken_tokenproxy_add"), {"user": ctx.admin.pk}),
+    ("admin:tenancy_platformrole_add", "POST"): (
+        "admin.tenancy.platformrole.create",
+        lambda _ctx: (reverse("admin:tenancy_platformrole_add"), {"user": _other_user().pk, "role": "auditor"}),
     ),
     ("admin:storage_cephcluster_add", "POST"): (
         "admin.storage.cephcluster.create",
@@ -280,7 +279,8 @@ _ADMIN_AND_ACCOUNT_SAMPLES = {
 _ADMIN_OBJECT_MAKERS = {
     get_user_model(): _other_user,
     Group: lambda: Group.objects.create(name="g"),
-    TokenProxy: lambda: TokenProxy.objects.get(pk=Token.objects.create(user=_other_user()).pk),
+    ApiToken: lambda: api_token_create(actor=_other_user(), name="ci")[0],
+    PlatformRole: lambda: PlatformRole.objects.create(user=_other_user(), role=PlatformRole.AUDITOR),
     CephCluster: _ceph_cluster,
     Tenant: lambda: Tenant.objects.create(name=unique("tenant"), slug=unique("tenant")),
     KubeCluster: lambda: KubeCluster.objects.create(name="k1", kubeconfig_path="/k"),
@@ -301,6 +301,10 @@ _ADMIN_OBJECT_MAKERS = {
         user_agent="ua", ip_address="127.0.0.1", username="u", http_accept="*/*", path_info="/login/"
     ),
 }
+
+
+# Models the admin may delete but never change (the POST answers 403; see NOT_CHANGING).
+_READ_ONLY_IN_ADMIN = {ApiToken}
 
 
 def _admin_request(ctx):
@@ -349,7 +353,8 @@ def _admin_samples() -> dict:
                 f"{action}.delete",
                 _changelist_delete(f"{prefix}_changelist", make),
             )
-        samples[(f"{prefix}_change", "POST")] = (f"{action}.change", _unchanged_form(model_admin, make))
+        if model not in _READ_ONLY_IN_ADMIN:
+            samples[(f"{prefix}_change", "POST")] = (f"{action}.change", _unchanged_form(model_admin, make))
     return samples
 
 
@@ -824,6 +829,17 @@ def _orphaned_key(ctx: SampleContext) -> dict:
 
 BINDING = {"slug": "{slug}", "binding_id": "{binding_id}"}
 
+
+def _own_api_token(ctx: SampleContext) -> dict:
+    return {"token_id": str(api_token_create(actor=ctx.admin, name=unique("token"))[0].pk)}
+
+
+ACCOUNT_SAMPLES = [
+    Sample("account-tokens", "POST", "auth.api_token.create", body={"name": "{new}", "days": "30"}),
+    Sample("account-token-revoke", "POST", "auth.api_token.revoke", {"token_id": "{token_id}"}, setup=_own_api_token),
+    Sample("api:token-detail", "DELETE", "auth.api_token.revoke", {"token_id": "{token_id}"}, setup=_own_api_token),
+]
+
 TENANCY_SAMPLES = [
     Sample(
         "tenant-quota",
@@ -873,6 +889,7 @@ SAMPLES = {
         *REGISTRY_UI_SAMPLES,
         *REGISTRY_LOGIN_SAMPLES,
         *TENANCY_SAMPLES,
+        *ACCOUNT_SAMPLES,
     ]
 }
 
@@ -898,7 +915,8 @@ NOT_CHANGING = {
     "* admin:view_on_site": "a redirect",
     "* admin:*_history": "display only",
     "* admin:audit_auditevent_*": "the audit log is read-only: add/change/delete answer 403 before anything",
-    "* admin:authtoken_tokenproxy_changelist": "DRF's token admin has no bulk actions: a POST re-renders the list",
+    "* admin:tenancy_apitoken_add": "API tokens are made by their owner on the API tokens page: 403 here",
+    "* admin:tenancy_apitoken_change": "API tokens are read-only in the admin (they can only be revoked): 403",
     "* admin:axes_*_add": "axes records are written by axes only; the admin refuses adding (403)",
     "* <unnamed> admin/*": "the admin's redirects (object id → change page) and its catch-all 404",
     "* api-unversioned": "the API's paths before /api/v1/ answer 410 with a pointer to their successor",

@@ -7,12 +7,16 @@ import logging
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import record_event, verify_chain
+from dashboard.tenancy import services as tenancy
+from dashboard.tenancy.models import ApiToken, PlatformRole
+from dashboard.tenancy.tokens import api_token_create
 from storage.models import CephCluster
 from tests.fixtures.berth import TEST_PASSWORD
 
@@ -100,13 +104,14 @@ def test_admin_changes_are_recorded_with_field_names_only(admin_client, admin_us
     assert verify_chain().intact
 
 
-def test_api_tokens_created_in_the_admin_are_recorded_without_the_key(admin_client, admin_user):
-    response = admin_client.post(reverse("admin:authtoken_tokenproxy_add"), {"user": admin_user.pk})
+def test_api_tokens_revoked_in_the_admin_are_recorded_without_the_key(admin_client, admin_user):
+    token, key = api_token_create(actor=admin_user, name="ci")
+    response = admin_client.post(reverse("admin:tenancy_apitoken_delete", args=[token.pk]), {"post": "yes"})
     assert response.status_code == 302
-    event = AuditEvent.objects.get()
-    assert event.action == "admin.authtoken.tokenproxy.create"
-    assert event.target == {"model": "authtoken.tokenproxy", "user": admin_user.username}
-    assert admin_user.auth_token.key not in json.dumps([event.target, event.parameters])
+    event = AuditEvent.objects.get(action="admin.tenancy.apitoken.delete")
+    assert event.target == {"model": "tenancy.apitoken", "id": str(token.pk), "name": str(token)}
+    assert key not in json.dumps([event.target, event.parameters])
+    assert not ApiToken.objects.exists()
 
 
 def test_management_commands_record_their_changes_as_cli(tmp_path):
@@ -117,6 +122,8 @@ def test_management_commands_record_their_changes_as_cli(tmp_path):
     call_command(
         "register_ceph_cluster", "c1", "--conf", "/etc/ceph/ceph.conf", "--keyring", "/k", stdout=io.StringIO()
     )
+    assert tenancy.is_platform_admin(User.objects.get(username="root-admin"))
+    assert PlatformRole.objects.get(user__username="root-admin").role == PlatformRole.PLATFORM_ADMIN
     events = list(AuditEvent.objects.order_by("id").values_list("action", "source", "actor_name", "outcome"))
     assert events == [
         ("auth.user.create_first_admin", "cli", "system", "success"),
@@ -144,7 +151,7 @@ def test_a_password_change_is_recorded_without_the_password(admin_client, admin_
     assert "passphrase" not in json.dumps(event.parameters)
 
 
-def test_the_activity_page_is_for_staff_and_filters_with_htmx(admin_client):
+def test_the_activity_page_is_for_platform_admins_and_filters_with_htmx(admin_client):
     _event(outcome="success")
     _event(action="storage.image.delete", outcome="denied")
     viewer = Client()

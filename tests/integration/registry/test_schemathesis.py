@@ -9,13 +9,14 @@ import schemathesis
 from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.helpers import api_token_for
 
 # Transactional: a real WSGI request closes its database connection when it ends, which would
 # close the connection holding a rolled-back test transaction.
@@ -31,7 +32,7 @@ schema.app = get_wsgi_application()
 
 @pytest.fixture
 def api_token(admin_user, kube_cluster) -> str:
-    return Token.objects.create(user=admin_user).key
+    return api_token_for(admin_user)
 
 
 @schema.parametrize()

@@ -1,16 +1,20 @@
 """Every role × operation, through the service layer that the API, the UI and the admin share.
 
 A member below the operation's role gets 403 role_denied; a member of another tenant gets the 404
-a missing place gets; both are recorded as denied. Platform admins may do everything.
+a missing place gets; both are recorded as denied. Platform admins may do everything; auditors act
+as viewers whatever their membership says, and Django staff status alone gives nothing. The table
+is docs/roles.md.
 """
 
 import uuid
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from dashboard.audit.models import AuditEvent
 from dashboard.core.errors import NotFound, PermissionDenied
 from dashboard.tenancy import services as tenancy
+from dashboard.tenancy.models import Membership, PlatformRole
 from storage.services import images, namespaces, pools, snapshots
 from tests.helpers import RANK, wait_for_task
 
@@ -55,6 +59,12 @@ OPERATIONS = [
         "operator",
         "storage.image.resize",
         lambda a, t, c, i: images.image_resize(actor=a, **where(t, c), name=i, size="128MiB"),
+    ),
+    (
+        "image_shrink",
+        "admin",
+        "storage.image.resize",
+        lambda a, t, c, i: images.image_resize(actor=a, **where(t, c), name=i, size="32MiB", allow_shrink=True),
     ),
     (
         "image_rename",
@@ -111,6 +121,12 @@ OPERATIONS = [
         lambda a, t, c, i: snapshots.snapshot_delete(actor=a, **where(t, c), image=i, snapshot="s0"),
     ),
     (
+        "snapshot_rollback",
+        "admin",
+        "storage.snapshot.rollback",
+        lambda a, t, c, i: snapshots.snapshot_rollback(actor=a, **where(t, c), image=i, snapshot="s0"),
+    ),
+    (
         "membership_set",
         "admin",
         "tenancy.membership.set",
@@ -155,6 +171,42 @@ def test_another_tenants_admin_gets_not_found_recorded_as_denied(teams, ceph_clu
 def test_platform_admins_act_anywhere_and_the_event_names_the_tenant(teams, ceph_cluster, admin_user, image):
     images.image_create(actor=admin_user, **where(teams, ceph_cluster), name=fresh(), size="64MiB")
     assert AuditEvent.objects.get(action="storage.image.create").tenant_slug == "team-a"
+
+
+def _user_with(role: str | None = None, **flags):
+    user = get_user_model().objects.create_user(f"platform-{uuid.uuid4().hex[:6]}", **flags)
+    if role:
+        PlatformRole.objects.create(user=user, role=role)
+    return user
+
+
+def test_the_platform_admin_role_not_staff_status_makes_a_platform_admin(teams, ceph_cluster, image):
+    granted = _user_with(PlatformRole.PLATFORM_ADMIN)
+    images.image_resize(actor=granted, **where(teams, ceph_cluster), name=image, size="32MiB", allow_shrink=True)
+    assert tenancy.is_platform_admin(granted) and not granted.is_staff
+
+    staff = _user_with(is_staff=True)
+    assert not tenancy.is_platform_admin(staff)
+    with pytest.raises(NotFound):
+        images.image_get(actor=staff, **where(teams, ceph_cluster), name=image)
+    with pytest.raises(PermissionDenied):
+        pools.pool_create(actor=staff, cluster=ceph_cluster, name=fresh())
+
+    granted.is_active = False
+    assert not tenancy.is_platform_admin(granted)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[operation[0] for operation in OPERATIONS])
+def test_an_auditor_acts_as_a_viewer_even_as_a_tenants_admin(teams, ceph_cluster, image, operation):
+    _name, needed, _action, call = operation
+    auditor = _user_with(PlatformRole.AUDITOR, is_staff=True)
+    Membership.objects.create(user=auditor, tenant=teams.a, role=Membership.ADMIN)
+    if needed == "viewer":
+        call(auditor, teams, ceph_cluster, image)
+        return
+    with pytest.raises(PermissionDenied) as refused:
+        call(auditor, teams, ceph_cluster, image)
+    assert refused.value.code == "role_denied"
 
 
 def test_lists_show_only_the_callers_places(teams, ceph_cluster, admin_user):

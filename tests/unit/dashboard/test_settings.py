@@ -1,6 +1,8 @@
 """Settings come from the environment; production settings pass Django's deployment checks."""
 
 import os
+import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +11,7 @@ import pytest
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[3]
+DEPLOY_SETTINGS = ROOT / "docs" / "deploy-settings.md"
 PRODUCTION = {
     "BERTH_DEBUG": "false",
     "BERTH_SECRET_KEY": "x7Qz0-a-long-random-production-key-that-is-not-real-9dK2mP4vL8nR3",
@@ -34,10 +37,36 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_production_settings_pass_check_deploy():
+def documented_production_settings(secret_key_file: Path) -> dict[str, str]:
+    """The variables of the sh block in docs/deploy-settings.md, with a real secret key file."""
+    block = re.search(r"```sh\n(.*?)```", DEPLOY_SETTINGS.read_text(), re.DOTALL).group(1)
+    settings = dict(line.split("#", 1)[0].strip().split("=", 1) for line in block.splitlines() if line[:1].isalpha())
+    return {**settings, "BERTH_SECRET_KEY_FILE": str(secret_key_file)}
+
+
+def _warnings(result: subprocess.CompletedProcess) -> list[str]:
+    return re.findall(r"\(\S+\.W\d{3}\)", result.stdout + result.stderr)
+
+
+def test_the_documented_production_settings_pass_check_deploy_without_a_warning(tmp_path):
+    key_file = tmp_path / "secret-key"
+    key_file.write_text(secrets.token_urlsafe(50))
+    documented = documented_production_settings(key_file)
+    assert {"BERTH_ALLOWED_HOSTS", "BERTH_HTTPS", "BERTH_HSTS_PRELOAD", "BERTH_BEHIND_PROXY"} <= set(documented)
+    result = manage("check", "--deploy", env=documented)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _warnings(result) == [] and "System check identified no issues" in result.stdout
+
+
+def test_berth_serving_tls_itself_passes_check_deploy_too():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    assert _warnings(result) == [] and "no issues" in result.stdout
+
+
+def test_without_hsts_preload_the_one_warning_is_the_documented_one():
+    result = manage("check", "--deploy", env={**PRODUCTION, "BERTH_HSTS_PRELOAD": "false"})
+    assert _warnings(result) == ["(security.W021)"]
 
 
 def test_secret_key_is_required_outside_debug():
