@@ -84,7 +84,9 @@ def snapshot_create(
     )
     spec = image_spec(pool, namespace, image)
     with (
-        storage_tenancy.quota_guard(tenant=tenant, request=storage_tenancy.StorageRequest(snapshots=1)),
+        storage_tenancy.quota_guard(
+            tenant=tenant, change=storage_tenancy.ImageChange(cluster, pool, namespace, image, adds_snapshot=True)
+        ),
         open_image(cluster, pool, namespace, image) as handle,
     ):
         with translate_ceph_errors(
@@ -126,18 +128,32 @@ def snapshot_delete(
 def snapshot_rollback(
     *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
 ) -> None:
-    _snapshot_operation(
-        actor,
-        cluster,
-        pool,
-        namespace,
-        image,
-        snapshot,
-        "rolling back to snapshot",
-        lambda handle: handle.rollback_to_snap(snapshot),
-        busy=f"Image {image_spec(pool, namespace, image)} is in use. Unmap it (`rbd unmap`) or stop "
-        "the client using it before rolling back.",
+    """Roll the image back to the snapshot, which also gives it the snapshot's size: a rollback to a
+    snapshot taken before a shrink grows the image, and is checked against the quota like a resize."""
+    tenant = storage_tenancy.storage_scope(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR
     )
+    spec = image_spec(pool, namespace, image)
+    with open_image(cluster, pool, namespace, image) as handle:
+        with translate_ceph_errors(
+            cluster.name,
+            f"rolling back to snapshot {spec}@{snapshot}",
+            overrides={
+                errno.ENOENT: _snapshot_not_found(spec, snapshot),
+                errno.EBUSY: Conflict(
+                    f"Image {spec} is in use. Unmap it (`rbd unmap`) or stop the client using it before rolling back.",
+                    code="snapshot_busy",
+                    component="ceph",
+                ),
+            },
+        ):
+            size = next((snap["size"] for snap in handle.list_snaps() if snap["name"] == snapshot), None)
+            if size is None:
+                raise _snapshot_not_found(spec, snapshot)
+            with storage_tenancy.quota_guard(
+                tenant=tenant, change=storage_tenancy.ImageChange(cluster, pool, namespace, image, size=size)
+            ):
+                handle.rollback_to_snap(snapshot)
 
 
 @audited_action("storage.snapshot.protect", target=_SNAPSHOT_TARGET)
@@ -192,7 +208,8 @@ def image_clone(
     validate_object_name(dest_name, field="dest_name")
     spec = image_spec(pool, namespace, image)
     dest = image_spec(dest_pool, dest_namespace, dest_name)
-    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    # A clone reads the source tenant's data from outside its control: reading through Berth (viewer) is not enough.
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     dest_tenant = storage_tenancy.storage_scope(
         actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace, role=tenancy.OPERATOR
     )
@@ -214,8 +231,8 @@ def image_clone(
     with (
         storage_tenancy.quota_guard(
             tenant=dest_tenant,
-            request=storage_tenancy.StorageRequest(
-                images=1, provisioned_bytes=clone_size, largest_image_bytes=clone_size
+            change=storage_tenancy.ImageChange(
+                cluster, dest_pool, dest_namespace, dest_name, size=clone_size, creates=True
             ),
         ),
         open_ioctx(cluster, pool, namespace) as parent_ioctx,

@@ -9,14 +9,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.utils import timezone
 
 from dashboard.audit.services import audit_tenant
 from dashboard.tasks.models import BackgroundTask
+from dashboard.tenancy import reservations
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
-from storage.models import QuotaReservation, StorageBinding, StorageQuota
-from storage.services.tenant_usage import StorageUsage, storage_usage
+from storage.models import CephCluster, QuotaReservation, StorageBinding, StorageQuota, StorageQuotaLedger
+from storage.services.connection import NotFoundImage, image_spec
+from storage.services.tenant_usage import StorageObservation, StorageUsage, storage_observe
 
 GIB = 1 << 30
 
@@ -142,59 +144,170 @@ def storage_limit_checks(quota: StorageQuota, usage, request: StorageRequest) ->
     return checks
 
 
-def _reserved(tenant: Tenant):
-    rows = QuotaReservation.objects.filter(tenant=tenant, task__status__in=BackgroundTask.ACTIVE)
-    return StorageUsage(
-        images=sum(row.images for row in rows), provisioned_bytes=sum(row.provisioned_bytes for row in rows)
+def _held_reservations(tenant: Tenant):
+    return QuotaReservation.objects.filter(tenant=tenant, expires_at__gt=timezone.now()).exclude(
+        task__status__in=(BackgroundTask.SUCCEEDED, BackgroundTask.FAILED)
     )
 
 
-def tenant_storage_usage(tenant: Tenant):
-    """Usage from Ceph, plus room held for copies still running."""
-    return storage_usage(places=storage_places(tenant)) + _reserved(tenant)
+def _adds(reservation: QuotaReservation, observation: StorageObservation) -> StorageUsage:
+    """What a reservation adds to what Ceph showed: the part of its change Ceph does not show yet."""
+    if reservation.image_id:
+        current = observation.image(reservation.cluster_id, reservation.pool, reservation.image_id)
+    else:
+        current = observation.live_image(
+            reservation.cluster_id, reservation.pool, reservation.namespace, reservation.image_name
+        )
+    if current is None:
+        return StorageUsage(1, reservation.size, reservation.snapshots)
+    return StorageUsage(0, max(0, reservation.size - current.size), max(0, reservation.snapshots - current.snapshots))
+
+
+def tenant_storage_observe(tenant: Tenant) -> StorageObservation:
+    return storage_observe(places=storage_places(tenant))
+
+
+def tenant_storage_usage(tenant: Tenant) -> StorageUsage:
+    """Usage from Ceph (trash included), plus what changes still in flight will add to it."""
+    observation = tenant_storage_observe(tenant)
+    usage = observation.usage
+    for reservation in _held_reservations(tenant):
+        usage += _adds(reservation, observation)
+    return usage
+
+
+@dataclass(frozen=True)
+class ImageChange:
+    """What a change leaves behind in one image of a tenant's place."""
+
+    cluster: CephCluster
+    pool: str
+    namespace: str
+    name: str
+    # Bytes the image will have; None: its size stays.
+    size: int | None = None
+    # The change makes the image (create, copy, clone).
+    creates: bool = False
+    # The change adds a snapshot to the image.
+    adds_snapshot: bool = False
+    # Restore: the trash entry (an image already counted, by its id) that becomes `name`.
+    trash_id: str = ""
+
+    @property
+    def spec(self) -> str:
+        return image_spec(self.pool, self.namespace, self.name)
+
+
+def _reservation_for(
+    tenant: Tenant, change: ImageChange, observation: StorageObservation, held: list[QuotaReservation]
+) -> QuotaReservation:
+    reservation = QuotaReservation(tenant=tenant, cluster=change.cluster, pool=change.pool, namespace=change.namespace)
+    if change.creates:
+        reservation.image_name, reservation.size = change.name, change.size or 0
+        return reservation
+    cluster_id = change.cluster.pk
+    if change.trash_id:
+        current = observation.image(cluster_id, change.pool, change.trash_id)
+    else:
+        current = observation.live_image(cluster_id, change.pool, change.namespace, change.name)
+    if current is None:
+        raise NotFoundImage(f"Image {change.spec} does not exist.")
+    reservation.image_id = current.id
+    reservation.size = current.size if change.size is None else change.size
+    reservation.snapshots = current.snapshots
+    if change.adds_snapshot:
+        # Snapshots other changes in flight are adding to this image count too: each reservation
+        # names the total it leaves behind, so two snapshots at once need a total of two more.
+        pending = sum(
+            max(0, other.snapshots - current.snapshots)
+            for other in held
+            if other.image_id == current.id and (other.cluster_id, other.pool) == (cluster_id, change.pool)
+        )
+        reservation.snapshots += pending + 1
+    return reservation
+
+
+def _admit(tenant: Tenant, change: ImageChange, observation: StorageObservation) -> QuotaReservation:
+    """Inside the admitting transaction: check the limits against Ceph plus every change in flight,
+    then hold the room this change needs."""
+    lapsed = QuotaReservation.objects.filter(tenant=tenant).exclude(pk__in=_held_reservations(tenant).values("pk"))
+    lapsed.delete()
+    held = list(_held_reservations(tenant))
+    usage = observation.usage
+    for other in held:
+        usage += _adds(other, observation)
+    reservation = _reservation_for(tenant, change, observation, held)
+    adds = _adds(reservation, observation)
+    request = StorageRequest(
+        images=adds.images,
+        provisioned_bytes=adds.provisioned_bytes,
+        largest_image_bytes=reservation.size if adds.provisioned_bytes else 0,
+        snapshots=adds.snapshots,
+    )
+    quota = StorageQuota.objects.filter(tenant=tenant).first()
+    if quota is not None:
+        for check in storage_limit_checks(quota, usage, request):
+            if check.excess:
+                raise tenancy.quota_error(tenant, check)
+    reservation.save()
+    return reservation
+
+
+_UNLIMITED = {"max_images": None, "max_provisioned_gib": None, "max_image_gib": None, "max_snapshots": None}
+
+
+def storage_reserve(*, tenant: Tenant | None, change: ImageChange) -> QuotaReservation | None:
+    """Hold room in the tenant's storage quota for `change`, or refuse it with `quota_exceeded`.
+
+    None when nothing needs holding: the place is no tenant's, or the tenant has no limits. The
+    caller makes the change and then calls `storage_release`, whatever the outcome.
+    """
+    if tenant is None or not StorageQuota.objects.filter(tenant=tenant).exclude(**_UNLIMITED).exists():
+        return None
+    return reservations.admit(
+        ledger=StorageQuotaLedger,
+        tenant=tenant,
+        observe=lambda: tenant_storage_observe(tenant),
+        decide=lambda observation: _admit(tenant, change, observation),
+    )
+
+
+def storage_release(reservation: QuotaReservation | None) -> None:
+    if reservation is not None:
+        reservations.settle(ledger=StorageQuotaLedger, reservation=reservation)
+
+
+def storage_renew(reservation: QuotaReservation | None, change: ImageChange) -> QuotaReservation | None:
+    """For a background task about to make its change: keep the room reserved when it was
+    queued, or, if that reservation lapsed meanwhile, check the quota again and reserve afresh."""
+    if reservation is None or reservations.renew(reservation):
+        return reservation
+    return storage_reserve(tenant=reservation.tenant, change=change)
+
+
+def storage_hold_for_task(reservation: QuotaReservation | None, task: BackgroundTask) -> None:
+    """Tie a reservation to the task that makes its change, so it stops counting once the task has
+    finished. A task joined rather than started (the same copy already queued) holds room of its
+    own; this reservation is released instead."""
+    if reservation is None:
+        return
+    if QuotaReservation.objects.filter(task=task).exists():
+        storage_release(reservation)
+    else:
+        QuotaReservation.objects.filter(pk=reservation.pk).update(task=task)
 
 
 @contextmanager
-def quota_guard(*, tenant: Tenant | None, request: StorageRequest) -> Iterator[None]:
-    """Run the enclosed Ceph change only if `request` fits the tenant's storage quota.
+def quota_guard(*, tenant: Tenant | None, change: ImageChange) -> Iterator[None]:
+    """Run the enclosed Ceph change only if what it leaves behind fits the tenant's storage quota.
 
-    Serialised per tenant: the quota row is locked (SELECT ... FOR UPDATE) for the whole block, the
-    usage is re-read from Ceph inside the lock and the Ceph change is made while it is still held,
-    so two requests that each fit alone cannot both pass a check made before the other's image
-    existed. A lock rather than reservations because Ceph is the only record of usage and the
-    changes guarded here (create, grow, snapshot, clone) take milliseconds; background copies, which
-    take longer, hold a QuotaReservation instead (see `reserve_for_task`).
+    No lock or transaction is held while Ceph works: the room is reserved first (a short
+    transaction, see dashboard/tenancy/reservations.py) and released once the change is done, so
+    concurrent changes of one tenant cannot together pass a limit each would fit alone, and a slow
+    cluster holds up nobody else's database writes.
     """
-    if tenant is None:
+    reservation = storage_reserve(tenant=tenant, change=change)
+    try:
         yield
-        return
-    with tenancy.tenant_lock(tenant), transaction.atomic():
-        quota = StorageQuota.objects.select_for_update().filter(tenant=tenant).first()
-        if quota is not None:
-            checks = storage_limit_checks(quota, _LazyUsage(tenant), request)
-            for check in checks:
-                if check.excess:
-                    raise tenancy.quota_error(tenant, check)
-        yield
-
-
-class _LazyUsage:
-    """Reads Ceph only if a limit that needs usage is checked (the per-image limit does not)."""
-
-    def __init__(self, tenant: Tenant):
-        self.tenant = tenant
-        self._usage = None
-
-    def __getattr__(self, name: str):
-        if self._usage is None:
-            self._usage = tenant_storage_usage(self.tenant)
-        return getattr(self._usage, name)
-
-
-def reserve_for_task(*, tenant: Tenant | None, task: BackgroundTask, request: StorageRequest) -> None:
-    """Hold room for what a background task will create; call inside `quota_guard` for the same
-    request, so the check and the reservation happen under one lock."""
-    if tenant is not None:
-        QuotaReservation.objects.create(
-            tenant=tenant, task=task, images=request.images, provisioned_bytes=request.provisioned_bytes
-        )
+    finally:
+        storage_release(reservation)

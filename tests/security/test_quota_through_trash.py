@@ -33,7 +33,9 @@ GIB = 1 << 30
 def provisioned_in_ceph(ceph_admin, pool: str, namespace: str) -> int:
     """Sizes of the namespace's images, live and in the trash, as `rbd` reports them."""
     place = f"{pool}/{namespace}"
-    live = sum(image["size"] for image in json.loads(ceph_admin.rbd("ls", "-l", "--format", "json", place)))
+    listing = json.loads(ceph_admin.rbd("ls", "-l", "--format", "json", place))
+    # `rbd ls -l` lists each snapshot as an entry of its own; only the images' own sizes count.
+    live = sum(entry["size"] for entry in listing if "snapshot" not in entry)
     trashed = 0
     for entry in json.loads(ceph_admin.rbd("trash", "ls", "--format", "json", place)):
         info = json.loads(ceph_admin.rbd("info", "--image-id", entry["id"], "--format", "json", place))
