@@ -318,11 +318,17 @@ def image_copy(
     dest_namespace: str,
     dest_name: str,
 ) -> BackgroundTask:
+    """Copy the image to another place (in the background), the copy counting against the
+    destination tenant's quota.
+
+    Needs the operator role (or more) in the source place's tenant as well as in the
+    destination's: a copy is the whole image leaving the source tenant's control, which a
+    viewer's read-only access must not amount to. Platform admins may copy anywhere.
+    """
     validate_object_name(dest_pool, field="dest_pool")
     dest_namespace = validate_namespace(dest_namespace, field="dest_namespace")
     validate_object_name(dest_name, field="dest_name")
     source, dest = image_spec(pool, namespace, name), image_spec(dest_pool, dest_namespace, dest_name)
-    # A copy leaves the source tenant's control: reading through Berth (viewer) is not enough.
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     dest_tenant = storage_tenancy.storage_scope(
         actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace, role=tenancy.OPERATOR

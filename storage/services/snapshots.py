@@ -203,12 +203,18 @@ def image_clone(
     dest_namespace: str,
     dest_name: str,
 ) -> ImageInfo:
+    """Clone a protected snapshot to another place, the clone counting against the destination
+    tenant's quota.
+
+    Needs the operator role (or more) in the source place's tenant as well as in the
+    destination's: a clone reads all of the snapshot's data from outside the source tenant's
+    control, which a viewer's read-only access must not amount to. Platform admins may clone anywhere.
+    """
     validate_object_name(dest_pool, field="dest_pool")
     dest_namespace = validate_namespace(dest_namespace, field="dest_namespace")
     validate_object_name(dest_name, field="dest_name")
     spec = image_spec(pool, namespace, image)
     dest = image_spec(dest_pool, dest_namespace, dest_name)
-    # A clone reads the source tenant's data from outside its control: reading through Berth (viewer) is not enough.
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     dest_tenant = storage_tenancy.storage_scope(
         actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace, role=tenancy.OPERATOR
