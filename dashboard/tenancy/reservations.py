@@ -32,8 +32,8 @@ import random
 import socket
 import time
 from collections.abc import Callable
-from datetime import timedelta
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import DatabaseError, models, transaction
@@ -64,7 +64,7 @@ def reservation_ttl() -> timedelta:
     return timedelta(seconds=getattr(settings, "BERTH_QUOTA_RESERVATION_SECONDS", DEFAULT_TTL_SECONDS))
 
 
-def reservation_expiry():
+def reservation_expiry() -> datetime:
     return timezone.now() + reservation_ttl()
 
 
@@ -94,7 +94,7 @@ class Reservation(models.Model):
 def admit(
     *,
     ledger: type[QuotaLedger],
-    tenant,
+    tenant: Any,
     observe: Callable[[], Observation],
     decide: Callable[[Observation], Admitted],
 ) -> Admitted:
@@ -104,15 +104,20 @@ def admit(
     Retried with a fresh observation while changes settle in between, so `decide` never judges
     by a usage read that a finished change has outdated.
     """
-    ledger.objects.get_or_create(tenant=tenant)
+    ledger._default_manager.get_or_create(tenant=tenant)
     ttl = reservation_ttl().total_seconds()
     deadline = time.monotonic() + ADMIT_DEADLINE_SECONDS
     while True:
-        seen = ledger.objects.filter(tenant=tenant).values_list("settled", flat=True).get()
+        seen = ledger._default_manager.filter(tenant=tenant).values_list("settled", flat=True).get()
         observed_at = time.monotonic()
         observation = observe()
         with transaction.atomic():
-            settled = ledger.objects.select_for_update().filter(tenant=tenant).values_list("settled", flat=True).get()
+            settled = (
+                ledger._default_manager.select_for_update()
+                .filter(tenant=tenant)
+                .values_list("settled", flat=True)
+                .get()
+            )
             # A reservation that expired while we looked may have belonged to a change the observation missed.
             if settled == seen and time.monotonic() - observed_at < ttl / 2:
                 return decide(observation)
@@ -130,8 +135,8 @@ def settle(*, ledger: type[QuotaLedger], reservation: Reservation) -> None:
     an admission whose observation predates the change looks again."""
     try:
         with transaction.atomic():
-            ledger.objects.filter(tenant_id=reservation.tenant_id).update(settled=F("settled") + 1)
-            type(reservation).objects.filter(pk=reservation.pk).delete()
+            ledger._default_manager.filter(tenant_id=reservation.tenant_id).update(settled=F("settled") + 1)
+            type(reservation)._default_manager.filter(pk=reservation.pk).delete()
     except DatabaseError:
         # The change itself is done; the reservation holds room only until it expires.
         logger.warning(
@@ -146,11 +151,8 @@ def settle(*, ledger: type[QuotaLedger], reservation: Reservation) -> None:
 def renew(reservation: Reservation) -> bool:
     """Extend a reservation its owner still holds; False once it has lapsed (or was released)."""
     expires_at = reservation_expiry()
-    renewed = (
-        type(reservation)
-        .objects.filter(pk=reservation.pk, expires_at__gt=timezone.now())
-        .update(expires_at=expires_at, owner=OWNER)
-    )
+    still_held = type(reservation)._default_manager.filter(pk=reservation.pk, expires_at__gt=timezone.now())
+    renewed = still_held.update(expires_at=expires_at, owner=OWNER)
     if renewed:
         reservation.expires_at, reservation.owner = expires_at, OWNER
     return bool(renewed)

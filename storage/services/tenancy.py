@@ -5,10 +5,12 @@ service: a place outside the actor's tenants answers like one that does not exis
 that would take a tenant over a limit is refused before it reaches Ceph.
 """
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from dashboard.audit.services import audit_tenant
@@ -18,7 +20,7 @@ from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
 from storage.models import CephCluster, QuotaReservation, StorageBinding, StorageQuota, StorageQuotaLedger
 from storage.services.connection import NotFoundImage, image_spec
-from storage.services.tenant_usage import StorageObservation, StorageUsage, storage_observe
+from storage.services.tenant_usage import ObservedImage, StorageObservation, StorageUsage, storage_observe
 
 GIB = 1 << 30
 
@@ -144,23 +146,46 @@ def storage_limit_checks(quota: StorageQuota, usage, request: StorageRequest) ->
     return checks
 
 
-def _held_reservations(tenant: Tenant):
+def _held_reservations(tenant: Tenant) -> QuerySet[QuotaReservation]:
     return QuotaReservation.objects.filter(tenant=tenant, expires_at__gt=timezone.now()).exclude(
         task__status__in=(BackgroundTask.SUCCEEDED, BackgroundTask.FAILED)
     )
 
 
-def _adds(reservation: QuotaReservation, observation: StorageObservation) -> StorageUsage:
-    """What a reservation adds to what Ceph showed: the part of its change Ceph does not show yet."""
+def _image_key(reservation: QuotaReservation) -> tuple[object, ...]:
     if reservation.image_id:
-        current = observation.image(reservation.cluster_id, reservation.pool, reservation.image_id)
-    else:
-        current = observation.live_image(
-            reservation.cluster_id, reservation.pool, reservation.namespace, reservation.image_name
-        )
-    if current is None:
-        return StorageUsage(1, reservation.size, reservation.snapshots)
-    return StorageUsage(0, max(0, reservation.size - current.size), max(0, reservation.snapshots - current.snapshots))
+        return ("id", reservation.cluster_id, reservation.pool, reservation.image_id)
+    return ("name", reservation.cluster_id, reservation.pool, reservation.namespace, reservation.image_name)
+
+
+def _observed(reservation: QuotaReservation, observation: StorageObservation) -> ObservedImage | None:
+    if reservation.image_id:
+        return observation.image(reservation.cluster_id, reservation.pool, reservation.image_id)
+    return observation.live_image(
+        reservation.cluster_id, reservation.pool, reservation.namespace, reservation.image_name
+    )
+
+
+def in_flight(held: Iterable[QuotaReservation], observation: StorageObservation) -> StorageUsage:
+    """What changes in flight add to what Ceph showed: the part of them Ceph does not show yet.
+
+    Each reservation names what its image will have at least, so several on one image need the
+    largest of them: two resizes in flight need the larger size, not the sum, and a snapshot's
+    reservation already includes the snapshots others are adding to the same image.
+    """
+    by_image: dict[tuple[object, ...], list[QuotaReservation]] = defaultdict(list)
+    for reservation in held:
+        by_image[_image_key(reservation)].append(reservation)
+    total = StorageUsage()
+    for reservations_of_image in by_image.values():
+        size = max(reservation.size for reservation in reservations_of_image)
+        snapshots = max(reservation.snapshots for reservation in reservations_of_image)
+        current = _observed(reservations_of_image[0], observation)
+        if current is None:
+            total += StorageUsage(1, size, snapshots)
+        else:
+            total += StorageUsage(0, max(0, size - current.size), max(0, snapshots - current.snapshots))
+    return total
 
 
 def tenant_storage_observe(tenant: Tenant) -> StorageObservation:
@@ -170,10 +195,7 @@ def tenant_storage_observe(tenant: Tenant) -> StorageObservation:
 def tenant_storage_usage(tenant: Tenant) -> StorageUsage:
     """Usage from Ceph (trash included), plus what changes still in flight will add to it."""
     observation = tenant_storage_observe(tenant)
-    usage = observation.usage
-    for reservation in _held_reservations(tenant):
-        usage += _adds(reservation, observation)
-    return usage
+    return observation.usage + in_flight(_held_reservations(tenant), observation)
 
 
 @dataclass(frozen=True)
@@ -216,14 +238,11 @@ def _reservation_for(
     reservation.size = current.size if change.size is None else change.size
     reservation.snapshots = current.snapshots
     if change.adds_snapshot:
-        # Snapshots other changes in flight are adding to this image count too: each reservation
-        # names the total it leaves behind, so two snapshots at once need a total of two more.
-        pending = sum(
-            max(0, other.snapshots - current.snapshots)
-            for other in held
-            if other.image_id == current.id and (other.cluster_id, other.pool) == (cluster_id, change.pool)
+        # On top of the snapshots other changes in flight are adding to this image: each reservation
+        # names the total it leaves behind, so two snapshots at once need two more.
+        reservation.snapshots = 1 + max(
+            [current.snapshots] + [other.snapshots for other in held if _image_key(other) == _image_key(reservation)]
         )
-        reservation.snapshots += pending + 1
     return reservation
 
 
@@ -233,11 +252,9 @@ def _admit(tenant: Tenant, change: ImageChange, observation: StorageObservation)
     lapsed = QuotaReservation.objects.filter(tenant=tenant).exclude(pk__in=_held_reservations(tenant).values("pk"))
     lapsed.delete()
     held = list(_held_reservations(tenant))
-    usage = observation.usage
-    for other in held:
-        usage += _adds(other, observation)
+    usage = observation.usage + in_flight(held, observation)
     reservation = _reservation_for(tenant, change, observation, held)
-    adds = _adds(reservation, observation)
+    adds = in_flight([*held, reservation], observation) - in_flight(held, observation)
     request = StorageRequest(
         images=adds.images,
         provisioned_bytes=adds.provisioned_bytes,

@@ -11,6 +11,7 @@ its way past its quota.
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from storage.models import CephCluster
 from storage.services.bindings import rbd
@@ -30,6 +31,13 @@ class StorageUsage:
             self.images + other.images,
             self.provisioned_bytes + other.provisioned_bytes,
             self.snapshots + other.snapshots,
+        )
+
+    def __sub__(self, other: "StorageUsage") -> "StorageUsage":
+        return StorageUsage(
+            self.images - other.images,
+            self.provisioned_bytes - other.provisioned_bytes,
+            self.snapshots - other.snapshots,
         )
 
 
@@ -67,7 +75,9 @@ class StorageObservation:
         return self.live.get((cluster_id, pool, namespace, name))
 
 
-def _observe_namespace(observation: StorageObservation, cluster: CephCluster, ioctx, pool: str, namespace: str):
+def _observe_namespace(
+    observation: StorageObservation, cluster: CephCluster, ioctx: Any, pool: str, namespace: str
+) -> None:
     ioctx.set_namespace(namespace)
     # Live images first, then the trash: librbd adds a trashed image to the trash before it takes it
     # out of the image directory, so an image moving to the trash between the two reads is seen at
