@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from dashboard.tenancy.models import Membership
-from tests.helpers import api_client_as, unique_name
-from tests.integration.tenancy.conftest import teams  # noqa: F401 (fixture)
+from tests.helpers import api_client_as
+from tests.integration.tenancy.conftest import pool_with_team_namespaces, teams  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -18,12 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def shared_pool(ceph_admin):
     """A fresh pool with namespaces team-a and team-b for each attack, so none starts from another's images."""
-    name = unique_name("attack")
-    ceph_admin.create_pool(name)
-    for namespace in ("team-a", "team-b"):
-        ceph_admin.rbd("namespace", "create", f"{name}/{namespace}")
-    yield name
-    ceph_admin.delete_pool(name)
+    yield from pool_with_team_namespaces(ceph_admin, "attack")
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from storage.services import images, snapshots
 from storage.services import tenancy as storage_tenancy
 from storage.services.tenancy import ImageChange
 from tests.helpers import unique_name
+from tests.integration.tenancy.conftest import pool_with_team_namespaces
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -26,12 +27,7 @@ MIB, GIB = 1 << 20, 1 << 30
 @pytest.fixture
 def shared_pool(ceph_admin):
     """A pool of each test's own (namespaces team-a and team-b): usage starts at nothing."""
-    name = unique_name("reserve")
-    ceph_admin.create_pool(name)
-    for namespace in ("team-a", "team-b"):
-        ceph_admin.rbd("namespace", "create", f"{name}/{namespace}")
-    yield name
-    ceph_admin.delete_pool(name)
+    yield from pool_with_team_namespaces(ceph_admin, "reserve")
 
 
 def where(teams, cluster) -> dict:
