@@ -135,25 +135,29 @@ def snapshot_rollback(
     )
     spec = image_spec(pool, namespace, image)
     with open_image(cluster, pool, namespace, image) as handle:
-        with translate_ceph_errors(
-            cluster.name,
-            f"rolling back to snapshot {spec}@{snapshot}",
-            overrides={
-                errno.ENOENT: _snapshot_not_found(spec, snapshot),
-                errno.EBUSY: Conflict(
-                    f"Image {spec} is in use. Unmap it (`rbd unmap`) or stop the client using it before rolling back.",
-                    code="snapshot_busy",
-                    component="ceph",
-                ),
-            },
-        ):
+        with translate_ceph_errors(cluster.name, f"reading snapshot {spec}@{snapshot}"):
             size = next((snap["size"] for snap in handle.list_snaps() if snap["name"] == snapshot), None)
-            if size is None:
-                raise _snapshot_not_found(spec, snapshot)
-            with storage_tenancy.quota_guard(
+        if size is None:
+            raise _snapshot_not_found(spec, snapshot)
+        with (
+            storage_tenancy.quota_guard(
                 tenant=tenant, change=storage_tenancy.ImageChange(cluster, pool, namespace, image, size=size)
-            ):
-                handle.rollback_to_snap(snapshot)
+            ),
+            translate_ceph_errors(
+                cluster.name,
+                f"rolling back to snapshot {spec}@{snapshot}",
+                overrides={
+                    errno.ENOENT: _snapshot_not_found(spec, snapshot),
+                    errno.EBUSY: Conflict(
+                        f"Image {spec} is in use. Unmap it (`rbd unmap`) or stop the client using it before "
+                        "rolling back.",
+                        code="snapshot_busy",
+                        component="ceph",
+                    ),
+                },
+            ),
+        ):
+            handle.rollback_to_snap(snapshot)
 
 
 @audited_action("storage.snapshot.protect", target=_SNAPSHOT_TARGET)
