@@ -1,6 +1,7 @@
 from django.db import models
 
 from dashboard.core.clusters import ClusterRecord
+from dashboard.tenancy.reservations import QuotaLedger, Reservation
 
 
 class KubeCluster(ClusterRecord):
@@ -48,3 +49,26 @@ class WizardPasswords(models.Model):
 
     def __str__(self) -> str:
         return f"sealed passwords of wizard {self.wizard_id}"
+
+
+class RegistryQuotaLedger(QuotaLedger):
+    """The row a tenant's pull-secret admissions lock, counting the creations that settled (see
+    dashboard/tenancy/reservations.py)."""
+
+    class Meta:
+        db_table = "registry_quotaledger"
+
+    def __str__(self) -> str:
+        return f"registry quota ledger of {self.tenant}"
+
+
+class PullSecretReservation(Reservation):
+    """A pull secret being created, counted against the tenant's per-namespace limit until the
+    creation settles (or the reservation expires); counted only while Kubernetes does not list it."""
+
+    kube_cluster = models.ForeignKey(KubeCluster, on_delete=models.CASCADE, related_name="+")
+    namespace = models.CharField(max_length=63)
+    name = models.CharField(max_length=253)
+
+    def __str__(self) -> str:
+        return f"pull secret {self.namespace}/{self.name} of {self.tenant}"

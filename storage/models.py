@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from dashboard.core.clusters import ClusterRecord
+from dashboard.tenancy.reservations import QuotaLedger, Reservation
 
 
 class CephCluster(ClusterRecord):
@@ -137,21 +138,45 @@ class StorageQuota(models.Model):
         return f"storage quota of {self.tenant}"
 
 
-class QuotaReservation(models.Model):
-    """Room held for an image a background copy will create, counted against the tenant's quota
-    while the task is queued or running (Ceph knows of the image only once the copy has begun).
-    Once the task has finished the image itself is counted, so nothing needs cleaning up."""
+class StorageQuotaLedger(QuotaLedger):
+    """The row a tenant's storage admissions lock, counting the changes that settled (see
+    dashboard/tenancy/reservations.py)."""
 
-    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
-    task = models.OneToOneField("tasks.BackgroundTask", on_delete=models.CASCADE, related_name="+")
-    images = models.PositiveIntegerField(default=0)
-    provisioned_bytes = models.PositiveBigIntegerField(default=0)
+    class Meta:
+        db_table = "storage_quotaledger"
+
+    def __str__(self) -> str:
+        return f"storage quota ledger of {self.tenant}"
+
+
+class QuotaReservation(Reservation):
+    """What one change in flight will leave behind in one image, held against the tenant's
+    storage quota until the change settles (or the reservation expires).
+
+    The image is named by its id when it exists (resize, rollback, snapshot, restore), by its
+    place and name when the change creates it (create, copy, clone). It is counted by what it
+    adds to what Ceph shows: nothing once the image exists with at least `size` bytes and
+    `snapshots` snapshots, so a change that has reached Ceph but not yet settled is not counted
+    twice; all of it (one more image included) while Ceph shows no such image.
+    """
+
+    task = models.OneToOneField(
+        "tasks.BackgroundTask", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    cluster = models.ForeignKey(CephCluster, on_delete=models.CASCADE, related_name="+")
+    pool = models.CharField(max_length=255)
+    namespace = models.CharField(max_length=255, blank=True)
+    image_name = models.CharField(max_length=255, blank=True, help_text="The image the change creates.")
+    image_id = models.CharField(max_length=64, blank=True, help_text="The existing image the change alters.")
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes the image will have at least.")
+    snapshots = models.PositiveIntegerField(default=0, help_text="Snapshots the image will have at least.")
 
     class Meta:
         db_table = "dashboard_quotareservation"
 
     def __str__(self) -> str:
-        return f"{self.provisioned_bytes} bytes for {self.tenant} until task {self.task_id} ends"
+        image = self.image_id or self.image_name
+        return f"{self.size} bytes, {self.snapshots} snapshots for {self.tenant}: {self.pool}/{self.namespace}/{image}"
 
 
 class UsageSample(models.Model):

@@ -22,13 +22,16 @@ import io
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
-from django.db import transaction
+from django.db import DatabaseError, OperationalError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.transaction import TransactionManagementError
 
 from dashboard.audit.models import (
     HEAD_RESTORED_ACTION,
@@ -132,16 +135,86 @@ def recording(
         raise
     finally:
         _current_recording.reset(token)
-        record_event(
-            actor=actor,
-            action=action,
-            target=_plain(entry.target),
-            parameters=_plain(entry.parameters),
-            outcome=outcome,
-            error=error_message,
-            duration_ms=int((time.monotonic() - started) * 1000),
-            tenant=entry.tenant,
+        _record_surviving_rollback(
+            {
+                "actor": actor,
+                "action": action,
+                "target": _plain(entry.target),
+                "parameters": _plain(entry.parameters),
+                "outcome": outcome,
+                "error": error_message,
+                "duration_ms": int((time.monotonic() - started) * 1000),
+                "tenant": entry.tenant,
+            }
         )
+
+
+# How long an event whose enclosing transaction is still open waits for it to end before being written anyway.
+ENCLOSING_TRANSACTION_WAIT = 60
+
+
+def _record_surviving_rollback(fields: dict[str, Any]) -> None:
+    """Write the event so that it outlives the transaction the change ran in.
+
+    A change recorded inside a transaction someone else opened (the admin's save, a command's
+    `atomic`) is written inside it, and a rollback of that transaction would take the event with
+    it, while whatever the change did outside the database (in Ceph, in Kubernetes) stays done.
+    So once that transaction has ended, a thread of its own (with its own connection) checks that
+    the event is there and writes it again, marked as rolled back, if it is not.
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _retrying_when_busy(fields)
+        return
+    if any(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
+        # Inside a test case's transaction nothing ever commits, and no other connection could see the event.
+        record_event(**fields)
+        return
+    written = ""
+    try:
+        written = record_event(**fields).hash
+    except (DatabaseError, TransactionManagementError):
+        # The enclosing transaction is already broken (the change's own error); only the thread can write it.
+        pass
+    context = contextvars.copy_context()
+    threading.Thread(
+        target=context.run,
+        args=(_ensure_recorded, connection, written, fields),
+        name=f"berth-audit-{fields['action']}",
+    ).start()
+
+
+def _ensure_recorded(caller_connection: BaseDatabaseWrapper, written: str, fields: dict[str, Any]) -> None:
+    deadline = time.monotonic() + ENCLOSING_TRANSACTION_WAIT
+    while caller_connection.in_atomic_block and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        if not written:
+            _retrying_when_busy(fields)
+            return
+        with transaction.atomic():
+            # The caller's transaction holds the chain head since it wrote the event: this waits for
+            # its commit or rollback to finish, so the answer is final.
+            locked_chain_head()
+            rolled_back = not AuditEvent.objects.filter(hash=written).exists()
+        if rolled_back:
+            _retrying_when_busy({**fields, "parameters": {**fields["parameters"], "transaction": "rolled back"}})
+    finally:
+        connections.close_all()
+
+
+def _retrying_when_busy(fields: dict[str, Any]) -> None:
+    """A database busy with another writer (SQLite's lock, a PostgreSQL lock timeout) delays the event,
+    it does not drop it; one that cannot be written at all is logged in full, the last record left."""
+    for attempt in range(3):
+        try:
+            record_event(**fields)
+            return
+        except OperationalError:
+            if attempt == 2:
+                logger.exception("audit event could not be written: %s", json.dumps(_plain(fields), sort_keys=True))
+                raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 def audited_action(
@@ -196,7 +269,7 @@ def record_event(
     error: str = "",
     duration_ms: int = 0,
     tenant: AuditTenant | None = None,
-) -> None:
+) -> AuditEvent:
 
     event = AuditEvent.record(
         actor=actor if signed_in(actor) else None,
@@ -213,6 +286,7 @@ def record_event(
     )
     # The log line carries the request id too (RequestIdLogFilter), tying the event to the request's other lines.
     logger.info("audit event %s: %s %s by %s", event.pk, action, outcome, event.actor_name)
+    return event
 
 
 # --- reading events out: exports and archives share one shape ---------------------------------

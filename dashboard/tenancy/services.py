@@ -10,8 +10,6 @@ something that does not exist (404, code "tenant_denied", the same words whether
 not), and the attempt is recorded as denied in the audit log.
 """
 
-import threading
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,18 +158,6 @@ def quota_error(tenant: Tenant, check: LimitCheck) -> QuotaExceeded:
             "excess": check.excess,
         },
     )
-
-
-# In-process locks as well as the row lock: SQLite (the embedded default) ignores SELECT ... FOR UPDATE,
-# and a single Berth process is exactly the deployment that runs on SQLite.
-_process_locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
-_process_locks_guard = threading.Lock()
-
-
-def tenant_lock(tenant: Tenant) -> threading.Lock:
-    """Held around every quota check and the change it guards, for storage and registry alike."""
-    with _process_locks_guard:
-        return _process_locks[tenant.pk]
 
 
 # --- Tenants and members -------------------------------------------------------------------------

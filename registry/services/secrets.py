@@ -281,13 +281,14 @@ def _secret_apply(
     data_key = ConfigFormat.for_secret_type(secret_type).data_key
     existing = api.find_secret(namespace, name)
     if existing is None:
-        # Only a new secret counts against the quota; the count is read inside the tenant's lock.
+        # Only a new secret counts against the quota.
         with registry_tenancy.registry_quota_guard(
             actor=actor,
             tenant=tenant,
             kube_cluster=cluster,
             namespace=namespace,
-            existing_pull_secrets=lambda: len(_pull_secrets(api, namespace)),
+            name=name,
+            pull_secret_names=lambda: [secret.metadata.name for secret in _pull_secrets(api, namespace)],
         ):
             api.create_secret(
                 namespace,

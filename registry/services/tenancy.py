@@ -3,16 +3,17 @@
 Built on the core tenancy rules (dashboard/tenancy/services.py) and called by every registry service.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 
-from django.db import transaction
+from django.utils import timezone
 
 from dashboard.audit.services import audit_tenant
 from dashboard.core.actors import Actor
+from dashboard.tenancy import reservations
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
-from registry.models import KubeCluster, RegistryQuota
+from registry.models import KubeCluster, PullSecretReservation, RegistryQuota, RegistryQuotaLedger
 
 
 @contextmanager
@@ -22,18 +23,20 @@ def registry_quota_guard(
     tenant: Tenant | None,
     kube_cluster: KubeCluster,
     namespace: str,
-    existing_pull_secrets: Callable[[], int],
-    adding: int = 1,
+    name: str,
+    pull_secret_names: Callable[[], Collection[str]],
 ) -> Iterator[None]:
-    """For registry/services/secrets.py: wrap the Kubernetes call that creates pull secrets.
+    """For registry/services/secrets.py: wrap the Kubernetes call that creates pull secret `name`.
 
-        with registry_quota_guard(actor=actor, tenant=tenant, kube_cluster=cluster, namespace=ns,
-                                  existing_pull_secrets=lambda: count_from_kubernetes(...)):
+        with registry_quota_guard(actor=actor, tenant=tenant, kube_cluster=cluster, namespace=ns, name=name,
+                                  pull_secret_names=lambda: names_from_kubernetes(...)):
             create the secret
 
     Tenant users may only use the cluster and namespaces of their RegistryQuota (others: 404,
-    recorded as denied); `existing_pull_secrets` is called inside the per-tenant lock, so the
-    count comes from Kubernetes after any concurrent creation has finished.
+    recorded as denied). Against the per-namespace limit the secret is reserved first and
+    released once created, without a lock or transaction held across the Kubernetes calls (see
+    dashboard/tenancy/reservations.py): `pull_secret_names` lists the namespace's pull secrets,
+    and secrets other requests are creating count until Kubernetes lists them.
     """
     if tenant is None:
         if not tenancy.is_platform_admin(actor):
@@ -44,24 +47,49 @@ def registry_quota_guard(
         return
     tenancy.require_role(actor, tenant, tenancy.OPERATOR)
     audit_tenant(tenant)
-    with tenancy.tenant_lock(tenant), transaction.atomic():
-        quota = RegistryQuota.objects.select_for_update().filter(tenant=tenant).first()
-        allowed = quota is not None and quota.kube_cluster_id == kube_cluster.pk and namespace in quota.namespaces
-        if not allowed and not tenancy.is_platform_admin(actor):
-            raise tenancy.deny_access(
-                actor, f"Namespace {namespace}", {"cluster": str(kube_cluster), "namespace": namespace}
-            )
-        if quota is not None and adding > 0 and quota.max_pull_secrets_per_namespace is not None:
-            check = tenancy.LimitCheck(
-                "max_pull_secrets_per_namespace",
-                f"pull secrets in namespace {namespace}",
-                existing_pull_secrets(),
-                quota.max_pull_secrets_per_namespace,
-                adding,
-            )
-            if check.excess:
-                raise tenancy.quota_error(tenant, check)
+    quota = RegistryQuota.objects.filter(tenant=tenant).first()
+    allowed = quota is not None and quota.kube_cluster_id == kube_cluster.pk and namespace in quota.namespaces
+    if not allowed and not tenancy.is_platform_admin(actor):
+        raise tenancy.deny_access(
+            actor, f"Namespace {namespace}", {"cluster": str(kube_cluster), "namespace": namespace}
+        )
+    if quota is None or quota.max_pull_secrets_per_namespace is None:
         yield
+        return
+    reservation = reservations.admit(
+        ledger=RegistryQuotaLedger,
+        tenant=tenant,
+        observe=lambda: set(pull_secret_names()),
+        decide=lambda listed: _admit(tenant, kube_cluster, namespace, name, listed),
+    )
+    try:
+        yield
+    finally:
+        reservations.settle(ledger=RegistryQuotaLedger, reservation=reservation)
+
+
+def _admit(
+    tenant: Tenant, kube_cluster: KubeCluster, namespace: str, name: str, listed: set[str]
+) -> PullSecretReservation:
+    """Inside the admitting transaction: check the limit against Kubernetes' list plus the secrets
+    being created, then reserve this one."""
+    now = timezone.now()
+    PullSecretReservation.objects.filter(tenant=tenant, expires_at__lte=now).delete()
+    in_flight = PullSecretReservation.objects.filter(tenant=tenant, kube_cluster=kube_cluster, namespace=namespace)
+    known = listed | {reservation.name for reservation in in_flight}
+    quota = RegistryQuota.objects.filter(tenant=tenant).first()
+    check = tenancy.LimitCheck(
+        "max_pull_secrets_per_namespace",
+        f"pull secrets in namespace {namespace}",
+        len(known),
+        quota.max_pull_secrets_per_namespace if quota else None,
+        0 if name in known else 1,
+    )
+    if check.excess:
+        raise tenancy.quota_error(tenant, check)
+    return PullSecretReservation.objects.create(
+        tenant=tenant, kube_cluster=kube_cluster, namespace=namespace, name=name
+    )
 
 
 def registry_scope(*, actor: Actor, cluster: KubeCluster, namespace: str, role: str = tenancy.VIEWER) -> Tenant | None:

@@ -18,7 +18,7 @@ from dashboard.core.units import format_binary_size
 from dashboard.tasks.models import BackgroundTask
 from dashboard.tasks.services import ProgressCallback, task_body, task_start
 from dashboard.tenancy import services as tenancy
-from storage.models import CephCluster
+from storage.models import CephCluster, QuotaReservation
 from storage.selectors import ceph_cluster_get
 from storage.services import tenancy as storage_tenancy
 from storage.services.bindings import rados, rbd
@@ -210,7 +210,7 @@ def image_create(
     with (
         storage_tenancy.quota_guard(
             tenant=tenant,
-            request=storage_tenancy.StorageRequest(images=1, provisioned_bytes=size, largest_image_bytes=size),
+            change=storage_tenancy.ImageChange(cluster, pool, namespace, name, size=size, creates=True),
         ),
         open_ioctx(cluster, pool, namespace) as ioctx,
     ):
@@ -265,11 +265,10 @@ def image_resize(
                     code="shrink_not_confirmed",
                     extra={"field": "size", "old_size": current, "new_size": size},
                 )
-            growth = storage_tenancy.StorageRequest(
-                provisioned_bytes=max(0, size - current), largest_image_bytes=size if size > current else 0
-            )
             if size != current:
-                with storage_tenancy.quota_guard(tenant=tenant, request=growth):
+                with storage_tenancy.quota_guard(
+                    tenant=tenant, change=storage_tenancy.ImageChange(cluster, pool, namespace, name, size=size)
+                ):
                     image.resize(size, allow_shrink=allow_shrink)
     return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
 
@@ -323,11 +322,18 @@ def image_copy(
     dest_namespace: str,
     dest_name: str,
 ) -> BackgroundTask:
+    """Copy the image to another place (in the background), the copy counting against the
+    destination tenant's quota.
+
+    Needs the operator role (or more) in the source place's tenant as well as in the
+    destination's: a copy is the whole image leaving the source tenant's control, which a
+    viewer's read-only access must not amount to. Platform admins may copy anywhere.
+    """
     validate_object_name(dest_pool, field="dest_pool")
     dest_namespace = validate_namespace(dest_namespace, field="dest_namespace")
     validate_object_name(dest_name, field="dest_name")
     source, dest = image_spec(pool, namespace, name), image_spec(dest_pool, dest_namespace, dest_name)
-    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     dest_tenant = storage_tenancy.storage_scope(
         actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace, role=tenancy.OPERATOR
     )
@@ -336,10 +342,11 @@ def image_copy(
             copy_size = image.size()
     with open_ioctx(cluster, dest_pool, dest_namespace) as dest_ioctx:
         _require_absent(cluster, dest_ioctx, dest_pool, dest_namespace, dest_name)
-    copy_request = storage_tenancy.StorageRequest(images=1, provisioned_bytes=copy_size, largest_image_bytes=copy_size)
-
+    change = storage_tenancy.ImageChange(cluster, dest_pool, dest_namespace, dest_name, size=copy_size, creates=True)
     # The copy creates its image only once the task runs: a reservation holds the room until then.
-    with storage_tenancy.quota_guard(tenant=dest_tenant, request=copy_request):
+    reservation = storage_tenancy.storage_reserve(tenant=dest_tenant, change=change)
+
+    try:
         task = task_start(
             actor=actor,
             tenant=dest_tenant,
@@ -353,9 +360,14 @@ def image_copy(
                 "dest_pool": dest_pool,
                 "dest_namespace": dest_namespace,
                 "dest_name": dest_name,
+                "size": copy_size,
+                "reservation": reservation.pk if reservation else None,
             },
         )
-        storage_tenancy.reserve_for_task(tenant=dest_tenant, task=task, request=copy_request)
+    except BaseException:
+        storage_tenancy.storage_release(reservation)
+        raise
+    storage_tenancy.storage_hold_for_task(reservation, task)
     return task
 
 
@@ -404,20 +416,29 @@ def copy_image_in_background(
     dest_pool: str,
     dest_namespace: str,
     dest_name: str,
+    size: int,
+    reservation: int | None,
 ) -> dict[str, Any]:
     ceph = ceph_cluster_get(actor=None, name=cluster)
     source, dest = image_spec(pool, namespace, name), image_spec(dest_pool, dest_namespace, dest_name)
-    progress(0, 1)  # librbd's copy in this release reports no progress of its own
-    with (
-        open_image(ceph, pool, namespace, name, read_only=True) as image,
-        open_ioctx(ceph, dest_pool, dest_namespace) as dest_ioctx,
-        translate_ceph_errors(
-            ceph.name,
-            f"copying image {source} to {dest}",
-            overrides={errno.EEXIST: Conflict(f"Image {dest} already exists.", code="image_exists")},
-        ),
-    ):
-        image.copy(dest_ioctx, dest_name)
+    change = storage_tenancy.ImageChange(ceph, dest_pool, dest_namespace, dest_name, size=size, creates=True)
+    # The room reserved when the copy was queued, or, if that lapsed while it waited, room reserved afresh.
+    queued = QuotaReservation.objects.filter(pk=reservation).first() if reservation is not None else None
+    held = storage_tenancy.storage_renew(queued, change)
+    try:
+        progress(0, 1)  # librbd's copy in this release reports no progress of its own
+        with (
+            open_image(ceph, pool, namespace, name, read_only=True) as image,
+            open_ioctx(ceph, dest_pool, dest_namespace) as dest_ioctx,
+            translate_ceph_errors(
+                ceph.name,
+                f"copying image {source} to {dest}",
+                overrides={errno.EEXIST: Conflict(f"Image {dest} already exists.", code="image_exists")},
+            ),
+        ):
+            image.copy(dest_ioctx, dest_name)
+    finally:
+        storage_tenancy.storage_release(held)
     return {"image": dest}
 
 
@@ -547,14 +568,17 @@ def trash_restore(
     tenant = storage_tenancy.storage_scope(
         actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR
     )
-    # A restored image counts again; its size is known only once restored, so only the count is checked.
+    with open_ioctx(cluster, pool, namespace) as ioctx:
+        name = new_name or _trash_entry(cluster, ioctx, pool, namespace, image_id)["name"]
+    spec = image_spec(pool, namespace, name)
+    # The trashed image counts already, so restoring it adds nothing; the reservation keeps it
+    # counted while it moves, when a usage read could find it neither in the trash nor among the images.
     with (
-        storage_tenancy.quota_guard(tenant=tenant, request=storage_tenancy.StorageRequest(images=1)),
+        storage_tenancy.quota_guard(
+            tenant=tenant, change=storage_tenancy.ImageChange(cluster, pool, namespace, name, trash_id=image_id)
+        ),
         open_ioctx(cluster, pool, namespace) as ioctx,
     ):
-        entry = _trash_entry(cluster, ioctx, pool, namespace, image_id)
-        name = new_name or entry["name"]
-        spec = image_spec(pool, namespace, name)
         with translate_ceph_errors(
             cluster.name,
             f"restoring {spec} from the trash",

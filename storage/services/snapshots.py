@@ -84,7 +84,9 @@ def snapshot_create(
     )
     spec = image_spec(pool, namespace, image)
     with (
-        storage_tenancy.quota_guard(tenant=tenant, request=storage_tenancy.StorageRequest(snapshots=1)),
+        storage_tenancy.quota_guard(
+            tenant=tenant, change=storage_tenancy.ImageChange(cluster, pool, namespace, image, adds_snapshot=True)
+        ),
         open_image(cluster, pool, namespace, image) as handle,
     ):
         with translate_ceph_errors(
@@ -126,20 +128,41 @@ def snapshot_delete(
 def snapshot_rollback(
     *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
 ) -> None:
-    _snapshot_operation(
-        actor,
-        cluster,
-        pool,
-        namespace,
-        image,
-        snapshot,
-        "rolling back to snapshot",
-        lambda handle: handle.rollback_to_snap(snapshot),
-        # Everything written since the snapshot is lost: an admin's call, like deleting.
-        role=tenancy.ADMIN,
-        busy=f"Image {image_spec(pool, namespace, image)} is in use. Unmap it (`rbd unmap`) or stop "
-        "the client using it before rolling back.",
+    """Roll the image back to the snapshot, which also gives it the snapshot's size: a rollback to a
+    snapshot taken before a shrink grows the image, and is checked against the quota like a resize.
+    Everything written since the snapshot is lost, so it is a tenant admin's call, like deleting."""
+    tenant = storage_tenancy.storage_scope(
+        actor=actor,
+        cluster=cluster,
+        pool=pool,
+        namespace=namespace,
+        role=tenancy.ADMIN,  # everything written since the snapshot is lost: an admin's call
     )
+    spec = image_spec(pool, namespace, image)
+    with open_image(cluster, pool, namespace, image) as handle:
+        with translate_ceph_errors(cluster.name, f"reading snapshot {spec}@{snapshot}"):
+            size = next((snap["size"] for snap in handle.list_snaps() if snap["name"] == snapshot), None)
+        if size is None:
+            raise _snapshot_not_found(spec, snapshot)
+        with (
+            storage_tenancy.quota_guard(
+                tenant=tenant, change=storage_tenancy.ImageChange(cluster, pool, namespace, image, size=size)
+            ),
+            translate_ceph_errors(
+                cluster.name,
+                f"rolling back to snapshot {spec}@{snapshot}",
+                overrides={
+                    errno.ENOENT: _snapshot_not_found(spec, snapshot),
+                    errno.EBUSY: Conflict(
+                        f"Image {spec} is in use. Unmap it (`rbd unmap`) or stop the client using it before "
+                        "rolling back.",
+                        code="snapshot_busy",
+                        component="ceph",
+                    ),
+                },
+            ),
+        ):
+            handle.rollback_to_snap(snapshot)
 
 
 @audited_action("storage.snapshot.protect", target=_SNAPSHOT_TARGET)
@@ -189,12 +212,19 @@ def image_clone(
     dest_namespace: str,
     dest_name: str,
 ) -> ImageInfo:
+    """Clone a protected snapshot to another place, the clone counting against the destination
+    tenant's quota.
+
+    Needs the operator role (or more) in the source place's tenant as well as in the
+    destination's: a clone reads all of the snapshot's data from outside the source tenant's
+    control, which a viewer's read-only access must not amount to. Platform admins may clone anywhere.
+    """
     validate_object_name(dest_pool, field="dest_pool")
     dest_namespace = validate_namespace(dest_namespace, field="dest_namespace")
     validate_object_name(dest_name, field="dest_name")
     spec = image_spec(pool, namespace, image)
     dest = image_spec(dest_pool, dest_namespace, dest_name)
-    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
     dest_tenant = storage_tenancy.storage_scope(
         actor=actor, cluster=cluster, pool=dest_pool, namespace=dest_namespace, role=tenancy.OPERATOR
     )
@@ -216,8 +246,8 @@ def image_clone(
     with (
         storage_tenancy.quota_guard(
             tenant=dest_tenant,
-            request=storage_tenancy.StorageRequest(
-                images=1, provisioned_bytes=clone_size, largest_image_bytes=clone_size
+            change=storage_tenancy.ImageChange(
+                cluster, dest_pool, dest_namespace, dest_name, size=clone_size, creates=True
             ),
         ),
         open_ioctx(cluster, pool, namespace) as parent_ioctx,

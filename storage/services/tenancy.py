@@ -5,20 +5,24 @@ service: a place outside the actor's tenants answers like one that does not exis
 that would take a tenant over a limit is refused before it reaches Ceph.
 """
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import cast, overload
+from typing import overload
 
-from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from dashboard.audit.services import audit_tenant
 from dashboard.core.actors import Actor
 from dashboard.tasks.models import BackgroundTask
+from dashboard.tenancy import reservations
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
-from storage.models import CephCluster, QuotaReservation, StorageBinding, StorageQuota
-from storage.services.tenant_usage import StorageUsage, storage_usage
+from storage.models import CephCluster, QuotaReservation, StorageBinding, StorageQuota, StorageQuotaLedger
+from storage.services.connection import NotFoundImage, image_spec
+from storage.services.tenant_usage import ObservedImage, StorageObservation, StorageUsage, storage_observe
 
 GIB = 1 << 30
 
@@ -118,9 +122,7 @@ def gib_to_bytes(value: int | None) -> int | None:
     return None if value is None else value * GIB
 
 
-def storage_limit_checks(
-    quota: StorageQuota, usage: "StorageUsage | _LazyUsage", request: StorageRequest
-) -> list[tenancy.LimitCheck]:
+def storage_limit_checks(quota: StorageQuota, usage: StorageUsage, request: StorageRequest) -> list[tenancy.LimitCheck]:
     """Each limit the request increases. Limits it does not increase are not checked at all, so a
     tenant already over a lowered limit can still shrink and delete (as Cinder does)."""
     checks = []
@@ -156,59 +158,185 @@ def storage_limit_checks(
     return checks
 
 
-def _reserved(tenant: Tenant) -> StorageUsage:
-    rows = QuotaReservation.objects.filter(tenant=tenant, task__status__in=BackgroundTask.ACTIVE)
-    return StorageUsage(
-        images=sum(row.images for row in rows), provisioned_bytes=sum(row.provisioned_bytes for row in rows)
+def _held_reservations(tenant: Tenant) -> QuerySet[QuotaReservation]:
+    return QuotaReservation.objects.filter(tenant=tenant, expires_at__gt=timezone.now()).exclude(
+        task__status__in=(BackgroundTask.SUCCEEDED, BackgroundTask.FAILED)
     )
 
 
+def _image_key(reservation: QuotaReservation) -> tuple[object, ...]:
+    if reservation.image_id:
+        return ("id", reservation.cluster_id, reservation.pool, reservation.image_id)
+    return ("name", reservation.cluster_id, reservation.pool, reservation.namespace, reservation.image_name)
+
+
+def _observed(reservation: QuotaReservation, observation: StorageObservation) -> ObservedImage | None:
+    if reservation.image_id:
+        return observation.image(reservation.cluster_id, reservation.pool, reservation.image_id)
+    return observation.live_image(
+        reservation.cluster_id, reservation.pool, reservation.namespace, reservation.image_name
+    )
+
+
+def in_flight(held: Iterable[QuotaReservation], observation: StorageObservation) -> StorageUsage:
+    """What changes in flight add to what Ceph showed: the part of them Ceph does not show yet.
+
+    Each reservation names what its image will have at least, so several on one image need the
+    largest of them: two resizes in flight need the larger size, not the sum, and a snapshot's
+    reservation already includes the snapshots others are adding to the same image.
+    """
+    by_image: dict[tuple[object, ...], list[QuotaReservation]] = defaultdict(list)
+    for reservation in held:
+        by_image[_image_key(reservation)].append(reservation)
+    total = StorageUsage()
+    for reservations_of_image in by_image.values():
+        size = max(reservation.size for reservation in reservations_of_image)
+        snapshots = max(reservation.snapshots for reservation in reservations_of_image)
+        current = _observed(reservations_of_image[0], observation)
+        if current is None:
+            total += StorageUsage(1, size, snapshots)
+        else:
+            total += StorageUsage(0, max(0, size - current.size), max(0, snapshots - current.snapshots))
+    return total
+
+
+def tenant_storage_observe(tenant: Tenant) -> StorageObservation:
+    return storage_observe(places=storage_places(tenant))
+
+
 def tenant_storage_usage(tenant: Tenant) -> StorageUsage:
-    """Usage from Ceph, plus room held for copies still running."""
-    return storage_usage(places=storage_places(tenant)) + _reserved(tenant)
+    """Usage from Ceph (trash included), plus what changes still in flight will add to it."""
+    observation = tenant_storage_observe(tenant)
+    return observation.usage + in_flight(_held_reservations(tenant), observation)
+
+
+@dataclass(frozen=True)
+class ImageChange:
+    """What a change leaves behind in one image of a tenant's place."""
+
+    cluster: CephCluster
+    pool: str
+    namespace: str
+    name: str
+    # Bytes the image will have; None: its size stays.
+    size: int | None = None
+    # The change makes the image (create, copy, clone).
+    creates: bool = False
+    # The change adds a snapshot to the image.
+    adds_snapshot: bool = False
+    # Restore: the trash entry (an image already counted, by its id) that becomes `name`.
+    trash_id: str = ""
+
+    @property
+    def spec(self) -> str:
+        return image_spec(self.pool, self.namespace, self.name)
+
+
+def _reservation_for(
+    tenant: Tenant, change: ImageChange, observation: StorageObservation, held: list[QuotaReservation]
+) -> QuotaReservation:
+    reservation = QuotaReservation(tenant=tenant, cluster=change.cluster, pool=change.pool, namespace=change.namespace)
+    if change.creates:
+        reservation.image_name, reservation.size = change.name, change.size or 0
+        return reservation
+    cluster_id = change.cluster.pk
+    if change.trash_id:
+        current = observation.image(cluster_id, change.pool, change.trash_id)
+    else:
+        current = observation.live_image(cluster_id, change.pool, change.namespace, change.name)
+    if current is None:
+        raise NotFoundImage(f"Image {change.spec} does not exist.")
+    reservation.image_id = current.id
+    reservation.size = current.size if change.size is None else change.size
+    reservation.snapshots = current.snapshots
+    if change.adds_snapshot:
+        # On top of the snapshots other changes in flight are adding to this image: each reservation
+        # names the total it leaves behind, so two snapshots at once need two more.
+        reservation.snapshots = 1 + max(
+            [current.snapshots] + [other.snapshots for other in held if _image_key(other) == _image_key(reservation)]
+        )
+    return reservation
+
+
+def _admit(tenant: Tenant, change: ImageChange, observation: StorageObservation) -> QuotaReservation:
+    """Inside the admitting transaction: check the limits against Ceph plus every change in flight,
+    then hold the room this change needs."""
+    lapsed = QuotaReservation.objects.filter(tenant=tenant).exclude(pk__in=_held_reservations(tenant).values("pk"))
+    lapsed.delete()
+    held = list(_held_reservations(tenant))
+    usage = observation.usage + in_flight(held, observation)
+    reservation = _reservation_for(tenant, change, observation, held)
+    adds = in_flight([*held, reservation], observation) - in_flight(held, observation)
+    request = StorageRequest(
+        images=adds.images,
+        provisioned_bytes=adds.provisioned_bytes,
+        largest_image_bytes=reservation.size if adds.provisioned_bytes else 0,
+        snapshots=adds.snapshots,
+    )
+    quota = StorageQuota.objects.filter(tenant=tenant).first()
+    if quota is not None:
+        for check in storage_limit_checks(quota, usage, request):
+            if check.excess:
+                raise tenancy.quota_error(tenant, check)
+    reservation.save()
+    return reservation
+
+
+_UNLIMITED = {"max_images": None, "max_provisioned_gib": None, "max_image_gib": None, "max_snapshots": None}
+
+
+def storage_reserve(*, tenant: Tenant | None, change: ImageChange) -> QuotaReservation | None:
+    """Hold room in the tenant's storage quota for `change`, or refuse it with `quota_exceeded`.
+
+    None when nothing needs holding: the place is no tenant's, or the tenant has no limits. The
+    caller makes the change and then calls `storage_release`, whatever the outcome.
+    """
+    if tenant is None or not StorageQuota.objects.filter(tenant=tenant).exclude(**_UNLIMITED).exists():
+        return None
+    return reservations.admit(
+        ledger=StorageQuotaLedger,
+        tenant=tenant,
+        observe=lambda: tenant_storage_observe(tenant),
+        decide=lambda observation: _admit(tenant, change, observation),
+    )
+
+
+def storage_release(reservation: QuotaReservation | None) -> None:
+    if reservation is not None:
+        reservations.settle(ledger=StorageQuotaLedger, reservation=reservation)
+
+
+def storage_renew(reservation: QuotaReservation | None, change: ImageChange) -> QuotaReservation | None:
+    """For a background task about to make its change: keep the room reserved when it was
+    queued, or, if that reservation lapsed meanwhile, check the quota again and reserve afresh."""
+    if reservation is None or reservations.renew(reservation):
+        return reservation
+    return storage_reserve(tenant=reservation.tenant, change=change)
+
+
+def storage_hold_for_task(reservation: QuotaReservation | None, task: BackgroundTask) -> None:
+    """Tie a reservation to the task that makes its change, so it stops counting once the task has
+    finished. A task joined rather than started (the same copy already queued) holds room of its
+    own; this reservation is released instead."""
+    if reservation is None:
+        return
+    if QuotaReservation.objects.filter(task=task).exists():
+        storage_release(reservation)
+    else:
+        QuotaReservation.objects.filter(pk=reservation.pk).update(task=task)
 
 
 @contextmanager
-def quota_guard(*, tenant: Tenant | None, request: StorageRequest) -> Iterator[None]:
-    """Run the enclosed Ceph change only if `request` fits the tenant's storage quota.
+def quota_guard(*, tenant: Tenant | None, change: ImageChange) -> Iterator[None]:
+    """Run the enclosed Ceph change only if what it leaves behind fits the tenant's storage quota.
 
-    Serialised per tenant: the quota row is locked (SELECT ... FOR UPDATE) for the whole block, the
-    usage is re-read from Ceph inside the lock and the Ceph change is made while it is still held,
-    so two requests that each fit alone cannot both pass a check made before the other's image
-    existed. A lock rather than reservations because Ceph is the only record of usage and the
-    changes guarded here (create, grow, snapshot, clone) take milliseconds; background copies, which
-    take longer, hold a QuotaReservation instead (see `reserve_for_task`).
+    No lock or transaction is held while Ceph works: the room is reserved first (a short
+    transaction, see dashboard/tenancy/reservations.py) and released once the change is done, so
+    concurrent changes of one tenant cannot together pass a limit each would fit alone, and a slow
+    cluster holds up nobody else's database writes.
     """
-    if tenant is None:
+    reservation = storage_reserve(tenant=tenant, change=change)
+    try:
         yield
-        return
-    with tenancy.tenant_lock(tenant), transaction.atomic():
-        quota = StorageQuota.objects.select_for_update().filter(tenant=tenant).first()
-        if quota is not None:
-            checks = storage_limit_checks(quota, _LazyUsage(tenant), request)
-            for check in checks:
-                if check.excess:
-                    raise tenancy.quota_error(tenant, check)
-        yield
-
-
-class _LazyUsage:
-    """Reads Ceph only if a limit that needs usage is checked (the per-image limit does not)."""
-
-    def __init__(self, tenant: Tenant):
-        self.tenant = tenant
-        self._usage: StorageUsage | None = None
-
-    def __getattr__(self, name: str) -> int:
-        if self._usage is None:
-            self._usage = tenant_storage_usage(self.tenant)
-        return cast(int, getattr(self._usage, name))
-
-
-def reserve_for_task(*, tenant: Tenant | None, task: BackgroundTask, request: StorageRequest) -> None:
-    """Hold room for what a background task will create; call inside `quota_guard` for the same
-    request, so the check and the reservation happen under one lock."""
-    if tenant is not None:
-        QuotaReservation.objects.create(
-            tenant=tenant, task=task, images=request.images, provisioned_bytes=request.provisioned_bytes
-        )
+    finally:
+        storage_release(reservation)

@@ -4,12 +4,17 @@ Ceph is the source of truth: images made or removed with the `rbd` CLI, by ceph-
 tenant's own key count the moment they exist, and there is no counter in Berth's database that
 could drift from what the cluster holds. The sizes come from the pipelined header reads the image
 list uses (a fraction of a millisecond per image).
+
+Images in the trash count as fully as live ones, snapshots included: they still hold their data
+and can be restored at any time, so leaving them out would let a tenant trash, create and restore
+its way past its quota.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from storage.models import CephCluster
-from storage.services.bindings import rados, rbd
+from storage.services.bindings import rbd
 from storage.services.connection import NotFoundPool, open_ioctx
 from storage.services.errors import translate_ceph_errors
 from storage.services.headers import read_headers
@@ -28,23 +33,72 @@ class StorageUsage:
             self.snapshots + other.snapshots,
         )
 
+    def __sub__(self, other: "StorageUsage") -> "StorageUsage":
+        return StorageUsage(
+            self.images - other.images,
+            self.provisioned_bytes - other.provisioned_bytes,
+            self.snapshots - other.snapshots,
+        )
 
-def _namespace_usage(cluster: CephCluster, ioctx: "rados.Ioctx", pool: str, namespace: str) -> StorageUsage:
+
+@dataclass(frozen=True)
+class ObservedImage:
+    id: str
+    size: int
+    snapshots: int
+
+
+@dataclass
+class StorageObservation:
+    """Every image of some places, live and in the trash, as Ceph showed them at one read.
+
+    Images are keyed by (cluster id, pool, image id): librbd's ids are unique within a pool, and
+    an image keeps its id through the trash and through renames. Live images are also found by
+    (cluster id, pool, namespace, name).
+    """
+
+    by_id: dict[tuple[int, str, str], ObservedImage] = field(default_factory=dict)
+    live: dict[tuple[int, str, str, str], ObservedImage] = field(default_factory=dict)
+
+    @property
+    def usage(self) -> StorageUsage:
+        return StorageUsage(
+            images=len(self.by_id),
+            provisioned_bytes=sum(image.size for image in self.by_id.values()),
+            snapshots=sum(image.snapshots for image in self.by_id.values()),
+        )
+
+    def image(self, cluster_id: int, pool: str, image_id: str) -> ObservedImage | None:
+        return self.by_id.get((cluster_id, pool, image_id))
+
+    def live_image(self, cluster_id: int, pool: str, namespace: str, name: str) -> ObservedImage | None:
+        return self.live.get((cluster_id, pool, namespace, name))
+
+
+def _observe_namespace(
+    observation: StorageObservation, cluster: CephCluster, ioctx: Any, pool: str, namespace: str
+) -> None:
     ioctx.set_namespace(namespace)
+    # Live images first, then the trash: librbd adds a trashed image to the trash before it takes it
+    # out of the image directory, so an image moving to the trash between the two reads is seen at
+    # least once (and counted once, by its id). Restores, which go the other way, hold a reservation.
     with translate_ceph_errors(cluster.name, f"reading the images of {pool}/{namespace}"):
-        entries = [(entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx)]
-    headers = read_headers(cluster, ioctx, entries)
-    return StorageUsage(
-        images=len(headers),
-        provisioned_bytes=sum(header.size for header in headers),
-        snapshots=sum(header.snapshot_count for header in headers),
-    )
+        live = [(entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx)]
+    live_headers = read_headers(cluster, ioctx, live)
+    with translate_ceph_errors(cluster.name, f"reading the trash of {pool}/{namespace}"):
+        trashed = [(entry["name"], entry["id"]) for entry in rbd.RBD().trash_list(ioctx)]
+    for headers, is_live in ((live_headers, True), (read_headers(cluster, ioctx, trashed), False)):
+        for header in headers:
+            image = ObservedImage(id=header.id, size=header.size, snapshots=header.snapshot_count)
+            observation.by_id[(cluster.pk, pool, header.id)] = image
+            if is_live:
+                observation.live[(cluster.pk, pool, namespace, header.name)] = image
 
 
-def storage_usage(*, places: list[tuple[CephCluster, str, str | None]]) -> StorageUsage:
-    """Usage summed over (cluster, pool, namespace) places; namespace None means the whole pool,
-    every namespace in it included. A place that no longer exists in Ceph uses nothing."""
-    total = StorageUsage()
+def storage_observe(*, places: list[tuple[CephCluster, str, str | None]]) -> StorageObservation:
+    """Every image of the (cluster, pool, namespace) places; namespace None means the whole pool,
+    every namespace in it included. A place that no longer exists in Ceph holds nothing."""
+    observation = StorageObservation()
     for cluster, pool, namespace in places:
         try:
             with open_ioctx(cluster, pool) as ioctx:
@@ -55,7 +109,7 @@ def storage_usage(*, places: list[tuple[CephCluster, str, str | None]]) -> Stora
                 else:
                     namespaces = [namespace] if namespace in existing or not namespace else []
                 for name in namespaces:
-                    total += _namespace_usage(cluster, ioctx, pool, name)
+                    _observe_namespace(observation, cluster, ioctx, pool, name)
         except NotFoundPool:
             continue
-    return total
+    return observation

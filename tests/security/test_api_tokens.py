@@ -63,9 +63,9 @@ def _stored_anywhere(value: str) -> list[str]:
 
 def test_a_token_is_shown_once_and_stored_and_listed_nowhere(owner_client, admin_client):
     key = _new_token(owner_client)
-    assert _api(key).get("/api/tasks/").status_code == 200
+    assert _api(key).get("/api/v1/tasks/").status_code == 200
     assert key not in owner_client.get("/account/tokens/").content.decode()
-    assert key not in _api(key).get("/api/tokens/").content.decode()
+    assert key not in _api(key).get("/api/v1/tokens/").content.decode()
     listing = admin_client.get("/admin/tenancy/apitoken/")
     assert listing.status_code == 200 and "deploy pipeline" in listing.content.decode()
     assert key not in listing.content.decode()
@@ -77,32 +77,32 @@ def test_an_expired_token_is_refused(owner_client):
     key = _new_token(owner_client)
     later = timezone.now()
     with mock.patch("django.utils.timezone.now", return_value=later + dt.timedelta(days=89)):
-        assert _api(key).get("/api/tasks/").status_code == 200
+        assert _api(key).get("/api/v1/tasks/").status_code == 200
     with mock.patch("django.utils.timezone.now", return_value=later + dt.timedelta(days=91)):
-        refused = _api(key).get("/api/tasks/")
+        refused = _api(key).get("/api/v1/tasks/")
     assert (refused.status_code, refused.json()["code"]) == (401, "token_expired")
 
     short = _new_token(owner_client, days="1")
     with mock.patch("django.utils.timezone.now", return_value=later + dt.timedelta(days=2)):
-        assert _api(short).get("/api/tasks/").status_code == 401
+        assert _api(short).get("/api/v1/tasks/").status_code == 401
 
 
 def test_a_revoked_token_is_refused_and_only_its_owner_revokes_it(owner_client, owner):
     first, second = _new_token(owner_client), _new_token(owner_client)
-    [listed_first] = [token for token in _api(first).get("/api/tokens/").json() if first.startswith(token["prefix"])]
+    [listed_first] = [token for token in _api(first).get("/api/v1/tokens/").json() if first.startswith(token["prefix"])]
 
     intruder = get_user_model().objects.create_user("intruder", password=TEST_PASSWORD)
     other = APIClient()
     other.force_authenticate(intruder)
-    assert other.delete(f"/api/tokens/{listed_first['id']}/").status_code == 404
-    assert _api(first).get("/api/tasks/").status_code == 200
+    assert other.delete(f"/api/v1/tokens/{listed_first['id']}/").status_code == 404
+    assert _api(first).get("/api/v1/tasks/").status_code == 200
 
-    assert _api(second).delete(f"/api/tokens/{listed_first['id']}/").status_code == 204
-    assert _api(first).get("/api/tasks/").status_code == 401
+    assert _api(second).delete(f"/api/v1/tokens/{listed_first['id']}/").status_code == 204
+    assert _api(first).get("/api/v1/tasks/").status_code == 401
 
-    [listed_second] = _api(second).get("/api/tokens/").json()
+    [listed_second] = _api(second).get("/api/v1/tokens/").json()
     assert owner_client.post(f"/account/tokens/{listed_second['id']}/revoke/").status_code == 302
-    assert _api(second).get("/api/tasks/").status_code == 401
+    assert _api(second).get("/api/v1/tasks/").status_code == 401
 
     events = list(AuditEvent.objects.order_by("id").values_list("action", "outcome", "actor_name"))
     assert events == [

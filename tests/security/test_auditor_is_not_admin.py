@@ -67,7 +67,7 @@ def test_staff_with_only_view_auditevent_cannot_create_a_pool(ceph_cluster, ceph
     name = f"stolen-{uuid.uuid4().hex[:8]}"
     api = _signed_in(APIClient(), view_auditevent_staff)
     try:
-        response = api.post("/api/storage/pools/", {"name": name, "pg_num": 8}, format="json")
+        response = api.post("/api/v1/storage/pools/", {"name": name, "pg_num": 8}, format="json")
         assert (response.status_code, response.json().get("code")) == (403, "role_denied")
         assert name not in ceph_admin.pools()
     finally:
@@ -77,7 +77,7 @@ def test_staff_with_only_view_auditevent_cannot_create_a_pool(ceph_cluster, ceph
 
 def test_staff_with_only_view_auditevent_cannot_read_a_tenants_images(tenant_pool, view_auditevent_staff):
     api = _signed_in(APIClient(), view_auditevent_staff)
-    response = api.get(f"/api/storage/pools/{tenant_pool}/images/", {"namespace": "team-a"})
+    response = api.get(f"/api/v1/storage/pools/{tenant_pool}/images/", {"namespace": "team-a"})
     assert (response.status_code, response.json().get("code")) == (404, "tenant_denied")
     assert "payroll-db" not in response.content.decode()
 
@@ -149,10 +149,10 @@ def test_an_auditor_changes_nothing_in_the_admin(auditor):
 def test_an_auditor_who_is_a_tenant_operator_changes_nothing_there(ceph_admin, tenant_pool, auditor):
     Membership.objects.create(user=auditor, tenant=Tenant.objects.get(slug="team-a"), role=Membership.OPERATOR)
     api = _signed_in(APIClient(), auditor)
-    assert api.get(f"/api/storage/pools/{tenant_pool}/images/", {"namespace": "team-a"}).status_code == 200
+    assert api.get(f"/api/v1/storage/pools/{tenant_pool}/images/", {"namespace": "team-a"}).status_code == 200
     created = api.post(
-        f"/api/storage/pools/{tenant_pool}/images/",
-        {"name": "planted", "namespace": "team-a", "size": "16MiB"},
+        f"/api/v1/storage/pools/{tenant_pool}/images/?namespace=team-a",
+        {"name": "planted", "size": "16MiB"},
         format="json",
     )
     assert (created.status_code, created.json()["code"]) == (403, "role_denied")

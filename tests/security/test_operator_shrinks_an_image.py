@@ -46,14 +46,12 @@ def _size(ceph_admin, pool: str) -> int:
 def test_an_operator_cannot_shrink_but_may_grow(ceph_admin, tenant_image):
     pool, tenant = tenant_image
     operator = _member(tenant, Membership.OPERATOR)
-    url = f"/api/storage/pools/{pool}/images/ledger/"
+    url = f"/api/v1/storage/pools/{pool}/images/ledger/?namespace=team-a"
 
-    refused = operator.patch(url, {"namespace": "team-a", "size": "16MiB", "allow_shrink": True}, format="json")
+    refused = operator.patch(url, {"size": "16MiB", "allow_shrink": True}, format="json")
     assert (refused.status_code, refused.json().get("code")) == (403, "role_denied")
     assert _size(ceph_admin, pool) == 64 << 20
 
-    assert operator.patch(url, {"namespace": "team-a", "size": "128MiB"}, format="json").status_code == 200
-    shrunk = _member(tenant, Membership.ADMIN).patch(
-        url, {"namespace": "team-a", "size": "16MiB", "allow_shrink": True}, format="json"
-    )
+    assert operator.patch(url, {"size": "128MiB"}, format="json").status_code == 200
+    shrunk = _member(tenant, Membership.ADMIN).patch(url, {"size": "16MiB", "allow_shrink": True}, format="json")
     assert shrunk.status_code == 200 and _size(ceph_admin, pool) == 16 << 20

@@ -84,7 +84,6 @@ binding = StorageBinding.objects.get()
 quota = StorageQuota.objects.get()
 registry_quota = RegistryQuota.objects.get()
 task = BackgroundTask.objects.get()
-reservation = QuotaReservation.objects.get()
 report = verify_chain()
 print(json.dumps({
     "tenant": [tenant.name, tenant.description],
@@ -95,8 +94,7 @@ print(json.dumps({
     "registry_quota": [registry_quota.tenant.slug, registry_quota.kube_cluster.name, registry_quota.namespaces,
                        registry_quota.max_pull_secrets_per_namespace],
     "task": [str(task.id), task.name, task.status, task.progress, task.actor.username, task.tenant.slug],
-    "reservation": [reservation.tenant.slug, str(reservation.task_id), reservation.images,
-                    reservation.provisioned_bytes],
+    "reservations": QuotaReservation.objects.count(),
     "events": AuditEvent.objects.count(),
     "chain": [report.intact, report.events, report.problem],
     "auditor_may_view_events": User.objects.get(username="auditor").has_perm("audit.view_auditevent"),
@@ -144,7 +142,9 @@ def test_a_database_from_before_the_move_migrates_with_every_row_and_the_chain_i
         "registry_quota": ["team-a", "kube-a", ["team-a", "team-a-ci"], 2],
         # The in-process thread pool that ran it is gone: tasks 0002 fails it rather than leave it "running".
         "task": [str(uuid.UUID(int=42)), "storage.image.copy", "failed", 40, "member", "team-a"],
-        "reservation": ["team-a", str(uuid.UUID(int=42)), 1, 1 << 30],
+        # Reservations belong to changes running processes are making; storage 0004 drops them, as an
+        # upgrade restarts every process.
+        "reservations": 0,
         "events": 5,
         "chain": [True, 5, ""],
         "auditor_may_view_events": True,

@@ -11,14 +11,19 @@ from storage.models import StorageBinding, StorageQuota
 from tests.helpers import two_tenants, unique_name
 
 
-@pytest.fixture(scope="module")
-def shared_pool(ceph_admin) -> Iterator[str]:
-    name = unique_name("tenancy")
+def pool_with_team_namespaces(ceph_admin, prefix: str = "tenancy") -> Iterator[str]:
+    """A new pool with namespaces team-a and team-b, removed afterwards."""
+    name = unique_name(prefix)
     ceph_admin.create_pool(name)
     for namespace in ("team-a", "team-b"):
         ceph_admin.rbd("namespace", "create", f"{name}/{namespace}")
     yield name
     ceph_admin.delete_pool(name)
+
+
+@pytest.fixture(scope="module")
+def shared_pool(ceph_admin) -> Iterator[str]:
+    yield from pool_with_team_namespaces(ceph_admin)
 
 
 @dataclass

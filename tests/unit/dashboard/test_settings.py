@@ -37,11 +37,11 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def documented_production_settings(secret_key_file: Path) -> dict[str, str]:
-    """The variables of the sh block in docs/deploy-settings.md, with a real secret key file."""
+def documented_production_settings(secret_key_file: Path, audit_key_file: Path) -> dict[str, str]:
+    """The variables of the sh block in docs/deploy-settings.md, with real key files."""
     block = re.search(r"```sh\n(.*?)```", DEPLOY_SETTINGS.read_text(), re.DOTALL).group(1)
     settings = dict(line.split("#", 1)[0].strip().split("=", 1) for line in block.splitlines() if line[:1].isalpha())
-    return {**settings, "BERTH_SECRET_KEY_FILE": str(secret_key_file)}
+    return {**settings, "BERTH_SECRET_KEY_FILE": str(secret_key_file), "BERTH_AUDIT_KEY_FILE": str(audit_key_file)}
 
 
 def _warnings(result: subprocess.CompletedProcess) -> list[str]:
@@ -49,9 +49,10 @@ def _warnings(result: subprocess.CompletedProcess) -> list[str]:
 
 
 def test_the_documented_production_settings_pass_check_deploy_without_a_warning(tmp_path):
-    key_file = tmp_path / "secret-key"
+    key_file, audit_key_file = tmp_path / "secret-key", tmp_path / "audit-key"
     key_file.write_text(secrets.token_urlsafe(50))
-    documented = documented_production_settings(key_file)
+    audit_key_file.write_text(secrets.token_urlsafe(48))
+    documented = documented_production_settings(key_file, audit_key_file)
     assert {"BERTH_ALLOWED_HOSTS", "BERTH_HTTPS", "BERTH_HSTS_PRELOAD", "BERTH_BEHIND_PROXY"} <= set(documented)
     result = manage("check", "--deploy", env=documented)
     assert result.returncode == 0, result.stdout + result.stderr
