@@ -47,7 +47,7 @@ class BerthCollector(Collector):
         storage_reads = {
             ("storage", pk): partial(tenant_storage_usage, tenant) for pk, tenant in storage_tenants.items()
         }
-        pending = clusters.start() + _usage_reads.start(storage_reads | namespaces)
+        pending = clusters.start() + _usage_reads.start(storage_reads) + _usage_reads.start(namespaces)
         # The database's share first, while the clusters answer.
         yield from _task_metrics()
         quota = _quota_metric(registry_quotas)

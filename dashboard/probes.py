@@ -9,11 +9,11 @@ age. Answers are kept a short while, so frequent probes and scrapes do not multi
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections
 
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 BUDGET = 0.8
 
 Read = Callable[[], Any]
+Key = TypeVar("Key", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,9 @@ class BackgroundReads:
         self.fresh_for = fresh_for
         self._lock = threading.Lock()
         self._answers: dict[Hashable, Answer] = {}
-        self._running: dict[Hashable, Future] = {}
+        self._running: dict[Hashable, Future[None]] = {}
 
-    def start(self, reads: dict[Hashable, Read]) -> list[Future]:
+    def start(self, reads: Mapping[Key, Read]) -> list[Future[None]]:
         """Start the reads whose answer is not fresh; returns what to wait for."""
         with self._lock:
             for key, read in reads.items():
@@ -64,7 +65,7 @@ class BackgroundReads:
                     self._running[key] = _executor.submit(self._run, key, read)
             return [self._running[key] for key in reads if key in self._running]
 
-    def answers(self, keys: Iterable[Hashable]) -> dict[Hashable, Answer | None]:
+    def answers(self, keys: Iterable[Key]) -> dict[Key, Answer | None]:
         """The newest answer for each key (None: none yet)."""
         with self._lock:
             return {key: self._answers.get(key) for key in keys}
@@ -104,7 +105,7 @@ class ClusterReads:
             *(("kubernetes", record) for record in KubeCluster.objects.all()),
         ]
 
-    def start(self) -> list[Future]:
+    def start(self) -> list[Future[None]]:
         return _cluster_reads.start({(kind, record.pk): self._read(kind, record) for kind, record in self.records})
 
     @staticmethod

@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.core.env import env_bool, env_int, env_list, env_str
+from dashboard.core.env import env_bool, env_int, env_list, env_secrets, env_str, generated_secret_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("BERTH_DATA_DIR", str(BASE_DIR / "var")))
@@ -14,8 +14,8 @@ DATA_DIR = Path(env_str("BERTH_DATA_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("BERTH_DEBUG", False)
 
 SECRET_KEY = env_str("BERTH_SECRET_KEY")
-if not SECRET_KEY and env_str("BERTH_SECRET_KEY_FILE"):
-    SECRET_KEY = Path(env_str("BERTH_SECRET_KEY_FILE")).read_text().strip()
+if not SECRET_KEY and (key_file := env_str("BERTH_SECRET_KEY_FILE")):
+    SECRET_KEY = Path(key_file).read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -23,6 +23,13 @@ if not SECRET_KEY:
             "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')"
         )
     SECRET_KEY = "insecure-development-key-only-for-BERTH_DEBUG"
+
+# The audit chain's HMAC keys, newest first; older ones only verify events from before a rotation.
+# Kept outside the database, so that write access to it is not enough to rewrite the log unnoticed
+# (docs/audit.md). Production without one fails the `audit.E001` system check.
+BERTH_AUDIT_KEYS = env_secrets("BERTH_AUDIT_KEY")
+if not BERTH_AUDIT_KEYS and DEBUG:
+    BERTH_AUDIT_KEYS = [generated_secret_file(DATA_DIR / "audit-key")]
 
 ALLOWED_HOSTS = env_list("BERTH_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("BERTH_CSRF_TRUSTED_ORIGINS", [])

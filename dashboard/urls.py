@@ -2,15 +2,15 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from dashboard import activity, health, views
 from dashboard import api as overview_api
 from dashboard.audit.accounts import audited_password_change
-from dashboard.core.api.views import ApiDocsView
+from dashboard.core.api.views import ApiDocsView, unversioned_api_gone
 
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
     path("overview/", overview_api.OverviewApi.as_view(), name="overview"),
     path("storage/", include("storage.api.urls")),
     path("registry/", include("registry.api.urls")),
@@ -32,9 +32,11 @@ urlpatterns = [
     path("tenants/", include("storage.tenant_urls")),
     path("tenants/", include("dashboard.tenancy.urls")),
     path("admin/", admin.site.urls),
-    path("api/", include((api_urlpatterns, "api"))),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
+    # A new major version goes beside v1 (api/v2/ with its own schema), so clients move when they choose.
+    path("api/v1/", include((api_urlpatterns, "api"))),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^api/(?!v\d+/)(?P<rest>.*)$", unversioned_api_gone, name="api-unversioned"),
     path("api-auth/", include("rest_framework.urls")),
     # For Kubernetes' probes and Prometheus: no login, outside the API and its schema (dashboard/health.py).
     path("healthz", health.healthz, name="healthz"),

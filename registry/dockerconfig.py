@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from dashboard.core.errors import InvalidInput
 
@@ -336,7 +336,8 @@ def parse_config(document: str | bytes) -> ParsedConfig:
     credentials: list[Credential] = []
     notes: list[str] = []
     identity_token_only = False
-    for key, value in auths.pairs:
+    # Every object _load_json(keep_duplicates=True) builds is a _PairsDict.
+    for key, value in cast(_PairsDict, auths).pairs:
         where = f'{prefix}["{key}"]'
         if not key.strip():
             raise DockerConfigError(f"{where}: the registry server is empty", field=where)
@@ -350,7 +351,8 @@ def parse_config(document: str | bytes) -> ParsedConfig:
             else:
                 notes.append(f"{where} holds no credentials; skipped")
             continue
-        credentials.append(_credential(key, username, password, email, where))
+        # _entry_fields answers a password with every username.
+        credentials.append(_credential(key, username, cast(str, password), email, where))
 
     if not credentials:
         if helpers:
@@ -388,7 +390,8 @@ def decode_secret(secret_type: str, payload: bytes) -> tuple[DisplayEntry, ...]:
     for key, value in entries.items():
         where = f'{prefix}["{key}"]'
         raw = value if isinstance(value, dict) else {}
-        username = raw.get("username") if isinstance(raw.get("username"), str) else ""
+        raw_username = raw.get("username")
+        username = raw_username if isinstance(raw_username, str) else ""
         email = raw.get("email") if isinstance(raw.get("email"), str) else None
         has_password = isinstance(raw.get("password"), str) and bool(raw.get("password"))
         problem: str | None = None
@@ -399,7 +402,7 @@ def decode_secret(secret_type: str, payload: bytes) -> tuple[DisplayEntry, ...]:
                 problem = f"{where} holds no username and password"
             else:
                 username, has_password = found_username, bool(found_password)
-                server = _credential(key, found_username, found_password, email, where).server
+                server = _credential(key, found_username, cast(str, found_password), email, where).server
         except DockerConfigError as exc:
             problem = exc.message
         shown.append(
@@ -522,6 +525,8 @@ def _entry_fields(value: Any, where: str, notes: list[str]) -> tuple[str | None,
         if value.get(name) is not None and not isinstance(value[name], str):
             raise DockerConfigError(f"{where}.{name} must be a string", field=f"{where}.{name}")
     email = value.get("email") or None
+    username: str | None
+    password: str | None
     auth = value.get("auth")
     if auth:
         try:

@@ -9,7 +9,7 @@ stays empty after an error, and the step says the document must be given again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms import BaseFormSet, formset_factory
@@ -61,8 +61,8 @@ class TargetForm(StyledForm):
 
     def __init__(self, *args: Any, clusters: list[str], namespaces: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["cluster"].choices = [(name, name) for name in clusters]
-        self.fields["namespaces"].choices = [(name, name) for name in namespaces]
+        cast(forms.ChoiceField, self.fields["cluster"]).choices = [(name, name) for name in clusters]
+        cast(forms.ChoiceField, self.fields["namespaces"]).choices = [(name, name) for name in namespaces]
 
 
 class RegistryLoginForm(StyledForm):
@@ -79,7 +79,8 @@ class RegistryLoginForm(StyledForm):
     email = forms.CharField(label="Email (optional)", required=False, widget=plain_text_input())
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
+        cleaned = cast(dict[str, Any], super().clean())
         if self.errors:
             return cleaned
         try:
@@ -123,7 +124,8 @@ class ConfigDocumentForm(StyledForm):
     config_file = forms.FileField(label="…or upload it", required=False)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
+        cleaned = cast(dict[str, Any], super().clean())
         upload = cleaned.get("config_file")
         if upload is not None and upload.size > CONFIG_UPLOAD_LIMIT:
             self.add_error(
@@ -206,7 +208,7 @@ class OptionsForm(StyledForm):
                 "aria-describedby": "id_name_helptext name-check",
             }
         )
-        self.fields["service_accounts"].choices = [
+        cast(forms.ChoiceField, self.fields["service_accounts"]).choices = [
             (name, name if len(where) == namespace_count else f"{name} (only in {', '.join(where)})")
             for name, where in service_accounts.items()
         ]
@@ -247,7 +249,7 @@ class RetryForm(forms.Form):
 
     def __init__(self, *args: Any, failed: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["namespaces"].choices = [(name, name) for name in failed]
+        cast(forms.ChoiceField, self.fields["namespaces"]).choices = [(name, name) for name in failed]
 
 
 # --- Secret management ------------------------------------------------------------------------
@@ -262,7 +264,7 @@ class LinkForm(StyledForm):
 
     def __init__(self, *args: Any, choices: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["service_accounts"].choices = [(name, name) for name in choices]
+        cast(forms.ChoiceField, self.fields["service_accounts"]).choices = [(name, name) for name in choices]
 
 
 class DoctorImageForm(StyledForm):

@@ -1,13 +1,12 @@
 """Reads of Berth's own records about Kubernetes (no API-server calls)."""
 
-from django.contrib.auth.models import AbstractBaseUser
-
+from dashboard.core.actors import Actor
 from dashboard.core.clusters import named_or_default
 from dashboard.core.errors import NotConfigured, NotFound
 from registry.models import KubeCluster
 
 
-def kube_cluster_get(*, actor: AbstractBaseUser, name: str | None = None) -> KubeCluster:
+def kube_cluster_get(*, actor: Actor, name: str | None = None) -> KubeCluster:
     """The named cluster, or the default one (the only one, when there is just one)."""
     return named_or_default(
         KubeCluster,

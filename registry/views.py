@@ -9,14 +9,15 @@ registry/wizard.py.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -50,6 +51,10 @@ from registry.wizard import STEP_TITLES, STEPS, RegistryRow, WizardState, kubect
 
 class KubeClusterMixin:
     """The cluster named by `?cluster=`, or the default one."""
+
+    # Set by the view this is mixed into.
+    request: HttpRequest
+    kwargs: dict[str, Any]
 
     @cached_property
     def cluster(self) -> KubeCluster:
@@ -98,8 +103,9 @@ class WizardStepView(ServiceFormView):
     submit_label = "Next"
     http_method_names = ["get", "post"]
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated or request.method.lower() not in self.http_method_names:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Django sets the method of every request it dispatches.
+        if not request.user.is_authenticated or cast(str, request.method).lower() not in self.http_method_names:
             return super().dispatch(request, *args, **kwargs)
         self.state = WizardState.load(request.session) or WizardState()
         if not self.state.may_open(self.step):
@@ -161,8 +167,9 @@ class WizardStepView(ServiceFormView):
             self.state.save(request.session)
         elif not going_back:
             return self.render_form(form, status=400)
+        # Going back implies there is a previous step.
         return redirect_after_success(
-            request, wizard_step_url(self.previous_step() if going_back else self.next_step())
+            request, wizard_step_url(cast(str, self.previous_step()) if going_back else self.next_step())
         )
 
     def render_form(self, form, **kwargs: Any) -> HttpResponse:
@@ -397,7 +404,8 @@ class WizardResultView(WizardStepView):
 def wizard_test_login(request: HttpRequest) -> HttpResponse:
     """ "Test login" of one registry row; the row's field prefix comes with the request."""
     throttle = LoginTestThrottle()
-    if not throttle.allow_request(request, None):
+    # DRF's UserRateThrottle reads only request.user and request.META, which a Django request has too, and no view.
+    if not throttle.allow_request(request, None):  # type: ignore[arg-type]
         return render(
             request,
             "registry/_login_result.html",
@@ -411,7 +419,8 @@ def wizard_test_login(request: HttpRequest) -> HttpResponse:
     form = registry_forms.RegistryLoginForm(request.POST, prefix=prefix or None)
     if not form.is_valid():
         problem = "; ".join(
-            f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+            # Iterating an ErrorList yields its messages as text.
+            f"{form.fields[name].label if name in form.fields else name}: {' '.join(cast(Iterable[str], errors))}"
             for name, errors in form.errors.items()
         )
         return render(request, "registry/_login_result.html", {"problem": problem, "problem_code": "invalid"})

@@ -1,7 +1,7 @@
 """Forms of the storage UI. Every rule comes from storage/validation.py, the module the API's
 serializers use too, so a refusal reads the same in the browser and in an API response."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 
@@ -23,13 +23,21 @@ def name_field(label: str, **kwargs: Any) -> forms.CharField:
     )
 
 
-class SizeFieldsMixin:
+# A mixin for forms: the type checker sees its base, at run time it is a plain class.
+if TYPE_CHECKING:
+    _FormBase = forms.Form
+else:
+    _FormBase = object
+
+
+class SizeFieldsMixin(_FormBase):
     """A size typed with or without its unit: "10" with GiB chosen, or "512 MiB" / "1.5TiB" typed."""
 
     size_field = "size"
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
+        cleaned = cast(dict[str, Any], super().clean())
         typed = cleaned.get(self.size_field)
         if typed:
             text = typed.strip()
@@ -176,7 +184,8 @@ class ImageDeleteForm(StyledForm):
         self.image_name = image_name
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
+        cleaned = cast(dict[str, Any], super().clean())
         if cleaned.get("mode") == self.REMOVE:
             try:
                 validation.validate_confirmation(cleaned.get("confirm_name"), expected=self.image_name)

@@ -81,8 +81,8 @@ class StorageBinding(models.Model):
         if not self.cluster_id:
             return
         others = StorageBinding.objects.filter(cluster_id=self.cluster_id, pool=self.pool).exclude(pk=self.pk)
-        clash = others.filter(namespace="") if self.namespace else others
-        clash = clash.exclude(tenant_id=self.tenant_id).first()
+        candidates = others.filter(namespace="") if self.namespace else others
+        clash = candidates.exclude(tenant_id=self.tenant_id).first()
         if clash is not None:
             raise ValidationError(
                 f"{clash} already belongs to tenant {clash.tenant}; a pool and the namespaces in "

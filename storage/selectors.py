@@ -1,13 +1,12 @@
 """Reads of Berth's own records about storage (no Ceph calls)."""
 
-from django.contrib.auth.models import AbstractBaseUser
-
+from dashboard.core.actors import Actor
 from dashboard.core.clusters import named_or_default
 from dashboard.core.errors import NotConfigured, NotFound
 from storage.models import CephCluster
 
 
-def ceph_cluster_get(*, actor: AbstractBaseUser, name: str | None = None) -> CephCluster:
+def ceph_cluster_get(*, actor: Actor, name: str | None = None) -> CephCluster:
     """The named cluster, or the default one (the only one, when there is just one)."""
     return named_or_default(
         CephCluster,

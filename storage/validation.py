@@ -104,6 +104,7 @@ def parse_size(value: object, *, field: str) -> int:
         raise InvalidInput(
             f"{field}: must be a size such as 10GiB or a number of bytes.", code="invalid_size", extra={"field": field}
         )
+    multiplier: int | None
     if isinstance(value, int):
         amount, multiplier = Decimal(value), 1
     elif isinstance(value, str):
@@ -134,12 +135,12 @@ def parse_size(value: object, *, field: str) -> int:
         raise InvalidInput(
             f"{field}: must be a size such as 10GiB or a number of bytes.", code="invalid_size", extra={"field": field}
         )
-    size = amount * multiplier
-    if size != size.to_integral_value():
+    exact = amount * multiplier
+    if exact != exact.to_integral_value():
         raise InvalidInput(
             f"{field}: {value} is not a whole number of bytes.", code="invalid_size", extra={"field": field}
         )
-    size = int(size)
+    size = int(exact)
     if size < MIN_SIZE:
         raise InvalidInput(f"{field}: must be greater than 0.", code="invalid_size", extra={"field": field})
     if size > MAX_SIZE:
@@ -203,7 +204,7 @@ def validate_quota_objects(value: object, *, field: str = "max_objects") -> int 
     if isinstance(value, bool):
         raise InvalidInput(f"{field}: must be a whole number.", code="invalid_quota", extra={"field": field})
     try:
-        number = int(value)
+        number = int(value)  # type: ignore[call-overload]  # whatever int() refuses is reported just below
     except (TypeError, ValueError):
         raise InvalidInput(
             f"{field}: {value!r} is not a whole number.", code="invalid_quota", extra={"field": field}

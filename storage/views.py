@@ -7,10 +7,11 @@ Each view declares what it shows and which ONE service it calls; dashboard.core.
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
+from django.http import HttpRequest
 from django.urls import reverse
 
 from dashboard.core.errors import NotFound
@@ -37,6 +38,10 @@ from storage.templatetags.storage_ui import storage_url
 class CephClusterMixin:
     """The cluster comes from `?cluster=` or is the default one; the RBD namespace from
     `?namespace=` (empty: the pool's default namespace)."""
+
+    # Set by the view this is mixed into.
+    request: HttpRequest
+    kwargs: dict[str, Any]
 
     @cached_property
     def cluster(self) -> CephCluster:
@@ -406,7 +411,7 @@ class ImageResizeView(ImageFormView):
     def render_form(self, form: forms.Form, *, status: int = 200, error=None):
         # Shrinking needs a second, explicit step that shows the old and the new size side by side.
         if error is not None and error.code == "shrink_not_confirmed":
-            form.show_shrink_confirmation()
+            cast(storage_forms.ImageResizeForm, form).show_shrink_confirmation()
             self.loaded = {**self.loaded, "shrink_to": error.extra["new_size"]}
         return super().render_form(form, status=status, error=error)
 

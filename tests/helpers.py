@@ -4,6 +4,7 @@ registry tests make and read with the admin client, tenant fixtures' building bl
 search for leaked passwords."""
 
 import base64
+import datetime as dt
 import json
 import subprocess
 import time
@@ -15,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 from rest_framework.test import APIClient
 
 from dashboard.audit.models import AuditEvent
@@ -82,8 +84,8 @@ def wait_for_task(task: BackgroundTask, timeout: float = 60) -> BackgroundTask:
 def temporary_namespace(core: client.CoreV1Api, prefix: str = "berth-test") -> Iterator[str]:
     """A new namespace, deleted afterwards.
 
-    Without a controller-manager a deleted namespace stays Terminating, so every user gets a
-    name of its own rather than reusing one.
+    A deleted namespace stays Terminating while the namespace controller empties it, so every user
+    gets a name of its own rather than reusing one.
     """
     name = f"{prefix}-{uuid.uuid4().hex[:10]}"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
@@ -93,10 +95,41 @@ def temporary_namespace(core: client.CoreV1Api, prefix: str = "berth-test") -> I
         core.delete_namespace(name)
 
 
+def wait_for_service_account(
+    core: client.CoreV1Api, namespace: str, name: str = "default", timeout: float = 30
+) -> client.V1ServiceAccount:
+    """The account once it exists: the controller manager creates `default` moments after its namespace."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return core.read_namespaced_service_account(name, namespace)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"service account {name} did not appear in namespace {namespace} within {timeout} s")
+        time.sleep(0.1)
+
+
+def wait_until_namespace_gone(core: client.CoreV1Api, namespace: str, timeout: float = 60) -> None:
+    """Returns once the namespace controller has emptied and removed a deleted namespace."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            core.read_namespace(namespace)
+        except ApiException as error:
+            if error.status == 404:
+                return
+            raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"namespace {namespace} still exists {timeout} s after its deletion")
+        time.sleep(0.2)
+
+
 def create_service_account(
-    core: client.CoreV1Api, namespace: str, name: str = "default", pull_secrets: tuple[str, ...] = ()
+    core: client.CoreV1Api, namespace: str, name: str, pull_secrets: tuple[str, ...] = ()
 ) -> None:
-    # No controller-manager runs, so not even `default` exists until a test makes it.
+    """An account besides `default`, which the controller manager makes in every namespace."""
     core.create_namespaced_service_account(
         namespace,
         client.V1ServiceAccount(
@@ -120,6 +153,63 @@ def decoded_auth(entry: dict) -> str:
 def linked_secrets(core: client.CoreV1Api, namespace: str, account: str = "default") -> list[str]:
     found = core.read_namespaced_service_account(account, namespace)
     return [reference.name for reference in found.image_pull_secrets or ()]
+
+
+def failing_pod(
+    core, namespace, name, image, *, reason="ImagePullBackOff", pull_secrets=None, service_account="default"
+):
+    """A pod whose container waits in `reason`, with the kubelet's event: no kubelet runs, so the
+    waiting state goes in through the status subresource and the event is made with the admin client."""
+    pod = core.create_namespaced_pod(
+        namespace,
+        client.V1Pod(
+            metadata=client.V1ObjectMeta(name=name),
+            spec=client.V1PodSpec(
+                service_account_name=service_account,
+                containers=[client.V1Container(name="main", image=image)],
+                image_pull_secrets=[client.V1LocalObjectReference(name=s) for s in pull_secrets]
+                if pull_secrets
+                else None,
+            ),
+        ),
+    )
+    core.patch_namespaced_pod_status(
+        name,
+        namespace,
+        {
+            "status": {
+                "containerStatuses": [
+                    {
+                        "name": "main",
+                        "image": image,
+                        "imageID": "",
+                        "ready": False,
+                        "restartCount": 0,
+                        "state": {"waiting": {"reason": reason, "message": f'Back-off pulling image "{image}"'}},
+                    }
+                ]
+            }
+        },
+        _content_type="application/strategic-merge-patch+json",
+    )
+    now = dt.datetime.now(dt.UTC)
+    core.create_namespaced_event(
+        namespace,
+        client.CoreV1Event(
+            metadata=client.V1ObjectMeta(name=f"{name}.{uuid.uuid4().hex[:8]}"),
+            involved_object=client.V1ObjectReference(
+                kind="Pod", name=name, namespace=namespace, uid=pod.metadata.uid, api_version="v1"
+            ),
+            reason="Failed",
+            type="Warning",
+            count=4,
+            first_timestamp=now,
+            last_timestamp=now,
+            message=f'Failed to pull image "{image}": unauthorized: authentication required',
+            source=client.V1EventSource(component="kubelet", host="node-1"),
+        ),
+    )
+    return pod
 
 
 # --- tenants -------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("BERTH_DEBUG", "true")
+# A fixed audit key, so subprocesses (migration tests, the PostgreSQL suite) hash with the same one.
+os.environ.setdefault("BERTH_AUDIT_KEY", "test-audit-key-not-secret-0123456789abcdef")
 # Playwright's sync API runs an event loop in the test thread, and browser tests still use the ORM
 # for their fixtures; Django refuses that unless told the loop is not serving async code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

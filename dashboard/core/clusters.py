@@ -2,7 +2,7 @@
 whether it is the one chosen when a request names none, and when Berth last reached it."""
 
 from datetime import timedelta
-from typing import TypeVar
+from typing import ClassVar, Self, TypeVar
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -19,6 +19,9 @@ class ClusterRecord(models.Model):
     last_contact = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When a call of any Berth process last succeeded."
     )
+
+    # Declared for the type checker only: Django gives every concrete subclass its default manager.
+    objects: ClassVar[models.Manager[Self]]
 
     class Meta:
         abstract = True

@@ -8,6 +8,7 @@ given the same request id for its log lines and audit events.
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("berth_request_id", default="-")
 # ui / api / admin / cli / task
@@ -17,7 +18,7 @@ current_client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("
 
 @contextmanager
 def change_context(*, source: str, request_id: str | None = None, client_ip: str | None = None) -> Iterator[None]:
-    tokens = [current_source.set(source), current_client_ip.set(client_ip)]
+    tokens: list[contextvars.Token[Any]] = [current_source.set(source), current_client_ip.set(client_ip)]
     if request_id is not None:
         tokens.append(current_request_id.set(request_id))
     try:

@@ -13,8 +13,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.conf import settings
@@ -24,14 +24,17 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dashboard.audit.services import record_event
+from dashboard.core.actors import Actor, signed_in
 from dashboard.core.context import change_context, current_request_id
 from dashboard.core.errors import BerthError, NotFound
 from dashboard.tasks.models import BackgroundTask
+from dashboard.tenancy.models import Tenant
 from dashboard.tenancy.services import is_platform_admin, tenants_for
 
 logger = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int], None]
+# Answers librbd's progress callbacks, which must return 0 (see _Progress).
+ProgressCallback = Callable[[int, int], int]
 TaskBody = Callable[[ProgressCallback], Any]
 
 # Progress is written at most this often, so a tight librbd callback loop cannot flood the database.
@@ -39,10 +42,14 @@ PROGRESS_WRITE_INTERVAL = 0.5
 
 _executor = ThreadPoolExecutor(max_workers=getattr(settings, "BERTH_TASK_WORKERS", 2), thread_name_prefix="berth-task")
 _active_lock = threading.Lock()
-_active: dict[UUID, tuple[str, dict]] = {}
+_active: dict[UUID, tuple[str, dict[str, Any]]] = {}
+
+T = TypeVar("T")
 
 
-def task_start(*, actor, tenant=None, name: str, target: dict, run: TaskBody) -> BackgroundTask:
+def task_start(
+    *, actor: Actor | None, tenant: Tenant | None = None, name: str, target: dict[str, Any], run: TaskBody
+) -> BackgroundTask:
     """Queue `run(progress)` and return its task row at once; `progress(done, total)` may be
     called from `run` as often as it likes. `tenant`: whose storage the task changes, if anyone's."""
     with _active_lock:
@@ -54,7 +61,7 @@ def task_start(*, actor, tenant=None, name: str, target: dict, run: TaskBody) ->
                 # Its transaction rolled back (no row) or it just ended: start afresh.
                 del _active[task_id]
         task = BackgroundTask.objects.create(
-            name=name, target=target, tenant=tenant, actor=actor if getattr(actor, "is_authenticated", False) else None
+            name=name, target=target, tenant=tenant, actor=actor if signed_in(actor) else None
         )
         _active[task.id] = (name, target)
     request_id = current_request_id.get()
@@ -62,7 +69,7 @@ def task_start(*, actor, tenant=None, name: str, target: dict, run: TaskBody) ->
     return task
 
 
-def task_get(*, actor, task_id: UUID | str) -> BackgroundTask:
+def task_get(*, actor: Actor | None, task_id: UUID | str) -> BackgroundTask:
     """Another tenant's task answers as a missing one does."""
     try:
         return _visible_tasks(actor).get(pk=task_id)
@@ -70,31 +77,32 @@ def task_get(*, actor, task_id: UUID | str) -> BackgroundTask:
         raise NotFound(f"No background task {task_id}.", code="task_not_found") from None
 
 
-def task_list(*, actor, limit: int = 50) -> list[BackgroundTask]:
+def task_list(*, actor: Actor | None, limit: int = 50) -> list[BackgroundTask]:
     return list(_visible_tasks(actor)[:limit])
 
 
-def _visible_tasks(actor) -> QuerySet:
+def _visible_tasks(actor: Actor | None) -> QuerySet[BackgroundTask]:
     """Platform admins and Berth itself (actor None: commands, pollers) see every task; anyone
     else the tasks they started and those of their tenants (started by a fellow member or a
     platform admin)."""
     if actor is None or is_platform_admin(actor):
         return BackgroundTask.objects.all()
-    if not getattr(actor, "is_authenticated", False):
+    if not signed_in(actor):
         return BackgroundTask.objects.none()
     return BackgroundTask.objects.filter(Q(actor=actor) | Q(tenant__in=tenants_for(actor)))
 
 
-def _retrying_when_locked(operation: Callable[[], Any]) -> Any:
+def _retrying_when_locked(operation: Callable[[], T]) -> T:
     """SQLite (the embedded default) refuses a write while another connection holds the table,
     and without a busy wait in shared-cache mode; a task's bookkeeping must not die of that."""
-    for attempt in range(100):
+    for _ in range(99):
         try:
             return operation()
         except OperationalError as error:
-            if "locked" not in str(error) or attempt == 99:
+            if "locked" not in str(error):
                 raise
             time.sleep(0.02)
+    return operation()
 
 
 class _Progress:
@@ -143,7 +151,7 @@ def _execute(task_id: UUID, run: TaskBody, request_id: str) -> None:
         connection.close()
 
 
-def _log_crash(future) -> None:
+def _log_crash(future: Future[None]) -> None:
     # Failures inside a task are recorded on its row; this catches the rest (e.g. a lost database).
     if future.exception() is not None:
         logger.error("background task runner failed", exc_info=future.exception())

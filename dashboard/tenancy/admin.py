@@ -1,6 +1,8 @@
 from collections.abc import Callable
+from typing import Any, ClassVar
 
 from django.contrib import admin
+from django.contrib.admin.options import InlineModelAdmin
 from django.http import HttpRequest
 
 from dashboard.audit.admin import AuditedModelAdmin
@@ -21,7 +23,7 @@ class TenantAdmin(AuditedModelAdmin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     # Feature apps add the inlines of what a tenant owns in them (storage bindings, quotas) and what has to
     # follow a save outside the database (see storage/admin.py): the core knows nothing of Ceph or Kubernetes.
-    inlines: tuple = (MembershipInline,)
+    inlines: ClassVar["tuple[type[InlineModelAdmin[Any, Any]], ...]"] = (MembershipInline,)
     after_save: list[Callable[[HttpRequest, Tenant], str | None]] = []
 
     def save_formset(self, request, form, formset, change):

@@ -11,11 +11,13 @@ not), and the attempt is recorded as denied in the audit log.
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from dashboard.audit.services import audited_action, inside_recording, record_event
+from dashboard.core.actors import Actor, signed_in
 from dashboard.core.errors import InvalidInput, NotFound, PermissionDenied, QuotaExceeded
 from dashboard.core.units import format_binary_size
 from dashboard.tenancy.models import Membership, Tenant
@@ -24,35 +26,35 @@ VIEWER, OPERATOR, ADMIN = Membership.VIEWER, Membership.OPERATOR, Membership.ADM
 _RANK = {VIEWER: 1, OPERATOR: 2, ADMIN: 3}
 
 
-def is_platform_admin(actor) -> bool:
+def is_platform_admin(actor: Actor | None) -> bool:
     return bool(getattr(actor, "is_staff", False) and getattr(actor, "is_active", False))
 
 
-def administered_tenant_slugs(actor) -> list[str]:
+def administered_tenant_slugs(actor: Actor) -> list[str]:
     """The tenants the actor is an admin of (their Activity is the actor's to read)."""
-    if not getattr(actor, "is_authenticated", False):
+    if not signed_in(actor):
         return []
     return list(Membership.objects.filter(user=actor, role=ADMIN).values_list("tenant__slug", flat=True))
 
 
-def tenants_for(actor) -> QuerySet:
+def tenants_for(actor: Actor) -> QuerySet[Tenant]:
     if is_platform_admin(actor):
         return Tenant.objects.all()
-    if not getattr(actor, "is_authenticated", False):
+    if not signed_in(actor):
         return Tenant.objects.none()
     return Tenant.objects.filter(memberships__user=actor).distinct()
 
 
-def role_in(actor, tenant: Tenant) -> str | None:
+def role_in(actor: Actor, tenant: Tenant) -> str | None:
     """The actor's role in the tenant; platform admins act as the tenant's admins."""
     if is_platform_admin(actor):
         return ADMIN
-    if not getattr(actor, "is_authenticated", False):
+    if not signed_in(actor):
         return None
     return Membership.objects.filter(user=actor, tenant=tenant).values_list("role", flat=True).first()
 
 
-def deny_access(actor, what: str, target: dict) -> NotFound:
+def deny_access(actor: Actor, what: str, target: dict[str, Any]) -> NotFound:
     """The refusal for a place outside the actor's tenants, worded as for a place that does not exist."""
     error = NotFound(f"{what} does not exist, or is not one of your tenants'.", code="tenant_denied")
     # Inside an audited change the change's own event records the refusal; a read has no event of its own.
@@ -63,7 +65,7 @@ def deny_access(actor, what: str, target: dict) -> NotFound:
     return error
 
 
-def require_role(actor, tenant: Tenant, role: str) -> None:
+def require_role(actor: Actor, tenant: Tenant, role: str) -> None:
     """Members below `role` get 403 (they may know the tenant exists); non-members get 404."""
     held = role_in(actor, tenant)
     if held is None:
@@ -75,7 +77,7 @@ def require_role(actor, tenant: Tenant, role: str) -> None:
         )
 
 
-def require_platform_admin(actor, what: str) -> None:
+def require_platform_admin(actor: Actor, what: str) -> None:
     if not is_platform_admin(actor):
         raise PermissionDenied(f"Only platform admins may {what}.", code="role_denied")
 
@@ -107,6 +109,8 @@ class LimitCheck:
 
 
 def quota_error(tenant: Tenant, check: LimitCheck) -> QuotaExceeded:
+    # Only a check that failed is explained, and a check without a limit never fails.
+    assert check.limit is not None
     if check.per_item:
         message = (
             f"Tenant {tenant.slug} allows {check.label} of at most {check.show(check.limit)}; this one would be "
@@ -146,7 +150,7 @@ def tenant_lock(tenant: Tenant) -> threading.Lock:
 # --- Tenants and members -------------------------------------------------------------------------
 
 
-def tenant_get(*, actor, slug: str) -> Tenant:
+def tenant_get(*, actor: Actor, slug: str) -> Tenant:
     tenant = Tenant.objects.filter(slug=slug).first()
     if tenant is None or role_in(actor, tenant) is None:
         raise deny_access(actor, f"Tenant {slug}", {"tenant": slug})
@@ -154,7 +158,7 @@ def tenant_get(*, actor, slug: str) -> Tenant:
 
 
 @audited_action("tenancy.membership.set", target=("tenant", "username"), params=("role",))
-def membership_set(*, actor, tenant: Tenant, username: str, role: str) -> Membership:
+def membership_set(*, actor: Actor, tenant: Tenant, username: str, role: str) -> Membership:
     require_role(actor, tenant, ADMIN)
     if role not in _RANK:
         raise InvalidInput(f"role: must be one of {', '.join(_RANK)}.", code="invalid_role", extra={"field": "role"})
@@ -166,7 +170,7 @@ def membership_set(*, actor, tenant: Tenant, username: str, role: str) -> Member
 
 
 @audited_action("tenancy.membership.remove", target=("tenant", "username"))
-def membership_remove(*, actor, tenant: Tenant, username: str) -> None:
+def membership_remove(*, actor: Actor, tenant: Tenant, username: str) -> None:
     require_role(actor, tenant, ADMIN)
     removed, _ = Membership.objects.filter(tenant=tenant, user__username=username).delete()
     if not removed:

@@ -2,7 +2,7 @@
 feature app about what the tenant owns there (see dashboard/tenancy/panels.py). Every read and
 change goes through a service, which enforces roles."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -44,7 +44,8 @@ def tenant_detail(request, slug: str):
             "role": role,
             "is_tenant_admin": role == tenancy.ADMIN,
             "tenants": tenancy.tenants_for(request.user),
-            "panels": tenant_panels(request, tenant, role),
+            # tenant_get has refused anyone without a role in the tenant.
+            "panels": tenant_panels(request, tenant, cast(str, role)),
             "members": tenant.memberships.select_related("user"),
             "member_form": MemberForm(),
         }

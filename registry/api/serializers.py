@@ -5,6 +5,8 @@ serializer has a field that could carry one. Field rules come from registry/vali
 registry/dockerconfig.py, so the API refuses what the services refuse, in the same words.
 """
 
+from collections.abc import Iterable
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -80,7 +82,8 @@ class SecretCreateSerializer(serializers.Serializer):
         return validated_by(validation.validate_labels, labels)
 
     def validate(self, attrs):
-        groups, notes = [], []
+        groups: list[Iterable[Credential]] = []
+        notes: list[str] = []
         if attrs["config_json"]:
             try:
                 parsed = parse_config(attrs["config_json"])
@@ -202,7 +205,8 @@ class EventSerializer(serializers.Serializer):
 
 class SecretConsideredSerializer(serializers.Serializer):
     name = serializers.CharField()
-    source = serializers.ChoiceField(choices=["pod", "service account"])
+    # DRF's serializer metaclass moves declared fields off the class, so this does not shadow Field.source.
+    source = serializers.ChoiceField(choices=["pod", "service account"])  # type: ignore[assignment]
     status = serializers.ChoiceField(choices=["ok", "missing", "not a pull secret", "unreadable"])
     detail = serializers.CharField()
 

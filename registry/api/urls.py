@@ -2,7 +2,7 @@ from django.urls import path
 
 from registry.api import views
 
-# Included under /api/registry/ in the "api" namespace.
+# Included under /api/v1/registry/ in the "api" namespace.
 _secret = "namespaces/<str:namespace>/secrets/<str:name>/"
 urlpatterns = [
     path("namespaces/", views.NamespaceListApi.as_view(), name="registry-namespace-list"),

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
-
+from dashboard.core.actors import Actor
 from registry.dockerconfig import ConfigFormat, DockerConfigError, decode_secret
-from registry.imagematch import ImageReferenceError, PullCredential, match_image, parse_image
+from registry.imagematch import ImageReferenceError, PullCredential, Verdict, match_image, parse_image
 from registry.models import KubeCluster
 from registry.services import tenancy as registry_tenancy
 from registry.services.kube import KubeApi
@@ -30,6 +30,9 @@ from registry.services.types import (
     SecretConsidered,
 )
 from registry.validation import validate_namespace, validate_subdomain
+
+if TYPE_CHECKING:
+    from kubernetes import client
 
 PULL_FAILURE_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff"})
 
@@ -76,7 +79,7 @@ class _Secrets:
         return "ok", f"holds {servers}", credentials
 
 
-def pull_doctor(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[PodDiagnosis]:
+def pull_doctor(*, actor: Actor, cluster: KubeCluster, namespace: str) -> list[PodDiagnosis]:
     """Every pod of `namespace` with a container waiting in ErrImagePull or ImagePullBackOff."""
     validate_namespace(namespace)
     registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
@@ -86,7 +89,7 @@ def pull_doctor(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str
         return []
     events = _events_by_pod(api.list_events(namespace))
     secrets = _Secrets(api, namespace)
-    accounts: dict[str, object] = {}
+    accounts: dict[str, client.V1ServiceAccount | None] = {}
     diagnoses = []
     for pod in sorted(failing, key=lambda p: p.metadata.name):
         account_name = pod.spec.service_account_name or "default"
@@ -132,7 +135,7 @@ def pull_doctor(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str
 
 
 def pull_doctor_for_image(
-    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, image: str, service_account: str = "default"
+    *, actor: Actor, cluster: KubeCluster, namespace: str, image: str, service_account: str = "default"
 ) -> ImageDiagnosis:
     """What a new pod running `image` as `service_account` (with no pull secrets of its own) would get."""
     validate_namespace(namespace)
@@ -145,11 +148,11 @@ def pull_doctor_for_image(
     return _diagnose(_Secrets(api, namespace), namespace, image, service_account, account, considered)
 
 
-def _names(references) -> list[str]:
+def _names(references: list[client.V1LocalObjectReference] | None) -> list[str]:
     return [reference.name for reference in references or () if reference and reference.name]
 
 
-def _pull_failures(pod) -> list[tuple[object, str]]:
+def _pull_failures(pod: client.V1Pod) -> list[tuple[client.V1ContainerStatus, str]]:
     """(container status, image as the spec names it) of each container failing to pull."""
     spec_images = {
         container.name: container.image
@@ -165,7 +168,7 @@ def _pull_failures(pod) -> list[tuple[object, str]]:
     ]
 
 
-def _events_by_pod(events) -> dict[str, list[EventInfo]]:
+def _events_by_pod(events: list[client.CoreV1Event]) -> dict[str, list[EventInfo]]:
     grouped: dict[str, list[EventInfo]] = {}
     for event in events:
         involved = event.involved_object
@@ -190,7 +193,7 @@ def _diagnose(
     namespace: str,
     image: str,
     account_name: str,
-    account,
+    account: client.V1ServiceAccount | None,
     considered_names: list[tuple[str, str]],
     pod_name: str | None = None,
 ) -> ImageDiagnosis:
@@ -236,7 +239,7 @@ def _diagnose(
     )
 
 
-def _verdict(verdict) -> CredentialVerdict:
+def _verdict(verdict: Verdict) -> CredentialVerdict:
     credential = verdict.credential
     return CredentialVerdict(
         secret=credential.secret, server=credential.server, username=credential.username, reason=verdict.reason

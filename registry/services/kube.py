@@ -16,10 +16,10 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import urllib3
 import yaml
@@ -61,20 +61,20 @@ class KubeError(BerthError):
     component = "kubernetes"
 
 
-_clients: dict[tuple, client.ApiClient] = {}
+_clients: dict[tuple[Any, ...], client.ApiClient] = {}
 _clients_lock = threading.Lock()
 
 
-def _client_key(cluster: KubeCluster) -> tuple:
+def _client_key(cluster: KubeCluster) -> tuple[Any, ...]:
     if cluster.in_cluster:
         # The token file is re-read by the client itself (Kubernetes rotates it); only the address can move.
-        where: tuple = ("in-cluster", os.environ.get(SERVICE_HOST_ENV_NAME), os.environ.get(SERVICE_PORT_ENV_NAME))
+        where = ("in-cluster", os.environ.get(SERVICE_HOST_ENV_NAME), os.environ.get(SERVICE_PORT_ENV_NAME))
         return cluster.pk, cluster.name, where
     # The file's identity is part of the key: a rewritten kubeconfig (new token, new server
     # address after a restart) gets a fresh client instead of a stale one.
     try:
         stat = os.stat(cluster.kubeconfig_path)
-        file_identity: tuple = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        file_identity: tuple[int, ...] = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
     except OSError:
         file_identity = ()
     return cluster.pk, cluster.name, cluster.kubeconfig_path, cluster.context, file_identity
@@ -285,28 +285,44 @@ class KubeApi:
         self.cluster = cluster
         self.core = client.CoreV1Api(api_client(cluster))
 
-    def _call(self, verb: str, resource: str, namespace: str | None, name: str | None, method, *args, **kwargs):
+    def _call(
+        self,
+        verb: str,
+        resource: str,
+        namespace: str | None,
+        name: str | None,
+        method: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
         with translate_kube_errors(self.cluster, verb=verb, resource=resource, namespace=namespace, name=name):
             answer = method(*args, _request_timeout=REQUEST_TIMEOUT, **kwargs)
         note_contact(self.cluster)
         return answer
 
     def server_version(self) -> str:
-        return self._call("get", "version", None, None, client.VersionApi(self.core.api_client).get_code).git_version
+        return str(
+            self._call("get", "version", None, None, client.VersionApi(self.core.api_client).get_code).git_version
+        )
 
     def list_namespaces(self) -> list[client.V1Namespace]:
-        return self._call("list", "namespaces", None, None, self.core.list_namespace).items
+        return cast(
+            list[client.V1Namespace], self._call("list", "namespaces", None, None, self.core.list_namespace).items
+        )
 
     def list_secrets(self, namespace: str, *, secret_type: str) -> list[client.V1Secret]:
-        return self._call(
-            "list",
-            "secrets",
-            namespace,
-            None,
-            self.core.list_namespaced_secret,
-            namespace,
-            field_selector=f"type={secret_type}",
-        ).items
+        return cast(
+            list[client.V1Secret],
+            self._call(
+                "list",
+                "secrets",
+                namespace,
+                None,
+                self.core.list_namespaced_secret,
+                namespace,
+                field_selector=f"type={secret_type}",
+            ).items,
+        )
 
     def read_secret(self, namespace: str, name: str) -> client.V1Secret:
         return self._call("get", "secrets", namespace, name, self.core.read_namespaced_secret, name, namespace)
@@ -317,7 +333,7 @@ class KubeApi:
         except NotFound:
             return None
 
-    def create_secret(self, namespace: str, body: dict) -> client.V1Secret:
+    def create_secret(self, namespace: str, body: dict[str, Any]) -> client.V1Secret:
         return self._call(
             "create",
             "secrets",
@@ -338,9 +354,12 @@ class KubeApi:
         self._call("delete", "secrets", namespace, name, self.core.delete_namespaced_secret, name, namespace)
 
     def list_service_accounts(self, namespace: str) -> list[client.V1ServiceAccount]:
-        return self._call(
-            "list", "serviceaccounts", namespace, None, self.core.list_namespaced_service_account, namespace
-        ).items
+        return cast(
+            list[client.V1ServiceAccount],
+            self._call(
+                "list", "serviceaccounts", namespace, None, self.core.list_namespaced_service_account, namespace
+            ).items,
+        )
 
     def find_service_account(self, namespace: str, name: str) -> client.V1ServiceAccount | None:
         try:
@@ -350,7 +369,7 @@ class KubeApi:
         except NotFound:
             return None
 
-    def patch_service_account(self, namespace: str, name: str, patch: dict) -> client.V1ServiceAccount:
+    def patch_service_account(self, namespace: str, name: str, patch: dict[str, Any]) -> client.V1ServiceAccount:
         return self._call(
             "patch",
             "serviceaccounts",
@@ -364,10 +383,16 @@ class KubeApi:
         )
 
     def list_pods(self, namespace: str) -> list[client.V1Pod]:
-        return self._call("list", "pods", namespace, None, self.core.list_namespaced_pod, namespace).items
+        return cast(
+            list[client.V1Pod],
+            self._call("list", "pods", namespace, None, self.core.list_namespaced_pod, namespace).items,
+        )
 
     def list_events(self, namespace: str) -> list[client.CoreV1Event]:
-        return self._call("list", "events", namespace, None, self.core.list_namespaced_event, namespace).items
+        return cast(
+            list[client.CoreV1Event],
+            self._call("list", "events", namespace, None, self.core.list_namespaced_event, namespace).items,
+        )
 
 
 def kube_cluster_version(*, cluster: KubeCluster) -> str:

@@ -49,8 +49,9 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -65,6 +66,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from dashboard.audit.services import audit_result, audited_action
+from dashboard.core.actors import Actor, signed_in
 from dashboard.core.errors import PermissionDenied
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Membership
@@ -114,18 +116,17 @@ class DestinationRefused(PermissionDenied):
 # --- The service -----------------------------------------------------------------------------------
 
 
-def may_test_logins(actor) -> bool:
+def may_test_logins(actor: Actor) -> bool:
     """Test login is for those who manage pull secrets: platform admins and tenant operators or admins."""
     if tenancy.is_platform_admin(actor):
         return True
     return (
-        bool(getattr(actor, "is_authenticated", False))
-        and Membership.objects.filter(user=actor, role__in=(tenancy.OPERATOR, tenancy.ADMIN)).exists()
+        signed_in(actor) and Membership.objects.filter(user=actor, role__in=(tenancy.OPERATOR, tenancy.ADMIN)).exists()
     )
 
 
 @audited_action("registry.login.test", target=("server",), params=("username",))
-def registry_login_test(*, actor, server: str, username: str, password: str) -> LoginResult:
+def registry_login_test(*, actor: Actor, server: str, username: str, password: str) -> LoginResult:
     """Try `username`/`password` against `server`'s registry (see the module docstring).
 
     Raises `PermissionDenied` for users without the operator role in any tenant, `DestinationRefused`
@@ -207,6 +208,10 @@ def _host_entries(setting: str) -> frozenset[tuple[str, int | None]]:
     return frozenset(_parse_host_entry(entry, setting) for entry in getattr(settings, setting))
 
 
+# One answer of socket.getaddrinfo: family, type, protocol, canonical name, socket address.
+_AddrInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
+
+
 @dataclass(frozen=True)
 class DestinationPolicy:
     allowed_hosts: frozenset[tuple[str, int | None]] = frozenset()
@@ -244,10 +249,10 @@ class DestinationPolicy:
             return None
         return non_public_kind(address)
 
-    def addresses(self, host: str, port: int) -> list[tuple]:
+    def addresses(self, host: str, port: int) -> Sequence[_AddrInfo]:
         """`getaddrinfo` answers for `host`, every one allowed; raises `DestinationRefused` otherwise."""
         key = _host_key(host)
-        answers = socket.getaddrinfo(key, port, type=socket.SOCK_STREAM)
+        answers: Sequence[_AddrInfo] = socket.getaddrinfo(key, port, type=socket.SOCK_STREAM)
         if self.allows_host(key, port):
             return answers
         literal = _is_ip_literal(key)
@@ -331,7 +336,14 @@ def _shut(sock: socket.socket) -> None:
         pass  # already closed by its owner
 
 
-class _GuardedConnectionMixin:
+# A mixin for urllib3's connections: the type checker sees its base, at run time it is a plain class.
+if TYPE_CHECKING:
+    _ConnectionBase = HTTPConnection
+else:
+    _ConnectionBase = object
+
+
+class _GuardedConnectionMixin(_ConnectionBase):
     """urllib3's connection, but resolving through the guard's policy and connecting to exactly
     the addresses it allowed; the host name stays the connection's for Host, SNI and verification."""
 

@@ -19,16 +19,17 @@ entry someone else adds meanwhile is never dropped.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping, Sequence
-
-from django.contrib.auth.models import AbstractBaseUser
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from dashboard.audit.services import audited_action
+from dashboard.core.actors import Actor
 from dashboard.core.errors import BerthError, Conflict, InvalidInput
 from dashboard.tenancy import services as tenancy
 from registry.dockerconfig import (
     ConfigFormat,
     Credential,
+    DisplayEntry,
     DockerConfigError,
     add_entry,
     build_config,
@@ -41,6 +42,9 @@ from registry.services import tenancy as registry_tenancy
 from registry.services.kube import KubeApi
 from registry.services.types import MANAGED_BY_LABEL, NamespaceResult, PullSecretInfo, SecretDeleteResult
 from registry.validation import validate_labels, validate_names, validate_namespace, validate_subdomain
+
+if TYPE_CHECKING:
+    from kubernetes import client
 
 DEFAULT_SERVICE_ACCOUNTS = ("default",)
 
@@ -61,13 +65,13 @@ class NotLinked(Conflict):
 # --- reading --------------------------------------------------------------------------------
 
 
-def service_account_list(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[str]:
+def service_account_list(*, actor: Actor, cluster: KubeCluster, namespace: str) -> list[str]:
     validate_namespace(namespace)
     registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
     return sorted(account.metadata.name for account in KubeApi(cluster).list_service_accounts(namespace))
 
 
-def namespace_list(*, actor: AbstractBaseUser, cluster: KubeCluster) -> list[str]:
+def namespace_list(*, actor: Actor, cluster: KubeCluster) -> list[str]:
     """The namespaces `actor` may use: all of the cluster's for platform admins, otherwise those
     its tenants' registry quotas name on this cluster."""
     if tenancy.is_platform_admin(actor):
@@ -76,7 +80,7 @@ def namespace_list(*, actor: AbstractBaseUser, cluster: KubeCluster) -> list[str
     return sorted({namespace for quota in quotas for namespace in quota.namespaces})
 
 
-def _pull_secrets(api: KubeApi, namespace: str) -> list:
+def _pull_secrets(api: KubeApi, namespace: str) -> list[client.V1Secret]:
     # Listed by type on the server, so other Secrets' data never reaches Berth.
     return [
         secret
@@ -90,7 +94,7 @@ def pull_secret_count(*, cluster: KubeCluster, namespace: str) -> int:
     return len(_pull_secrets(KubeApi(cluster), namespace))
 
 
-def secret_list(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str) -> list[PullSecretInfo]:
+def secret_list(*, actor: Actor, cluster: KubeCluster, namespace: str) -> list[PullSecretInfo]:
     validate_namespace(namespace)
     registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)
     api = KubeApi(cluster)
@@ -99,11 +103,11 @@ def secret_list(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str
     return sorted((_info(cluster, secret, accounts, pods) for secret in secrets), key=lambda info: info.name)
 
 
-def secret_get(*, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str) -> PullSecretInfo:
+def secret_get(*, actor: Actor, cluster: KubeCluster, namespace: str, name: str) -> PullSecretInfo:
     return _current_info(KubeApi(cluster), _validated(actor, cluster, namespace, name, tenancy.VIEWER), name)
 
 
-def _validated(actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, role: str) -> str:
+def _validated(actor: Actor, cluster: KubeCluster, namespace: str, name: str, role: str) -> str:
     """The namespace, once the names are well-formed and `actor` holds `role` there."""
     validate_namespace(namespace)
     validate_subdomain(name, field="name")
@@ -116,9 +120,15 @@ def _current_info(api: KubeApi, namespace: str, name: str) -> PullSecretInfo:
     return _info(api.cluster, secret, api.list_service_accounts(namespace), api.list_pods(namespace))
 
 
-def _info(cluster: KubeCluster, secret, accounts, pods) -> PullSecretInfo:
+def _info(
+    cluster: KubeCluster,
+    secret: client.V1Secret,
+    accounts: list[client.V1ServiceAccount],
+    pods: list[client.V1Pod],
+) -> PullSecretInfo:
     name = secret.metadata.name
-    entries, problem = (), None
+    entries: tuple[DisplayEntry, ...] = ()
+    problem: str | None = None
     try:
         entries = decode_secret(secret.type, _payload(secret))
     except DockerConfigError as error:
@@ -143,11 +153,11 @@ def _info(cluster: KubeCluster, secret, accounts, pods) -> PullSecretInfo:
     )
 
 
-def _pull_secret_names(references) -> list[str]:
+def _pull_secret_names(references: list[client.V1LocalObjectReference] | None) -> list[str]:
     return [reference.name for reference in references or () if reference and reference.name]
 
 
-def _read_pull_secret(api: KubeApi, namespace: str, name: str):
+def _read_pull_secret(api: KubeApi, namespace: str, name: str) -> client.V1Secret:
     secret = api.read_secret(namespace, name)
     try:
         ConfigFormat.for_secret_type(secret.type)
@@ -162,7 +172,7 @@ def _read_pull_secret(api: KubeApi, namespace: str, name: str):
     return secret
 
 
-def _payload(secret) -> bytes:
+def _payload(secret: client.V1Secret) -> bytes:
     data_key = ConfigFormat.for_secret_type(secret.type).data_key
     encoded = (secret.data or {}).get(data_key)
     if encoded is None:
@@ -179,7 +189,7 @@ def _encoded(payload: bytes) -> str:
 
 def secret_create(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: KubeCluster,
     namespaces: Sequence[str],
     name: str,
@@ -260,7 +270,7 @@ def _info_or_none(cluster: KubeCluster, namespace: str, name: str) -> PullSecret
 )
 def _secret_apply(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: KubeCluster,
     namespace: str,
     name: str,
@@ -322,7 +332,7 @@ def _secret_apply(
     )
 
 
-def _link(api: KubeApi, namespace: str, name: str, service_accounts: Iterable[str]) -> tuple[list[str], dict]:
+def _link(api: KubeApi, namespace: str, name: str, service_accounts: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     """Link `name` to each service account; ({linked}, {account: why not}) without raising."""
     linked, failures = [], {}
     for account_name in service_accounts:
@@ -341,7 +351,7 @@ def _link(api: KubeApi, namespace: str, name: str, service_accounts: Iterable[st
 # --- changing one secret ----------------------------------------------------------------------
 
 
-def _rewrite(api: KubeApi, namespace: str, name: str, change) -> PullSecretInfo:
+def _rewrite(api: KubeApi, namespace: str, name: str, change: Callable[[str, bytes], bytes]) -> PullSecretInfo:
     """Apply `change(type, payload) -> payload` to the secret at the version read."""
     secret = _read_pull_secret(api, namespace, name)
     try:
@@ -355,7 +365,7 @@ def _rewrite(api: KubeApi, namespace: str, name: str, change) -> PullSecretInfo:
 
 @audited_action("registry.secret.rotate", target=("cluster", "namespace", "name"), params=("server",))
 def secret_rotate(
-    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, server: str, password: str
+    *, actor: Actor, cluster: KubeCluster, namespace: str, name: str, server: str, password: str
 ) -> PullSecretInfo:
     """Give `server`'s login a new password; every other entry stays as it was."""
     return _rewrite(
@@ -369,7 +379,7 @@ def secret_rotate(
 @audited_action("registry.secret.entry.add", target=("cluster", "namespace", "name"), params=("server", "username"))
 def secret_add_entry(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: KubeCluster,
     namespace: str,
     name: str,
@@ -389,7 +399,7 @@ def secret_add_entry(
 
 @audited_action("registry.secret.entry.remove", target=("cluster", "namespace", "name"), params=("server",))
 def secret_remove_entry(
-    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, server: str
+    *, actor: Actor, cluster: KubeCluster, namespace: str, name: str, server: str
 ) -> PullSecretInfo:
     def without_entry(secret_type: str, payload: bytes) -> bytes:
         remaining = remove_entry(secret_type, payload, server=server)
@@ -408,7 +418,7 @@ def secret_remove_entry(
 
 @audited_action("registry.secret.link", target=("cluster", "namespace", "name"), params=("service_accounts",))
 def secret_link(
-    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, service_accounts: Sequence[str]
+    *, actor: Actor, cluster: KubeCluster, namespace: str, name: str, service_accounts: Sequence[str]
 ) -> PullSecretInfo:
     api = KubeApi(cluster)
     _read_pull_secret(api, _validated(actor, cluster, namespace, name, tenancy.OPERATOR), name)
@@ -427,7 +437,7 @@ def secret_link(
 
 @audited_action("registry.secret.unlink", target=("cluster", "namespace", "name"), params=("service_accounts",))
 def secret_unlink(
-    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, service_accounts: Sequence[str]
+    *, actor: Actor, cluster: KubeCluster, namespace: str, name: str, service_accounts: Sequence[str]
 ) -> PullSecretInfo:
     api = KubeApi(cluster)
     _validated(actor, cluster, namespace, name, tenancy.OPERATOR)
@@ -443,7 +453,7 @@ def _unlink(api: KubeApi, namespace: str, account_name: str, name: str) -> None:
 LINK_ATTEMPTS = 3
 
 
-def _edit_pull_secrets(api: KubeApi, namespace: str, account_name: str, edit) -> bool:
+def _edit_pull_secrets(api: KubeApi, namespace: str, account_name: str, edit: Callable[[list[str]], list[str]]) -> bool:
     """Set the account's imagePullSecrets to `edit(current names)`; False if the account does not exist."""
     attempt = 0
     while True:
@@ -472,7 +482,7 @@ def _edit_pull_secrets(api: KubeApi, namespace: str, account_name: str, edit) ->
 
 @audited_action("registry.secret.delete", target=("cluster", "namespace", "name"))
 def secret_delete(
-    *, actor: AbstractBaseUser, cluster: KubeCluster, namespace: str, name: str, confirm_name: str
+    *, actor: Actor, cluster: KubeCluster, namespace: str, name: str, confirm_name: str
 ) -> SecretDeleteResult:
     """Unlink the secret from every service account of the namespace, then delete it.
 

@@ -3,20 +3,27 @@
 Built on the core tenancy rules (dashboard/tenancy/services.py) and called by every registry service.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import transaction
 
 from dashboard.audit.services import audit_tenant
+from dashboard.core.actors import Actor
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
-from registry.models import RegistryQuota
+from registry.models import KubeCluster, RegistryQuota
 
 
 @contextmanager
 def registry_quota_guard(
-    *, actor, tenant: Tenant | None, kube_cluster, namespace: str, existing_pull_secrets, adding: int = 1
+    *,
+    actor: Actor,
+    tenant: Tenant | None,
+    kube_cluster: KubeCluster,
+    namespace: str,
+    existing_pull_secrets: Callable[[], int],
+    adding: int = 1,
 ) -> Iterator[None]:
     """For registry/services/secrets.py: wrap the Kubernetes call that creates pull secrets.
 
@@ -57,7 +64,7 @@ def registry_quota_guard(
         yield
 
 
-def registry_scope(*, actor, cluster, namespace: str, role: str = tenancy.VIEWER) -> Tenant | None:
+def registry_scope(*, actor: Actor, cluster: KubeCluster, namespace: str, role: str = tenancy.VIEWER) -> Tenant | None:
     """The tenant whose registry namespace this is (None: no tenant's), once `actor` may act there
     with `role`. The tenant becomes the audit event's; platform admins may act anywhere."""
     if tenancy.is_platform_admin(actor):
@@ -79,7 +86,7 @@ def registry_scope(*, actor, cluster, namespace: str, role: str = tenancy.VIEWER
     return tenant
 
 
-def registry_tenant_for(*, kube_cluster, namespace: str) -> Tenant | None:
+def registry_tenant_for(*, kube_cluster: KubeCluster, namespace: str) -> Tenant | None:
     """The tenant whose RegistryQuota lists this namespace (JSON list membership is checked in
     Python: SQLite has no JSON containment lookup)."""
     for quota in RegistryQuota.objects.select_related("tenant").filter(kube_cluster=kube_cluster):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
-
+from dashboard.core.actors import Actor
 from dashboard.tenancy import services as tenancy
 from registry.models import KubeCluster, RegistryQuota
 from registry.services import tenancy as registry_tenancy
@@ -14,9 +13,7 @@ from registry.services.kube import KubeApi
 from registry.validation import validate_names, validate_namespace
 
 
-def service_account_choices(
-    *, actor: AbstractBaseUser, cluster: KubeCluster, namespaces: Sequence[str]
-) -> dict[str, list[str]]:
+def service_account_choices(*, actor: Actor, cluster: KubeCluster, namespaces: Sequence[str]) -> dict[str, list[str]]:
     """{service account: the chosen namespaces it exists in}, over all of `namespaces`."""
     api = KubeApi(cluster)
     found: dict[str, list[str]] = {}
@@ -27,7 +24,7 @@ def service_account_choices(
     return dict(sorted(found.items()))
 
 
-def cluster_names(*, actor: AbstractBaseUser) -> list[str]:
+def cluster_names(*, actor: Actor) -> list[str]:
     """The registered Kubernetes clusters the actor may use (its tenants' registry quotas name
     them), the default one first."""
     clusters = KubeCluster.objects.order_by("-is_default", "name")

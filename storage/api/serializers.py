@@ -109,7 +109,8 @@ class ImageSerializer(serializers.Serializer):
     used = serializers.IntegerField(allow_null=True, help_text="Allocated bytes when fast-diff makes it cheap")
     features = serializers.ListField(child=serializers.CharField())
     object_size = serializers.IntegerField()
-    parent = serializers.CharField(allow_null=True, help_text="pool/namespace/image@snapshot of a clone's parent")
+    # DRF's serializer metaclass moves declared fields off the class, so this does not shadow Field.parent.
+    parent = serializers.CharField(allow_null=True, help_text="pool/namespace/image@snapshot of a clone's parent")  # type: ignore[assignment]
     snapshot_count = serializers.IntegerField()
     created = serializers.DateTimeField(allow_null=True)
 
@@ -123,7 +124,6 @@ class ImagePageSerializer(serializers.Serializer):
 
 class ImageCreateSerializer(serializers.Serializer):
     name = NameField()
-    namespace = NamespaceField()
     size = SizeField(help_text="Bytes, or a number with a unit: MiB, GiB, TiB…")
     object_size = SizeField(
         required=False, default=validation.DEFAULT_OBJECT_SIZE, help_text="A power of two from 4 KiB to 32 MiB"
@@ -135,14 +135,12 @@ class ImageCreateSerializer(serializers.Serializer):
 
 
 class ImageUpdateSerializer(serializers.Serializer):
-    namespace = NamespaceField()
     size = SizeField(required=False, help_text="New size; shrinking needs allow_shrink")
     allow_shrink = serializers.BooleanField(default=False, help_text="Confirms a shrink, which destroys data")
     new_name = NameField(required=False)
 
 
 class ImageDeleteSerializer(serializers.Serializer):
-    namespace = NamespaceField()
     to_trash = serializers.BooleanField(default=True, help_text="Move to the RBD trash (restorable)")
     confirm_name = serializers.CharField(
         required=False,
@@ -153,14 +151,9 @@ class ImageDeleteSerializer(serializers.Serializer):
 
 
 class ImageCopySerializer(serializers.Serializer):
-    namespace = NamespaceField()
     dest_pool = NameField()
-    dest_namespace = NamespaceField()
+    dest_namespace = NamespaceField(help_text="The copy's RBD namespace; the pool's default namespace if omitted")
     dest_name = NameField()
-
-
-class NamespaceOnlySerializer(serializers.Serializer):
-    namespace = NamespaceField()
 
 
 class SnapshotSerializer(serializers.Serializer):
@@ -173,14 +166,12 @@ class SnapshotSerializer(serializers.Serializer):
 
 
 class SnapshotCreateSerializer(serializers.Serializer):
-    namespace = NamespaceField()
     name = NameField()
 
 
 class CloneSerializer(serializers.Serializer):
-    namespace = NamespaceField()
     dest_pool = NameField()
-    dest_namespace = NamespaceField()
+    dest_namespace = NamespaceField(help_text="The clone's RBD namespace; the pool's default namespace if omitted")
     dest_name = NameField()
 
 
@@ -191,9 +182,9 @@ class TrashEntrySerializer(serializers.Serializer):
     namespace = serializers.CharField(allow_blank=True)
     deleted_at = serializers.DateTimeField(allow_null=True)
     deferment_end = serializers.DateTimeField(allow_null=True)
-    source = serializers.CharField()
+    # DRF's serializer metaclass moves declared fields off the class, so this does not shadow Field.source.
+    source = serializers.CharField()  # type: ignore[assignment]
 
 
 class TrashRestoreSerializer(serializers.Serializer):
-    namespace = NamespaceField()
     new_name = NameField(required=False, allow_null=True)

@@ -19,7 +19,7 @@ class ObjectNameConverter:
 
 register_converter(ObjectNameConverter, "ceph")
 
-# Included under /api/storage/ in the "api" namespace.
+# Included under /api/v1/storage/ in the "api" namespace.
 urlpatterns = [
     path("pools/", views.PoolListApi.as_view(), name="storage-pool-list"),
     path("pools/<ceph:pool>/", views.PoolDetailApi.as_view(), name="storage-pool-detail"),

@@ -1,7 +1,13 @@
 """The storage API: each view validates its input, calls one service and serialises the result.
 
 Operations that run in the background answer 202 with the task; poll the task (dashboard/tasks/api).
+
+Every method addresses an image, snapshot or trash entry the same way: the pool and the names in the
+path, the cluster and the RBD namespace in the query string (`?cluster=`, `?namespace=`). The body
+says what to do, never which object: a DELETE of the URL a GET has shown acts on what the GET showed.
 """
+
+from collections.abc import Mapping
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -20,7 +26,12 @@ from storage.services import images, namespaces, pools, snapshots
 from storage.validation import validate_namespace, validate_object_name
 
 CLUSTER = OpenApiParameter("cluster", str, description="Cluster name; the default cluster if omitted")
-NAMESPACE = OpenApiParameter("namespace", str, description="RBD namespace; the pool's default namespace if omitted")
+NAMESPACE = OpenApiParameter(
+    "namespace",
+    str,
+    description="RBD namespace of the image (or trash); the pool's default namespace if omitted. "
+    "Read from here for every method, never from the body.",
+)
 TASK_ACCEPTED = OpenApiResponse(BackgroundTaskSerializer, description="Started in the background; poll the task")
 
 
@@ -36,6 +47,15 @@ class StorageApi(BerthApiView):
         for field in ("pool", "name", "snapshot"):
             if field in kwargs:
                 validate_object_name(kwargs[field], field=field)
+        # Before API v1 PATCH, DELETE and POST read the namespace from the body. Ignoring it now would
+        # send an old client's request to the pool's default namespace, a different image of that name.
+        if isinstance(request.data, Mapping) and "namespace" in request.data:
+            raise InvalidInput(
+                "namespace: the RBD namespace is not read from the request body; give it in the query string "
+                "(?namespace=<name>) for every method, as for GET.",
+                code="namespace_in_body",
+                extra={"field": "namespace"},
+            )
 
 
 def _task_response(task) -> Response:
@@ -165,11 +185,15 @@ class ImageListApi(StorageApi):
         )
 
     @extend_schema(
-        parameters=[CLUSTER], request=s.ImageCreateSerializer, responses=with_errors({201: s.ImageSerializer})
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.ImageCreateSerializer,
+        responses=with_errors({201: s.ImageSerializer}),
     )
     def post(self, request, pool):
         data = self.valid(s.ImageCreateSerializer, request.data)
-        image = images.image_create(actor=request.user, cluster=self.cluster(request), pool=pool, **data)
+        image = images.image_create(
+            actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request), **data
+        )
         return Response(s.ImageSerializer(image).data, status=status.HTTP_201_CREATED)
 
 
@@ -193,14 +217,14 @@ class ImageDetailApi(StorageApi):
         return Response(s.ImageSerializer(image).data)
 
     @extend_schema(
-        parameters=[CLUSTER],
+        parameters=[CLUSTER, NAMESPACE],
         request=s.ImageUpdateSerializer,
         responses=with_errors({200: s.ImageSerializer}),
         description="Resize (shrinking needs allow_shrink) and/or rename the image.",
     )
     def patch(self, request, pool, name):
         data = self.valid(s.ImageUpdateSerializer, request.data)
-        cluster, namespace = self.cluster(request), data["namespace"]
+        cluster, namespace = self.cluster(request), self.namespace(request)
         if "size" not in data and "new_name" not in data:
             raise InvalidInput("Give a new size, a new_name, or both.", code="nothing_to_change")
         image = None
@@ -228,7 +252,7 @@ class ImageDetailApi(StorageApi):
         return Response(s.ImageSerializer(image).data)
 
     @extend_schema(
-        parameters=[CLUSTER],
+        parameters=[CLUSTER, NAMESPACE],
         request=s.ImageDeleteSerializer,
         responses=with_errors({202: TASK_ACCEPTED, 204: None}),
         description="Move to the trash (204), or remove for good in the background (202) when to_trash is "
@@ -236,25 +260,46 @@ class ImageDetailApi(StorageApi):
     )
     def delete(self, request, pool, name):
         data = self.valid(s.ImageDeleteSerializer, request.data)
-        task = images.image_delete(actor=request.user, cluster=self.cluster(request), pool=pool, name=name, **data)
+        task = images.image_delete(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            name=name,
+            **data,
+        )
         return _task_response(task) if task else Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ImageCopyApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], request=s.ImageCopySerializer, responses=with_errors({202: TASK_ACCEPTED}))
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE], request=s.ImageCopySerializer, responses=with_errors({202: TASK_ACCEPTED})
+    )
     def post(self, request, pool, name):
         data = self.valid(s.ImageCopySerializer, request.data)
         return _task_response(
-            images.image_copy(actor=request.user, cluster=self.cluster(request), pool=pool, name=name, **data)
+            images.image_copy(
+                actor=request.user,
+                cluster=self.cluster(request),
+                pool=pool,
+                namespace=self.namespace(request),
+                name=name,
+                **data,
+            )
         )
 
 
 class ImageFlattenApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], request=s.NamespaceOnlySerializer, responses=with_errors({202: TASK_ACCEPTED}))
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], request=None, responses=with_errors({202: TASK_ACCEPTED}))
     def post(self, request, pool, name):
-        data = self.valid(s.NamespaceOnlySerializer, request.data)
         return _task_response(
-            snapshots.image_flatten(actor=request.user, cluster=self.cluster(request), pool=pool, name=name, **data)
+            snapshots.image_flatten(
+                actor=request.user,
+                cluster=self.cluster(request),
+                pool=pool,
+                namespace=self.namespace(request),
+                name=name,
+            )
         )
 
 
@@ -267,7 +312,9 @@ class SnapshotListApi(StorageApi):
         return Response(s.SnapshotSerializer(items, many=True).data)
 
     @extend_schema(
-        parameters=[CLUSTER], request=s.SnapshotCreateSerializer, responses=with_errors({201: s.SnapshotSerializer})
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.SnapshotCreateSerializer,
+        responses=with_errors({201: s.SnapshotSerializer}),
     )
     def post(self, request, pool, name):
         data = self.valid(s.SnapshotCreateSerializer, request.data)
@@ -275,7 +322,7 @@ class SnapshotListApi(StorageApi):
             actor=request.user,
             cluster=self.cluster(request),
             pool=pool,
-            namespace=data["namespace"],
+            namespace=self.namespace(request),
             image=name,
             snapshot=data["name"],
         )
@@ -299,18 +346,17 @@ class SnapshotDetailApi(StorageApi):
 def _snapshot_action(service, description: str):
     class SnapshotActionApi(StorageApi):
         @extend_schema(
-            parameters=[CLUSTER],
-            request=s.NamespaceOnlySerializer,
+            parameters=[CLUSTER, NAMESPACE],
+            request=None,
             responses=with_errors({204: None}),
             description=description,
         )
         def post(self, request, pool, name, snapshot):
-            data = self.valid(s.NamespaceOnlySerializer, request.data)
             service(
                 actor=request.user,
                 cluster=self.cluster(request),
                 pool=pool,
-                namespace=data["namespace"],
+                namespace=self.namespace(request),
                 image=name,
                 snapshot=snapshot,
             )
@@ -330,11 +376,19 @@ SnapshotUnprotectApi = _snapshot_action(
 
 
 class SnapshotCloneApi(StorageApi):
-    @extend_schema(parameters=[CLUSTER], request=s.CloneSerializer, responses=with_errors({201: s.ImageSerializer}))
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE], request=s.CloneSerializer, responses=with_errors({201: s.ImageSerializer})
+    )
     def post(self, request, pool, name, snapshot):
         data = self.valid(s.CloneSerializer, request.data)
         image = snapshots.image_clone(
-            actor=request.user, cluster=self.cluster(request), pool=pool, image=name, snapshot=snapshot, **data
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            image=name,
+            snapshot=snapshot,
+            **data,
         )
         return Response(s.ImageSerializer(image).data, status=status.HTTP_201_CREATED)
 
@@ -350,14 +404,17 @@ class TrashListApi(StorageApi):
 
 class TrashPurgeApi(StorageApi):
     @extend_schema(
-        parameters=[CLUSTER],
-        request=s.NamespaceOnlySerializer,
+        parameters=[CLUSTER, NAMESPACE],
+        request=None,
         responses=with_errors({202: TASK_ACCEPTED}),
-        description="Remove every image in the trash for good, in the background.",
+        description="Remove every image in the namespace's trash for good, in the background.",
     )
     def post(self, request, pool):
-        data = self.valid(s.NamespaceOnlySerializer, request.data)
-        return _task_response(images.trash_purge(actor=request.user, cluster=self.cluster(request), pool=pool, **data))
+        return _task_response(
+            images.trash_purge(
+                actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request)
+            )
+        )
 
 
 class TrashEntryApi(StorageApi):
@@ -380,11 +437,18 @@ class TrashEntryApi(StorageApi):
 
 class TrashRestoreApi(StorageApi):
     @extend_schema(
-        parameters=[CLUSTER], request=s.TrashRestoreSerializer, responses=with_errors({200: s.ImageSerializer})
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.TrashRestoreSerializer,
+        responses=with_errors({200: s.ImageSerializer}),
     )
     def post(self, request, pool, image_id):
         data = self.valid(s.TrashRestoreSerializer, request.data)
         image = images.trash_restore(
-            actor=request.user, cluster=self.cluster(request), pool=pool, image_id=image_id, **data
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            image_id=image_id,
+            **data,
         )
         return Response(s.ImageSerializer(image).data)

@@ -7,8 +7,9 @@ them, instead of failing every page with an ImportError traceback.
 from dashboard.core.errors import NotConfigured
 
 try:
-    import rados
-    import rbd
+    # Re-exported (`as`): the other service modules take the bindings from here.
+    import rados as rados
+    import rbd as rbd
 except ImportError:  # pragma: no cover - depends on the machine, exercised by the install script
     rados = None
     rbd = None

@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
-
+from dashboard.core.actors import Actor
 from storage.models import CephCluster
 from storage.services.bindings import rbd
 from storage.services.connection import mon_command, open_ioctx
@@ -36,7 +35,7 @@ class ClusterOverview:
         return 100.0 * self.bytes_used / self.bytes_total if self.bytes_total else 0.0
 
 
-def cluster_overview(*, actor: AbstractBaseUser, cluster: CephCluster) -> ClusterOverview:
+def cluster_overview(*, actor: Actor, cluster: CephCluster) -> ClusterOverview:
     """Everything the overview shows, read live from the cluster.
 
     `actor` is taken from the start so tenant scoping can narrow the counts without changing

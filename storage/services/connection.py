@@ -253,7 +253,7 @@ def _connect_unless_recently_failed(cluster: CephCluster, wanted: _Settings) -> 
     with _registry_lock:
         failure = _failures.get(cluster.name)
     retry_in = failure.retry_in() if failure is not None and failure.record == wanted else 0
-    if retry_in > 0:
+    if failure is not None and retry_in > 0:
         raise unreachable(cluster.name, f"{failure.reason} ({failure.seconds_ago()} s ago)", retry_in=retry_in)
     try:
         handle = _connect(cluster)

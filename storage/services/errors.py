@@ -1,6 +1,7 @@
 """Translation of Ceph binding errors into Berth errors an operator can act on."""
 
 import errno
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from dashboard.core.errors import (
@@ -132,7 +133,7 @@ _ERRNO_OF_CLASS = (
 
 
 def errno_of(exc: BaseException) -> int:
-    code = getattr(exc, "errno", None)
+    code: int | None = getattr(exc, "errno", None)
     if code:
         return abs(code)
     for cls, mapped in _ERRNO_OF_CLASS:
@@ -142,7 +143,9 @@ def errno_of(exc: BaseException) -> int:
 
 
 @contextmanager
-def translate_ceph_errors(cluster_name: str, what: str, *, overrides: dict[int, BerthError] | None = None):
+def translate_ceph_errors(
+    cluster_name: str, what: str, *, overrides: Mapping[int, BerthError] | None = None
+) -> Iterator[None]:
     """librados and librbd each have their own exception hierarchy, both carrying an errno.
 
     `overrides` lets a caller that knows more (which image, which argument) replace the generic

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from storage.models import CephCluster
+from storage.services.bindings import rados
 from storage.services.errors import error_from_errno
 
 # Header reads in flight at once: enough to hide the round trips, bounded so memory stays small.
@@ -56,7 +57,7 @@ def _utime(raw: bytes | None) -> datetime | None:
     return datetime.fromtimestamp(seconds + nanoseconds / 1e9, tz=UTC)
 
 
-def read_headers(cluster: CephCluster, ioctx, entries: list[tuple[str, str]]) -> list[ImageHeader]:
+def read_headers(cluster: CephCluster, ioctx: "rados.Ioctx", entries: list[tuple[str, str]]) -> list[ImageHeader]:
     """Headers of the given (name, id) images, in order; images that vanished are left out."""
     headers: list[ImageHeader] = []
     for start in range(0, len(entries), _READ_WINDOW):

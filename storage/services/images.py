@@ -9,18 +9,18 @@ between the directory read and its header read simply drops out of the page.
 
 import errno
 from datetime import UTC, datetime
-
-from django.contrib.auth.models import AbstractBaseUser
+from typing import Any, cast
 
 from dashboard.audit.services import audited_action
+from dashboard.core.actors import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotFound
 from dashboard.core.units import format_binary_size
 from dashboard.tasks.models import BackgroundTask
-from dashboard.tasks.services import task_start
+from dashboard.tasks.services import ProgressCallback, task_start
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
 from storage.services import tenancy as storage_tenancy
-from storage.services.bindings import rbd
+from storage.services.bindings import rados, rbd
 from storage.services.connection import NotFoundImage, image_spec, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
 from storage.services.headers import FEATURE_BITS, ImageHeader, feature_names, read_headers
@@ -47,7 +47,7 @@ def _preset_bits(preset: str) -> int:
     return bits
 
 
-def _parent_spec(ioctx, name: str) -> str | None:
+def _parent_spec(ioctx: "rados.Ioctx", name: str) -> str | None:
     try:
         with rbd.Image(ioctx, name, read_only=True) as image:
             return _format_parent(image)
@@ -55,7 +55,7 @@ def _parent_spec(ioctx, name: str) -> str | None:
         return None
 
 
-def _format_parent(image) -> str | None:
+def _format_parent(image: "rbd.Image") -> str | None:
     try:
         parent = image.get_parent_image_spec()
     except rbd.ImageNotFound:
@@ -83,7 +83,7 @@ def _image_info(
 
 def image_list(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: CephCluster,
     pool: str,
     namespace: str = "",
@@ -127,7 +127,7 @@ def image_list(
     return ImagePage(total=total, items=items)
 
 
-def image_get(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str) -> ImageInfo:
+def image_get(*, actor: Actor, cluster: CephCluster, pool: str, namespace: str, name: str) -> ImageInfo:
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     spec = image_spec(pool, namespace, name)
     with open_image(cluster, pool, namespace, name, read_only=True) as image:
@@ -151,7 +151,7 @@ def image_get(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, names
             return _image_info(pool, namespace, header, _format_parent(image), _used_bytes(image, features))
 
 
-def _used_bytes(image, features: int) -> int | None:
+def _used_bytes(image: "rbd.Image", features: int) -> int | None:
     """Allocated bytes, when the object map makes it a cheap metadata walk rather than a scan."""
     if not features & FEATURE_BITS["fast-diff"] or image.flags() & rbd.RBD_FLAG_FAST_DIFF_INVALID:
         return None
@@ -180,7 +180,7 @@ def _size_message(size: int, object_size: int) -> str:
 )
 def image_create(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: CephCluster,
     pool: str,
     namespace: str,
@@ -238,7 +238,7 @@ def image_create(
 )
 def image_resize(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: CephCluster,
     pool: str,
     namespace: str,
@@ -272,7 +272,7 @@ def image_resize(
 
 @audited_action("storage.image.rename", target=("cluster", "pool", "namespace", "name"), params=("new_name",))
 def image_rename(
-    *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str, new_name: str
+    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, name: str, new_name: str
 ) -> ImageInfo:
     validate_object_name(new_name, field="new_name")
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
@@ -294,7 +294,7 @@ def image_rename(
     return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=new_name)
 
 
-def _require_absent(cluster: CephCluster, ioctx, pool: str, namespace: str, name: str) -> None:
+def _require_absent(cluster: CephCluster, ioctx: "rados.Ioctx", pool: str, namespace: str, name: str) -> None:
     with translate_ceph_errors(cluster.name, f"looking up image {image_spec(pool, namespace, name)}"):
         names = {entry["name"] for entry in rbd.RBD().list2(ioctx)}
     if name in names:
@@ -310,7 +310,7 @@ def _require_absent(cluster: CephCluster, ioctx, pool: str, namespace: str, name
 )
 def image_copy(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: CephCluster,
     pool: str,
     namespace: str,
@@ -334,7 +334,7 @@ def image_copy(
         _require_absent(cluster, dest_ioctx, dest_pool, dest_namespace, dest_name)
     copy_request = storage_tenancy.StorageRequest(images=1, provisioned_bytes=copy_size, largest_image_bytes=copy_size)
 
-    def run(progress) -> dict:
+    def run(progress: ProgressCallback) -> dict[str, str]:
         progress(0, 1)  # librbd's copy in this release reports no progress of its own
         with (
             open_image(cluster, pool, namespace, name, read_only=True) as image,
@@ -364,7 +364,7 @@ def image_copy(
 @audited_action("storage.image.delete", target=("cluster", "pool", "namespace", "name"), params=("to_trash",))
 def image_delete(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: CephCluster,
     pool: str,
     namespace: str,
@@ -403,7 +403,7 @@ def image_delete(
             component="ceph",
         )
 
-    def run(progress) -> dict:
+    def run(progress: ProgressCallback) -> dict[str, str]:
         with (
             open_ioctx(cluster, pool, namespace) as ioctx,
             translate_ceph_errors(cluster.name, f"removing image {spec}"),
@@ -424,7 +424,7 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
-def trash_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str = "") -> list[TrashEntry]:
+def trash_list(*, actor: Actor, cluster: CephCluster, pool: str, namespace: str = "") -> list[TrashEntry]:
     namespace = validate_namespace(namespace)
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     with open_ioctx(cluster, pool, namespace) as ioctx, translate_ceph_errors(cluster.name, f"listing trash of {pool}"):
@@ -446,7 +446,9 @@ def trash_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name
     )
 
 
-def _trash_entry(cluster: CephCluster, ioctx, pool: str, namespace: str, image_id: str) -> dict:
+def _trash_entry(
+    cluster: CephCluster, ioctx: "rados.Ioctx", pool: str, namespace: str, image_id: str
+) -> dict[str, Any]:
     with translate_ceph_errors(
         cluster.name,
         f"looking up trash entry {image_id}",
@@ -458,7 +460,7 @@ def _trash_entry(cluster: CephCluster, ioctx, pool: str, namespace: str, image_i
             )
         },
     ):
-        return rbd.RBD().trash_get(ioctx, image_id)
+        return cast(dict[str, Any], rbd.RBD().trash_get(ioctx, image_id))
 
 
 @audited_action(
@@ -466,7 +468,7 @@ def _trash_entry(cluster: CephCluster, ioctx, pool: str, namespace: str, image_i
 )
 def trash_restore(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: CephCluster,
     pool: str,
     namespace: str,
@@ -502,7 +504,7 @@ def trash_restore(
 
 @audited_action("storage.image.trash_purge", target=("cluster", "pool", "namespace", "image_id"))
 def trash_purge(
-    *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str = "", image_id: str | None = None
+    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str = "", image_id: str | None = None
 ) -> BackgroundTask:
     """Remove one trash entry, or every entry, for good (in the background)."""
     namespace = validate_namespace(namespace)
@@ -513,7 +515,7 @@ def trash_purge(
         if image_id:
             _trash_entry(cluster, ioctx, pool, namespace, image_id)
 
-    def run(progress) -> dict:
+    def run(progress: ProgressCallback) -> dict[str, int]:
         with open_ioctx(cluster, pool, namespace) as ioctx:
             with translate_ceph_errors(cluster.name, f"listing trash of {pool}"):
                 ids = [image_id] if image_id else [entry["id"] for entry in rbd.RBD().trash_list(ioctx)]

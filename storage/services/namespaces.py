@@ -2,9 +2,8 @@
 
 import errno
 
-from django.contrib.auth.models import AbstractBaseUser
-
 from dashboard.audit.services import audited_action
+from dashboard.core.actors import Actor
 from dashboard.core.errors import Conflict
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
@@ -15,14 +14,14 @@ from storage.services.errors import translate_ceph_errors
 from storage.validation import validate_object_name
 
 
-def namespace_list(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str) -> list[str]:
+def namespace_list(*, actor: Actor, cluster: CephCluster, pool: str) -> list[str]:
     visible = storage_tenancy.visible_namespaces(actor, cluster, pool)
     with open_ioctx(cluster, pool) as ioctx, translate_ceph_errors(cluster.name, f"listing namespaces of {pool}"):
         return sorted(name for name in rbd.RBD().namespace_list(ioctx) if visible is None or name in visible)
 
 
 @audited_action("storage.namespace.create", target=("cluster", "pool", "name"))
-def namespace_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name: str) -> str:
+def namespace_create(*, actor: Actor, cluster: CephCluster, pool: str, name: str) -> str:
     validate_object_name(name, field="name")
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=name, role=tenancy.ADMIN)
     with (
@@ -42,7 +41,7 @@ def namespace_create(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str
 
 
 @audited_action("storage.namespace.delete", target=("cluster", "pool", "name"))
-def namespace_delete(*, actor: AbstractBaseUser, cluster: CephCluster, pool: str, name: str) -> None:
+def namespace_delete(*, actor: Actor, cluster: CephCluster, pool: str, name: str) -> None:
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=name, role=tenancy.ADMIN)
     with (
         open_ioctx(cluster, pool) as ioctx,

@@ -4,9 +4,10 @@ Berth's restricted cephx client may run exactly the pool commands its caps name,
 mon_command (`Rados.create_pool()` is refused for it), so every change here is a monitor command.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from typing import Any
 
 from dashboard.audit.services import audited_action
+from dashboard.core.actors import Actor
 from dashboard.core.errors import BerthError, Conflict
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
@@ -23,7 +24,7 @@ from storage.validation import (
 )
 
 
-def pool_list(*, actor: AbstractBaseUser, cluster: CephCluster) -> list[PoolInfo]:
+def pool_list(*, actor: Actor, cluster: CephCluster) -> list[PoolInfo]:
     details = mon_command(cluster, "osd pool ls", detail="detail", format="json", what="listing pools")
     usage = mon_command(cluster, "df", detail="detail", format="json", what="reading pool usage")
     stats_by_id = {pool["id"]: pool["stats"] for pool in usage.get("pools", [])}
@@ -38,7 +39,7 @@ def pool_list(*, actor: AbstractBaseUser, cluster: CephCluster) -> list[PoolInfo
     )
 
 
-def pool_get(*, actor: AbstractBaseUser, cluster: CephCluster, name: str) -> PoolInfo:
+def pool_get(*, actor: Actor, cluster: CephCluster, name: str) -> PoolInfo:
     storage_tenancy.visible_namespaces(actor, cluster, name)
     for pool in pool_list(actor=actor, cluster=cluster):
         if pool.name == name:
@@ -46,7 +47,7 @@ def pool_get(*, actor: AbstractBaseUser, cluster: CephCluster, name: str) -> Poo
     raise NotFoundPool(f"Pool {name} does not exist on Ceph cluster {cluster.name}.")
 
 
-def _pool_info(detail: dict, stats: dict) -> PoolInfo:
+def _pool_info(detail: dict[str, Any], stats: dict[str, Any]) -> PoolInfo:
     return PoolInfo(
         name=detail["pool_name"],
         id=detail["pool_id"],
@@ -70,7 +71,7 @@ def _pool_exists(cluster: CephCluster, name: str) -> bool:
 @audited_action("storage.pool.create", target=("cluster", "name"), params=("pg_num", "max_bytes", "max_objects"))
 def pool_create(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: CephCluster,
     name: str,
     pg_num: int = DEFAULT_PG_NUM,
@@ -121,7 +122,7 @@ def _set_quota(cluster: CephCluster, name: str, max_bytes: int | None, max_objec
 @audited_action("storage.pool.set_quota", target=("cluster", "name"), params=("max_bytes", "max_objects"))
 def pool_set_quota(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: CephCluster,
     name: str,
     max_bytes: int | None = None,
@@ -137,7 +138,7 @@ def pool_set_quota(
 
 
 @audited_action("storage.pool.delete", target=("cluster", "name"))
-def pool_delete(*, actor: AbstractBaseUser, cluster: CephCluster, name: str, confirm_name: str | None) -> None:
+def pool_delete(*, actor: Actor, cluster: CephCluster, name: str, confirm_name: str | None) -> None:
     storage_tenancy.visible_namespaces(actor, cluster, name)
     tenancy.require_platform_admin(actor, "delete pools")
     validate_confirmation(confirm_name, expected=name)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from dashboard.audit.services import audited_action
+from dashboard.core.actors import Actor
 from dashboard.core.units import format_binary_size
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
@@ -28,7 +29,7 @@ class UsageRow:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-def tenant_usage_rows(*, actor, tenant: Tenant) -> list[UsageRow]:
+def tenant_usage_rows(*, actor: Actor, tenant: Tenant) -> list[UsageRow]:
     tenancy.require_role(actor, tenant, tenancy.VIEWER)
     quota = StorageQuota.objects.filter(tenant=tenant).first() or StorageQuota(tenant=tenant)
     usage = tenant_storage_usage(tenant)
@@ -39,7 +40,7 @@ def tenant_usage_rows(*, actor, tenant: Tenant) -> list[UsageRow]:
     ]
 
 
-def storage_quota_preview(*, actor, tenant: Tenant | None, adds_bytes: int) -> str:
+def storage_quota_preview(*, actor: Actor, tenant: Tenant | None, adds_bytes: int) -> str:
     """What a create form says about a request of `adds_bytes` ("" when no limit applies)."""
     if tenant is None:
         return ""
@@ -61,7 +62,7 @@ def storage_quota_preview(*, actor, tenant: Tenant | None, adds_bytes: int) -> s
 )
 def storage_quota_set(
     *,
-    actor,
+    actor: Actor,
     tenant: Tenant,
     max_images: int | None,
     max_provisioned_gib: int | None,
@@ -77,7 +78,7 @@ def storage_quota_set(
     return quota
 
 
-def tenant_pool_quotas_apply(*, actor, tenant: Tenant) -> None:
+def tenant_pool_quotas_apply(*, actor: Actor, tenant: Tenant) -> None:
     """Set each whole pool's Ceph quota (`max_bytes`) to the tenant's provisioned limit: a second
     line of defence that Ceph itself enforces on writes, even for clients that bypass Berth."""
     tenancy.require_platform_admin(actor, "set Ceph pool quotas")

@@ -1,14 +1,14 @@
 """Snapshots of an image, clones made from them, and flattening clones."""
 
 import errno
+from collections.abc import Callable
 from datetime import UTC
 
-from django.contrib.auth.models import AbstractBaseUser
-
 from dashboard.audit.services import audited_action
-from dashboard.core.errors import Conflict, InvalidInput, NotFound
+from dashboard.core.actors import Actor
+from dashboard.core.errors import BerthError, Conflict, InvalidInput, NotFound
 from dashboard.tasks.models import BackgroundTask
-from dashboard.tasks.services import task_start
+from dashboard.tasks.services import ProgressCallback, task_start
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
 from storage.services import tenancy as storage_tenancy
@@ -26,9 +26,7 @@ def _snapshot_not_found(spec: str, snapshot: str) -> NotFound:
     return NotFound(f"Image {spec} has no snapshot {snapshot}.", code="snapshot_not_found", component="ceph")
 
 
-def snapshot_list(
-    *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str
-) -> list[SnapshotInfo]:
+def snapshot_list(*, actor: Actor, cluster: CephCluster, pool: str, namespace: str, image: str) -> list[SnapshotInfo]:
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     spec = image_spec(pool, namespace, image)
     with open_image(cluster, pool, namespace, image, read_only=True) as handle:
@@ -52,21 +50,21 @@ def snapshot_list(
 
 
 def _snapshot_operation(
-    actor,
+    actor: Actor,
     cluster: CephCluster,
     pool: str,
     namespace: str,
     image: str,
     snapshot: str,
     what: str,
-    operate,
+    operate: Callable[["rbd.Image"], None],
     *,
     busy: str | None = None,
     role: str = tenancy.OPERATOR,
 ) -> None:
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=role)
     spec = image_spec(pool, namespace, image)
-    overrides = {errno.ENOENT: _snapshot_not_found(spec, snapshot)}
+    overrides: dict[int, BerthError] = {errno.ENOENT: _snapshot_not_found(spec, snapshot)}
     if busy:
         overrides[errno.EBUSY] = Conflict(busy, code="snapshot_busy", component="ceph")
     with open_image(cluster, pool, namespace, image) as handle:
@@ -76,7 +74,7 @@ def _snapshot_operation(
 
 @audited_action("storage.snapshot.create", target=_SNAPSHOT_TARGET)
 def snapshot_create(
-    *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
+    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
 ) -> SnapshotInfo:
     validate_object_name(snapshot, field="snapshot")
     tenant = storage_tenancy.storage_scope(
@@ -106,7 +104,7 @@ def snapshot_create(
 
 @audited_action("storage.snapshot.delete", target=_SNAPSHOT_TARGET)
 def snapshot_delete(
-    *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
+    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
 ) -> None:
     _snapshot_operation(
         actor,
@@ -124,7 +122,7 @@ def snapshot_delete(
 
 @audited_action("storage.snapshot.rollback", target=_SNAPSHOT_TARGET)
 def snapshot_rollback(
-    *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
+    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
 ) -> None:
     _snapshot_operation(
         actor,
@@ -142,7 +140,7 @@ def snapshot_rollback(
 
 @audited_action("storage.snapshot.protect", target=_SNAPSHOT_TARGET)
 def snapshot_protect(
-    *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
+    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
 ) -> None:
     _snapshot_operation(
         actor,
@@ -159,7 +157,7 @@ def snapshot_protect(
 
 @audited_action("storage.snapshot.unprotect", target=_SNAPSHOT_TARGET)
 def snapshot_unprotect(
-    *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
+    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
 ) -> None:
     _snapshot_operation(
         actor,
@@ -177,7 +175,7 @@ def snapshot_unprotect(
 @audited_action("storage.image.clone", target=_SNAPSHOT_TARGET, params=("dest_pool", "dest_namespace", "dest_name"))
 def image_clone(
     *,
-    actor: AbstractBaseUser,
+    actor: Actor,
     cluster: CephCluster,
     pool: str,
     namespace: str,
@@ -231,9 +229,7 @@ def image_clone(
 
 
 @audited_action("storage.image.flatten", target=("cluster", "pool", "namespace", "name"))
-def image_flatten(
-    *, actor: AbstractBaseUser, cluster: CephCluster, pool: str, namespace: str, name: str
-) -> BackgroundTask:
+def image_flatten(*, actor: Actor, cluster: CephCluster, pool: str, namespace: str, name: str) -> BackgroundTask:
     """Copy the parent's data into a clone so it stands alone; runs in the background."""
     tenant = storage_tenancy.storage_scope(
         actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR
@@ -244,7 +240,7 @@ def image_flatten(
             f"Image {spec} is not a clone; there is nothing to flatten.", code="not_a_clone", extra={"field": "name"}
         )
 
-    def run(progress) -> dict:
+    def run(progress: ProgressCallback) -> dict[str, str]:
         with (
             open_image(cluster, pool, namespace, name) as handle,
             translate_ceph_errors(cluster.name, f"flattening image {spec}"),

@@ -8,14 +8,16 @@ that would take a tenant over a limit is refused before it reaches Ceph.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast, overload
 
 from django.db import transaction
 
 from dashboard.audit.services import audit_tenant
+from dashboard.core.actors import Actor
 from dashboard.tasks.models import BackgroundTask
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
-from storage.models import QuotaReservation, StorageBinding, StorageQuota
+from storage.models import CephCluster, QuotaReservation, StorageBinding, StorageQuota
 from storage.services.tenant_usage import StorageUsage, storage_usage
 
 GIB = 1 << 30
@@ -24,7 +26,7 @@ GIB = 1 << 30
 # --- Storage places ----------------------------------------------------------------------------
 
 
-def binding_for(cluster, pool: str, namespace: str) -> StorageBinding | None:
+def binding_for(cluster: CephCluster, pool: str, namespace: str) -> StorageBinding | None:
     """The binding that owns a place: its namespace's, else its whole pool's."""
     bindings = {
         binding.namespace: binding
@@ -39,7 +41,9 @@ def _place_name(pool: str, namespace: str) -> str:
     return f"Pool {pool} namespace {namespace}" if namespace else f"Pool {pool}"
 
 
-def storage_scope(*, actor, cluster, pool: str, namespace: str = "", role: str = tenancy.VIEWER) -> Tenant | None:
+def storage_scope(
+    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str = "", role: str = tenancy.VIEWER
+) -> Tenant | None:
     """The tenant owning pool/namespace (None: no tenant's), once the actor may act there with `role`.
 
     Tenant users get 404 for places outside their tenants; platform admins may act anywhere, and
@@ -61,7 +65,7 @@ def storage_scope(*, actor, cluster, pool: str, namespace: str = "", role: str =
     return tenant
 
 
-def visible_pools(actor, cluster) -> set[str] | None:
+def visible_pools(actor: Actor, cluster: CephCluster) -> set[str] | None:
     """Pools the actor may list (None: all of them)."""
     if tenancy.is_platform_admin(actor):
         return None
@@ -72,7 +76,7 @@ def visible_pools(actor, cluster) -> set[str] | None:
     )
 
 
-def visible_namespaces(actor, cluster, pool: str) -> set[str] | None:
+def visible_namespaces(actor: Actor, cluster: CephCluster, pool: str) -> set[str] | None:
     """Namespaces of `pool` the actor may list (None: all of them, as its owner or a platform admin).
     A pool the actor has nothing in is a 404."""
     if tenancy.is_platform_admin(actor):
@@ -84,7 +88,7 @@ def visible_namespaces(actor, cluster, pool: str) -> set[str] | None:
     return None if "" in namespaces else namespaces
 
 
-def storage_places(tenant: Tenant) -> list[tuple]:
+def storage_places(tenant: Tenant) -> list[tuple[CephCluster, str, str | None]]:
     """(cluster, pool, namespace) of each binding; namespace None for a whole pool."""
     return [
         (binding.cluster, binding.pool, binding.namespace or None)
@@ -102,11 +106,21 @@ class StorageRequest:
     snapshots: int = 0
 
 
+@overload
+def gib_to_bytes(value: int) -> int: ...
+
+
+@overload
+def gib_to_bytes(value: None) -> None: ...
+
+
 def gib_to_bytes(value: int | None) -> int | None:
     return None if value is None else value * GIB
 
 
-def storage_limit_checks(quota: StorageQuota, usage, request: StorageRequest) -> list[tenancy.LimitCheck]:
+def storage_limit_checks(
+    quota: StorageQuota, usage: "StorageUsage | _LazyUsage", request: StorageRequest
+) -> list[tenancy.LimitCheck]:
     """Each limit the request increases. Limits it does not increase are not checked at all, so a
     tenant already over a lowered limit can still shrink and delete (as Cinder does)."""
     checks = []
@@ -142,14 +156,14 @@ def storage_limit_checks(quota: StorageQuota, usage, request: StorageRequest) ->
     return checks
 
 
-def _reserved(tenant: Tenant):
+def _reserved(tenant: Tenant) -> StorageUsage:
     rows = QuotaReservation.objects.filter(tenant=tenant, task__status__in=BackgroundTask.ACTIVE)
     return StorageUsage(
         images=sum(row.images for row in rows), provisioned_bytes=sum(row.provisioned_bytes for row in rows)
     )
 
 
-def tenant_storage_usage(tenant: Tenant):
+def tenant_storage_usage(tenant: Tenant) -> StorageUsage:
     """Usage from Ceph, plus room held for copies still running."""
     return storage_usage(places=storage_places(tenant)) + _reserved(tenant)
 
@@ -183,12 +197,12 @@ class _LazyUsage:
 
     def __init__(self, tenant: Tenant):
         self.tenant = tenant
-        self._usage = None
+        self._usage: StorageUsage | None = None
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> int:
         if self._usage is None:
             self._usage = tenant_storage_usage(self.tenant)
-        return getattr(self._usage, name)
+        return cast(int, getattr(self._usage, name))
 
 
 def reserve_for_task(*, tenant: Tenant | None, task: BackgroundTask, request: StorageRequest) -> None:

@@ -11,9 +11,8 @@ compromised Berth cannot mint a broader key this way.
 
 import re
 
-from django.contrib.auth.models import AbstractBaseUser
-
 from dashboard.audit.services import audit_tenant, audited_action
+from dashboard.core.actors import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotFound
 from dashboard.tenancy import services as tenancy
 from storage.models import StorageBinding
@@ -36,7 +35,7 @@ def tenant_key_caps(binding: StorageBinding) -> list[str]:
     return ["mon", "profile rbd", "osd", osd, "mgr", osd]
 
 
-def _key_binding(actor, binding: StorageBinding) -> StorageBinding:
+def _key_binding(actor: Actor, binding: StorageBinding) -> StorageBinding:
     tenancy.require_role(actor, binding.tenant, tenancy.ADMIN)
     audit_tenant(binding.tenant)
     if binding.is_whole_pool:
@@ -56,7 +55,7 @@ def _key_binding(actor, binding: StorageBinding) -> StorageBinding:
     return binding
 
 
-def tenant_key_exists(*, actor: AbstractBaseUser, binding: StorageBinding) -> bool:
+def tenant_key_exists(*, actor: Actor, binding: StorageBinding) -> bool:
     tenancy.require_role(actor, binding.tenant, tenancy.VIEWER)
     try:
         mon_command(
@@ -72,7 +71,7 @@ def tenant_key_exists(*, actor: AbstractBaseUser, binding: StorageBinding) -> bo
 
 
 @audited_action("storage.tenant_key.create", target=("binding",))
-def tenant_key_create(*, actor: AbstractBaseUser, binding: StorageBinding) -> tuple[str, str]:
+def tenant_key_create(*, actor: Actor, binding: StorageBinding) -> tuple[str, str]:
     """(entity, key). An existing key is not shown again: revoke it and create a new one."""
     binding = _key_binding(actor, binding)
     entity = tenant_key_entity(binding)
@@ -101,7 +100,7 @@ def tenant_key_create(*, actor: AbstractBaseUser, binding: StorageBinding) -> tu
 
 
 @audited_action("storage.tenant_key.revoke", target=("binding",))
-def tenant_key_revoke(*, actor: AbstractBaseUser, binding: StorageBinding) -> None:
+def tenant_key_revoke(*, actor: Actor, binding: StorageBinding) -> None:
     binding = _key_binding(actor, binding)
     entity = tenant_key_entity(binding)
     if not tenant_key_exists(actor=actor, binding=binding):

@@ -9,7 +9,7 @@ list uses (a fraction of a millisecond per image).
 from dataclasses import dataclass
 
 from storage.models import CephCluster
-from storage.services.bindings import rbd
+from storage.services.bindings import rados, rbd
 from storage.services.connection import NotFoundPool, open_ioctx
 from storage.services.errors import translate_ceph_errors
 from storage.services.headers import read_headers
@@ -29,7 +29,7 @@ class StorageUsage:
         )
 
 
-def _namespace_usage(cluster: CephCluster, ioctx, pool: str, namespace: str) -> StorageUsage:
+def _namespace_usage(cluster: CephCluster, ioctx: "rados.Ioctx", pool: str, namespace: str) -> StorageUsage:
     ioctx.set_namespace(namespace)
     with translate_ceph_errors(cluster.name, f"reading the images of {pool}/{namespace}"):
         entries = [(entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx)]

@@ -13,7 +13,7 @@ def storage_url(
     """A storage UI URL. The RBD namespace and the chosen cluster travel as query parameters (the
     default namespace is the empty string, which a path segment cannot carry), and the cluster the
     operator is looking at stays chosen from page to page."""
-    query = {"namespace": namespace} if namespace else {}
+    query: dict[str, object] = {"namespace": namespace} if namespace else {}
     cluster = request.GET.get("cluster") if request is not None else None
     if cluster:
         query["cluster"] = cluster

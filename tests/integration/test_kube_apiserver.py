@@ -6,10 +6,13 @@ pin down Kubernetes' behaviour, not our assumptions about it.
 
 import base64
 import json
+import time
 
 import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+
+from tests.helpers import wait_for_service_account
 
 pytestmark = pytest.mark.integration
 
@@ -123,15 +126,10 @@ def test_restricted_user_is_forbidden_elsewhere(kube_restricted_api, kube_namesp
     assert status_of(caught.value)["reason"] == "Forbidden"
 
 
-def create_default_service_account(core: client.CoreV1Api, namespace: str) -> client.V1ServiceAccount:
-    # No controller-manager runs, so nothing creates the default ServiceAccount for us.
-    return core.create_namespaced_service_account(
-        namespace,
-        client.V1ServiceAccount(
-            metadata=client.V1ObjectMeta(name="default"),
-            image_pull_secrets=[client.V1LocalObjectReference(name="existing-pull")],
-        ),
-    )
+def default_service_account_with_pull_secret(core: client.CoreV1Api, namespace: str) -> client.V1ServiceAccount:
+    account = wait_for_service_account(core, namespace)
+    account.image_pull_secrets = [client.V1LocalObjectReference(name="existing-pull")]
+    return core.replace_namespaced_service_account("default", namespace, account)
 
 
 def strategic_merge_patch(core: client.CoreV1Api, namespace: str, body: dict) -> client.V1ServiceAccount:
@@ -146,7 +144,7 @@ def test_strategic_merge_patch_replaces_service_account_pull_secrets(kube_admin_
     """ServiceAccount.imagePullSecrets is `listType=atomic` with no patch strategy (unlike
     PodSpec.imagePullSecrets, which merges on `name`), so a patch naming one entry drops the rest."""
     core = client.CoreV1Api(kube_admin_api)
-    create_default_service_account(core, kube_namespace)
+    default_service_account_with_pull_secret(core, kube_namespace)
 
     patched = strategic_merge_patch(core, kube_namespace, {"imagePullSecrets": [{"name": "registry-pull"}]})
 
@@ -156,7 +154,7 @@ def test_strategic_merge_patch_replaces_service_account_pull_secrets(kube_admin_
 def test_strategic_merge_patch_adds_pull_secret_and_keeps_existing(kube_admin_api, kube_namespace):
     """Adding safely: patch the whole list, guarded by the resourceVersion it was read at."""
     core = client.CoreV1Api(kube_admin_api)
-    account = create_default_service_account(core, kube_namespace)
+    account = default_service_account_with_pull_secret(core, kube_namespace)
     names = [ref.name for ref in account.image_pull_secrets]
 
     patched = strategic_merge_patch(
@@ -180,3 +178,38 @@ def test_strategic_merge_patch_adds_pull_secret_and_keeps_existing(kube_admin_ap
             },
         )
     assert caught.value.status == 409
+
+
+def test_every_namespace_has_a_default_service_account(kube_admin_api, kube_namespace):
+    """The controller manager's serviceaccount controller, as on a real cluster, makes it for a new
+    namespace and makes it again when it is deleted."""
+    core = client.CoreV1Api(kube_admin_api)
+    first = wait_for_service_account(core, kube_namespace)
+
+    core.delete_namespaced_service_account("default", kube_namespace)
+
+    deadline = time.monotonic() + 30
+    while wait_for_service_account(core, kube_namespace).metadata.uid == first.metadata.uid:
+        assert time.monotonic() < deadline, "the deleted default service account was not made again within 30 s"
+        time.sleep(0.1)
+
+
+def test_dependents_of_a_deleted_owner_are_garbage_collected(kube_admin_api, kube_namespace):
+    core = client.CoreV1Api(kube_admin_api)
+    owner = core.create_namespaced_config_map(
+        kube_namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="owner"), data={"k": "v"})
+    )
+    dependent = pull_secret("registry-pull", json.dumps(DOCKER_CONFIG).encode())
+    dependent.metadata.owner_references = [
+        client.V1OwnerReference(api_version="v1", kind="ConfigMap", name="owner", uid=owner.metadata.uid)
+    ]
+    core.create_namespaced_secret(kube_namespace, dependent)
+
+    core.delete_namespaced_config_map("owner", kube_namespace)
+
+    # The garbage collector first has to discover every resource type, which takes a moment after
+    # the controller manager starts.
+    deadline = time.monotonic() + 60
+    while "registry-pull" in [s.metadata.name for s in core.list_namespaced_secret(kube_namespace).items]:
+        assert time.monotonic() < deadline, "the dependent secret outlived its owner by 60 s"
+        time.sleep(0.2)

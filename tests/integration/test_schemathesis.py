@@ -44,13 +44,13 @@ def fuzzed_cluster(ceph_admin):
 
 
 def _served_schema() -> dict:
-    """The schema /api/schema/ serves, generated in-process: loading it over WSGI would need a
+    """The schema /api/v1/schema/ serves, generated in-process: loading it over WSGI would need a
     database user at import time, and schemathesis' fixture-based loader does not run on pytest 9."""
     return SchemaGenerator().get_schema(request=None, public=True)
 
 
 schema = schemathesis.openapi.from_dict(json.loads(json.dumps(_served_schema(), default=str))).include(
-    path_regex=r"^/api/(storage|tasks)/"
+    path_regex=r"^/api/v1/(storage|tasks)/"
 )
 schema.app = get_wsgi_application()
 

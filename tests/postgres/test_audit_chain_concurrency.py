@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from dashboard.audit.models import AuditEvent
+from dashboard.audit.models import REKEY_ACTION, AuditEvent
 from dashboard.audit.services import record_event, verify_chain
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -84,3 +84,49 @@ def test_an_append_waits_for_the_transaction_holding_the_chain_head():
     one, two = AuditEvent.objects.order_by("id")
     assert (one.target, two.target) == ({"n": 1}, {"n": 2})
     assert two.prev_hash == one.hash
+
+
+def test_concurrent_writers_after_a_key_rotation_record_the_switch_once(settings):
+    old_key = settings.BERTH_AUDIT_KEYS[0]
+    record_event(actor=None, action="test.thing.create", target={}, parameters={}, outcome="success")
+    settings.BERTH_AUDIT_KEYS = ["a-new-audit-key-after-rotation-0123456789", old_key]
+    start = threading.Barrier(8)
+    errors: list = []
+
+    def write():
+        start.wait()
+        for _ in range(5):
+            record_event(actor=None, action="test.thing.create", target={}, parameters={}, outcome="success")
+
+    threads = [_in_thread(write, errors) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert AuditEvent.objects.filter(action=REKEY_ACTION).count() == 1
+    report = verify_chain()
+    assert report.intact, report.problem
+    assert report.events == 1 + 1 + 8 * 5
+
+
+def test_verifying_while_events_are_appended_raises_no_false_alarm():
+    stop = threading.Event()
+    errors: list = []
+
+    def write():
+        while not stop.is_set():
+            record_event(actor=None, action="test.thing.create", target={}, parameters={}, outcome="success")
+
+    threads = [_in_thread(write, errors) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        reports = [verify_chain() for _ in range(20)]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not errors
+    assert [report.problem for report in reports if not report.intact] == []
+    assert reports[-1].events > reports[0].events, "the writers were appending while the chain was verified"

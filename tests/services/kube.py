@@ -1,20 +1,25 @@
-"""A real kube-apiserver backed by a real etcd on loopback, for integration tests and the local run.
+"""A real kube-apiserver and kube-controller-manager backed by a real etcd on loopback, for
+integration tests and the local run.
 
 Berth's registry app must be tested against Kubernetes' own validation, admission, conflict and
-RBAC behaviour rather than a fake. No registry reachable from here ships kube-apiserver, so
-``tests/k8s/build.sh`` builds both binaries from Go modules once and caches them; this module
+RBAC behaviour rather than a fake. No registry reachable from here ships these servers, so
+``tests/k8s/build.sh`` builds the binaries from Go modules once and caches them; this module
 starts them in a throw-away working directory and stops them again.
 
-The server gets a self-signed serving certificate, a fresh service-account signing key, static
-bearer tokens for two users and RBAC authorization:
+The API server gets a self-signed serving certificate, a fresh service-account signing key, static
+bearer tokens for its users and RBAC authorization:
 
 * ``berth-admin`` is in ``system:masters``;
-* ``berth-restricted`` is bound by a Role to one namespace (``RESTRICTED_NAMESPACE``) only.
+* ``berth-restricted`` is bound by a Role to one namespace (``RESTRICTED_NAMESPACE``) only;
+* ``system:kube-controller-manager`` is the controller manager, with the rights Kubernetes' bootstrap
+  RBAC policy gives it; as on a kubeadm cluster, each controller then acts as its own ServiceAccount
+  in ``kube-system``.
 
-No controller-manager runs, so nothing creates ``default`` ServiceAccounts and deleted namespaces
-stay ``Terminating``; tests create what they need and use fresh namespace names.
+The controller manager runs only the controllers a cluster without nodes needs to behave like a
+real one towards Berth (``CONTROLLERS``): every namespace gets its ``default`` ServiceAccount,
+deleted namespaces are emptied and removed, and dependents are garbage-collected.
 
-Both processes lead their own process group so that ``stop()`` ends anything they spawn. Servers
+All processes lead their own process group so that ``stop()`` ends anything they spawn. Servers
 started for a test run are also stopped at interpreter exit, on SIGTERM, and killed by the kernel
 if the parent dies outright (PR_SET_PDEATHSIG). Servers started by the CLI are detached on purpose and
 live until ``stop``:
@@ -56,6 +61,13 @@ RESTRICTED_USER = "berth-restricted"
 RESTRICTED_NAMESPACE = "team-a"
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 15.0
+CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
+CONTROLLERS = (
+    "serviceaccount-controller",
+    "serviceaccount-token-controller",
+    "namespace-controller",
+    "garbage-collector-controller",
+)
 
 # The restricted user's rights in its one namespace: what the registry app needs to manage
 # image-pull secrets and attach them to ServiceAccounts, plus read access for troubleshooting.
@@ -73,18 +85,24 @@ _STATE_NAMES = (
     "tokens.csv",
     "admin.kubeconfig",
     "restricted.kubeconfig",
+    "controller-manager.kubeconfig",
     "server.json",
     "etcd.pid",
     "kube-apiserver.pid",
+    "kube-controller-manager.pid",
 )
+# Started in this order; stopped in reverse, the apiserver before etcd because its graceful
+# shutdown still writes to etcd and stalls without it.
+_PROCESS_NAMES = ("etcd", "kube-apiserver", "kube-controller-manager")
 
 
 class KubeStartError(RuntimeError):
-    """etcd or kube-apiserver failed to start; the message carries the tail of its log."""
+    """A server failed to start; the message carries the tail of its log."""
 
 
 def ensure_binaries() -> Path:
-    """The folder holding ``kube-apiserver`` and ``etcd``, building them on first use.
+    """The folder holding ``kube-apiserver``, ``kube-controller-manager`` and ``etcd``, building them
+    on first use.
 
     build.sh reports progress on stderr, which is passed through so a long cold build is visible.
     """
@@ -163,7 +181,7 @@ def _stop_group(pid: int, binary_name: str, process: subprocess.Popen | None = N
 
 
 class KubeApiServer:
-    """etcd plus kube-apiserver on loopback, configured from files in ``workdir``.
+    """etcd, kube-apiserver and kube-controller-manager on loopback, configured from files in ``workdir``.
 
     ``tied_to_parent=False`` is for the CLI: the processes then outlive this Python process and
     are found again through the pid files in ``workdir``.
@@ -175,6 +193,7 @@ class KubeApiServer:
         self.tied_to_parent = tied_to_parent
         self.admin_kubeconfig = self.workdir / "admin.kubeconfig"
         self.restricted_kubeconfig = self.workdir / "restricted.kubeconfig"
+        self.controller_manager_kubeconfig = self.workdir / "controller-manager.kubeconfig"
         self.restricted_namespace = RESTRICTED_NAMESPACE
         self.url = ""
         self._pki = self.workdir / "pki"
@@ -206,7 +225,11 @@ class KubeApiServer:
             self._start_apiserver(etcd_url)
             self._write_kubeconfig(self.admin_kubeconfig, ADMIN_USER, tokens[ADMIN_USER])
             self._write_kubeconfig(self.restricted_kubeconfig, RESTRICTED_USER, tokens[RESTRICTED_USER])
+            self._write_kubeconfig(
+                self.controller_manager_kubeconfig, CONTROLLER_MANAGER_USER, tokens[CONTROLLER_MANAGER_USER]
+            )
             self._grant_restricted_user()
+            self._start_controller_manager()
         except BaseException:
             self.stop()
             raise
@@ -223,8 +246,7 @@ class KubeApiServer:
         )
 
     def stop(self) -> None:
-        # The apiserver first: its graceful shutdown still writes to etcd and stalls without it.
-        for name in ("kube-apiserver", "etcd"):
+        for name in reversed(_PROCESS_NAMES):
             process = self._processes.pop(name, None)
             if process is not None:
                 _stop_group(process.pid, name, process)
@@ -242,12 +264,14 @@ class KubeApiServer:
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
         )
-        tokens = {ADMIN_USER: secrets.token_hex(24), RESTRICTED_USER: secrets.token_hex(24)}
+        tokens = {user: secrets.token_hex(24) for user in (ADMIN_USER, RESTRICTED_USER, CONTROLLER_MANAGER_USER)}
         self._admin_token = tokens[ADMIN_USER]
-        # token,user,uid,"groups"; the restricted user gets only system:authenticated.
+        # token,user,uid,"groups"; the others get only system:authenticated, the controller manager
+        # its rights from the bootstrap ClusterRoleBinding named after it.
         (self.workdir / "tokens.csv").write_text(
             f'{tokens[ADMIN_USER]},{ADMIN_USER},{ADMIN_USER},"system:masters"\n'
             f"{tokens[RESTRICTED_USER]},{RESTRICTED_USER},{RESTRICTED_USER}\n"
+            f"{tokens[CONTROLLER_MANAGER_USER]},{CONTROLLER_MANAGER_USER},{CONTROLLER_MANAGER_USER}\n"
         )
         return tokens
 
@@ -316,6 +340,35 @@ class KubeApiServer:
             "kube-apiserver",
             process,
             f"{self.url}/readyz",
+            headers={"Authorization": f"Bearer {self._admin_token}"},
+            verify=str(self._pki / "serving.crt"),
+        )
+
+    def _start_controller_manager(self) -> None:
+        process = self._spawn(
+            "kube-controller-manager",
+            [
+                f"--kubeconfig={self.controller_manager_kubeconfig}",
+                f"--controllers={','.join(CONTROLLERS)}",
+                "--use-service-account-credentials=true",
+                # Signs the token Secrets of type service-account-token; the apiserver verifies
+                # them with the public half.
+                f"--service-account-private-key-file={self._pki / 'service-account.key'}",
+                f"--root-ca-file={self._pki / 'serving.crt'}",
+                "--leader-elect=false",
+                # Its health endpoint is not used, but the default port 10257 would clash between
+                # test sessions, and the default certificate folder is /var/run/kubernetes.
+                "--bind-address=127.0.0.1",
+                f"--secure-port={free_loopback_port()}",
+                f"--cert-dir={self._pki / 'controller-manager'}",
+                "--profiling=false",
+            ],
+        )
+        # Healthy is not yet working: the namespace made just before must have got its account.
+        self._wait_until(
+            "kube-controller-manager",
+            process,
+            f"{self.url}/api/v1/namespaces/{self.restricted_namespace}/serviceaccounts/default",
             headers={"Authorization": f"Bearer {self._admin_token}"},
             verify=str(self._pki / "serving.crt"),
         )
@@ -422,7 +475,7 @@ def _running(workdir: Path) -> dict | None:
     """The server.json of a server still running from ``workdir``, else None."""
     try:
         info = json.loads((workdir / "server.json").read_text())
-        pids = {name: int((workdir / f"{name}.pid").read_text()) for name in ("etcd", "kube-apiserver")}
+        pids = {name: int((workdir / f"{name}.pid").read_text()) for name in _PROCESS_NAMES}
     except (FileNotFoundError, ValueError):
         return None
     if not all(_process_alive(pid, name) for name, pid in pids.items()):
@@ -436,7 +489,7 @@ def _running(workdir: Path) -> dict | None:
 
 
 def _stop_from_pid_files(workdir: Path) -> None:
-    for name in ("kube-apiserver", "etcd"):
+    for name in reversed(_PROCESS_NAMES):
         pid_file = workdir / f"{name}.pid"
         try:
             pid = int(pid_file.read_text())
@@ -460,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
             workdir.mkdir(parents=True, exist_ok=True)
             server = KubeApiServer(workdir, ensure_binaries(), tied_to_parent=False)
             server.start()
-            print(f"kube-apiserver ready at {server.url}", file=sys.stderr)
+            print(f"kube-apiserver and kube-controller-manager ready at {server.url}", file=sys.stderr)
             print(server.admin_kubeconfig)
         else:
             print(f"kube-apiserver already running at {info['url']}", file=sys.stderr)

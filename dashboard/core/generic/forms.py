@@ -5,7 +5,7 @@ from django import forms
 
 from dashboard.core.errors import InvalidInput
 
-_WIDGET_CLASSES = {
+_WIDGET_CLASSES: dict[type[forms.Widget], str | None] = {
     forms.CheckboxInput: "form-check-input",
     forms.Select: "form-select",
     # Django puts a widget's attributes on every radio button and on their container alike.

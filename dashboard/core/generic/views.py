@@ -12,7 +12,7 @@ above the form), a list or page shows `htmx/error.html` with the error's HTTP st
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from django import forms
 from django.contrib import messages
@@ -23,11 +23,21 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect, reswap
+from django_htmx.middleware import HtmxDetails
 
 from dashboard.core.errors import BerthError
 from dashboard.core.generic.forms import StyledForm, TypedNameConfirmForm
 
 PER_PAGE_CHOICES = (25, 50, 100)
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _htmx(request: HttpRequest) -> HtmxDetails:
+    # HtmxMiddleware sets `request.htmx` on every request; Django's HttpRequest type does not declare it.
+    return cast(HtmxHttpRequest, request).htmx
 
 
 @runtime_checkable
@@ -41,7 +51,8 @@ class FollowedOnItsOwnPage(Protocol):
 def htmx_partial(request: HttpRequest) -> bool:
     """True when the request wants a fragment: htmx, but neither a boosted whole-page navigation
     nor Back to a pushed URL that htmx no longer has cached (that needs the whole page)."""
-    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+    htmx = _htmx(request)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def render_error(request: HttpRequest, error: BerthError, *, title: str = "Error") -> HttpResponse:
@@ -51,7 +62,7 @@ def render_error(request: HttpRequest, error: BerthError, *, title: str = "Error
 
 def redirect_after_success(request: HttpRequest, url: str) -> HttpResponse:
     # A full navigation, so the page the operator lands on shows the new state and the toast.
-    if request.htmx:
+    if _htmx(request):
         return HttpResponseClientRedirect(url)
     return HttpResponseRedirect(url)
 
@@ -179,12 +190,16 @@ class ServiceListView(LoginRequiredMixin, View):
 
     template_name = "generic/object_list.html"
     table_template = "htmx/table.html"
-    title = ""
     columns: Sequence[Column] = ()
     default_sort = "name"
     default_descending = False
     search_placeholder = "Search by name"
     kept_params: Sequence[str] = ()
+
+    # Read-only properties rather than attributes: subclasses either set them or compute them from the request.
+    @property
+    def title(self) -> str:
+        return ""
 
     def fetch(self, query: ListQuery) -> ListPage:
         raise NotImplementedError
@@ -231,7 +246,11 @@ class ServiceDetailView(LoginRequiredMixin, View):
     """One object's page: `load()` reads it (and what belongs on its page) through the services."""
 
     template_name = ""
-    title = ""
+
+    # Read-only properties rather than attributes: subclasses either set them or compute them from the request.
+    @property
+    def title(self) -> str:
+        return ""
 
     def load(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -264,12 +283,22 @@ class ServiceFormView(LoginRequiredMixin, View):
     from `self.form.cleaned_data`, never from the raw request.
     """
 
-    form_class: type[forms.Form] = forms.Form
     template_name = "generic/object_form.html"
-    form_template = "generic/_form.html"
-    title = ""
     submit_label = "Save"
     submit_style = "primary"
+
+    # Read-only properties rather than attributes: subclasses either set them or compute them from the request.
+    @property
+    def form_class(self) -> type[forms.Form]:
+        return forms.Form
+
+    @property
+    def form_template(self) -> str:
+        return "generic/_form.html"
+
+    @property
+    def title(self) -> str:
+        return ""
 
     def load(self) -> dict[str, Any]:
         return {}
@@ -347,7 +376,10 @@ class ConfirmView(ServiceFormView):
     form_template = "generic/_confirm_form.html"
     submit_label = "Delete"
     submit_style = "danger"
-    warning = ""
+
+    @property
+    def warning(self) -> str:
+        return ""
 
     def typed_name(self) -> str | None:
         return None

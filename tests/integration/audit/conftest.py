@@ -7,13 +7,13 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client
 
-from tests.helpers import create_service_account, temporary_namespace
+from tests.helpers import temporary_namespace, wait_for_service_account
 
 
 @pytest.fixture(scope="module")
 def shared_kube_namespace(kube_admin_api) -> Iterator[str]:
-    """A namespace with its `default` service account (no controller-manager makes one)."""
+    """A namespace with its `default` service account."""
     core = client.CoreV1Api(kube_admin_api)
     with temporary_namespace(core, prefix="berth-audit") as name:
-        create_service_account(core, name)
+        wait_for_service_account(core, name)
         yield name

@@ -594,7 +594,7 @@ def _unlinked_secret(ctx: SampleContext) -> dict:
     return _secret(ctx, service_accounts=())
 
 
-def _wizard_at_review(ctx: SampleContext, namespaces: list[str]) -> None:
+def _wizard_at_review(ctx: SampleContext, namespaces: list[str], service_accounts=("default",)) -> None:
     """Walk the wizard's steps as the operator would, up to Create."""
     rows = {
         "registries-TOTAL_FORMS": "1",
@@ -610,7 +610,7 @@ def _wizard_at_review(ctx: SampleContext, namespaces: list[str]) -> None:
             {
                 "name": unique("secret"),
                 "type": "kubernetes.io/dockerconfigjson",
-                "service_accounts": ["default"],
+                "service_accounts": list(service_accounts),
                 "labels": "",
             },
         ),
@@ -625,14 +625,16 @@ def _wizard_ready_to_create(ctx: SampleContext) -> dict:
 
 
 def _wizard_with_a_failed_namespace(ctx: SampleContext) -> dict:
-    """Create fails to link in a namespace that has no `default` account yet; once it has
-    one, Retry succeeds."""
+    """Create fails to link in a namespace that lacks the chosen service account; once it has it,
+    Retry succeeds."""
     bare = unique("berth-audit")
+    account = unique("deployer")
     ctx.kube_core.create_namespace(kube_client.V1Namespace(metadata=kube_client.V1ObjectMeta(name=bare)))
     ctx.request.addfinalizer(lambda: ctx.kube_core.delete_namespace(bare))
-    _wizard_at_review(ctx, [ctx.kube_namespace, bare])
+    create_service_account(ctx.kube_core, ctx.kube_namespace, account)
+    _wizard_at_review(ctx, [ctx.kube_namespace, bare], service_accounts=[account])
     assert ctx.client.post(reverse("registry:wizard-review")).status_code == 302
-    create_service_account(ctx.kube_core, bare)
+    create_service_account(ctx.kube_core, bare, account)
     return {"failed": bare}
 
 
@@ -879,6 +881,7 @@ NOT_CHANGING = {
     "* admin:authtoken_tokenproxy_changelist": "DRF's token admin has no bulk actions: a POST re-renders the list",
     "* admin:axes_*_add": "axes records are written by axes only; the admin refuses adding (403)",
     "* <unnamed> admin/*": "the admin's redirects (object id → change page) and its catch-all 404",
+    "* api-unversioned": "the API's paths before /api/v1/ answer 410 with a pointer to their successor",
     "POST registry:wizard-target": "a wizard step keeps what was entered in the operator's session (passwords in "
     "process memory only); nothing changes before Create on the review step",
     "POST registry:wizard-credentials": "as registry:wizard-target",

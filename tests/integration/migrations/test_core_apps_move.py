@@ -103,6 +103,20 @@ print(json.dumps({
 }))
 """
 
+# Runs on today's code: the chain of plain sha256 events goes on keyed, after a recorded switch.
+CONTINUE_KEYED = r"""
+import json
+from dashboard.audit.models import AuditEvent
+from dashboard.audit.services import record_event, verify_chain
+
+record_event(actor=None, action="storage.image.create", target={"image": "after"}, parameters={}, outcome="success")
+report = verify_chain()
+print(json.dumps({
+    "actions": list(AuditEvent.objects.order_by("id").values_list("action", flat=True))[-3:],
+    "chain": [report.intact, report.events, report.unkeyed_events, report.problem],
+}))
+"""
+
 
 def _manage(database: Path, *args: str) -> str:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "BERTH_DEBUG": "true"}
@@ -138,3 +152,8 @@ def test_a_database_from_before_the_move_migrates_with_every_row_and_the_chain_i
     _manage(database, "migrate", *BEFORE_THE_MOVE)
     _manage(database, "migrate")
     assert json.loads(_manage(database, "shell", "-c", CHECK).strip().splitlines()[-1])["chain"] == [True, 5, ""]
+
+    assert json.loads(_manage(database, "shell", "-c", CONTINUE_KEYED).strip().splitlines()[-1]) == {
+        "actions": ["storage.image.create", "audit.chain.rekey", "storage.image.create"],
+        "chain": [True, 7, 5, ""],
+    }

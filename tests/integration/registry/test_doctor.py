@@ -2,16 +2,13 @@
 container's waiting state through the pod's status subresource and records the kubelet's events
 with the admin client, as a kubelet would."""
 
-import datetime as dt
-import uuid
-
 import pytest
 from django.urls import reverse
 from kubernetes import client
 
 from registry.dockerconfig import Credential
 from registry.services.secrets import secret_create
-from tests.helpers import create_service_account
+from tests.helpers import create_service_account, failing_pod
 
 pytestmark = pytest.mark.integration
 
@@ -28,61 +25,6 @@ def make_pull_secret(actor, cluster, namespace, name, server, link=("default",))
         service_accounts=list(link),
     )
     assert result.ok, result.message
-
-
-def failing_pod(
-    core, namespace, name, image, *, reason="ImagePullBackOff", pull_secrets=None, service_account="default"
-):
-    pod = core.create_namespaced_pod(
-        namespace,
-        client.V1Pod(
-            metadata=client.V1ObjectMeta(name=name),
-            spec=client.V1PodSpec(
-                service_account_name=service_account,
-                containers=[client.V1Container(name="main", image=image)],
-                image_pull_secrets=[client.V1LocalObjectReference(name=s) for s in pull_secrets]
-                if pull_secrets
-                else None,
-            ),
-        ),
-    )
-    core.patch_namespaced_pod_status(
-        name,
-        namespace,
-        {
-            "status": {
-                "containerStatuses": [
-                    {
-                        "name": "main",
-                        "image": image,
-                        "imageID": "",
-                        "ready": False,
-                        "restartCount": 0,
-                        "state": {"waiting": {"reason": reason, "message": f'Back-off pulling image "{image}"'}},
-                    }
-                ]
-            }
-        },
-        _content_type="application/strategic-merge-patch+json",
-    )
-    now = dt.datetime.now(dt.UTC)
-    core.create_namespaced_event(
-        namespace,
-        client.CoreV1Event(
-            metadata=client.V1ObjectMeta(name=f"{name}.{uuid.uuid4().hex[:8]}"),
-            involved_object=client.V1ObjectReference(
-                kind="Pod", name=name, namespace=namespace, uid=pod.metadata.uid, api_version="v1"
-            ),
-            reason="Failed",
-            type="Warning",
-            count=4,
-            first_timestamp=now,
-            last_timestamp=now,
-            message=f'Failed to pull image "{image}": unauthorized: authentication required',
-            source=client.V1EventSource(component="kubelet", host="node-1"),
-        ),
-    )
-    return pod
 
 
 def diagnose(admin_client, namespace):

@@ -25,7 +25,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 schema = schemathesis.openapi.from_dict(
     json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
-).include(path_regex=r"^/api/registry/(?!test-login/)")
+).include(path_regex=r"^/api/v1/registry/(?!test-login/)")
 schema.app = get_wsgi_application()
 
 

@@ -5,7 +5,15 @@ from django.urls import reverse
 from kubernetes import client
 
 from dashboard.audit.models import AuditEvent
-from tests.helpers import create_service_account, decoded_auth, linked_secrets, stored_config
+from tests.helpers import (
+    create_service_account,
+    decoded_auth,
+    linked_secrets,
+    stored_config,
+    unique_name,
+    wait_for_service_account,
+    wait_until_namespace_gone,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -83,14 +91,16 @@ def test_config_json_upload_adds_its_logins(admin_client, kube_cluster, core, na
     assert decoded_auth(document["auths"]["quay.example.org:8443"]) == "deployer:quay-pass-2"
 
 
-def test_rerunning_is_idempotent_and_keeps_other_pull_secrets(admin_client, kube_cluster, core, kube_namespace):
-    create_service_account(core, kube_namespace, pull_secrets=("someone-elses",))
+def test_rerunning_is_idempotent_and_keeps_other_pull_secrets(admin_client, kube_cluster, core, namespace):
+    account = core.read_namespaced_service_account("default", namespace)
+    account.image_pull_secrets = [client.V1LocalObjectReference(name="someone-elses")]
+    core.replace_namespaced_service_account("default", namespace, account)
 
-    first = create(admin_client, [kube_namespace]).json()["results"][0]
-    again = create(admin_client, [kube_namespace]).json()["results"][0]
+    first = create(admin_client, [namespace]).json()["results"][0]
+    again = create(admin_client, [namespace]).json()["results"][0]
 
     assert (first["outcome"], again["outcome"]) == ("created", "updated")
-    assert linked_secrets(core, kube_namespace) == ["someone-elses", "regkey"]
+    assert linked_secrets(core, namespace) == ["someone-elses", "regkey"]
 
 
 def test_each_namespace_reports_its_own_failure_and_retry_links(
@@ -102,22 +112,46 @@ def test_each_namespace_reports_its_own_failure_and_retry_links(
     other = f"{namespace}-b"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=other)))
     try:
-        results = create(admin_client, [namespace, other]).json()["results"]
+        results = create(admin_client, [namespace, other], service_accounts=["builder"]).json()["results"]
 
         assert results[0]["outcome"] == "failed"
         assert results[0]["error"]["code"] == "secret_type_mismatch"
         assert "with type Opaque" in results[0]["error"]["detail"]
-        # `other` has no default service account yet: the secret is written but says it is not linked.
-        assert (results[1]["outcome"], results[1]["not_linked"]) == ("failed", ["default"])
+        # `other` has no builder service account yet: the secret is written but says it is not linked.
+        assert (results[1]["outcome"], results[1]["not_linked"]) == ("failed", ["builder"])
         assert "NOT linked" in results[1]["error"]["detail"] and results[1]["secret"]["name"] == "regkey"
         assert AuditEvent.objects.filter(action="registry.secret.create", outcome="failed").count() == 2
 
-        create_service_account(core, other)
-        retried = create(admin_client, [other]).json()["results"]
-        assert (retried[0]["outcome"], retried[0]["linked"]) == ("updated", ["default"])
-        assert linked_secrets(core, other) == ["regkey"]
+        create_service_account(core, other, "builder")
+        retried = create(admin_client, [other], service_accounts=["builder"]).json()["results"]
+        assert (retried[0]["outcome"], retried[0]["linked"]) == ("updated", ["builder"])
+        assert linked_secrets(core, other, "builder") == ["regkey"]
     finally:
         core.delete_namespace(other)
+
+
+def test_first_pull_secret_in_a_new_namespace_is_linked_and_goes_with_the_namespace(admin_client, kube_cluster, core):
+    """Nothing but the controller manager makes the `default` account, as on a real cluster, and
+    deleting the namespace removes it with everything in it."""
+    name = unique_name("berth-first")
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    try:
+        wait_for_service_account(core, name)
+
+        response = admin_client.post(
+            reverse("api:registry-secret-list", args=[name]),
+            {"name": "regkey", "registries": [HARBOR]},
+            content_type="application/json",
+        )
+
+        assert response.status_code == 201, response.json()
+        assert (response.json()["outcome"], response.json()["linked"]) == ("created", ["default"])
+        assert linked_secrets(core, name) == ["regkey"]
+    finally:
+        core.delete_namespace(name)
+
+    wait_until_namespace_gone(core, name)
+    assert name not in admin_client.get(reverse("api:registry-namespace-list")).json()["namespaces"]
 
 
 def test_rotate_changes_one_registry_and_keeps_the_other(admin_client, kube_cluster, core, namespace):

@@ -127,57 +127,58 @@ def rows_data(*rows):
 
 
 @pytest.fixture
-def namespace_without_service_accounts(core):
+def namespace_without_builder(core):
     with temporary_namespace(core) as name:
         yield name
 
 
-def create_where_one_namespace_has_no_default_account(client, namespace, bare):
-    """The wizard's Create linking `default` in `namespace` (which has it) and `bare` (which has not)."""
+def create_where_one_namespace_has_no_builder_account(client, core, namespace, bare):
+    """The wizard's Create linking `builder` in `namespace` (which has it) and `bare` (which has not)."""
+    create_service_account(core, namespace, "builder")
     client.get(reverse("registry:wizard-start"))
     client.post(step("target"), {"cluster": "local", "namespaces": [namespace, bare]})
     client.post(
         step("credentials"),
         rows_data({"server": HARBOR.server, "username": HARBOR.username, "password": HARBOR.password, "email": ""}),
     )
-    client.post(
+    assert client.post(
         step("options"),
-        {"name": "regkey", "type": "kubernetes.io/dockerconfigjson", "service_accounts": ["default"], "labels": ""},
-    )
+        {"name": "regkey", "type": "kubernetes.io/dockerconfigjson", "service_accounts": ["builder"], "labels": ""},
+    ).url == step("review")
     assert client.post(step("review"), {"next": "1"}).url == step("result")
 
 
 def test_retry_links_a_namespace_once_its_service_account_exists(
-    admin_client, kube_cluster, core, namespace, namespace_without_service_accounts
+    admin_client, kube_cluster, core, namespace, namespace_without_builder
 ):
-    bare = namespace_without_service_accounts
-    create_where_one_namespace_has_no_default_account(admin_client, namespace, bare)
+    bare = namespace_without_builder
+    create_where_one_namespace_has_no_builder_account(admin_client, core, namespace, bare)
 
     result = admin_client.get(step("result")).content.decode()
     assert f'data-namespace="{namespace}" data-outcome="created"' in result
     assert f'data-namespace="{bare}" data-outcome="failed"' in result
-    assert f"NOT linked to service account default, which does not exist in {bare}" in result
+    assert f"NOT linked to service account builder, which does not exist in {bare}" in result
     assert f'type="checkbox" name="namespaces" value="{bare}"' in result
     assert HARBOR.password not in result
     assert decoded_auth(auths(core, bare)["harbor.example.com"]) == "robot:Harbor-pass-51aa"
 
-    create_service_account(core, bare)
+    create_service_account(core, bare, "builder")
     retried = admin_client.post(step("result"), {"namespaces": [bare]})
 
     assert retried.url == step("result")
     after = admin_client.get(step("result")).content.decode()
     assert f'data-namespace="{bare}" data-outcome="updated"' in after
-    assert f"updated in {bare}, linked to default" in after
+    assert f"updated in {bare}, linked to builder" in after
     assert f'data-namespace="{namespace}" data-outcome="created"' in after
     assert "Retry failed namespaces" not in after
-    assert linked_secrets(core, bare) == ["regkey"]
+    assert linked_secrets(core, bare, "builder") == ["regkey"]
     assert passwords.get(admin_client.session[SESSION_KEY]["id"], [HARBOR.server]) is None
 
 
 def test_retry_refuses_namespaces_that_did_not_fail(
-    admin_client, kube_cluster, namespace, namespace_without_service_accounts
+    admin_client, kube_cluster, core, namespace, namespace_without_builder
 ):
-    create_where_one_namespace_has_no_default_account(admin_client, namespace, namespace_without_service_accounts)
+    create_where_one_namespace_has_no_builder_account(admin_client, core, namespace, namespace_without_builder)
 
     not_failed = admin_client.post(step("result"), {"namespaces": [namespace]})
     nothing = admin_client.post(step("result"), {})

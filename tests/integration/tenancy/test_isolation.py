@@ -40,11 +40,7 @@ def test_api_lists_only_own_images_and_hides_other_tenants(teams, ceph_admin):
 
 def test_api_create_in_another_tenant_is_404_and_denied(teams):
     api = api_client_as(teams.members["admin"])
-    response = api.post(
-        reverse("api:storage-image-list", kwargs={"pool": teams.pool}),
-        {"name": "intruder", "namespace": "team-b", "size": "64MiB"},
-        format="json",
-    )
+    response = api.post(images_url(teams.pool, "team-b"), {"name": "intruder", "size": "64MiB"}, format="json")
     assert response.status_code == 404 and response.json()["code"] == "tenant_denied"
     event = AuditEvent.objects.get(action="storage.image.create")
     assert (event.outcome, event.actor_name) == ("denied", "a-admin")
@@ -53,14 +49,9 @@ def test_api_create_in_another_tenant_is_404_and_denied(teams):
 def test_api_quota_refusal_says_which_limit_and_by_how_much(teams):
     StorageQuota.objects.filter(tenant=teams.a).update(max_provisioned_gib=1)
     api = api_client_as(teams.members["operator"])
-    url = reverse("api:storage-image-list", kwargs={"pool": teams.pool})
-    assert (
-        api.post(
-            url, {"name": f"fits-{uuid.uuid4().hex[:6]}", "namespace": "team-a", "size": "768MiB"}, format="json"
-        ).status_code
-        == 201
-    )
-    refused = api.post(url, {"name": "too-big", "namespace": "team-a", "size": "512MiB"}, format="json")
+    url = images_url(teams.pool, "team-a")
+    assert api.post(url, {"name": f"fits-{uuid.uuid4().hex[:6]}", "size": "768MiB"}, format="json").status_code == 201
+    refused = api.post(url, {"name": "too-big", "size": "512MiB"}, format="json")
     assert refused.status_code == 409
     body = refused.json()
     assert body["code"] == "quota_exceeded" and body["limit"] == "max_provisioned_gib"
@@ -75,12 +66,12 @@ def test_over_a_lowered_limit_a_tenant_can_still_shrink_and_delete(teams, ceph_a
     ceph_admin.rbd("create", "--size", "2G", f"{teams.pool}/team-a/{name}")
     StorageQuota.objects.filter(tenant=teams.a).update(max_provisioned_gib=1, max_image_gib=1)
     api = api_client_as(teams.members["admin"])
-    detail = reverse("api:storage-image-detail", kwargs={"pool": teams.pool, "name": name})
-    grown = api.patch(detail, {"namespace": "team-a", "size": "3GiB"}, format="json")
+    detail = f"{reverse('api:storage-image-detail', kwargs={'pool': teams.pool, 'name': name})}?namespace=team-a"
+    grown = api.patch(detail, {"size": "3GiB"}, format="json")
     assert grown.status_code == 409 and grown.json()["code"] == "quota_exceeded"
-    shrunk = api.patch(detail, {"namespace": "team-a", "size": "1536MiB", "allow_shrink": True}, format="json")
+    shrunk = api.patch(detail, {"size": "1536MiB", "allow_shrink": True}, format="json")
     assert shrunk.status_code == 200, shrunk.json()
-    assert api.delete(detail, {"namespace": "team-a"}, format="json").status_code == 204
+    assert api.delete(detail).status_code == 204
 
 
 def test_ui_hides_other_tenants(teams, client):

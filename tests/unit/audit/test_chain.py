@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from dashboard.audit.models import AuditChainHead, AuditEvent, AuditLogIsAppendOnly
+from dashboard.audit.models import AuditChainHead, AuditEvent, AuditLogIsAppendOnly, audit_keys, chain_hash, head_mac
 from dashboard.audit.services import PRUNE_ACTION, audited_action, record_event, verify_chain
 from dashboard.core.context import change_context
 from dashboard.core.errors import PermissionDenied
@@ -29,22 +29,24 @@ def _record(n: int, **overrides) -> list[AuditEvent]:
 
 
 def _age(event_ids, days: int) -> None:
-    """Move events into the past behind the model's back, then re-chain them, as if written then."""
-    from dashboard.audit.models import chain_hash
-
+    """Move events into the past behind the model's back, then re-chain them with the key, as if written then."""
+    key = audit_keys()[0]
     previous = ""
     with connection.cursor() as cursor:
         for event in AuditEvent.objects.order_by("id"):
             if event.pk in event_ids:
                 event.time -= dt.timedelta(days=days)
             event.prev_hash = previous
-            event.hash = chain_hash(event)
+            event.hash = chain_hash(event, key)
             cursor.execute(
                 "UPDATE dashboard_auditevent SET time = %s, prev_hash = %s, hash = %s WHERE id = %s",
                 [event.time, event.prev_hash, event.hash, event.pk],
             )
             previous = event.hash
-    AuditChainHead.objects.filter(pk=AuditChainHead.ROW_ID).update(last_hash=previous)
+    head = AuditChainHead.objects.get(pk=AuditChainHead.ROW_ID)
+    head.last_hash = previous
+    head.mac = head_mac(head, key)
+    head.save()
 
 
 def test_each_event_links_to_the_one_before():

@@ -16,6 +16,7 @@ PRODUCTION = {
     "BERTH_CSRF_TRUSTED_ORIGINS": "https://berth.example.com",
     "BERTH_HTTPS": "true",
     "BERTH_HSTS_PRELOAD": "true",
+    "BERTH_AUDIT_KEY": "an-audit-key-for-the-deploy-check-that-is-not-real-0123456789",
 }
 
 
@@ -44,6 +45,14 @@ def test_secret_key_is_required_outside_debug():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "BERTH_SECRET_KEY (or BERTH_SECRET_KEY_FILE) is required" in result.stderr
+
+
+def test_audit_key_is_required_outside_debug(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "BERTH_AUDIT_KEY"}
+    result = manage("check", env={**env, "BERTH_DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "audit.E001" in result.stderr and "BERTH_AUDIT_KEY_FILE" in result.stderr
+    assert not (tmp_path / "audit-key").exists(), "production must not make up a key of its own"
 
 
 def test_a_malformed_boolean_names_the_variable():
