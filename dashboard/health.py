@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, register
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -58,19 +57,6 @@ def may_read_operations_data(request: HttpRequest) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return any(address in network for network in allowed_networks())
-
-
-@register()
-def metrics_settings(app_configs, **kwargs) -> list[Error]:
-    try:
-        allowed_networks()
-    except ValueError as error:
-        return [
-            Error(
-                f"BERTH_METRICS_ALLOWED_NETWORKS must list CIDR networks, e.g. 10.0.0.0/8: {error}", id="dashboard.E001"
-            )
-        ]
-    return []
 
 
 def _refused() -> HttpResponse:

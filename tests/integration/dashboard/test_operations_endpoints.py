@@ -158,8 +158,6 @@ def test_readyz_is_503_when_the_database_does_not_answer(client, settings):
         ("", {}, 200),  # loopback, the default allowed network
         ("", {"REMOTE_ADDR": ELSEWHERE}, 401),
         ("", {"REMOTE_ADDR": "::ffff:127.0.0.1"}, 200),
-        # A reverse proxy on the same host: the request comes from loopback but is someone else's.
-        ("", {"HTTP_X_FORWARDED_FOR": ELSEWHERE}, 401),
         ("s3cret-metrics-token", {"REMOTE_ADDR": ELSEWHERE, "HTTP_AUTHORIZATION": "Bearer s3cret-metrics-token"}, 200),
         ("s3cret-metrics-token", {"REMOTE_ADDR": ELSEWHERE, "HTTP_AUTHORIZATION": "Bearer wrong-token"}, 401),
         ("s3cret-metrics-token", {"REMOTE_ADDR": ELSEWHERE, "HTTP_AUTHORIZATION": "Basic s3cret-metrics-token"}, 401),

@@ -35,6 +35,8 @@ VALUES = {
     "ingress": {"enabled": True, "className": "nginx", "tlsSecretName": "berth-tls"},
     "metrics": {"tokenSecret": {"name": "berth-metrics"}, "allowedNetworks": "10.244.0.0/16"},
     "ceph": {"conf": "[global]\nfsid = 8d2b0e0a-3f6c-4c48-9a51-7a2f3c1b9e11\nmon host = v2:10.0.0.1:3300\n"},
+    "extraVolumes": [{"name": "prod-east", "secret": {"secretName": "prod-east-kubeconfig"}}],
+    "extraVolumeMounts": [{"name": "prod-east", "mountPath": "/etc/berth/clusters/prod-east", "readOnly": True}],
 }
 
 
