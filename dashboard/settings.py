@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "dashboard.audit",
     "dashboard.tenancy",
     "dashboard.tasks",
+    "django_tasks",
+    "django_tasks_db",
     "dashboard",
     "storage",
     "registry",
@@ -200,6 +202,20 @@ BERTH_CEPH_TIMEOUT = env_int("BERTH_CEPH_TIMEOUT", 4)
 # After a connect got no answer, requests for that cluster fail at once for this many seconds instead of
 # each waiting BERTH_CEPH_TIMEOUT again; 0 tries every time.
 BERTH_CEPH_RETRY_AFTER = env_int("BERTH_CEPH_RETRY_AFTER", 5)
+
+# Every process of a deployment shares one cache (login throttling counts, rate limits): the database's,
+# so that no cache server is needed. Its table is made by `manage.py createcachetable`.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "berth_cache"}}
+
+# Background work goes through the database (SQLite here, PostgreSQL in production): every worker on
+# every host takes tasks from the same queue (`manage.py berth_worker`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running task's worker writes a heartbeat this often; a task silent for BERTH_TASK_STALE_AFTER
+# seconds is failed as abandoned (its worker was killed or its host died).
+BERTH_TASK_HEARTBEAT = env_int("BERTH_TASK_HEARTBEAT", 5)
+BERTH_TASK_STALE_AFTER = env_int("BERTH_TASK_STALE_AFTER", 30)
+BERTH_TASK_KEEP_DAYS = env_int("BERTH_TASK_KEEP_DAYS", 30)
+BERTH_USAGE_SAMPLE_MINUTES = env_int("BERTH_USAGE_SAMPLE_MINUTES", 60)
 
 # /metrics (and the cluster details of /readyz) answer a request that carries this bearer token, or one
 # from these networks that did not come through a proxy; see dashboard/health.py.

@@ -6,4 +6,7 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry pull secrets"
 
     def ready(self) -> None:
-        from registry import checks  # noqa: F401 (registers the checks)
+        from registry import (
+            checks,  # noqa: F401 (registers the checks)
+            wizard,  # noqa: F401 (registers the job dropping expired wizard passwords)
+        )

@@ -300,6 +300,18 @@ def merge_credentials(*groups: Iterable[Credential]) -> MergeResult:
     return MergeResult(tuple(merged.values()), tuple(notes))
 
 
+def logins_for_secret(parsed: ParsedConfig | None, typed: Iterable[Credential]) -> MergeResult:
+    """The logins a new secret gets, as the wizard and the API both take them: a pasted or uploaded
+    config.json's first, then the typed ones, which win for the same registry; with every note the
+    operator should read. DockerConfigError (field `registries`) when there is no login at all."""
+    merged = merge_credentials(parsed.credentials if parsed else (), typed)
+    if not merged.credentials:
+        raise DockerConfigError(
+            "Give at least one registry login, or paste or upload a config.json.", field="registries"
+        )
+    return MergeResult(merged.credentials, (*(parsed.notes if parsed else ()), *merged.notes))
+
+
 def build_config(
     credentials: Iterable[Credential], *, config_format: ConfigFormat = ConfigFormat.DOCKERCONFIGJSON
 ) -> bytes:

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from dashboard.core.generic.forms import StyledForm, checked
 from registry import validation
-from registry.dockerconfig import ConfigFormat, Credential, DockerConfigError, merge_credentials, parse_config
+from registry.dockerconfig import ConfigFormat, Credential, DockerConfigError, logins_for_secret, parse_config
 from registry.imagematch import ImageReferenceError, parse_image
 
 SECRET_TYPE_CHOICES = [
@@ -163,12 +163,12 @@ class CredentialsStepForm:
             return False
         typed = [form.cleaned_data["credential"] for form in self.rows.forms if form.cleaned_data.get("credential")]
         parsed = self.document.cleaned_data.get("parsed")
-        merged = merge_credentials(parsed.credentials if parsed else (), typed)
-        if not merged.credentials:
-            self.problem = "Give at least one registry login, or paste or upload a config.json."
+        try:
+            logins = logins_for_secret(parsed, typed)
+        except DockerConfigError as error:
+            self.problem = error.message
             return False
-        self.credentials = list(merged.credentials)
-        self.notes = list(parsed.notes if parsed else ()) + list(merged.notes)
+        self.credentials, self.notes = list(logins.credentials), list(logins.notes)
         return True
 
     def add_error(self, field: str | None, message: str) -> None:

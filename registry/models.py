@@ -58,3 +58,15 @@ class RegistryQuota(models.Model):
 
     def __str__(self) -> str:
         return f"registry quota of {self.tenant}"
+
+
+class WizardPasswords(models.Model):
+    """A running wizard's passwords, sealed with a key only the operator's browser holds (see
+    registry/wizard.py): ciphertext, never plaintext, and only until `expires`."""
+
+    wizard_id = models.CharField(primary_key=True, max_length=64)
+    sealed = models.BinaryField()
+    expires = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"sealed passwords of wizard {self.wizard_id}"

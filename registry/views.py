@@ -46,7 +46,15 @@ from registry.selectors import kube_cluster_get
 from registry.services import doctor, secrets, wizard_support
 from registry.services.registry_login import registry_login_test
 from registry.throttles import LoginTestThrottle
-from registry.wizard import STEP_TITLES, STEPS, RegistryRow, WizardState, kubectl_commands, passwords, review_manifest
+from registry.wizard import (
+    STEP_TITLES,
+    STEPS,
+    PasswordVault,
+    RegistryRow,
+    WizardState,
+    kubectl_commands,
+    review_manifest,
+)
 
 
 class KubeClusterMixin:
@@ -76,8 +84,9 @@ def wizard_step_url(step: str) -> str:
 def wizard_start(request: HttpRequest) -> HttpResponse:
     """A fresh wizard, optionally prefilled (the pull doctor links here with what it found)."""
     previous = WizardState.load(request.session)
+    vault = PasswordVault(request)
     if previous is not None:
-        passwords.forget(previous.id)
+        vault.forget(previous.id)
     state = WizardState(cluster=request.GET.get("cluster", ""))
     if request.GET.get("namespace"):
         state.namespaces = [request.GET["namespace"]]
@@ -91,7 +100,9 @@ def wizard_start(request: HttpRequest) -> HttpResponse:
     if request.GET.get("service_account"):
         state.service_accounts = sorted({"default", request.GET["service_account"]})
     state.save(request.session)
-    return HttpResponseRedirect(wizard_step_url("target"))
+    response = HttpResponseRedirect(wizard_step_url("target"))
+    vault.apply(response)
+    return response
 
 
 class WizardStepView(ServiceFormView):
@@ -110,7 +121,8 @@ class WizardStepView(ServiceFormView):
         self.state = WizardState.load(request.session) or WizardState()
         if not self.state.may_open(self.step):
             return HttpResponseRedirect(wizard_step_url(self.state.first_open_step()))
-        return super().dispatch(request, *args, **kwargs)
+        self.vault = PasswordVault(request)
+        return self.vault.apply(super().dispatch(request, *args, **kwargs))
 
     @property
     def title(self) -> str:
@@ -142,6 +154,26 @@ class WizardStepView(ServiceFormView):
 
     def save(self, form) -> None:
         raise NotImplementedError
+
+    def held_passwords(self) -> dict[str, str] | None:
+        return self.vault.get(self.state.id, [row.server for row in self.state.registries])
+
+    def create_secrets(self, namespaces: list[str]) -> None:
+        """Create the secret in `namespaces` with the passwords held for this wizard (Review's Create,
+        Result's Retry) and record the outcome per namespace."""
+        held = self.held_passwords()
+        if held is None:
+            raise PasswordsLost()
+        results = secrets.secret_create(
+            **self.service_args(),
+            namespaces=namespaces,
+            name=self.state.name,
+            credentials=self.state.credentials(held),
+            secret_type=self.state.type,
+            service_accounts=self.state.service_accounts,
+            labels=self.state.labels,
+        )
+        record_results(self.state, results, self.vault)
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         # Editing a step again means the steps after it must be confirmed again.
@@ -228,7 +260,7 @@ class WizardCredentialsView(WizardStepView):
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         # This step asks for the passwords again, so none entered earlier outlives it.
-        passwords.forget(self.state.id)
+        self.vault.forget(self.state.id)
         self.state.completed = self.state.completed[: STEPS.index(self.step)]
         self.state.save(request.session)
         self.loaded = self.load()
@@ -244,7 +276,7 @@ class WizardCredentialsView(WizardStepView):
             for credential in form.credentials
         ]
         self.state.notes = form.notes
-        passwords.hold(self.state.id, {credential.server: credential.password for credential in form.credentials})
+        self.vault.hold(self.state.id, {credential.server: credential.password for credential in form.credentials})
 
 
 class WizardOptionsView(WizardStepView):
@@ -280,9 +312,6 @@ class WizardReviewView(WizardStepView):
     form_class = forms.Form
     submit_label = "Create"
 
-    def held_passwords(self) -> dict[str, str] | None:
-        return passwords.get(self.state.id, [row.server for row in self.state.registries])
-
     def load(self) -> dict[str, Any]:
         return {"manifest": review_manifest(self.state), "kubectl": kubectl_commands(self.state)}
 
@@ -294,27 +323,15 @@ class WizardReviewView(WizardStepView):
     def passwords_lost(self) -> HttpResponse:
         messages.warning(
             self.request,
-            "The passwords are no longer held (they are kept in memory for a short "
-            "time only, and never stored); enter them again.",
+            "The passwords are no longer held (they are kept, sealed, for 15 minutes at most and only for "
+            "this browser); enter them again.",
         )
         return redirect_after_success(self.request, wizard_step_url("credentials"))
 
     def save(self, form: forms.Form) -> None:
         if "back" in self.request.POST:
             return
-        held = self.held_passwords()
-        if held is None:
-            raise PasswordsLost()
-        results = secrets.secret_create(
-            **self.service_args(),
-            namespaces=self.state.namespaces,
-            name=self.state.name,
-            credentials=self.state.credentials(held),
-            secret_type=self.state.type,
-            service_accounts=self.state.service_accounts,
-            labels=self.state.labels,
-        )
-        record_results(self.state, results)
+        self.create_secrets(self.state.namespaces)
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         try:
@@ -324,10 +341,10 @@ class WizardReviewView(WizardStepView):
 
 
 class PasswordsLost(Exception):
-    """The process holds no passwords for this wizard: another worker, a restart or the TTL."""
+    """The passwords can no longer be opened: their time is up, or this browser lost the wizard's cookie."""
 
 
-def record_results(state: WizardState, results) -> None:
+def record_results(state: WizardState, results, vault: PasswordVault) -> None:
     """Merge a run's outcome per namespace into the state; forget the passwords once all succeeded."""
     by_namespace = {result["namespace"]: result for result in state.results}
     for result in results:
@@ -341,7 +358,7 @@ def record_results(state: WizardState, results) -> None:
         }
     state.results = [by_namespace[namespace] for namespace in state.namespaces if namespace in by_namespace]
     if all(result["ok"] for result in state.results):
-        passwords.forget(state.id)
+        vault.forget(state.id)
 
 
 class WizardResultView(WizardStepView):
@@ -363,7 +380,7 @@ class WizardResultView(WizardStepView):
             "cluster": self.cluster,
             "results": self.state.results,
             "failed": self.failed(),
-            "retry_possible": passwords.get(self.state.id, [row.server for row in self.state.registries]) is not None,
+            "retry_possible": self.held_passwords() is not None,
         }
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -374,19 +391,7 @@ class WizardResultView(WizardStepView):
         return self.render_form(self.form_class(initial=self.get_initial(), **self.get_form_kwargs()))
 
     def save(self, form: forms.Form) -> None:
-        held = passwords.get(self.state.id, [row.server for row in self.state.registries])
-        if held is None:
-            raise PasswordsLost()
-        results = secrets.secret_create(
-            **self.service_args(),
-            namespaces=form.cleaned_data["namespaces"],
-            name=self.state.name,
-            credentials=self.state.credentials(held),
-            secret_type=self.state.type,
-            service_accounts=self.state.service_accounts,
-            labels=self.state.labels,
-        )
-        record_results(self.state, results)
+        self.create_secrets(form.cleaned_data["namespaces"])
 
     def next_step(self) -> str:
         return self.step

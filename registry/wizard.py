@@ -3,37 +3,49 @@
 Where the passwords are, and why
 --------------------------------
 Everything the operator enters except passwords lives in the Django session (`WizardState`), so
-Back and Next keep it. Passwords never go into the session: its rows sit in the database (or a
-cache) for the session's lifetime, long after the secret exists, and an encrypted copy there is
-still a copy. They never go back into HTML either (no hidden fields, no `value=` on password
-inputs). Between the credentials step and Create they are held in this process's memory
-(`PasswordStore`), keyed by the wizard's random id and forgotten after `PASSWORD_TTL`, after a
-successful Create, or when the operator returns to the credentials step (which asks for them
-again). If a failed namespace is to be retried, they stay until the TTL ends, so Retry needs no
-re-entry.
+Back and Next keep it. Passwords never go into the session, and never back into HTML (no hidden
+fields, no `value=` on password inputs). Between the credentials step and Create, the next request
+may reach another process or another host, so they are kept where every process can reach them —
+the database — but only sealed: encrypted and authenticated (AES-256-GCM) with a key made for this
+one wizard, which Berth keeps nowhere. The key goes to the operator's browser in a cookie of its
+own (`HttpOnly`, `SameSite=Strict`, limited to the wizard's pages and to `PASSWORD_TTL`); each
+request of the wizard brings it back and the sealed passwords are opened in memory for that
+request only. The sealed row is deleted after a successful Create, when the operator returns to
+the credentials step (which asks again), or by the scheduler's job once `PASSWORD_TTL` has passed.
+Someone who reads the database alone holds ciphertext; the browser alone holds a key to nothing.
 
 Asking for every password again on the review step was the alternative; it makes the operator
 type each one twice in a minute, which invites copying them into something worse than memory.
-
-Consequence for deployment: with several processes behind a load balancer, the review and Create
-requests must reach the process that took the passwords (sticky sessions). A process that does
-not hold them — another worker, a restart, an expired TTL — sends the operator back to the
-credentials step with a message saying why, so nothing is created with a missing password.
+A request that cannot open them (expired, another browser, a cookie that was dropped) sends the
+operator back to the credentials step with a message saying why, so nothing is created with a
+missing password.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import os
 import secrets
 import shlex
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
 
 import yaml
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.urls import reverse
+from django.utils import timezone
 
+from dashboard.tasks.scheduler import periodic
+from dashboard.tasks.services import ProgressCallback
 from registry.dockerconfig import ConfigFormat, Credential
+from registry.models import WizardPasswords
 from registry.services.types import MANAGED_BY_LABEL
 
 SESSION_KEY = "registry_wizard"
@@ -113,45 +125,87 @@ class WizardState:
         ]
 
 
-class PasswordStore:
-    """Passwords of running wizards, in this process only; see the module docstring."""
+class PasswordVault:
+    """The wizard's passwords for one request: sealed in the database, the key in the browser's cookie
+    (see the module docstring). Call `apply(response)` on the way out, so a new key reaches the
+    browser and a forgotten one is removed from it."""
 
-    def __init__(self, ttl: float = PASSWORD_TTL) -> None:
-        self.ttl = ttl
-        self._held: dict[str, tuple[float, dict[str, str]]] = {}
-        self._lock = threading.Lock()
+    COOKIE = "berth_wizard_key"
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+        self._new_key: bytes | None = None
+        self._forgotten = False
 
     def hold(self, wizard_id: str, passwords: Mapping[str, str]) -> None:
-        with self._lock:
-            self._expire()
-            self._held[wizard_id] = (time.monotonic() + self.ttl, dict(passwords))
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(12)
+        # The wizard id is bound into the seal: a row cannot be opened as another wizard's.
+        sealed = nonce + AESGCM(key).encrypt(nonce, json.dumps(dict(passwords)).encode(), wizard_id.encode())
+        WizardPasswords.objects.update_or_create(
+            wizard_id=wizard_id,
+            defaults={"sealed": sealed, "expires": timezone.now() + timedelta(seconds=PASSWORD_TTL)},
+        )
+        self._new_key, self._forgotten = key, False
 
     def get(self, wizard_id: str, servers: Sequence[str]) -> dict[str, str] | None:
-        """The passwords for `servers`, or None when any of them is no longer held."""
-        with self._lock:
-            self._expire()
-            held = self._held.get(wizard_id)
-        if held is None or not all(server in held[1] for server in servers):
+        """The passwords for `servers`, or None when they cannot be opened any more."""
+        row = WizardPasswords.objects.filter(wizard_id=wizard_id, expires__gt=timezone.now()).first()
+        key = self._new_key or self._cookie_key()
+        if row is None or key is None or self._forgotten:
             return None
-        return {server: held[1][server] for server in servers}
+        sealed = bytes(row.sealed)
+        try:
+            held = json.loads(AESGCM(key).decrypt(sealed[:12], sealed[12:], wizard_id.encode()))
+        except InvalidTag:
+            return None
+        if not all(server in held for server in servers):
+            return None
+        return {server: held[server] for server in servers}
 
     def forget(self, wizard_id: str) -> None:
-        with self._lock:
-            self._held.pop(wizard_id, None)
+        WizardPasswords.objects.filter(wizard_id=wizard_id).delete()
+        self._new_key, self._forgotten = None, True
 
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for wizard_id in [key for key, (expires, _) in self._held.items() if expires <= now]:
-            del self._held[wizard_id]
+    def apply(self, response: HttpResponseBase) -> HttpResponseBase:
+        path = reverse("registry:wizard-start")
+        if self._new_key is not None:
+            response.set_cookie(
+                self.COOKIE,
+                base64.urlsafe_b64encode(self._new_key).decode(),
+                max_age=PASSWORD_TTL,
+                path=path,
+                secure=self.request.is_secure(),
+                httponly=True,
+                samesite="Strict",
+            )
+        elif self._forgotten:
+            response.delete_cookie(self.COOKIE, path=path, samesite="Strict")
+        return response
+
+    def _cookie_key(self) -> bytes | None:
+        try:
+            key = base64.urlsafe_b64decode(self.request.COOKIES.get(self.COOKIE, ""))
+        except (ValueError, binascii.Error):
+            return None
+        return key if len(key) == 32 else None
 
 
-passwords = PasswordStore()
+@periodic(
+    "registry.wizard.drop_expired",
+    every=lambda: timedelta(minutes=5),
+    description="Delete wizards' sealed passwords whose time is up (the browser's key has expired too)",
+    audit_runs=False,
+)
+def wizard_passwords_drop_expired(*, progress: ProgressCallback) -> dict[str, Any]:
+    dropped, _ = WizardPasswords.objects.filter(expires__lte=timezone.now()).delete()
+    return {"dropped": dropped}
 
 
 # --- Review ------------------------------------------------------------------------------------
 
 
-def _masked_document(state: WizardState) -> dict:
+def _masked_document(state: WizardState) -> dict[str, Any]:
     entries = {}
     for row in state.registries:
         entry = {"username": row.username, "password": MASK, "auth": MASK}

@@ -123,3 +123,25 @@ class QuotaReservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provisioned_bytes} bytes for {self.tenant} until task {self.task_id} ends"
+
+
+class UsageSample(models.Model):
+    """Storage in use at one moment, for the 30-day trends on the overview (per pool) and the tenant
+    pages (per tenant). Taken by the scheduler's `storage.usage.sample` job; Ceph stays the record of
+    what is in use now."""
+
+    time = models.DateTimeField(db_index=True)
+    cluster = models.ForeignKey(CephCluster, on_delete=models.CASCADE, related_name="+")
+    # A pool's sample names the pool; a tenant's names the tenant (and sums all its places on the cluster).
+    pool = models.CharField(max_length=255, blank=True)
+    tenant = models.ForeignKey("tenancy.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    stored_bytes = models.PositiveBigIntegerField(null=True, help_text="A pool's data as `ceph df` reports it")
+    provisioned_bytes = models.PositiveBigIntegerField(null=True, help_text="Sum of a tenant's image sizes")
+    images = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        ordering = ["time"]
+        indexes = [models.Index(fields=["cluster", "pool", "time"]), models.Index(fields=["tenant", "time"])]
+
+    def __str__(self) -> str:
+        return f"{self.cluster} {self.pool or self.tenant} at {self.time:%Y-%m-%d %H:%M}"

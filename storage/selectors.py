@@ -6,7 +6,7 @@ from dashboard.core.errors import NotConfigured, NotFound
 from storage.models import CephCluster
 
 
-def ceph_cluster_get(*, actor: Actor, name: str | None = None) -> CephCluster:
+def ceph_cluster_get(*, actor: Actor | None, name: str | None = None) -> CephCluster:
     """The named cluster, or the default one (the only one, when there is just one)."""
     return named_or_default(
         CephCluster,

@@ -21,7 +21,7 @@ from storage.models import StorageQuota
 from storage.selectors import ceph_cluster_get
 from storage.services import quotas as storage_quotas
 from storage.services import tenancy as storage_tenancy
-from storage.services import tenant_keys
+from storage.services import tenant_keys, usage_history
 
 
 def tenant_panel_context(request: HttpRequest, tenant: Tenant, role: str) -> dict[str, Any]:
@@ -39,6 +39,7 @@ def tenant_panel_context(request: HttpRequest, tenant: Tenant, role: str) -> dic
         ],
         "is_tenant_admin": is_tenant_admin,
         "may_edit_quota": tenancy.is_platform_admin(request.user),
+        "trend": usage_history.tenant_trend(actor=request.user, tenant=tenant),
     }
 
 

@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.registry",
     "tests.fixtures.browser",
     "tests.fixtures.postgres",
+    "tests.fixtures.tasks",
 ]
 
 # tests/postgres need Django itself on PostgreSQL, which settings fix at start-up; in any other run

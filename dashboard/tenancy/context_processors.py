@@ -7,4 +7,8 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"show_activity": is_platform_admin(user) or bool(administered_tenant_slugs(user))}
+    platform_admin = is_platform_admin(user)
+    return {
+        "show_activity": platform_admin or bool(administered_tenant_slugs(user)),
+        "show_schedules": platform_admin,
+    }

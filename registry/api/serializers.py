@@ -5,8 +5,6 @@ serializer has a field that could carry one. Field rules come from registry/vali
 registry/dockerconfig.py, so the API refuses what the services refuse, in the same words.
 """
 
-from collections.abc import Iterable
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -16,7 +14,7 @@ from registry.dockerconfig import (
     ConfigFormat,
     Credential,
     DockerConfigError,
-    merge_credentials,
+    logins_for_secret,
     parse_config,
     parse_server,
 )
@@ -82,21 +80,17 @@ class SecretCreateSerializer(serializers.Serializer):
         return validated_by(validation.validate_labels, labels)
 
     def validate(self, attrs):
-        groups: list[Iterable[Credential]] = []
-        notes: list[str] = []
+        parsed = None
         if attrs["config_json"]:
             try:
                 parsed = parse_config(attrs["config_json"])
             except DockerConfigError as error:
                 raise serializers.ValidationError({"config_json": error.message}) from None
-            groups.append(parsed.credentials)
-            notes.extend(parsed.notes)
-        groups.append([login["credential"] for login in attrs["registries"]])
-        merged = merge_credentials(*groups)
-        if not merged.credentials:
-            raise serializers.ValidationError({"registries": "give at least one registry login, or a config_json"})
-        attrs["credentials"] = list(merged.credentials)
-        attrs["notes"] = notes + list(merged.notes)
+        try:
+            logins = logins_for_secret(parsed, [login["credential"] for login in attrs["registries"]])
+        except DockerConfigError as error:
+            raise serializers.ValidationError({"registries": error.message}) from None
+        attrs["credentials"], attrs["notes"] = list(logins.credentials), list(logins.notes)
         return attrs
 
 

@@ -13,15 +13,16 @@ from typing import Any, cast
 
 from dashboard.audit.services import audited_action
 from dashboard.core.actors import Actor
-from dashboard.core.errors import Conflict, InvalidInput, NotFound
+from dashboard.core.errors import BerthError, Conflict, InvalidInput, NotFound
 from dashboard.core.units import format_binary_size
 from dashboard.tasks.models import BackgroundTask
-from dashboard.tasks.services import ProgressCallback, task_start
+from dashboard.tasks.services import ProgressCallback, task_body, task_start
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
+from storage.selectors import ceph_cluster_get
 from storage.services import tenancy as storage_tenancy
 from storage.services.bindings import rados, rbd
-from storage.services.connection import NotFoundImage, image_spec, open_image, open_ioctx
+from storage.services.connection import NotFoundImage, image_spec, mon_command, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
 from storage.services.headers import FEATURE_BITS, ImageHeader, feature_names, read_headers
 from storage.services.types import ImageInfo, ImagePage, TrashEntry
@@ -334,20 +335,6 @@ def image_copy(
         _require_absent(cluster, dest_ioctx, dest_pool, dest_namespace, dest_name)
     copy_request = storage_tenancy.StorageRequest(images=1, provisioned_bytes=copy_size, largest_image_bytes=copy_size)
 
-    def run(progress: ProgressCallback) -> dict[str, str]:
-        progress(0, 1)  # librbd's copy in this release reports no progress of its own
-        with (
-            open_image(cluster, pool, namespace, name, read_only=True) as image,
-            open_ioctx(cluster, dest_pool, dest_namespace) as dest_ioctx,
-            translate_ceph_errors(
-                cluster.name,
-                f"copying image {source} to {dest}",
-                overrides={errno.EEXIST: Conflict(f"Image {dest} already exists.", code="image_exists")},
-            ),
-        ):
-            image.copy(dest_ioctx, dest_name)
-        return {"image": dest}
-
     # The copy creates its image only once the task runs: a reservation holds the room until then.
     with storage_tenancy.quota_guard(tenant=dest_tenant, request=copy_request):
         task = task_start(
@@ -355,10 +342,80 @@ def image_copy(
             tenant=dest_tenant,
             name="storage.image.copy",
             target={"cluster": cluster.name, "image": source, "dest": dest},
-            run=run,
+            arguments={
+                "cluster": cluster.name,
+                "pool": pool,
+                "namespace": namespace,
+                "name": name,
+                "dest_pool": dest_pool,
+                "dest_namespace": dest_namespace,
+                "dest_name": dest_name,
+            },
         )
         storage_tenancy.reserve_for_task(tenant=dest_tenant, task=task, request=copy_request)
     return task
+
+
+def _remove_partial_copy(task: BackgroundTask) -> str:
+    """A copy whose worker died leaves a partial image behind, which would hold the tenant's quota and
+    block the same copy from being started again."""
+    cluster = ceph_cluster_get(actor=None, name=task.arguments["cluster"])
+    dest_pool, dest_namespace, dest_name = (task.arguments[key] for key in ("dest_pool", "dest_namespace", "dest_name"))
+    dest = image_spec(dest_pool, dest_namespace, dest_name)
+    try:
+        with open_ioctx(cluster, dest_pool, dest_namespace) as ioctx:
+            names = {entry["name"] for entry in rbd.RBD().list2(ioctx)}
+            if dest_name not in names:
+                return "No partial copy was left behind."
+            with (
+                open_image(cluster, dest_pool, dest_namespace, dest_name, read_only=True) as image,
+                translate_ceph_errors(cluster.name, f"reading the watchers of {dest}"),
+            ):
+                watchers = list(image.watchers_list())
+            # The dead worker's watch on its copy lasts until the OSDs time it out (30 s by default), and
+            # librbd refuses to remove a watched image. Fencing the worker off is what Ceph itself does to a
+            # client presumed dead; if it was only stalled, the fence also stops it writing to the copy.
+            for watcher in watchers:
+                mon_command(
+                    cluster,
+                    "osd blocklist",
+                    blocklistop="add",
+                    addr=watcher["addr"],
+                    what=f"fencing off the stopped worker's client {watcher['addr']}",
+                )
+            with translate_ceph_errors(cluster.name, f"removing the partial copy {dest}"):
+                rbd.RBD().remove(ioctx, dest_name)
+    except BerthError as error:
+        return f"The partial copy {dest} could not be removed ({error.message}); remove it with `rbd rm {dest}`."
+    return f"The partial copy {dest} was removed."
+
+
+@task_body("storage.image.copy", on_abandon=_remove_partial_copy)
+def copy_image_in_background(
+    *,
+    progress: ProgressCallback,
+    cluster: str,
+    pool: str,
+    namespace: str,
+    name: str,
+    dest_pool: str,
+    dest_namespace: str,
+    dest_name: str,
+) -> dict[str, Any]:
+    ceph = ceph_cluster_get(actor=None, name=cluster)
+    source, dest = image_spec(pool, namespace, name), image_spec(dest_pool, dest_namespace, dest_name)
+    progress(0, 1)  # librbd's copy in this release reports no progress of its own
+    with (
+        open_image(ceph, pool, namespace, name, read_only=True) as image,
+        open_ioctx(ceph, dest_pool, dest_namespace) as dest_ioctx,
+        translate_ceph_errors(
+            ceph.name,
+            f"copying image {source} to {dest}",
+            overrides={errno.EEXIST: Conflict(f"Image {dest} already exists.", code="image_exists")},
+        ),
+    ):
+        image.copy(dest_ioctx, dest_name)
+    return {"image": dest}
 
 
 @audited_action("storage.image.delete", target=("cluster", "pool", "namespace", "name"), params=("to_trash",))
@@ -403,21 +460,27 @@ def image_delete(
             component="ceph",
         )
 
-    def run(progress: ProgressCallback) -> dict[str, str]:
-        with (
-            open_ioctx(cluster, pool, namespace) as ioctx,
-            translate_ceph_errors(cluster.name, f"removing image {spec}"),
-        ):
-            rbd.RBD().remove(ioctx, name, on_progress=progress)
-        return {"image": spec}
-
     return task_start(
         actor=actor,
         tenant=tenant,
         name="storage.image.delete",
         target={"cluster": cluster.name, "image": spec},
-        run=run,
+        arguments={"cluster": cluster.name, "pool": pool, "namespace": namespace, "name": name},
     )
+
+
+@task_body("storage.image.delete")
+def remove_image_in_background(
+    *, progress: ProgressCallback, cluster: str, pool: str, namespace: str, name: str
+) -> dict[str, Any]:
+    ceph = ceph_cluster_get(actor=None, name=cluster)
+    spec = image_spec(pool, namespace, name)
+    with (
+        open_ioctx(ceph, pool, namespace) as ioctx,
+        translate_ceph_errors(ceph.name, f"removing image {spec}"),
+    ):
+        rbd.RBD().remove(ioctx, name, on_progress=progress)
+    return {"image": spec}
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -515,24 +578,29 @@ def trash_purge(
         if image_id:
             _trash_entry(cluster, ioctx, pool, namespace, image_id)
 
-    def run(progress: ProgressCallback) -> dict[str, int]:
-        with open_ioctx(cluster, pool, namespace) as ioctx:
-            with translate_ceph_errors(cluster.name, f"listing trash of {pool}"):
-                ids = [image_id] if image_id else [entry["id"] for entry in rbd.RBD().trash_list(ioctx)]
-            for done, entry_id in enumerate(ids):
-                with translate_ceph_errors(cluster.name, f"purging trash entry {entry_id}"):
-                    rbd.RBD().trash_remove(
-                        ioctx,
-                        entry_id,
-                        force=True,
-                        on_progress=lambda offset, total, done=done: progress(done * total + offset, len(ids) * total),
-                    )
-        return {"purged": len(ids)}
-
     return task_start(
         actor=actor,
         tenant=tenant,
         name="storage.image.trash_purge",
         target={"cluster": cluster.name, "trash": image_spec(pool, namespace, ""), "image_id": image_id or "*"},
-        run=run,
+        arguments={"cluster": cluster.name, "pool": pool, "namespace": namespace, "image_id": image_id},
     )
+
+
+@task_body("storage.image.trash_purge")
+def purge_trash_in_background(
+    *, progress: ProgressCallback, cluster: str, pool: str, namespace: str, image_id: str | None
+) -> dict[str, Any]:
+    ceph = ceph_cluster_get(actor=None, name=cluster)
+    with open_ioctx(ceph, pool, namespace) as ioctx:
+        with translate_ceph_errors(ceph.name, f"listing trash of {pool}"):
+            ids = [image_id] if image_id else [entry["id"] for entry in rbd.RBD().trash_list(ioctx)]
+        for done, entry_id in enumerate(ids):
+            with translate_ceph_errors(ceph.name, f"purging trash entry {entry_id}"):
+                rbd.RBD().trash_remove(
+                    ioctx,
+                    entry_id,
+                    force=True,
+                    on_progress=lambda offset, total, done=done: progress(done * total + offset, len(ids) * total),
+                )
+    return {"purged": len(ids)}

@@ -3,14 +3,16 @@
 import errno
 from collections.abc import Callable
 from datetime import UTC
+from typing import Any
 
 from dashboard.audit.services import audited_action
 from dashboard.core.actors import Actor
 from dashboard.core.errors import BerthError, Conflict, InvalidInput, NotFound
 from dashboard.tasks.models import BackgroundTask
-from dashboard.tasks.services import ProgressCallback, task_start
+from dashboard.tasks.services import ProgressCallback, task_body, task_start
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
+from storage.selectors import ceph_cluster_get
 from storage.services import tenancy as storage_tenancy
 from storage.services.bindings import rbd
 from storage.services.connection import image_spec, open_image, open_ioctx
@@ -240,18 +242,25 @@ def image_flatten(*, actor: Actor, cluster: CephCluster, pool: str, namespace: s
             f"Image {spec} is not a clone; there is nothing to flatten.", code="not_a_clone", extra={"field": "name"}
         )
 
-    def run(progress: ProgressCallback) -> dict[str, str]:
-        with (
-            open_image(cluster, pool, namespace, name) as handle,
-            translate_ceph_errors(cluster.name, f"flattening image {spec}"),
-        ):
-            handle.flatten(on_progress=progress)
-        return {"image": spec}
-
     return task_start(
         actor=actor,
         tenant=tenant,
         name="storage.image.flatten",
         target={"cluster": cluster.name, "image": spec},
-        run=run,
+        arguments={"cluster": cluster.name, "pool": pool, "namespace": namespace, "name": name},
     )
+
+
+@task_body("storage.image.flatten")
+def flatten_image_in_background(
+    *, progress: ProgressCallback, cluster: str, pool: str, namespace: str, name: str
+) -> dict[str, Any]:
+    # A flatten interrupted half-way leaves a clone that is still a valid clone: nothing to clean up.
+    ceph = ceph_cluster_get(actor=None, name=cluster)
+    spec = image_spec(pool, namespace, name)
+    with (
+        open_image(ceph, pool, namespace, name) as handle,
+        translate_ceph_errors(ceph.name, f"flattening image {spec}"),
+    ):
+        handle.flatten(on_progress=progress)
+    return {"image": spec}

@@ -17,8 +17,10 @@ import logging
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
-from registry.wizard import SESSION_KEY, passwords
+from registry.models import WizardPasswords
+from registry.wizard import SESSION_KEY
 from tests.helpers import leaks, password_forms, stored_text
 
 pytestmark = pytest.mark.integration
@@ -194,11 +196,9 @@ def test_no_step_or_error_path_gives_a_password_back(
         step("credentials"), {**rows_data(GOOD_ROW), "config_file": SimpleUploadedFile("config.json", GOOD_UPLOAD)}
     ).url == step("options")
     web.post(step("options"), options)
-    # The passwords held in memory are lost (another worker, a restart): back to credentials.
+    # The sealed passwords' time is up: back to credentials.
     wizard_id = admin_client.session[SESSION_KEY]["id"]
-    held = passwords.get(wizard_id, [GOOD_ROW["server"], "uploaded.example.com"])
-    assert held is not None
-    passwords.forget(wizard_id)
+    assert WizardPasswords.objects.filter(wizard_id=wizard_id).update(expires=timezone.now()) == 1
     assert web.post(step("review"), {"next": "1"}).url == step("credentials")
     web.get(step("credentials"))
     assert web.post(step("credentials"), good).url == step("options")

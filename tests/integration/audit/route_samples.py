@@ -872,6 +872,8 @@ NOT_CHANGING = {
     "* rest_framework:logout": "as logout",
     "* admin:index": "admin pages that only display: Django does not restrict their methods",
     "* admin:app_list": "display only",
+    "* admin:django_tasks_database_dbtaskresult_*": "django-tasks' queue rows: its admin refuses add, change and "
+    "delete and has no actions (Berth's tasks are changed only by Berth's workers)",
     "* admin:password_change_done": "display only",
     "* admin:jsi18n": "display only",
     "* admin:autocomplete": "display only (search results)",

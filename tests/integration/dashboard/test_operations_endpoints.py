@@ -221,7 +221,7 @@ def tenant_with_usage(ceph_cluster, ceph_admin, storage_pool, kube_cluster, name
 def test_metrics_count_tasks_by_state_and_the_oldest_queued_ones_wait(client):
     for status, count in ((BackgroundTask.QUEUED, 2), (BackgroundTask.RUNNING, 1), (BackgroundTask.FAILED, 3)):
         for _ in range(count):
-            BackgroundTask.objects.create(name="storage.image.flatten", status=status)
+            BackgroundTask.objects.create(name="storage.image.flatten", target_key=unique_name("image"), status=status)
     oldest = BackgroundTask.objects.filter(status=BackgroundTask.QUEUED).first()
     BackgroundTask.objects.filter(pk=oldest.pk).update(created=timezone.now() - timedelta(minutes=5))
 

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from registry.dockerconfig import Credential, DockerConfigError, parse_config
+from registry.models import WizardPasswords
 from registry.services.secrets import secret_create
-from registry.wizard import SESSION_KEY, passwords
+from registry.wizard import SESSION_KEY
 from tests.helpers import create_service_account, decoded_auth, linked_secrets, stored_config, temporary_namespace
 
 pytestmark = pytest.mark.integration
@@ -172,7 +173,7 @@ def test_retry_links_a_namespace_once_its_service_account_exists(
     assert f'data-namespace="{namespace}" data-outcome="created"' in after
     assert "Retry failed namespaces" not in after
     assert linked_secrets(core, bare, "builder") == ["regkey"]
-    assert passwords.get(admin_client.session[SESSION_KEY]["id"], [HARBOR.server]) is None
+    assert not WizardPasswords.objects.filter(wizard_id=admin_client.session[SESSION_KEY]["id"]).exists()
 
 
 def test_retry_refuses_namespaces_that_did_not_fail(

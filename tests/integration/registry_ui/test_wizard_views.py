@@ -6,8 +6,10 @@ import json
 import pytest
 from django.contrib.sessions.models import Session
 from django.urls import reverse
+from django.utils import timezone
 
-from registry.wizard import SESSION_KEY, passwords
+from registry.models import WizardPasswords
+from registry.wizard import SESSION_KEY, PasswordVault
 from tests.helpers import decoded_auth, linked_secrets, stored_config
 
 pytestmark = pytest.mark.integration
@@ -100,9 +102,10 @@ def test_wizard_creates_the_secret_and_no_password_is_shown_or_stored(
     for stored in stored_sessions:
         for password in PASSWORDS:
             assert password not in stored
-    # All namespaces succeeded, so the passwords are gone from memory too.
+    # All namespaces succeeded, so the sealed passwords are gone too, and the browser's key with them.
     state = admin_client.session[SESSION_KEY]
-    assert passwords.get(state["id"], [HARBOR["server"]]) is None
+    assert not WizardPasswords.objects.filter(wizard_id=state["id"]).exists()
+    assert admin_client.cookies[PasswordVault.COOKIE].value == ""
 
 
 def test_steps_refuse_bad_input_in_place(admin_client, kube_cluster, namespace):
@@ -152,10 +155,14 @@ def test_back_keeps_everything_but_passwords(admin_client, kube_cluster, namespa
     assert web.get(step("review")).url == step("credentials")
 
 
-def test_review_sends_back_when_this_process_holds_no_passwords(admin_client, kube_cluster, namespace):
+@pytest.mark.parametrize("lost", ["the browser's key", "the sealed passwords' time"])
+def test_review_sends_back_when_the_passwords_cannot_be_opened(admin_client, kube_cluster, namespace, lost):
     web = Recorder(admin_client)
     walk_to_review(web, [namespace], rows=(HARBOR,))
-    passwords.forget(admin_client.session[SESSION_KEY]["id"])
+    if lost == "the browser's key":
+        del admin_client.cookies[PasswordVault.COOKIE]
+    else:
+        WizardPasswords.objects.update(expires=timezone.now())
 
     created = web.post(step("review"), {"next": "1"})
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0003_cluster_record_help_texts'),
+        ('registry', '0004_wizardpasswords'),
     ]
 
     operations = [

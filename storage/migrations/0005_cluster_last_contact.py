@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('storage', '0003_cluster_record_help_texts'),
+        ('storage', '0004_usagesample'),
     ]
 
     operations = [

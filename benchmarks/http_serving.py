@@ -1,0 +1,182 @@
+#!/usr/bin/env python
+"""Requests per second of Berth's image list page served as command 1 serves it (gunicorn, two
+workers) against Django's development server, side by side in one run on the same machine.
+
+Starts a throwaway dev cluster (scripts/ceph-dev-cluster, stopped afterwards) with a pool of 500
+images (--images), a SQLite database with a platform admin, then serves Berth twice in turn — gunicorn
+with --workers 2, and `manage.py runserver` — and drives each with `wrk` (Debian's package: `apt-get
+install wrk`) for --seconds at --connections concurrent clients, signed in with the admin's session.
+Prints requests/s, p50 and p99 latency of each, and their ratio.
+
+Usage: .venv/bin/python benchmarks/http_serving.py [--images N] [--seconds S] [--connections C]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=500)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
+    """A cluster with a pool of `images` images, a database that knows it, and an admin's session key."""
+    cluster = scratch / "ceph"
+    started = subprocess.run(
+        [str(ROOT / "scripts" / "ceph-dev-cluster"), "start", str(cluster)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CEPH_MON_PORT": str(free_port())},
+    ).stdout
+    ceph = dict(line.split("=", 1) for line in started.splitlines() if line.startswith("CEPH_"))
+    admin = ["--conf", ceph["CEPH_CONF"], "--keyring", ceph["CEPH_ADMIN_KEYRING"]]
+    subprocess.run(["ceph", *admin, "osd", "pool", "create", "bench", "32"], check=True, capture_output=True)
+    subprocess.run(["rbd", *admin, "pool", "init", "bench"], check=True, capture_output=True)
+    script = "\n".join(f"create --size {64 + number % 512}M bench/image-{number:05d}" for number in range(images))
+    for line in script.splitlines():
+        subprocess.run(["rbd", *admin, *line.split()], check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "BERTH_DEBUG": "false",
+        "BERTH_SECRET_KEY": "benchmark-secret-key-not-for-production-0123456789",
+        "BERTH_AUDIT_KEY": "benchmark-audit-key-not-for-production-0123456789",
+        "BERTH_DATA_DIR": str(scratch),
+        "BERTH_LOG_LEVEL": "WARNING",
+    }
+    manage(env, "migrate", "--noinput")
+    manage(env, "createcachetable")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    manage(
+        env,
+        "register_ceph_cluster",
+        "local",
+        "--default",
+        "--client",
+        ceph["CEPH_CLIENT"],
+        "--conf",
+        ceph["CEPH_CONF"],
+        "--keyring",
+        ceph["CEPH_BERTH_KEYRING"],
+    )
+    session = manage(
+        env,
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model; from django.contrib.sessions.backends.db import SessionStore;"
+        "user = get_user_model().objects.create_superuser('bench', 'b@example.com', 'x');"
+        "s = SessionStore(); s['_auth_user_id'] = str(user.pk);"
+        "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend';"
+        "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create(); print(s.session_key)",
+    ).strip()
+    return env, session
+
+
+def serve(kind: str, env: dict[str, str], port: int) -> subprocess.Popen:
+    if kind == "gunicorn":
+        command = [str(BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+    else:
+        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        # The development server serves static files only in debug; the page's HTML is what is measured.
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
+            return process
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{kind} did not start") from None
+            time.sleep(0.2)
+
+
+def measure(port: int, session: str, arguments: argparse.Namespace) -> dict[str, float]:
+    url = f"http://127.0.0.1:{port}/storage/pools/bench/images/"
+    output = subprocess.run(
+        [
+            "wrk",
+            "--latency",
+            "-t2",
+            f"-c{arguments.connections}",
+            f"-d{arguments.seconds}s",
+            "-H",
+            f"Cookie: sessionid={session}",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if "Non-2xx" in output:
+        raise SystemExit(f"the page did not answer 200:\n{output}")
+
+    def milliseconds(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": milliseconds("50%"),
+        "p99": milliseconds("99%"),
+    }
+
+
+def main() -> None:
+    arguments = parse_arguments()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    with tempfile.TemporaryDirectory(prefix="berth-serving-") as scratch_name:
+        scratch = Path(scratch_name)
+        try:
+            env, session = prepare(scratch, arguments.images)
+            results = {}
+            for kind in ("gunicorn", "runserver"):
+                port = free_port()
+                server = serve(kind, env, port)
+                try:
+                    measure(port, session, argparse.Namespace(connections=2, seconds=2))  # warm up
+                    results[kind] = measure(port, session, arguments)
+                finally:
+                    server.send_signal(signal.SIGTERM)
+                    server.wait(20)
+        finally:
+            subprocess.run([str(ROOT / "scripts" / "ceph-dev-cluster"), "stop", str(scratch / "ceph")], check=False)
+    print(f"image list page, {arguments.images} images, {arguments.connections} clients, {arguments.seconds} s each")
+    for kind, figures in results.items():
+        print(f"  {kind:<10} {figures['rps']:8.1f} req/s   p50 {figures['p50']:7.1f} ms   p99 {figures['p99']:7.1f} ms")
+    print(
+        f"  gunicorn / runserver: {results['gunicorn']['rps'] / results['runserver']['rps']:.2f}x requests per second"
+    )
+
+
+if __name__ == "__main__":
+    main()
