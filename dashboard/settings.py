@@ -164,6 +164,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = env_bool("BERTH_HSTS_PRELOAD", False)
 if env_bool("BERTH_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Probes and scrapers speak plain HTTP to the pod; a redirect to HTTPS would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -223,6 +225,11 @@ BERTH_TASK_HEARTBEAT = env_int("BERTH_TASK_HEARTBEAT", 5)
 BERTH_TASK_STALE_AFTER = env_int("BERTH_TASK_STALE_AFTER", 30)
 BERTH_TASK_KEEP_DAYS = env_int("BERTH_TASK_KEEP_DAYS", 30)
 BERTH_USAGE_SAMPLE_MINUTES = env_int("BERTH_USAGE_SAMPLE_MINUTES", 60)
+
+# /metrics (and the cluster details of /readyz) answer a request that carries this bearer token, or one
+# from these networks that did not come through a proxy; see dashboard/health.py.
+BERTH_METRICS_TOKEN = env_str("BERTH_METRICS_TOKEN", "")
+BERTH_METRICS_ALLOWED_NETWORKS = env_list("BERTH_METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
 
 # "Test login" connects where a user says, so it refuses every address that is not public (loopback,
 # private, link-local, ...) unless its host (host or host:port) or network is listed here; see

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from dashboard import activity, views
+from dashboard import activity, health, views
 from dashboard import api as overview_api
 from dashboard.audit.accounts import audited_password_change
 from dashboard.core.api.views import ApiDocsView, unversioned_api_gone
@@ -40,4 +40,8 @@ urlpatterns = [
     path("api/v1/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/(?!v\d+/)(?P<rest>.*)$", unversioned_api_gone, name="api-unversioned"),
     path("api-auth/", include("rest_framework.urls")),
+    # For Kubernetes' probes and Prometheus: no login, outside the API and its schema (dashboard/health.py).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
 ]

@@ -7,7 +7,7 @@ from registry.models import KubeCluster, RegistryQuota
 
 @admin.register(KubeCluster)
 class KubeClusterAdmin(AuditedModelAdmin, admin.ModelAdmin):
-    list_display = ("name", "kubeconfig_path", "context", "is_default")
+    list_display = ("name", "in_cluster", "kubeconfig_path", "context", "is_default")
 
 
 class RegistryQuotaInline(admin.StackedInline):

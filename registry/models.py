@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from dashboard.core.clusters import ClusterRecord
@@ -5,12 +6,18 @@ from dashboard.tenancy.reservations import QuotaLedger, Reservation
 
 
 class KubeCluster(ClusterRecord):
-    """How Berth reaches one Kubernetes API server: a kubeconfig file and a context in it.
-    The credentials stay in the kubeconfig file; the database holds only its path."""
+    """How Berth reaches one Kubernetes API server: a kubeconfig file and a context in it, or, for the
+    cluster Berth itself runs in, the ServiceAccount token Kubernetes mounts into Berth's pods.
+    The credentials stay in those files; the database holds only the kubeconfig's path."""
 
-    kubeconfig_path = models.CharField(max_length=1024)
+    kubeconfig_path = models.CharField(max_length=1024, blank=True)
     context = models.CharField(
         max_length=253, blank=True, help_text="Context in the kubeconfig; its current context when empty."
+    )
+    in_cluster = models.BooleanField(
+        "this cluster",
+        default=False,
+        help_text="Berth runs in this cluster and uses its pods' ServiceAccount instead of a kubeconfig.",
     )
 
     class Meta(ClusterRecord.Meta):
@@ -18,7 +25,22 @@ class KubeCluster(ClusterRecord):
             models.UniqueConstraint(
                 fields=["is_default"], condition=models.Q(is_default=True), name="one_default_kube_cluster"
             ),
+            models.CheckConstraint(
+                condition=models.Q(in_cluster=True, kubeconfig_path="", context="")
+                | (models.Q(in_cluster=False) & ~models.Q(kubeconfig_path="")),
+                name="kube_cluster_kubeconfig_or_in_cluster",
+            ),
         ]
+
+    def clean(self):
+        if self.in_cluster and (self.kubeconfig_path or self.context):
+            raise ValidationError(
+                "A cluster reached from inside (this cluster) has no kubeconfig: clear the kubeconfig path and context."
+            )
+        if not self.in_cluster and not self.kubeconfig_path:
+            raise ValidationError(
+                {"kubeconfig_path": "Give the kubeconfig's path, or tick 'this cluster' if Berth runs in it."}
+            )
 
 
 class RegistryQuota(models.Model):

@@ -5,7 +5,8 @@ client per registered cluster, puts a timeout on every request, and turns the cl
 into Berth errors that say what the operator must fix (which verb on which resource in which
 namespace Berth's credentials lack, which field the server refused and why).
 
-The credentials stay in the kubeconfig file named by the `KubeCluster` record; they are read
+The credentials stay in the kubeconfig file named by the `KubeCluster` record, or, for the
+cluster Berth runs in, in the ServiceAccount token Kubernetes mounts into the pod; they are read
 when a client is built and never logged.
 """
 
@@ -17,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import urllib3
@@ -24,7 +26,9 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
+from kubernetes.config.incluster_config import SERVICE_HOST_ENV_NAME, SERVICE_PORT_ENV_NAME, InClusterConfigLoader
 
+from dashboard.core.clusters import note_contact
 from dashboard.core.errors import (
     BerthError,
     Conflict,
@@ -43,6 +47,8 @@ REQUEST_TIMEOUT = (3, 10)
 # One retry absorbs a dropped keep-alive connection; more would multiply the wait on a dead server.
 CONNECTION_RETRIES = 1
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+# Where Kubernetes mounts a pod's ServiceAccount token and the cluster's CA (a "this cluster" record).
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
 class KubeUnreachable(ServiceUnavailable):
@@ -60,6 +66,10 @@ _clients_lock = threading.Lock()
 
 
 def _client_key(cluster: KubeCluster) -> tuple[Any, ...]:
+    if cluster.in_cluster:
+        # The token file is re-read by the client itself (Kubernetes rotates it); only the address can move.
+        where = ("in-cluster", os.environ.get(SERVICE_HOST_ENV_NAME), os.environ.get(SERVICE_PORT_ENV_NAME))
+        return cluster.pk, cluster.name, where
     # The file's identity is part of the key: a rewritten kubeconfig (new token, new server
     # address after a restart) gets a fresh client instead of a stale one.
     try:
@@ -71,40 +81,70 @@ def _client_key(cluster: KubeCluster) -> tuple[Any, ...]:
 
 
 def api_client(cluster: KubeCluster) -> client.ApiClient:
-    """The cached client for `cluster`, built from its kubeconfig on first use."""
+    """The cached client for `cluster`, built from its kubeconfig (or the pod's ServiceAccount) on first use."""
     key = _client_key(cluster)
     with _clients_lock:
         cached = _clients.get(key)
         if cached is not None:
             return cached
-        if not os.path.isfile(cluster.kubeconfig_path):
-            # The client would only say "No configuration found".
-            raise _misconfigured(
-                cluster,
-                f"Kubernetes cluster {cluster.name}: the kubeconfig "
-                f"{cluster.kubeconfig_path} does not exist. Fix the path in the Django "
-                "admin (Kubernetes clusters).",
-            )
         configuration = client.Configuration()
         configuration.retries = CONNECTION_RETRIES
-        try:
-            api = config.new_client_from_config(
-                config_file=cluster.kubeconfig_path,
-                context=cluster.context or None,
-                persist_config=False,
-                client_configuration=configuration,
-            )
-        except Exception as error:  # the loader walks whatever YAML it parsed without checking its shape
-            context = f"context {cluster.context}" if cluster.context else "its current context"
-            problem = (
-                f"Kubernetes cluster {cluster.name}: cannot use the kubeconfig {cluster.kubeconfig_path} "
-                f"with {context}: {_config_problem(error)}"
-            )
-            raise _misconfigured(cluster, problem) from None
+        api = (
+            _in_cluster_client(cluster, configuration)
+            if cluster.in_cluster
+            else _kubeconfig_client(cluster, configuration)
+        )
         for stale in [k for k in _clients if k[0] == cluster.pk]:
             _clients.pop(stale).close()
         _clients[key] = api
         return api
+
+
+def _kubeconfig_client(cluster: KubeCluster, configuration: client.Configuration) -> client.ApiClient:
+    if not os.path.isfile(cluster.kubeconfig_path):
+        # The client would only say "No configuration found".
+        raise _misconfigured(
+            cluster,
+            f"Kubernetes cluster {cluster.name}: the kubeconfig "
+            f"{cluster.kubeconfig_path} does not exist. Fix the path in the Django "
+            "admin (Kubernetes clusters).",
+        )
+    try:
+        return config.new_client_from_config(
+            config_file=cluster.kubeconfig_path,
+            context=cluster.context or None,
+            persist_config=False,
+            client_configuration=configuration,
+        )
+    except Exception as error:  # the loader walks whatever YAML it parsed without checking its shape
+        context = f"context {cluster.context}" if cluster.context else "its current context"
+        problem = (
+            f"Kubernetes cluster {cluster.name}: cannot use the kubeconfig {cluster.kubeconfig_path} "
+            f"with {context}: {_config_problem(error)}"
+        )
+        raise _misconfigured(cluster, problem) from None
+
+
+def _in_cluster_client(cluster: KubeCluster, configuration: client.Configuration) -> client.ApiClient:
+    loader = InClusterConfigLoader(
+        token_filename=str(SERVICE_ACCOUNT_DIR / "token"), cert_filename=str(SERVICE_ACCOUNT_DIR / "ca.crt")
+    )
+    try:
+        loader.load_and_set(configuration)
+    except ConfigException as error:
+        raise _misconfigured(
+            cluster,
+            f"Kubernetes cluster {cluster.name} is registered as the cluster Berth runs in, but this process "
+            f"has no pod ServiceAccount to use ({error}): run Berth in a pod of that cluster with its token "
+            f"mounted at {SERVICE_ACCOUNT_DIR}, or register the cluster with a kubeconfig.",
+        ) from None
+    return client.ApiClient(configuration)
+
+
+def _credentials(cluster: KubeCluster) -> str:
+    if cluster.in_cluster:
+        return f"the ServiceAccount token in {SERVICE_ACCOUNT_DIR}"
+    return cluster.kubeconfig_path
 
 
 def _misconfigured(cluster: KubeCluster, problem: str) -> NotConfigured:
@@ -158,8 +198,12 @@ def _api_error(
         return PermissionDenied(
             f"Kubernetes cluster {cluster.name} does not accept Berth's credentials.",
             operator_message=f"Kubernetes cluster {cluster.name} does not accept Berth's credentials (HTTP 401): "
-            f"the token or client certificate in {cluster.kubeconfig_path} is wrong or expired. "
-            "Renew it in that kubeconfig.",
+            f"the token or client certificate in {_credentials(cluster)} is wrong or expired. "
+            + (
+                "Check that Berth's ServiceAccount still exists."
+                if cluster.in_cluster
+                else "Renew it in that kubeconfig."
+            ),
             code="kube_unauthorized",
             component="kubernetes",
         )
@@ -252,7 +296,14 @@ class KubeApi:
         **kwargs: Any,
     ) -> Any:
         with translate_kube_errors(self.cluster, verb=verb, resource=resource, namespace=namespace, name=name):
-            return method(*args, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+            answer = method(*args, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+        note_contact(self.cluster)
+        return answer
+
+    def server_version(self) -> str:
+        return str(
+            self._call("get", "version", None, None, client.VersionApi(self.core.api_client).get_code).git_version
+        )
 
     def list_namespaces(self) -> list[client.V1Namespace]:
         return cast(
@@ -342,3 +393,10 @@ class KubeApi:
             list[client.CoreV1Event],
             self._call("list", "events", namespace, None, self.core.list_namespaced_event, namespace).items,
         )
+
+
+def kube_cluster_version(*, cluster: KubeCluster) -> str:
+    """The API server's version (e.g. v1.37.2). A request with Berth's credentials: a server that no
+    longer accepts them answers 401, so this shows the cluster is reachable and Berth may sign in (the
+    readiness probe and the metrics ask it)."""
+    return KubeApi(cluster).server_version()

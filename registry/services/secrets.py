@@ -89,6 +89,11 @@ def _pull_secrets(api: KubeApi, namespace: str) -> list[client.V1Secret]:
     ]
 
 
+def pull_secret_count(*, cluster: KubeCluster, namespace: str) -> int:
+    """The pull secrets in `namespace`, counted as the per-namespace quota counts them (for the metrics)."""
+    return len(_pull_secrets(KubeApi(cluster), namespace))
+
+
 def secret_list(*, actor: Actor, cluster: KubeCluster, namespace: str) -> list[PullSecretInfo]:
     validate_namespace(namespace)
     registry_tenancy.registry_scope(actor=actor, cluster=cluster, namespace=namespace)

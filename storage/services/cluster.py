@@ -76,3 +76,9 @@ def _image_count(cluster: CephCluster, pool: str) -> int:
             ioctx.set_namespace(namespace)
             count += len(api.list(ioctx))
     return count
+
+
+def cluster_health_status(*, cluster: CephCluster) -> str:
+    """HEALTH_OK, HEALTH_WARN or HEALTH_ERR as the monitors say: the cheapest question that shows
+    Berth reaches the cluster with its credentials (the readiness probe and the metrics ask it)."""
+    return str(mon_command(cluster, "health", format="json", what="reading cluster health")["status"])

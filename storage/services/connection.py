@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 
+from dashboard.core.clusters import note_contact
 from dashboard.core.errors import NotFound
 from storage.models import CephCluster
 from storage.services.bindings import rados, rbd, require_bindings
@@ -290,7 +291,8 @@ def _forget(name: str, handle: "rados.Rados") -> None:
 @contextmanager
 def cluster_connection(cluster: CephCluster) -> Iterator["rados.Rados"]:
     """Yield the cluster's shared handle; on a connection-level failure, drop it so the next
-    caller reconnects instead of reusing a broken handle."""
+    caller reconnects instead of reusing a broken handle. A block that ends without an error counts
+    as the cluster's last contact."""
     handle = _handle_for(cluster)
     try:
         yield handle
@@ -301,6 +303,7 @@ def cluster_connection(cluster: CephCluster) -> Iterator["rados.Rados"]:
         if abs(getattr(exc, "errno", 0) or 0) in CONNECTION_ERRNOS:
             _forget(cluster.name, handle)
         raise
+    note_contact(cluster)
 
 
 def mon_command(cluster: CephCluster, prefix: str, *, what: str | None = None, **arguments: Any) -> Any:
