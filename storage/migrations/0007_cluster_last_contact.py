@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('storage', '0004_usagesample'),
+        ('storage', '0006_quota_reservations_without_locks'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0004_wizardpasswords'),
+        ('registry', '0005_pull_secret_reservations'),
     ]
 
     operations = [
