@@ -18,7 +18,7 @@ from registry.dockerconfig import Credential
 from registry.models import RegistryQuota
 from registry.services.secrets import secret_create
 from storage.models import StorageBinding, StorageQuota
-from storage.services.images import image_create, image_delete
+from storage.services.images import image_create, image_delete, trash_list
 from storage.services.namespaces import namespace_create
 from storage.services.pools import pool_create, pool_delete
 from storage.services.snapshots import snapshot_create
@@ -40,6 +40,7 @@ STICKING_OUT = r"""width => [...document.querySelectorAll("main *, nav *")]
 BLOCKING = {"serious", "critical"}
 VIEWER = "a-viewer"
 NAMESPACE = "team-a"  # the tenant's RBD namespace
+HARBOR = "harbor.example.com"  # the registry in the pull secret (never contacted)
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Site:
     pool: str
     kube_namespace: str
     task_id: str
+    trash_id: str
 
     def pages(self) -> dict[str, str]:
         rbd = {"namespace": NAMESPACE}
@@ -73,6 +75,30 @@ class Site:
             "password-change": reverse("password_change"),
         }
 
+    def forms(self) -> dict[str, str]:
+        """The forms and confirmations behind the main pages' buttons (a tenant viewer is refused
+        most of them: the refusal is a page too)."""
+        rbd = {"namespace": NAMESPACE}
+        image = [self.pool, "web-data"]
+        secret = [self.kube_namespace, "regkey"]
+        return {
+            "pool-create": reverse("storage:pool-create"),
+            "pool-quota": reverse("storage:pool-quota", args=[self.pool]),
+            "namespace-create": reverse("storage:namespace-create", args=[self.pool]),
+            "image-resize": with_query(reverse("storage:image-resize", args=image), rbd),
+            "image-delete": with_query(reverse("storage:image-delete", args=image), rbd),
+            "snapshot-rollback": with_query(reverse("storage:snapshot-rollback", args=[*image, "before-upgrade"]), rbd),
+            "trash-restore-as": with_query(reverse("storage:trash-restore-as", args=[self.pool, self.trash_id]), rbd),
+            "tenant-quota": reverse("tenant-quota", args=["team-a"]),
+            "secret-rotate": with_query(reverse("registry:secret-rotate", args=secret), {"server": HARBOR}),
+            "secret-add-entry": reverse("registry:secret-add-entry", args=secret),
+            "secret-link": reverse("registry:secret-link", args=secret),
+            "secret-delete": reverse("registry:secret-delete", args=secret),
+            "pull-doctor-image": with_query(
+                reverse("registry:doctor"), {"namespace": self.kube_namespace, "image": f"{HARBOR}/team/web:1.2"}
+            ),
+        }
+
 
 def with_query(url: str, params: dict[str, str]) -> str:
     return f"{url}?{urlencode(params)}"
@@ -88,6 +114,7 @@ def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_us
         image_create(**where, name=name, size=64 * MiB)
     snapshot_create(**where, image="web-data", snapshot="before-upgrade")
     image_delete(**where, name="old-data")
+    [trashed] = trash_list(**where)
     task = image_delete(**where, name="scratch", to_trash=False, confirm_name="scratch")
     assert task is not None
     wait_for_task(task)
@@ -104,10 +131,10 @@ def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_us
         cluster=kube_cluster,
         namespaces=[namespace],
         name="regkey",
-        credentials=[Credential(server="harbor.example.com", username="robot", password="Harbor-pass-2c4d")],
+        credentials=[Credential(server=HARBOR, username="robot", password="Harbor-pass-2c4d")],
     )
-    failing_pod(core, namespace, "web", "harbor.example.com/team/web:1.2")
-    yield Site(pool=pool, kube_namespace=namespace, task_id=str(task.id))
+    failing_pod(core, namespace, "web", f"{HARBOR}/team/web:1.2")
+    yield Site(pool=pool, kube_namespace=namespace, task_id=str(task.id), trash_id=trashed.id)
     pool_delete(actor=admin_user, cluster=ceph_cluster, name=pool, confirm_name=pool)
 
 
@@ -204,7 +231,7 @@ def test_every_main_page_passes_axe_and_fits_the_screen(
         page.get_by_role("button", name="Menu").click()
         expect(page.get_by_role("link", name="Storage")).to_be_visible()
         audit.check("menu")
-    for name, url in site.pages().items():
+    for name, url in (site.pages() | site.forms()).items():
         audit.visit(name, f"{base_url}{url}")
     walk_the_wizard(audit, base_url, site, htpasswd_registry)
     context.close()
