@@ -241,7 +241,7 @@ class SecretNameCheckForm(forms.Form):
         return checked(validation.validate_subdomain, self.cleaned_data["name"], field="name")
 
 
-class RetryForm(forms.Form):
+class RetryForm(StyledForm):
     namespaces = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one failed namespace to retry."},

@@ -5,11 +5,13 @@ from django import forms
 
 from dashboard.core.errors import InvalidInput
 
-_WIDGET_CLASSES: dict[type[forms.Widget], str | None] = {
+_WIDGET_CLASSES: dict[type[forms.Widget], str] = {
     forms.CheckboxInput: "form-check-input",
     forms.Select: "form-select",
-    # Django puts a widget's attributes on every radio button and on their container alike.
-    forms.RadioSelect: None,
+    # Django puts these widgets' attributes on every box and on their container alike, so templates
+    # render them choice by choice (generic/_field.html), never whole.
+    forms.RadioSelect: "form-check-input",
+    forms.CheckboxSelectMultiple: "form-check-input",
 }
 
 
@@ -29,8 +31,7 @@ class StyledForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             css = _WIDGET_CLASSES.get(type(field.widget), "form-control")
-            if css:
-                field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} {css}".strip()
+            field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} {css}".strip()
 
 
 class TypedNameConfirmForm(StyledForm):

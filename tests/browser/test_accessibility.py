@@ -1,0 +1,240 @@
+"""Every main page in a real browser, as a platform admin and as a tenant viewer: axe-core finds no
+violation of impact serious or critical, and at 390 px wide (a phone) no page scrolls sideways
+(tables scroll inside their own `.table-responsive` box). Each page is photographed, at desktop
+width and at 390 px, to test-artifacts/screenshots/ for a person to look at."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from dashboard.tenancy.models import Membership, Tenant
+from registry.dockerconfig import Credential
+from registry.models import RegistryQuota
+from registry.services.secrets import secret_create
+from storage.models import StorageBinding, StorageQuota
+from storage.services.images import image_create, image_delete, trash_list
+from storage.services.namespaces import namespace_create
+from storage.services.pools import pool_create, pool_delete
+from storage.services.snapshots import snapshot_create
+from storage.validation import MiB
+from tests.fixtures.berth import TEST_PASSWORD
+from tests.helpers import failing_pod, unique_name, wait_for_task
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path("test-artifacts/screenshots")
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+# The outermost elements reaching past the right edge: what to fix when a page scrolls sideways.
+STICKING_OUT = r"""width => [...document.querySelectorAll("main *, nav *")]
+  .filter(e => e.getBoundingClientRect().right > width + 1)
+  .filter(e => e.parentElement.getBoundingClientRect().right <= width + 1)
+  .map(e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).trim().split(/\s+/).join(".") : ""))
+  .slice(0, 5)"""
+BLOCKING = {"serious", "critical"}
+VIEWER = "a-viewer"
+NAMESPACE = "team-a"  # the tenant's RBD namespace
+HARBOR = "harbor.example.com"  # the registry in the pull secret (never contacted)
+
+
+@dataclass
+class Site:
+    """What the pages show: a pool with the tenant's namespace, an image with a snapshot, a trashed
+    image, a finished task, and a pull secret in the tenant's Kubernetes namespace."""
+
+    pool: str
+    kube_namespace: str
+    task_id: str
+    trash_id: str
+
+    def pages(self) -> dict[str, str]:
+        rbd = {"namespace": NAMESPACE}
+        kube = {"namespace": self.kube_namespace}
+        return {
+            "overview": reverse("overview"),
+            "pool-list": reverse("storage:pool-list"),
+            "pool-detail": reverse("storage:pool-detail", args=[self.pool]),
+            "image-list": with_query(reverse("storage:image-list", args=[self.pool]), rbd),
+            "image-detail": with_query(reverse("storage:image-detail", args=[self.pool, "web-data"]), rbd),
+            "image-create": with_query(reverse("storage:image-create", args=[self.pool]), rbd),
+            "trash-list": with_query(reverse("storage:trash-list", args=[self.pool]), rbd),
+            "secret-list": with_query(reverse("registry:secret-list"), kube),
+            "secret-detail": reverse("registry:secret-detail", args=[self.kube_namespace, "regkey"]),
+            "pull-doctor": with_query(reverse("registry:doctor"), kube),
+            "tenant-list": reverse("tenant-list"),
+            "tenant-detail": reverse("tenant-detail", args=["team-a"]),
+            "activity": reverse("activity"),
+            "task": reverse("task-status", args=[self.task_id]),
+            "schedules": reverse("schedule-list"),
+            "password-change": reverse("password_change"),
+        }
+
+    def forms(self) -> dict[str, str]:
+        """The forms and confirmations behind the main pages' buttons (a tenant viewer is refused
+        most of them: the refusal is a page too)."""
+        rbd = {"namespace": NAMESPACE}
+        image = [self.pool, "web-data"]
+        secret = [self.kube_namespace, "regkey"]
+        return {
+            "pool-create": reverse("storage:pool-create"),
+            "pool-quota": reverse("storage:pool-quota", args=[self.pool]),
+            "namespace-create": reverse("storage:namespace-create", args=[self.pool]),
+            "image-resize": with_query(reverse("storage:image-resize", args=image), rbd),
+            "image-delete": with_query(reverse("storage:image-delete", args=image), rbd),
+            "snapshot-rollback": with_query(reverse("storage:snapshot-rollback", args=[*image, "before-upgrade"]), rbd),
+            "trash-restore-as": with_query(reverse("storage:trash-restore-as", args=[self.pool, self.trash_id]), rbd),
+            "tenant-quota": reverse("tenant-quota", args=["team-a"]),
+            "secret-rotate": with_query(reverse("registry:secret-rotate", args=secret), {"server": HARBOR}),
+            "secret-add-entry": reverse("registry:secret-add-entry", args=secret),
+            "secret-link": reverse("registry:secret-link", args=secret),
+            "secret-delete": reverse("registry:secret-delete", args=secret),
+            "pull-doctor-image": with_query(
+                reverse("registry:doctor"), {"namespace": self.kube_namespace, "image": f"{HARBOR}/team/web:1.2"}
+            ),
+        }
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    return f"{url}?{urlencode(params)}"
+
+
+@pytest.fixture
+def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_user):
+    pool = unique_name("a11y")
+    pool_create(actor=admin_user, cluster=ceph_cluster, name=pool, pg_num=8)
+    namespace_create(actor=admin_user, cluster=ceph_cluster, pool=pool, name=NAMESPACE)
+    where = {"actor": admin_user, "cluster": ceph_cluster, "pool": pool, "namespace": NAMESPACE}
+    for name in ("web-data", "old-data", "scratch"):
+        image_create(**where, name=name, size=64 * MiB)
+    snapshot_create(**where, image="web-data", snapshot="before-upgrade")
+    image_delete(**where, name="old-data")
+    [trashed] = trash_list(**where)
+    task = image_delete(**where, name="scratch", to_trash=False, confirm_name="scratch")
+    assert task is not None
+    wait_for_task(task)
+
+    tenant = Tenant.objects.create(name="Team A", slug="team-a")
+    StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=pool, namespace=NAMESPACE)
+    StorageQuota.objects.create(tenant=tenant, max_images=5, max_provisioned_gib=60)
+    RegistryQuota.objects.create(tenant=tenant, kube_cluster=kube_cluster, namespaces=[namespace])
+    viewer = get_user_model().objects.create_user(VIEWER, password=TEST_PASSWORD)
+    Membership.objects.create(user=viewer, tenant=tenant, role=Membership.VIEWER)
+
+    secret_create(
+        actor=admin_user,
+        cluster=kube_cluster,
+        namespaces=[namespace],
+        name="regkey",
+        credentials=[Credential(server=HARBOR, username="robot", password="Harbor-pass-2c4d")],
+    )
+    failing_pod(core, namespace, "web", f"{HARBOR}/team/web:1.2")
+    yield Site(pool=pool, kube_namespace=namespace, task_id=str(task.id), trash_id=trashed.id)
+    pool_delete(actor=admin_user, cluster=ceph_cluster, name=pool, confirm_name=pool)
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}{reverse('login')}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def settle(page: Page) -> None:
+    """Waits for the panels and tables that htmx loads after the page itself."""
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".htmx-request")).to_have_count(0)
+
+
+class Audit:
+    """Runs axe on the pages one opens, photographs them, and gathers what fails."""
+
+    def __init__(self, page: Page, role: str, viewport: dict[str, int]):
+        self.page = page
+        self.label = f"{role}-{'phone' if viewport == PHONE else 'desktop'}"
+        self.axe = Axe()
+        self.problems: list[str] = []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def check(self, name: str) -> None:
+        settle(self.page)
+        self.page.screenshot(path=SCREENSHOTS / f"{self.label}-{name}.png", full_page=True)
+        results = self.axe.run(self.page, options={"resultTypes": ["violations"]})
+        for violation in results.response["violations"]:
+            if violation["impact"] in BLOCKING:
+                targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+                self.problems.append(
+                    f"{name}: {violation['id']} ({violation['impact']}): {violation['help']} — {targets}"
+                )
+        if self.label.endswith("phone"):
+            width = self.page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                wide = self.page.evaluate(STICKING_OUT, PHONE["width"])
+                self.problems.append(f"{name}: the page is {width} px wide on a {PHONE['width']} px screen — {wide}")
+
+    def visit(self, name: str, url: str) -> None:
+        self.page.goto(url)
+        self.check(name)
+
+
+def walk_the_wizard(audit: Audit, base_url: str, site: Site, registry) -> None:
+    """Each step of the wizard, filled in as a person would, checked on the way."""
+    page = audit.page
+    page.goto(f"{base_url}{reverse('registry:wizard-start')}")
+    audit.check("wizard-target")
+    page.get_by_label(site.kube_namespace).check()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_test_id("wizard-credentials")).to_be_visible()
+    audit.check("wizard-credentials")
+    row = page.get_by_test_id("registry-row").first
+    row.get_by_label("Registry server").fill(registry.url)
+    row.get_by_label("Username").fill(registry.username)
+    row.get_by_label("Password").fill(registry.password)
+    row.get_by_role("button", name="Test login").click()
+    expect(row.get_by_test_id("login-result").locator("[data-outcome]")).to_be_visible()
+    audit.check("wizard-credentials-tested")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_test_id("wizard-options")).to_be_visible()
+    page.get_by_label("Secret name").press_sequentially("app-key")
+    expect(page.get_by_test_id("name-check").locator("[data-valid]")).to_be_visible()
+    audit.check("wizard-options")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_test_id("wizard-review")).to_be_visible()
+    audit.check("wizard-review")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_test_id("result-row").or_(page.locator('[role="alert"]')).first).to_be_visible()
+    audit.check("wizard-result")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("role", ["platform-admin", "tenant-viewer"])
+def test_every_main_page_passes_axe_and_fits_the_screen(
+    browser, live_server, site, admin_user, htpasswd_registry, role, viewport
+):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    audit = Audit(page, role, viewport)
+    base_url = live_server.url
+
+    audit.visit("login", f"{base_url}{reverse('login')}")
+    log_in(page, base_url, admin_user.username if role == "platform-admin" else VIEWER)
+    if viewport == PHONE:
+        # On a phone the navigation folds behind one button.
+        expect(page.get_by_role("link", name="Storage")).to_be_hidden()
+        page.get_by_role("button", name="Menu").click()
+        expect(page.get_by_role("link", name="Storage")).to_be_visible()
+        audit.check("menu")
+    for name, url in (site.pages() | site.forms()).items():
+        audit.visit(name, f"{base_url}{url}")
+    walk_the_wizard(audit, base_url, site, htpasswd_registry)
+    context.close()
+
+    if audit.problems:
+        pytest.fail("\n".join(audit.problems), pytrace=False)
