@@ -17,10 +17,12 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import TracebackType
 from typing import Any, cast
 
 import urllib3
 import yaml
+from django.conf import settings
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
@@ -38,10 +40,6 @@ from registry.models import KubeCluster
 
 logger = logging.getLogger(__name__)
 
-# (connect, read) seconds: a dead API server must fail a page fast rather than hang it.
-REQUEST_TIMEOUT = (3, 10)
-# One retry absorbs a dropped keep-alive connection; more would multiply the wait on a dead server.
-CONNECTION_RETRIES = 1
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 
 
@@ -53,6 +51,31 @@ class KubeUnreachable(ServiceUnavailable):
 class KubeError(BerthError):
     default_code = "kube_error"
     component = "kubernetes"
+
+
+class _RetryDroppedConnections(urllib3.Retry):
+    """One retry absorbs a kept-alive connection the server dropped meanwhile. A timeout is never
+    retried: urllib3 counts a TLS handshake that got no answer as a read error, like a dropped
+    connection, and retrying it would double the wait on a silent API server."""
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> _RetryDroppedConnections:
+        if isinstance(error, urllib3.exceptions.TimeoutError):
+            raise urllib3.exceptions.MaxRetryError(_pool, url or "", error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _timeout_seconds() -> float:
+    """Seconds one request may take in all (connecting, TLS, the answer): a silent API server must
+    fail a page within BERTH_KUBE_TIMEOUT rather than hang it."""
+    return float(settings.BERTH_KUBE_TIMEOUT)
 
 
 _clients: dict[tuple[Any, ...], client.ApiClient] = {}
@@ -86,7 +109,7 @@ def api_client(cluster: KubeCluster) -> client.ApiClient:
                 "admin (Kubernetes clusters).",
             )
         configuration = client.Configuration()
-        configuration.retries = CONNECTION_RETRIES
+        configuration.retries = _RetryDroppedConnections(total=1)
         try:
             api = config.new_client_from_config(
                 config_file=cluster.kubeconfig_path,
@@ -207,7 +230,7 @@ def _connection_reason(error: urllib3.exceptions.HTTPError) -> str:
     if isinstance(reason, urllib3.exceptions.SSLError):
         return f"TLS failed ({reason}); check the certificate-authority in the kubeconfig"
     if isinstance(reason, (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError)):
-        return f"no answer within {REQUEST_TIMEOUT[0]} s to connect / {REQUEST_TIMEOUT[1]} s to reply"
+        return f"no answer within {_timeout_seconds():g} s (BERTH_KUBE_TIMEOUT)"
     if isinstance(reason, urllib3.exceptions.NewConnectionError):
         return "connection refused or host unreachable"
     return type(reason).__name__
@@ -252,7 +275,7 @@ class KubeApi:
         **kwargs: Any,
     ) -> Any:
         with translate_kube_errors(self.cluster, verb=verb, resource=resource, namespace=namespace, name=name):
-            return method(*args, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+            return method(*args, _request_timeout=_timeout_seconds(), **kwargs)
 
     def list_namespaces(self) -> list[client.V1Namespace]:
         return cast(
