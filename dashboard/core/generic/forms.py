@@ -8,8 +8,10 @@ from dashboard.core.errors import InvalidInput
 _WIDGET_CLASSES: dict[type[forms.Widget], str | None] = {
     forms.CheckboxInput: "form-check-input",
     forms.Select: "form-select",
-    # Django puts a widget's attributes on every radio button and on their container alike.
+    # Django puts a choice list's attributes on every radio button or checkbox and on their container
+    # alike: `form-control` made each checkbox an empty full-width bar.
     forms.RadioSelect: None,
+    forms.CheckboxSelectMultiple: None,
 }
 
 
