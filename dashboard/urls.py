@@ -5,10 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from dashboard import activity, views
+from dashboard import activity, error_pages, views
 from dashboard import api as overview_api
 from dashboard.audit.accounts import audited_password_change
 from dashboard.core.api.views import ApiDocsView, unversioned_api_gone
+
+handler403 = error_pages.permission_denied
+handler404 = error_pages.page_not_found
+handler500 = error_pages.server_error
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("overview/", overview_api.OverviewApi.as_view(), name="overview"),
