@@ -24,6 +24,10 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("overview/health/", views.overview_health, name="overview-health"),
+    path("overview/kubernetes/", views.overview_kube, name="overview-kube"),
+    path("overview/usage/", views.overview_usage, name="overview-usage"),
+    path("overview/activity/", views.overview_activity, name="overview-activity"),
+    path("overview/tasks/", views.overview_tasks, name="overview-tasks"),
     path("storage/", include("storage.urls")),
     path("registry/", include("registry.urls")),
     path("tasks/", include("dashboard.tasks.urls")),

@@ -360,6 +360,15 @@ class KubeApi:
             self._call("list", "pods", namespace, None, self.core.list_namespaced_pod, namespace).items,
         )
 
+    def list_pods_everywhere(self) -> list[client.V1Pod]:
+        return cast(
+            list[client.V1Pod], self._call("list", "pods", None, None, self.core.list_pod_for_all_namespaces).items
+        )
+
+    def server_version(self) -> str:
+        version = client.VersionApi(self.core.api_client)
+        return cast(str, self._call("get", "version", None, None, version.get_code).git_version)
+
     def list_events(self, namespace: str) -> list[client.CoreV1Event]:
         return cast(
             list[client.CoreV1Event],
