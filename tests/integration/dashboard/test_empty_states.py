@@ -47,7 +47,7 @@ def test_no_images_offers_to_create_one(admin_client, ceph_cluster, ceph_admin, 
 
     response = admin_client.get(reverse("storage:image-list", args=[storage_pool]), {"namespace": namespace})
 
-    assert empty_state(response) == f"No images in namespace {namespace} of pool {storage_pool} — create one."
+    assert empty_state(response) == f"No images in namespace {namespace} of pool {storage_pool} — create one"
     assert reverse("storage:image-create", args=[storage_pool]) in response.content.decode()
 
 
