@@ -3,13 +3,16 @@ core apps (audit events, filtered by tenancy), and the audit app sits below tena
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dashboard.audit.models import AuditEvent
-from dashboard.tenancy.services import administered_tenant_slugs, reads_all_activity
+from dashboard.core.actors import Actor, signed_in
+from dashboard.core.errors import BerthError, PermissionDenied
+from dashboard.core.generic.views import htmx_partial, render_error
+from dashboard.tenancy.models import Membership
+from dashboard.tenancy.services import ADMIN, administered_tenant_slugs, reads_all_activity
 
 ACTIVITY_PAGE_SIZE = 50
 
@@ -43,14 +46,13 @@ class ActivityFilterForm(forms.Form):
 
 
 def activity_events_visible_to(*, actor, filters: dict):
-    """Platform admins and auditors see every event; a tenant's admins see the events recorded for
-    that tenant; for anyone else the page does not exist (403: what a tenant changed is its admins'
-    business)."""
+    """Platform admins and auditors see every event; a tenant's admins see the events recorded for that
+    tenant; anyone else is refused (403: what a tenant changed is its admins' business) and told whom to ask."""
     events = AuditEvent.objects.order_by("-id")
     if not reads_all_activity(actor):
         administered = administered_tenant_slugs(actor)
         if not administered:
-            raise PermissionDenied
+            raise PermissionDenied(_who_grants_activity(actor), code="role_denied")
         events = events.filter(tenant_slug__in=administered)
     if filters.get("action"):
         events = events.filter(action__startswith=filters["action"])
@@ -65,12 +67,35 @@ def activity_events_visible_to(*, actor, filters: dict):
     return events
 
 
+def _who_grants_activity(actor: Actor) -> str:
+    admins: dict[str, list[str]] = {}
+    fellow_admins = (
+        Membership.objects.filter(tenant__memberships__user=actor, role=ADMIN)
+        if signed_in(actor)
+        else Membership.objects.none()
+    )
+    for slug, username in fellow_admins.order_by("tenant__slug", "user__username").values_list(
+        "tenant__slug", "user__username"
+    ):
+        admins.setdefault(slug, []).append(username)
+    asked = "; ".join(f"tenant {slug}: {', '.join(names)}" for slug, names in admins.items())
+    return "Activity is for tenant admins and platform admins: it shows every change made in a tenant. " + (
+        f"To see your tenant's, ask one of its admins to make you an admin ({asked})."
+        if asked
+        else "Ask a platform admin if you need it."
+    )
+
+
 @login_required
 @require_GET
 def activity(request):
     form = ActivityFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
-    events = activity_events_visible_to(actor=request.user, filters=filters)
+    try:
+        events = activity_events_visible_to(actor=request.user, filters=filters)
+    except BerthError as error:
+        return render_error(request, error, title="Activity")
     page = Paginator(events, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "audit/_activity_table.html" if request.htmx else "audit/activity.html"
+    # Back to a pushed filter URL that htmx no longer has cached needs the whole page, not the table.
+    template = "audit/_activity_table.html" if htmx_partial(request) else "audit/activity.html"
     return render(request, template, {"form": form, "page": page})

@@ -212,6 +212,10 @@ BERTH_CEPH_TIMEOUT = env_int("BERTH_CEPH_TIMEOUT", 4)
 # each waiting BERTH_CEPH_TIMEOUT again; 0 tries every time.
 BERTH_CEPH_RETRY_AFTER = env_int("BERTH_CEPH_RETRY_AFTER", 5)
 
+# Seconds one request to a Kubernetes API server may take in all (connecting, TLS, the answer): a silent
+# API server fails a registry page within this time.
+BERTH_KUBE_TIMEOUT = env_int("BERTH_KUBE_TIMEOUT", 3)
+
 # Every process of a deployment shares one cache (login throttling counts, rate limits): the database's,
 # so that no cache server is needed. Its table is made by `manage.py createcachetable`.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "berth_cache"}}

@@ -5,10 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from dashboard import activity, health, views
+from dashboard import activity, error_pages, health, views
 from dashboard import api as overview_api
 from dashboard.audit.accounts import audited_password_change
 from dashboard.core.api.views import ApiDocsView, unversioned_api_gone
+
+handler403 = error_pages.permission_denied
+handler404 = error_pages.page_not_found
+handler500 = error_pages.server_error
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("overview/", overview_api.OverviewApi.as_view(), name="overview"),
@@ -21,6 +25,10 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("overview/health/", views.overview_health, name="overview-health"),
+    path("overview/kubernetes/", views.overview_kube, name="overview-kube"),
+    path("overview/usage/", views.overview_usage, name="overview-usage"),
+    path("overview/activity/", views.overview_activity, name="overview-activity"),
+    path("overview/tasks/", views.overview_tasks, name="overview-tasks"),
     path("storage/", include("storage.urls")),
     path("registry/", include("registry.urls")),
     path("tasks/", include("dashboard.tasks.urls")),

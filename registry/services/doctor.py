@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dashboard.core.actors import Actor
+from dashboard.core.errors import BerthError
 from registry.dockerconfig import ConfigFormat, DockerConfigError, decode_secret
 from registry.imagematch import ImageReferenceError, PullCredential, Verdict, match_image, parse_image
 from registry.models import KubeCluster
@@ -26,7 +27,9 @@ from registry.services.types import (
     CredentialVerdict,
     EventInfo,
     ImageDiagnosis,
+    KubeClusterStatus,
     PodDiagnosis,
+    PullFailure,
     SecretConsidered,
 )
 from registry.validation import validate_namespace, validate_subdomain
@@ -132,6 +135,50 @@ def pull_doctor(*, actor: Actor, cluster: KubeCluster, namespace: str) -> list[P
             )
         )
     return diagnoses
+
+
+def kube_cluster_status(*, actor: Actor, cluster: KubeCluster) -> KubeClusterStatus:
+    """The API server's version and the pods failing to pull in the namespaces `actor` may see (every
+    namespace for platform admins). The version is read first: a server that does not answer fails
+    the whole call, while pods Berth may not list are reported beside the version."""
+    namespaces = registry_tenancy.registry_namespaces_for(actor=actor, cluster=cluster)
+    api = KubeApi(cluster)
+    version = api.server_version()
+    try:
+        pods = (
+            api.list_pods_everywhere()
+            if namespaces is None
+            else [pod for namespace in namespaces for pod in api.list_pods(namespace)]
+        )
+    except BerthError as error:
+        return KubeClusterStatus(
+            cluster=cluster.name,
+            version=version,
+            namespaces=_tuple_or_none(namespaces),
+            failing=(),
+            pods_error=error,
+        )
+    failing = [
+        PullFailure(
+            namespace=pod.metadata.namespace,
+            pod=pod.metadata.name,
+            container=status.name,
+            image=image,
+            reason=status.state.waiting.reason,
+        )
+        for pod in pods
+        for status, image in _pull_failures(pod)
+    ]
+    return KubeClusterStatus(
+        cluster=cluster.name,
+        version=version,
+        namespaces=_tuple_or_none(namespaces),
+        failing=tuple(sorted(failing, key=lambda failure: (failure.namespace, failure.pod, failure.container))),
+    )
+
+
+def _tuple_or_none(names: list[str] | None) -> tuple[str, ...] | None:
+    return None if names is None else tuple(names)
 
 
 def pull_doctor_for_image(

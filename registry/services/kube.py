@@ -19,10 +19,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any, cast
 
 import urllib3
 import yaml
+from django.conf import settings
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
@@ -42,10 +44,6 @@ from registry.models import KubeCluster
 
 logger = logging.getLogger(__name__)
 
-# (connect, read) seconds: a dead API server must fail a page fast rather than hang it.
-REQUEST_TIMEOUT = (3, 10)
-# One retry absorbs a dropped keep-alive connection; more would multiply the wait on a dead server.
-CONNECTION_RETRIES = 1
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 # Where Kubernetes mounts a pod's ServiceAccount token and the cluster's CA (a "this cluster" record).
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -59,6 +57,31 @@ class KubeUnreachable(ServiceUnavailable):
 class KubeError(BerthError):
     default_code = "kube_error"
     component = "kubernetes"
+
+
+class _RetryDroppedConnections(urllib3.Retry):
+    """One retry absorbs a kept-alive connection the server dropped meanwhile. A timeout is never
+    retried: urllib3 counts a TLS handshake that got no answer as a read error, like a dropped
+    connection, and retrying it would double the wait on a silent API server."""
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> _RetryDroppedConnections:
+        if isinstance(error, urllib3.exceptions.TimeoutError):
+            raise urllib3.exceptions.MaxRetryError(_pool, url or "", error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _timeout_seconds() -> float:
+    """Seconds one request may take in all (connecting, TLS, the answer): a silent API server must
+    fail a page within BERTH_KUBE_TIMEOUT rather than hang it."""
+    return float(settings.BERTH_KUBE_TIMEOUT)
 
 
 _clients: dict[tuple[Any, ...], client.ApiClient] = {}
@@ -88,7 +111,7 @@ def api_client(cluster: KubeCluster) -> client.ApiClient:
         if cached is not None:
             return cached
         configuration = client.Configuration()
-        configuration.retries = CONNECTION_RETRIES
+        configuration.retries = _RetryDroppedConnections(total=1)
         api = (
             _in_cluster_client(cluster, configuration)
             if cluster.in_cluster
@@ -251,7 +274,7 @@ def _connection_reason(error: urllib3.exceptions.HTTPError) -> str:
     if isinstance(reason, urllib3.exceptions.SSLError):
         return f"TLS failed ({reason}); check the certificate-authority in the kubeconfig"
     if isinstance(reason, (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError)):
-        return f"no answer within {REQUEST_TIMEOUT[0]} s to connect / {REQUEST_TIMEOUT[1]} s to reply"
+        return f"no answer within {_timeout_seconds():g} s (BERTH_KUBE_TIMEOUT)"
     if isinstance(reason, urllib3.exceptions.NewConnectionError):
         return "connection refused or host unreachable"
     return type(reason).__name__
@@ -296,14 +319,9 @@ class KubeApi:
         **kwargs: Any,
     ) -> Any:
         with translate_kube_errors(self.cluster, verb=verb, resource=resource, namespace=namespace, name=name):
-            answer = method(*args, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+            answer = method(*args, _request_timeout=_timeout_seconds(), **kwargs)
         note_contact(self.cluster)
         return answer
-
-    def server_version(self) -> str:
-        return str(
-            self._call("get", "version", None, None, client.VersionApi(self.core.api_client).get_code).git_version
-        )
 
     def list_namespaces(self) -> list[client.V1Namespace]:
         return cast(
@@ -387,6 +405,15 @@ class KubeApi:
             list[client.V1Pod],
             self._call("list", "pods", namespace, None, self.core.list_namespaced_pod, namespace).items,
         )
+
+    def list_pods_everywhere(self) -> list[client.V1Pod]:
+        return cast(
+            list[client.V1Pod], self._call("list", "pods", None, None, self.core.list_pod_for_all_namespaces).items
+        )
+
+    def server_version(self) -> str:
+        version = client.VersionApi(self.core.api_client)
+        return cast(str, self._call("get", "version", None, None, version.get_code).git_version)
 
     def list_events(self, namespace: str) -> list[client.CoreV1Event]:
         return cast(

@@ -114,6 +114,18 @@ def registry_scope(*, actor: Actor, cluster: KubeCluster, namespace: str, role: 
     return tenant
 
 
+def registry_namespaces_for(*, actor: Actor, cluster: KubeCluster) -> list[str] | None:
+    """The namespaces of `cluster` that `actor` may look at: None for all of them (platform admins),
+    else those its tenants' registry quotas list; a cluster none of them uses is refused like a
+    namespace outside them."""
+    if tenancy.is_platform_admin(actor):
+        return None
+    quotas = RegistryQuota.objects.filter(kube_cluster=cluster, tenant__in=tenancy.tenants_for(actor))
+    if not quotas.exists():
+        raise tenancy.deny_access(actor, f"Kubernetes cluster {cluster.name}", {"cluster": str(cluster)})
+    return sorted({namespace for quota in quotas for namespace in quota.namespaces})
+
+
 def registry_tenant_for(*, kube_cluster: KubeCluster, namespace: str) -> Tenant | None:
     """The tenant whose RegistryQuota lists this namespace (JSON list membership is checked in
     Python: SQLite has no JSON containment lookup)."""

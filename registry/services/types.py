@@ -135,3 +135,28 @@ class PodDiagnosis:
     service_account: str
     containers: tuple[ContainerDiagnosis, ...]
     events: tuple[EventInfo, ...]
+
+
+@dataclass(frozen=True)
+class PullFailure:
+    """One container of a pod waiting in ErrImagePull or ImagePullBackOff."""
+
+    namespace: str
+    pod: str
+    container: str
+    image: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class KubeClusterStatus:
+    """What the overview shows of a Kubernetes cluster."""
+
+    cluster: str
+    version: str
+    """The API server's gitVersion: read live, so having it means the server answered."""
+    namespaces: tuple[str, ...] | None
+    """The namespaces looked at: None for all of them (platform admins), else the actor's tenants'."""
+    failing: tuple[PullFailure, ...]
+    pods_error: BerthError | None = None
+    """Why the pods could not be listed (e.g. Berth may not list them cluster-wide)."""
