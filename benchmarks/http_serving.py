@@ -88,16 +88,21 @@ def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
         "--keyring",
         ceph["CEPH_BERTH_KEYRING"],
     )
-    session = manage(
-        env,
-        "shell",
-        "-c",
-        "from django.contrib.auth import get_user_model; from django.contrib.sessions.backends.db import SessionStore;"
-        "user = get_user_model().objects.create_superuser('bench', 'b@example.com', 'x');"
-        "s = SessionStore(); s['_auth_user_id'] = str(user.pk);"
-        "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend';"
-        "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create(); print(s.session_key)",
-    ).strip()
+    session = (
+        manage(
+            env,
+            "shell",
+            "-c",
+            "from django.contrib.auth import get_user_model;"
+            "from django.contrib.sessions.backends.db import SessionStore;"
+            "user = get_user_model().objects.create_superuser('bench', 'b@example.com', 'x');"
+            "s = SessionStore(); s['_auth_user_id'] = str(user.pk);"
+            "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend';"
+            "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create(); print(s.session_key)",
+        )
+        .strip()
+        .splitlines()[-1]
+    )  # Django's shell may print a line about its automatic imports first
     return env, session
 
 
