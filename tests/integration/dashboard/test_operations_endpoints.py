@@ -209,7 +209,16 @@ def tenant_with_usage(ceph_cluster, ceph_admin, storage_pool, kube_cluster, name
         ),
     )
     task = BackgroundTask.objects.create(name="storage.image.copy", tenant=tenant, status=BackgroundTask.RUNNING)
-    QuotaReservation.objects.create(tenant=tenant, task=task, images=1, provisioned_bytes=GIB)
+    # A copy in flight: its image does not exist in Ceph yet, so all of it counts.
+    QuotaReservation.objects.create(
+        tenant=tenant,
+        task=task,
+        cluster=ceph_cluster,
+        pool=storage_pool,
+        namespace=rbd_namespace,
+        image_name="three",
+        size=GIB,
+    )
     yield tenant
     ceph_admin.rbd("snap", "purge", f"{storage_pool}/{rbd_namespace}/one")
     for image in ("one", "two"):
