@@ -65,6 +65,14 @@ class AdminCli:
     def pools(self) -> list[str]:
         return self.ceph("osd", "pool", "ls").split()
 
+    def wait_for_pool_in_df(self, name: str, timeout: float = 30) -> None:
+        """`ceph df` is answered by the manager, which learns of a new pool a moment after the monitors."""
+        deadline = time.monotonic() + timeout
+        while name not in {pool["name"] for pool in json.loads(self.ceph("df", "--format", "json"))["pools"]}:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"pool {name} did not appear in `ceph df` within {timeout} s")
+            time.sleep(0.2)
+
 
 def wait_for_task(task: BackgroundTask, timeout: float = 60) -> BackgroundTask:
     deadline = time.monotonic() + timeout

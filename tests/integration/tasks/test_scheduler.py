@@ -37,8 +37,9 @@ def test_each_due_run_is_started_once_even_by_two_schedulers():
 
 @pytest.mark.django_db(transaction=True)
 def test_usage_samples_feed_the_trends_on_the_overview_and_tenant_pages(
-    ceph_cluster, storage_pool, admin_user, client, django_user_model
+    ceph_cluster, storage_pool, ceph_admin, admin_user, client, django_user_model
 ):
+    ceph_admin.wait_for_pool_in_df(storage_pool)
     tenant = Tenant.objects.create(name="Trends", slug="trends")
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace="")
     viewer = django_user_model.objects.create_user("trend-viewer")
