@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from kubernetes import client
 
@@ -20,6 +21,7 @@ from registry.dockerconfig import Credential
 from registry.models import ManagedPullSecret, RegistryQuota
 from registry.services import managed as service
 from tests.helpers import (
+    api_client_as,
     create_service_account,
     linked_secrets,
     stored_config,
@@ -302,3 +304,47 @@ def test_viewers_see_admins_change_and_other_tenants_answer_as_missing(fleet):
             service.managed_secret_delete(actor=fleet.members[role], managed=managed, confirm_name=NAME)
     with pytest.raises(Exception, match="needs the operator role"):
         service.managed_secret_repair(actor=fleet.members["viewer"], managed=managed)
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_api_creates_shows_repairs_rotates_and_deletes_with_the_tenants_roles(fleet):
+    admin, operator, viewer = (api_client_as(fleet.members[role]) for role in ("admin", "operator", "viewer"))
+    listing = reverse("api:registry-managed-secret-list", args=[fleet.tenant.slug])
+    detail = reverse("api:registry-managed-secret-detail", args=[fleet.tenant.slug, NAME])
+    body = {"name": NAME, "source_namespace": fleet.source_namespace, "source_name": "registry-login"}
+
+    assert operator.post(listing, body, format="json").status_code == 403
+    created = admin.post(listing, {**body, "accounts": "all"}, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["accounts"] == "all"
+    assert [row["name"] for row in viewer.get(listing).json()] == [NAME]
+    assert api_client_as(fleet.outsider).get(detail).status_code == 404
+
+    fleet.resync()
+    state = viewer.get(reverse("api:registry-managed-secret-state", args=[fleet.tenant.slug, NAME])).json()
+    assert {row["state"] for row in state["namespaces"]} == {"in sync"}
+    assert state["api_calls"] == 4
+    assert state["registries"] == [fleet.registry.url.removeprefix("http://")]
+
+    repair = reverse("api:registry-managed-secret-repair", args=[fleet.tenant.slug, NAME])
+    assert viewer.post(repair).status_code == 403
+    accepted = operator.post(repair)
+    assert accepted.status_code == 202 and accepted.json()["name"] == service.RECONCILE_TASK
+
+    rotate = reverse("api:registry-managed-secret-rotate", args=[fleet.tenant.slug, NAME])
+    login = {"server": fleet.registry.url, "username": "robot", "password": "rotated-by-api"}
+    assert operator.post(rotate, {"registries": [login]}, format="json").status_code == 202
+    fleet.resync()
+    assert {fleet.auth_in(namespace) for namespace in fleet.namespaces} == {"robot:rotated-by-api"}
+    rotation = AuditEvent.objects.get(action="registry.managed_secret.rotate")
+    assert rotation.parameters == {"servers": [login["server"].removeprefix("http://")], "usernames": ["robot"]}
+
+    changed = admin.put(detail, {**body, "drift_policy": "repair"}, format="json")
+    assert changed.status_code == 200 and changed.json()["drift_policy"] == "repair"
+    assert admin.delete(detail, {"confirm_name": "wrong"}, format="json").status_code == 400
+    assert admin.delete(detail, {"confirm_name": NAME}, format="json").status_code == 204
+    assert not ManagedPullSecret.objects.exists()
+    assert fleet.copy(fleet.namespaces[0]).data  # the copies stay
