@@ -48,7 +48,7 @@ from dashboard.tasks.scheduler import periodic
 from dashboard.tasks.services import ProgressCallback, task_body, task_start
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
-from registry.dockerconfig import ConfigFormat, Credential, build_config, decode_secret
+from registry.dockerconfig import ConfigFormat, Credential, DisplayEntry, build_config, decode_secret
 from registry.models import KubeCluster, ManagedPullSecret, RegistryQuota
 from registry.services import tenancy as registry_tenancy
 from registry.services.kube import KubeApi
@@ -107,12 +107,16 @@ class NamespaceState:
 class Fleet:
     managed: ManagedPullSecret
     cluster: str
-    registries: tuple[str, ...]
-    """The registries in the source (never a password)."""
+    entries: tuple[DisplayEntry, ...]
+    """The registries and usernames in the source (never a password)."""
     namespaces: tuple[NamespaceState, ...]
     api_calls: int
     task: BackgroundTask | None
     """The latest reconcile started for this secret on demand or after a change."""
+
+    @property
+    def registries(self) -> tuple[str, ...]:
+        return tuple(entry.server for entry in self.entries)
 
     @property
     def in_sync(self) -> bool:
@@ -557,7 +561,7 @@ def managed_secret_fleet(*, actor: Actor, managed: ManagedPullSecret) -> Fleet:
     return Fleet(
         managed=managed,
         cluster=api.cluster.name,
-        registries=tuple(entry.server for entry in entries),
+        entries=entries,
         namespaces=tuple(states),
         api_calls=api.calls,
         task=BackgroundTask.objects.filter(name=RECONCILE_TASK, target__managed_secret=str(managed.uid)).first(),

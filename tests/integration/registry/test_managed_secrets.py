@@ -348,3 +348,50 @@ def test_the_api_creates_shows_repairs_rotates_and_deletes_with_the_tenants_role
     assert admin.delete(detail, {"confirm_name": NAME}, format="json").status_code == 204
     assert not ManagedPullSecret.objects.exists()
     assert fleet.copy(fleet.namespaces[0]).data  # the copies stay
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_fleet_page_shows_each_namespace_and_the_source_is_rotated_through_the_credentials_step(fleet, client):
+    managed = make(fleet)
+    fleet.resync()
+    hand_edit(fleet, fleet.namespaces[0])
+    client.force_login(fleet.members["operator"])
+    detail = reverse("registry:managed-detail", args=[fleet.tenant.slug, NAME])
+    assert client.get(detail).status_code == 200
+    table = client.get(reverse("registry:managed-fleet", args=[fleet.tenant.slug, NAME])).content.decode()
+    assert f'data-namespace="{fleet.namespaces[0]}" data-state="differs"' in table
+    assert f'data-namespace="{fleet.namespaces[1]}" data-state="in sync"' in table
+    assert 'hx-trigger="every 2s"' in table  # polls while a namespace is out of line
+
+    rotate = reverse("registry:managed-rotate", args=[fleet.tenant.slug, NAME])
+    server = fleet.registry.url.removeprefix("http://")
+    form = client.get(rotate).content.decode()
+    assert f'value="{server}"' in form and f'value="{fleet.registry.username}"' in form
+    assert reverse("registry:wizard-test-login") in form  # the wizard's Test login, on every row
+    row = {"server": fleet.registry.url, "username": fleet.registry.username, "password": fleet.registry.password}
+    tested = client.post(
+        reverse("registry:wizard-test-login"),
+        {"row": "registries-0", **{f"registries-0-{k}": v for k, v in row.items()}},
+    )
+    assert tested.status_code == 200 and "text-success" in tested.content.decode(), tested.content
+    rows = {"registries-TOTAL_FORMS": "1", "registries-INITIAL_FORMS": "0"}
+    rows |= {f"registries-0-{key}": value for key, value in {**row, "password": "rotated-in-ui"}.items()}
+    assert client.post(rotate, rows).status_code == 302
+    table = client.get(reverse("registry:managed-fleet", args=[fleet.tenant.slug, NAME])).content.decode()
+    assert f'data-namespace="{fleet.namespaces[1]}" data-state="outdated"' in table
+    assert "reconcile-task" in table
+    fleet.resync()
+    for namespace in fleet.namespaces[1:]:
+        assert fleet.auth_in(namespace) == f"{fleet.registry.username}:rotated-in-ui"
+    assert fleet.auth_in(fleet.namespaces[0]) == "someone:edited-by-hand"  # policy report
+
+    assert client.post(reverse("registry:managed-repair", args=[fleet.tenant.slug, NAME])).status_code == 302
+    task = BackgroundTask.objects.filter(name=service.RECONCILE_TASK, target__repair=True).get()
+    service.managed_secret_reconcile_task(progress=_no_progress, **task.arguments)
+    table = client.get(reverse("registry:managed-fleet", args=[fleet.tenant.slug, NAME])).content.decode()
+    assert 'data-state="differs"' not in table and 'hx-trigger="every 2s"' in table  # the task row is still queued
+    managed.refresh_from_db()
+    assert set(managed.states.values()) == {"in sync"}
