@@ -229,6 +229,9 @@ BERTH_TASK_HEARTBEAT = env_int("BERTH_TASK_HEARTBEAT", 5)
 BERTH_TASK_STALE_AFTER = env_int("BERTH_TASK_STALE_AFTER", 30)
 BERTH_TASK_KEEP_DAYS = env_int("BERTH_TASK_KEEP_DAYS", 30)
 BERTH_USAGE_SAMPLE_MINUTES = env_int("BERTH_USAGE_SAMPLE_MINUTES", 60)
+# Seconds between two reconciles of every managed pull secret (registry/services/managed.py): a namespace
+# added to a tenant, a rotated source or a ServiceAccount created later is taken care of within this time.
+BERTH_MANAGED_SECRET_RESYNC = env_int("BERTH_MANAGED_SECRET_RESYNC", 60)
 
 # /metrics (and the cluster details of /readyz) answer a request that carries this bearer token, or one
 # from these networks that did not come through a proxy; see dashboard/health.py.

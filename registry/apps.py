@@ -10,3 +10,4 @@ class RegistryConfig(AppConfig):
             checks,  # noqa: F401 (registers the checks)
             wizard,  # noqa: F401 (registers the job dropping expired wizard passwords)
         )
+        from registry.services import managed  # noqa: F401 (registers the reconcile task and its periodic job)

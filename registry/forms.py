@@ -19,6 +19,7 @@ from dashboard.core.generic.forms import StyledForm, checked
 from registry import validation
 from registry.dockerconfig import ConfigFormat, Credential, DockerConfigError, logins_for_secret, parse_config
 from registry.imagematch import ImageReferenceError, parse_image
+from registry.models import ManagedPullSecret
 
 SECRET_TYPE_CHOICES = [
     (ConfigFormat.DOCKERCONFIGJSON.secret_type, "kubernetes.io/dockerconfigjson (current)"),
@@ -217,15 +218,7 @@ class OptionsForm(StyledForm):
         return checked(validation.validate_subdomain, self.cleaned_data["name"], field="name")
 
     def clean_labels(self) -> dict[str, str]:
-        labels: dict[str, str] = {}
-        for number, line in enumerate(self.cleaned_data["labels"].splitlines(), start=1):
-            if not line.strip():
-                continue
-            key, equals, value = line.strip().partition("=")
-            if not equals:
-                raise forms.ValidationError(f"Line {number} ({line.strip()}) is not key=value.", code="invalid")
-            labels[key.strip()] = value.strip()
-        return checked(validation.validate_labels, labels)
+        return parsed_labels(self.cleaned_data["labels"])
 
 
 def labels_text(labels: dict[str, str]) -> str:
@@ -291,3 +284,91 @@ class DoctorImageForm(StyledForm):
         return checked(
             validation.validate_subdomain, self.cleaned_data["service_account"] or "default", field="service_account"
         )
+
+
+# --- Managed pull secrets -------------------------------------------------------------------------
+
+
+def parsed_labels(text: str, *, field: str = "labels") -> dict[str, str]:
+    """`key=value` lines, checked as Kubernetes checks labels."""
+    labels: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, equals, value = line.strip().partition("=")
+        if not equals:
+            raise forms.ValidationError(f"Line {number} ({line.strip()}) is not key=value.", code="invalid")
+        labels[key.strip()] = value.strip()
+    return checked(validation.validate_labels, labels, field=field)
+
+
+class ManagedSecretForm(StyledForm):
+    """A managed pull secret's settings; its tenant and name only when it is created."""
+
+    tenant = forms.ChoiceField(label="Tenant")
+    name = forms.CharField(
+        label="Secret name", max_length=253, widget=plain_text_input(), help_text="The copies' name in every namespace"
+    )
+    source_namespace = forms.CharField(
+        label="Source namespace", widget=plain_text_input(), help_text="One of the tenant's namespaces"
+    )
+    source_name = forms.CharField(
+        label="Source secret",
+        widget=plain_text_input(),
+        help_text="A kubernetes.io/dockerconfigjson secret there; Berth reads it and stores no password",
+    )
+    target_labels = forms.CharField(
+        label="Only namespaces labelled",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One key=value per line; empty: every namespace of the tenant",
+    )
+    accounts = forms.ChoiceField(
+        label="Link to", choices=ManagedPullSecret.ACCOUNT_MODES, widget=forms.RadioSelect, initial="default"
+    )
+    account_names = forms.CharField(
+        label="Service accounts listed",
+        required=False,
+        widget=plain_text_input(),
+        help_text="Comma-separated; also linked once created later",
+    )
+    drift_policy = forms.ChoiceField(
+        label="A copy edited by hand",
+        choices=ManagedPullSecret.DRIFT_POLICIES,
+        widget=forms.RadioSelect,
+        initial="report",
+    )
+    remove_departed = forms.BooleanField(
+        label="Delete the copy from a namespace that leaves the target set", required=False
+    )
+
+    def __init__(self, *args: Any, tenants: list[str] | None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if tenants is None:  # changing: the tenant and name stay
+            del self.fields["tenant"], self.fields["name"]
+        else:
+            cast(forms.ChoiceField, self.fields["tenant"]).choices = [(slug, slug) for slug in tenants]
+
+    def clean_name(self) -> str:
+        return checked(validation.validate_subdomain, self.cleaned_data["name"], field="name")
+
+    def clean_source_namespace(self) -> str:
+        return checked(validation.validate_namespace, self.cleaned_data["source_namespace"], field="source_namespace")
+
+    def clean_source_name(self) -> str:
+        return checked(validation.validate_subdomain, self.cleaned_data["source_name"], field="source_name")
+
+    def clean_target_labels(self) -> dict[str, str]:
+        return parsed_labels(self.cleaned_data["target_labels"], field="target_labels")
+
+    def clean_account_names(self) -> list[str]:
+        names = [name.strip() for name in self.cleaned_data["account_names"].split(",") if name.strip()]
+        return checked(validation.validate_names, names, field="account_names")
+
+
+class SourceCredentialsForm(CredentialsStepForm):
+    """The wizard's credentials step (rows, config.json, Test login) for a managed secret's source,
+    its rows prefilled with the source's registries and usernames."""
+
+    def __init__(self, data=None, files=None, *, initial: dict | None = None):
+        super().__init__(data, files if data is not None else None, rows=(initial or {}).get("rows"))

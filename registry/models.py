@@ -1,3 +1,5 @@
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -94,3 +96,53 @@ class PullSecretReservation(Reservation):
 
     def __str__(self) -> str:
         return f"pull secret {self.namespace}/{self.name} of {self.tenant}"
+
+
+# --- Managed pull secrets (registry/services/managed.py) -------------------------------------------
+
+
+class ManagedPullSecret(models.Model):
+    """One pull secret a tenant keeps in all its namespaces: Berth copies the dockerconfigjson of a
+    source Secret (which Berth reads but never stores) into every target namespace and links it to the
+    chosen service accounts, on a schedule and on demand."""
+
+    REPORT, REPAIR = "report", "repair"
+    DRIFT_POLICIES = [(REPORT, "report hand-edited copies"), (REPAIR, "repair hand-edited copies")]
+    DEFAULT_ACCOUNT, ALL_ACCOUNTS, LISTED_ACCOUNTS = "default", "all", "list"
+    ACCOUNT_MODES = [
+        (DEFAULT_ACCOUNT, "the default service account"),
+        (ALL_ACCOUNTS, "every service account"),
+        (LISTED_ACCOUNTS, "the service accounts listed"),
+    ]
+
+    # The copies' label: unlike the primary key, never given to a later managed secret, which would
+    # otherwise take the copies of a deleted one for its own.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="managed_pull_secrets")
+    name = models.CharField(max_length=253, help_text="The name of the copy in every target namespace.")
+    source_namespace = models.CharField(max_length=63)
+    source_name = models.CharField(max_length=253, help_text="A kubernetes.io/dockerconfigjson Secret.")
+    target_labels = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Only the tenant's namespaces with all these labels; empty: every namespace of its registry quota.",
+    )
+    accounts = models.CharField(max_length=7, choices=ACCOUNT_MODES, default=DEFAULT_ACCOUNT)
+    account_names = models.JSONField(default=list, blank=True, help_text="The service accounts, when listed.")
+    drift_policy = models.CharField(max_length=6, choices=DRIFT_POLICIES, default=REPORT)
+    remove_departed = models.BooleanField(
+        default=False, help_text="Delete the copy from a namespace that leaves the target set."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    last_reconciled = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    states = models.JSONField(
+        default=dict, blank=True, help_text="Each namespace's state at the last reconcile, to report changes once."
+    )
+
+    class Meta:
+        ordering = ["tenant__slug", "name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="one_managed_pull_secret_per_name")]
+
+    def __str__(self) -> str:
+        return f"managed pull secret {self.name} of {self.tenant}"

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from registry import views
+from registry import managed_views, views
 
 app_name = "registry"
 
 secret = "secrets/<str:namespace>/<str:name>/"
+managed = "managed/<str:tenant>/<str:name>/"
 
 urlpatterns = [
     path("", views.SecretListView.as_view(), name="secret-list"),
@@ -24,4 +25,13 @@ urlpatterns = [
     path("wizard/options/", views.WizardOptionsView.as_view(), name="wizard-options"),
     path("wizard/review/", views.WizardReviewView.as_view(), name="wizard-review"),
     path("wizard/result/", views.WizardResultView.as_view(), name="wizard-result"),
+    path("managed/", managed_views.ManagedSecretListView.as_view(), name="managed-list"),
+    path("managed/new/", managed_views.ManagedSecretCreateView.as_view(), name="managed-create"),
+    path(managed, managed_views.ManagedSecretDetailView.as_view(), name="managed-detail"),
+    path(f"{managed}fleet/", managed_views.ManagedSecretFleetView.as_view(), name="managed-fleet"),
+    path(f"{managed}edit/", managed_views.ManagedSecretEditView.as_view(), name="managed-edit"),
+    path(f"{managed}delete/", managed_views.ManagedSecretDeleteView.as_view(), name="managed-delete"),
+    path(f"{managed}repair/", managed_views.ManagedSecretRepairView.as_view(), name="managed-repair"),
+    path(f"{managed}rotate/", managed_views.ManagedSecretRotateView.as_view(), name="managed-rotate"),
+    path(f"{managed}adopt/<str:namespace>/", managed_views.ManagedSecretAdoptView.as_view(), name="managed-adopt"),
 ]

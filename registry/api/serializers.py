@@ -59,9 +59,9 @@ class RegistryLoginSerializer(serializers.Serializer):
         return attrs
 
 
-class SecretCreateSerializer(serializers.Serializer):
-    name = SubdomainField()
-    type = serializers.ChoiceField(choices=SECRET_TYPES, default=ConfigFormat.DOCKERCONFIGJSON.secret_type)
+class LoginsSerializer(serializers.Serializer):
+    """Registry logins typed one by one and/or as a config.json, as the wizard's credentials step takes them."""
+
     registries = RegistryLoginSerializer(many=True, required=False, default=list)
     config_json = serializers.CharField(
         required=False,
@@ -73,11 +73,6 @@ class SecretCreateSerializer(serializers.Serializer):
         help_text="A pasted or uploaded ~/.docker/config.json (or legacy .dockercfg); its logins are added to "
         "`registries` (a registry given in both takes the login from `registries`)",
     )
-    service_accounts = serializers.ListField(child=SubdomainField(), default=["default"])
-    labels = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
-
-    def validate_labels(self, labels):
-        return validated_by(validation.validate_labels, labels)
 
     def validate(self, attrs):
         parsed = None
@@ -92,6 +87,16 @@ class SecretCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError({"registries": error.message}) from None
         attrs["credentials"], attrs["notes"] = list(logins.credentials), list(logins.notes)
         return attrs
+
+
+class SecretCreateSerializer(LoginsSerializer):
+    name = SubdomainField()
+    type = serializers.ChoiceField(choices=SECRET_TYPES, default=ConfigFormat.DOCKERCONFIGJSON.secret_type)
+    service_accounts = serializers.ListField(child=SubdomainField(), default=["default"])
+    labels = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
+
+    def validate_labels(self, labels):
+        return validated_by(validation.validate_labels, labels)
 
 
 class BulkSecretCreateSerializer(SecretCreateSerializer):

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from registry.api import views
+from registry.api import managed, views
 
 # Included under /api/v1/registry/ in the "api" namespace.
 _secret = "namespaces/<str:namespace>/secrets/<str:name>/"
+_managed = "tenants/<str:tenant>/managed-secrets/<str:name>/"
 urlpatterns = [
     path("namespaces/", views.NamespaceListApi.as_view(), name="registry-namespace-list"),
     path(
@@ -21,4 +22,14 @@ urlpatterns = [
     path("namespaces/<str:namespace>/doctor/", views.DoctorApi.as_view(), name="registry-doctor"),
     path("namespaces/<str:namespace>/doctor/image/", views.DoctorImageApi.as_view(), name="registry-doctor-image"),
     path("test-login/", views.TestLoginApi.as_view(), name="registry-test-login"),
+    path(
+        "tenants/<str:tenant>/managed-secrets/",
+        managed.ManagedSecretListApi.as_view(),
+        name="registry-managed-secret-list",
+    ),
+    path(_managed, managed.ManagedSecretDetailApi.as_view(), name="registry-managed-secret-detail"),
+    path(f"{_managed}state/", managed.ManagedSecretStateApi.as_view(), name="registry-managed-secret-state"),
+    path(f"{_managed}repair/", managed.ManagedSecretRepairApi.as_view(), name="registry-managed-secret-repair"),
+    path(f"{_managed}adopt/", managed.ManagedSecretAdoptApi.as_view(), name="registry-managed-secret-adopt"),
+    path(f"{_managed}rotate/", managed.ManagedSecretRotateApi.as_view(), name="registry-managed-secret-rotate"),
 ]

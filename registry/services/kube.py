@@ -307,6 +307,8 @@ class KubeApi:
     def __init__(self, cluster: KubeCluster) -> None:
         self.cluster = cluster
         self.core = client.CoreV1Api(api_client(cluster))
+        # Requests made through this object, so the cost of a reconcile can be reported and measured.
+        self.calls = 0
 
     def _call(
         self,
@@ -318,14 +320,18 @@ class KubeApi:
         *args: Any,
         **kwargs: Any,
     ) -> Any:
+        self.calls += 1
         with translate_kube_errors(self.cluster, verb=verb, resource=resource, namespace=namespace, name=name):
             answer = method(*args, _request_timeout=_timeout_seconds(), **kwargs)
         note_contact(self.cluster)
         return answer
 
-    def list_namespaces(self) -> list[client.V1Namespace]:
+    def list_namespaces(self, *, label_selector: str = "") -> list[client.V1Namespace]:
         return cast(
-            list[client.V1Namespace], self._call("list", "namespaces", None, None, self.core.list_namespace).items
+            list[client.V1Namespace],
+            self._call(
+                "list", "namespaces", None, None, self.core.list_namespace, label_selector=label_selector or None
+            ).items,
         )
 
     def list_secrets(self, namespace: str, *, secret_type: str) -> list[client.V1Secret]:
@@ -339,6 +345,20 @@ class KubeApi:
                 self.core.list_namespaced_secret,
                 namespace,
                 field_selector=f"type={secret_type}",
+            ).items,
+        )
+
+    def list_secrets_named(self, name: str) -> list[client.V1Secret]:
+        """Every namespace's Secret called `name`, in one request."""
+        return cast(
+            list[client.V1Secret],
+            self._call(
+                "list",
+                "secrets",
+                None,
+                None,
+                self.core.list_secret_for_all_namespaces,
+                field_selector=f"metadata.name={name}",
             ).items,
         )
 
@@ -377,6 +397,12 @@ class KubeApi:
             self._call(
                 "list", "serviceaccounts", namespace, None, self.core.list_namespaced_service_account, namespace
             ).items,
+        )
+
+    def list_service_accounts_everywhere(self) -> list[client.V1ServiceAccount]:
+        return cast(
+            list[client.V1ServiceAccount],
+            self._call("list", "serviceaccounts", None, None, self.core.list_service_account_for_all_namespaces).items,
         )
 
     def find_service_account(self, namespace: str, name: str) -> client.V1ServiceAccount | None:

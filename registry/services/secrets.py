@@ -318,7 +318,7 @@ def _secret_apply(
         existing.metadata.labels = {**(existing.metadata.labels or {}), **labels}
         api.replace_secret(namespace, existing)
         outcome = "updated"
-    linked, failures = _link(api, namespace, name, service_accounts)
+    linked, failures = link_accounts(api, namespace, name, service_accounts)
     if failures:
         raise NotLinked(
             f"Secret {name} was {outcome} in namespace {namespace}, but it is NOT linked to "
@@ -333,7 +333,9 @@ def _secret_apply(
     )
 
 
-def _link(api: KubeApi, namespace: str, name: str, service_accounts: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+def link_accounts(
+    api: KubeApi, namespace: str, name: str, service_accounts: Iterable[str]
+) -> tuple[list[str], dict[str, str]]:
     """Link `name` to each service account; ({linked}, {account: why not}) without raising."""
     linked, failures = [], {}
     for account_name in service_accounts:
@@ -423,7 +425,7 @@ def secret_link(
 ) -> PullSecretInfo:
     api = KubeApi(cluster)
     _read_pull_secret(api, _validated(actor, cluster, namespace, name, tenancy.OPERATOR), name)
-    linked, failures = _link(api, namespace, name, validate_names(service_accounts, field="service_accounts"))
+    linked, failures = link_accounts(api, namespace, name, validate_names(service_accounts, field="service_accounts"))
     if failures:
         raise NotLinked(
             f"Secret {name} is NOT linked to {'; '.join(failures.values())}"
@@ -443,11 +445,11 @@ def secret_unlink(
     api = KubeApi(cluster)
     _validated(actor, cluster, namespace, name, tenancy.OPERATOR)
     for account_name in validate_names(service_accounts, field="service_accounts"):
-        _unlink(api, namespace, account_name, name)
+        unlink_account(api, namespace, account_name, name)
     return _current_info(api, namespace, name)
 
 
-def _unlink(api: KubeApi, namespace: str, account_name: str, name: str) -> None:
+def unlink_account(api: KubeApi, namespace: str, account_name: str, name: str) -> None:
     _edit_pull_secrets(api, namespace, account_name, lambda names: [other for other in names if other != name])
 
 
@@ -502,7 +504,7 @@ def secret_delete(
     unlinked = []
     for account in api.list_service_accounts(namespace):
         if name in _pull_secret_names(account.image_pull_secrets):
-            _unlink(api, namespace, account.metadata.name, name)
+            unlink_account(api, namespace, account.metadata.name, name)
             unlinked.append(account.metadata.name)
     pods = [
         pod.metadata.name for pod in api.list_pods(namespace) if name in _pull_secret_names(pod.spec.image_pull_secrets)

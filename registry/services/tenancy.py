@@ -53,6 +53,24 @@ def registry_quota_guard(
         raise tenancy.deny_access(
             actor, f"Namespace {namespace}", {"cluster": str(kube_cluster), "namespace": namespace}
         )
+    with registry_quota_admitted(
+        tenant=tenant, kube_cluster=kube_cluster, namespace=namespace, name=name, pull_secret_names=pull_secret_names
+    ):
+        yield
+
+
+@contextmanager
+def registry_quota_admitted(
+    *,
+    tenant: Tenant,
+    kube_cluster: KubeCluster,
+    namespace: str,
+    name: str,
+    pull_secret_names: Callable[[], Collection[str]],
+) -> Iterator[None]:
+    """The per-namespace limit alone, for a creation whose actor was checked already or is Berth itself
+    (the managed pull secrets' reconciler, registry/services/managed.py)."""
+    quota = RegistryQuota.objects.filter(tenant=tenant).first()
     if quota is None or quota.max_pull_secrets_per_namespace is None:
         yield
         return

@@ -58,6 +58,7 @@ OUTSIDE_ANY_NAMESPACE = {
     "GET api:storage-namespace-list": "lists the pool's RBD namespaces",
     "GET api:registry-namespace-list": "lists the cluster's Kubernetes namespaces",
     "POST api:registry-test-login": "tries a login at a registry; touches nothing in Kubernetes",
+    "* api:registry-managed-secret-*": "a managed secret is a tenant's, kept in all its namespaces: tenant and name",
 }
 
 

@@ -31,8 +31,8 @@ from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import ApiToken, PlatformRole, Tenant
 from dashboard.tenancy.tokens import api_token_create
 from registry.dockerconfig import Credential
-from registry.models import KubeCluster
-from registry.services import secrets
+from registry.models import KubeCluster, RegistryQuota
+from registry.services import managed, secrets
 from storage.models import CephCluster, StorageBinding, TenantKeyEntity
 from storage.services import images, namespaces, pools, snapshots, tenant_keys
 from tests.fixtures.berth import TEST_PASSWORD
@@ -876,6 +876,136 @@ TENANCY_SAMPLES = [
 ]
 
 
+# --- registry: managed pull secrets of a tenant owning the module's Kubernetes namespace ----------
+
+
+def _managed_source(ctx: SampleContext) -> dict:
+    """A tenant whose registry quota holds the module's namespace, and a source secret there."""
+    source = _secret(ctx)["name"]
+    tenant, _ = Tenant.objects.get_or_create(slug="audit-managed", defaults={"name": "Audit managed"})
+    RegistryQuota.objects.update_or_create(
+        tenant=tenant, defaults={"kube_cluster": ctx.kube, "namespaces": [ctx.kube_namespace]}
+    )
+    return {"tenant": tenant.slug, "namespace": ctx.kube_namespace, "source": source}
+
+
+def _managed(ctx: SampleContext, *, unmanaged_copy: bool = False) -> dict:
+    names = _managed_source(ctx)
+    name = unique("managed")
+    if unmanaged_copy:  # a same-named secret Berth does not manage, for adopt
+        ctx.kube_core.create_namespaced_secret(
+            ctx.kube_namespace,
+            kube_client.V1Secret(
+                metadata=kube_client.V1ObjectMeta(name=name),
+                type="kubernetes.io/dockerconfigjson",
+                string_data={".dockerconfigjson": '{"auths": {}}'},
+            ),
+        )
+    managed.managed_secret_create(
+        actor=ctx.admin,
+        tenant=Tenant.objects.get(slug=names["tenant"]),
+        name=name,
+        source_namespace=names["namespace"],
+        source_name=names["source"],
+    )
+    return {**names, "name": name}
+
+
+def _managed_with_unmanaged_copy(ctx: SampleContext) -> dict:
+    return _managed(ctx, unmanaged_copy=True)
+
+
+MANAGED = {"tenant": "{tenant}", "name": "{name}"}
+MANAGED_SETTINGS = {"source_namespace": "{namespace}", "source_name": "{source}"}
+MANAGED_FORM = {
+    **MANAGED_SETTINGS,
+    "target_labels": "",
+    "accounts": "default",
+    "account_names": "",
+    "drift_policy": "report",
+}
+
+MANAGED_SAMPLES = [
+    Sample(
+        "api:registry-managed-secret-list",
+        "POST",
+        "registry.managed_secret.create",
+        {"tenant": "{tenant}"},
+        {"name": "{new}", **MANAGED_SETTINGS},
+        setup=_managed_source,
+    ),
+    Sample(
+        "api:registry-managed-secret-detail",
+        "PUT",
+        "registry.managed_secret.update",
+        MANAGED,
+        {**MANAGED_SETTINGS, "drift_policy": "repair"},
+        setup=_managed,
+    ),
+    Sample(
+        "api:registry-managed-secret-detail",
+        "DELETE",
+        "registry.managed_secret.delete",
+        MANAGED,
+        {"confirm_name": "{name}"},
+        setup=_managed,
+    ),
+    Sample("api:registry-managed-secret-repair", "POST", "registry.managed_secret.repair_now", MANAGED, setup=_managed),
+    Sample(
+        "api:registry-managed-secret-adopt",
+        "POST",
+        "registry.managed_secret.adopt",
+        MANAGED,
+        {"namespace": "{namespace}"},
+        setup=_managed_with_unmanaged_copy,
+    ),
+    Sample(
+        "api:registry-managed-secret-rotate",
+        "POST",
+        "registry.managed_secret.rotate",
+        MANAGED,
+        {"registries": [LOGIN]},
+        setup=_managed,
+    ),
+    Sample(
+        "registry:managed-create",
+        "POST",
+        "registry.managed_secret.create",
+        body={"tenant": "{tenant}", "name": "{new}", **MANAGED_FORM},
+        setup=_managed_source,
+    ),
+    Sample("registry:managed-edit", "POST", "registry.managed_secret.update", MANAGED, MANAGED_FORM, setup=_managed),
+    Sample(
+        "registry:managed-delete",
+        "POST",
+        "registry.managed_secret.delete",
+        MANAGED,
+        {"confirm_name": "{name}"},
+        setup=_managed,
+    ),
+    Sample("registry:managed-repair", "POST", "registry.managed_secret.repair_now", MANAGED, setup=_managed),
+    Sample(
+        "registry:managed-adopt",
+        "POST",
+        "registry.managed_secret.adopt",
+        {**MANAGED, "namespace": "{namespace}"},
+        setup=_managed_with_unmanaged_copy,
+    ),
+    Sample(
+        "registry:managed-rotate",
+        "POST",
+        "registry.managed_secret.rotate",
+        MANAGED,
+        {
+            "registries-TOTAL_FORMS": "1",
+            "registries-INITIAL_FORMS": "0",
+            **{f"registries-0-{key}": value for key, value in LOGIN.items()},
+        },
+        setup=_managed,
+    ),
+]
+
+
 SAMPLES = {
     (sample.route, sample.method): sample
     for sample in [
@@ -888,6 +1018,7 @@ SAMPLES = {
         *REGISTRY_API_SAMPLES,
         *REGISTRY_UI_SAMPLES,
         *REGISTRY_LOGIN_SAMPLES,
+        *MANAGED_SAMPLES,
         *TENANCY_SAMPLES,
         *ACCOUNT_SAMPLES,
     ]
