@@ -245,6 +245,10 @@ BERTH_REGISTRY_TOKEN_REALM_HOSTS = env_list("BERTH_REGISTRY_TOKEN_REALM_HOSTS", 
 BERTH_REGISTRY_LOGIN_TIMEOUT = env_int("BERTH_REGISTRY_LOGIN_TIMEOUT", 10)
 # Per user, the API and the wizard together; a DRF rate ("10/min", "100/hour").
 BERTH_REGISTRY_LOGIN_RATE = env_str("BERTH_REGISTRY_LOGIN_RATE", "10/min")
+# Credential health (registry/services/credential_health.py): every pull secret in the tenants' registry
+# namespaces is test-logged-in this often; an entry with an expiry date is warned about this many days ahead.
+BERTH_CREDENTIAL_HEALTH_MINUTES = env_int("BERTH_CREDENTIAL_HEALTH_MINUTES", 30)
+BERTH_CREDENTIAL_EXPIRY_WARNING_DAYS = env_int("BERTH_CREDENTIAL_EXPIRY_WARNING_DAYS", 14)
 
 LOG_LEVEL = env_str("BERTH_LOG_LEVEL", "INFO")
 LOGGING = {

@@ -10,3 +10,4 @@ class RegistryConfig(AppConfig):
             checks,  # noqa: F401 (registers the checks)
             wizard,  # noqa: F401 (registers the job dropping expired wizard passwords)
         )
+        from registry.services import credential_health  # noqa: F401 (registers the periodic health check)

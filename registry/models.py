@@ -94,3 +94,41 @@ class PullSecretReservation(Reservation):
 
     def __str__(self) -> str:
         return f"pull secret {self.namespace}/{self.name} of {self.tenant}"
+
+
+class CredentialHealth(models.Model):
+    """The last Test logins of one registry entry of one pull secret: when it last worked, when it last
+    failed and why. Never the password: the check reads it from the Secret each time."""
+
+    kube_cluster = models.ForeignKey(KubeCluster, on_delete=models.CASCADE, related_name="+")
+    namespace = models.CharField(max_length=63)
+    secret_name = models.CharField(max_length=253)
+    registry = models.CharField(max_length=1024, help_text="The entry's key, as the Secret has it.")
+    username = models.CharField(max_length=255, blank=True)
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_checked = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.CharField(max_length=32, blank=True)
+    last_success = models.DateTimeField(null=True, blank=True)
+    last_failure = models.DateTimeField(null=True, blank=True)
+    last_failure_reason = models.TextField(blank=True)
+    expires_on = models.DateField(
+        null=True, blank=True, help_text="When the credential stops working (a robot account's expiry), if known."
+    )
+    expiry_warned_for = models.DateField(
+        null=True, blank=True, help_text="The expiry date a warning was last sent for (one warning per date)."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kube_cluster", "namespace", "secret_name", "registry"], name="one_health_row_per_entry"
+            )
+        ]
+        ordering = ["namespace", "secret_name", "registry"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.secret_name} {self.registry}"
+
+    @property
+    def failing(self) -> bool:
+        return self.last_outcome not in ("", "ok")

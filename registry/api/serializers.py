@@ -245,3 +245,23 @@ class LoginResultSerializer(serializers.Serializer):
     message = serializers.CharField()
     endpoint = serializers.CharField()
     auth_scheme = serializers.CharField(allow_null=True)
+
+
+class CredentialHealthSerializer(serializers.Serializer):
+    namespace = serializers.CharField()
+    secret = serializers.CharField(source="secret_name")
+    registry = serializers.CharField()
+    username = serializers.CharField()
+    tenant = serializers.CharField(source="tenant.slug", allow_null=True, default=None)
+    last_checked = serializers.DateTimeField(allow_null=True)
+    last_outcome = serializers.CharField(help_text="ok, wrong_credentials, unreachable, tls_error, ... empty before")
+    failing = serializers.BooleanField()
+    last_success = serializers.DateTimeField(allow_null=True)
+    last_failure = serializers.DateTimeField(allow_null=True)
+    last_failure_reason = serializers.CharField()
+    expires_on = serializers.DateField(allow_null=True)
+
+
+class CredentialExpirySerializer(serializers.Serializer):
+    registry = serializers.CharField(help_text="The entry's key, as the secret has it")
+    expires_on = serializers.DateField(allow_null=True, help_text="null clears it")

@@ -21,4 +21,12 @@ urlpatterns = [
     path("namespaces/<str:namespace>/doctor/", views.DoctorApi.as_view(), name="registry-doctor"),
     path("namespaces/<str:namespace>/doctor/image/", views.DoctorImageApi.as_view(), name="registry-doctor-image"),
     path("test-login/", views.TestLoginApi.as_view(), name="registry-test-login"),
+    path("credential-health/", views.CredentialHealthListApi.as_view(), name="registry-credential-health"),
+    path(
+        "namespaces/<str:namespace>/credential-health/",
+        views.NamespaceCredentialHealthApi.as_view(),
+        name="registry-namespace-credential-health",
+    ),
+    path(f"{_secret}health/", views.CredentialCheckApi.as_view(), name="registry-credential-check"),
+    path(f"{_secret}expiry/", views.CredentialExpiryApi.as_view(), name="registry-credential-expiry"),
 ]

@@ -13,7 +13,7 @@ from dashboard.core.api.serializers import ErrorSerializer
 from registry.api import serializers as s
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
-from registry.services import doctor, secrets
+from registry.services import credential_health, doctor, secrets
 from registry.services.registry_login import registry_login_test
 from registry.throttles import LoginTestThrottle
 from registry.validation import validate_namespace, validate_subdomain
@@ -280,3 +280,61 @@ class TestLoginApi(RegistryApi):
             actor=request.user, server=data["server"], username=data["username"], password=data["password"]
         )
         return Response(s.LoginResultSerializer(result).data)
+
+
+class CredentialHealthListApi(RegistryApi):
+    @extend_schema(
+        parameters=[CLUSTER, OpenApiParameter("failing", bool, description="only entries whose last check failed")],
+        responses=with_errors({200: s.CredentialHealthSerializer(many=True)}),
+        description="The last Test login of every pull secret entry in the namespaces you may see (every "
+        "namespace for platform admins), as the periodic credential health check recorded it.",
+    )
+    def get(self, request):
+        rows = credential_health.credential_health_list(
+            actor=request.user,
+            cluster=self.cluster(request),
+            failing_only=request.query_params.get("failing") in ("1", "true"),
+        )
+        return Response(s.CredentialHealthSerializer(rows, many=True).data)
+
+
+class NamespaceCredentialHealthApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.CredentialHealthSerializer(many=True)}))
+    def get(self, request, namespace):
+        rows = credential_health.credential_health_list(
+            actor=request.user, cluster=self.cluster(request), namespace=namespace
+        )
+        return Response(s.CredentialHealthSerializer(rows, many=True).data)
+
+
+class CredentialCheckApi(RegistryApi):
+    throttle_classes = [LoginTestThrottle]
+
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=None,
+        responses=with_errors({200: s.CredentialHealthSerializer(many=True), 429: ErrorSerializer}),
+        description="Test-login with every entry of the secret now and record the outcomes. Needs the operator "
+        "role; counts against the per-user Test login rate.",
+    )
+    def post(self, request, namespace, name):
+        rows = credential_health.credential_health_check_now(
+            actor=request.user, cluster=self.cluster(request), namespace=namespace, name=name
+        )
+        return Response(s.CredentialHealthSerializer(rows, many=True).data)
+
+
+class CredentialExpiryApi(RegistryApi):
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.CredentialExpirySerializer,
+        responses=with_errors({200: s.CredentialHealthSerializer}),
+        description="Record when an entry's credential expires (a robot account's expiry date); a warning "
+        "goes out BERTH_CREDENTIAL_EXPIRY_WARNING_DAYS ahead. Needs the operator role.",
+    )
+    def post(self, request, namespace, name):
+        data = self.valid(s.CredentialExpirySerializer, request.data)
+        row = credential_health.credential_expiry_set(
+            actor=request.user, cluster=self.cluster(request), namespace=namespace, name=name, **data
+        )
+        return Response(s.CredentialHealthSerializer(row).data)

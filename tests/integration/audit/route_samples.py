@@ -33,6 +33,7 @@ from dashboard.tenancy.tokens import api_token_create
 from registry.dockerconfig import Credential
 from registry.models import KubeCluster
 from registry.services import secrets
+from registry.services.credential_health import credential_health_check
 from storage.models import CephCluster, StorageBinding, TenantKeyEntity
 from storage.services import images, namespaces, pools, snapshots, tenant_keys
 from tests.fixtures.berth import TEST_PASSWORD
@@ -591,6 +592,12 @@ def _secret(ctx: SampleContext, *, logins=(LOGIN,), service_accounts=("default",
     return {"namespace": ctx.kube_namespace, "name": name}
 
 
+def _checked_secret(ctx: SampleContext) -> dict:
+    names = _secret(ctx)
+    credential_health_check(cluster=ctx.kube, namespace=names["namespace"], secret_name=names["name"])
+    return names
+
+
 def _secret_with_two_logins(ctx: SampleContext) -> dict:
     return _secret(ctx, logins=(LOGIN, SECOND_LOGIN))
 
@@ -701,6 +708,18 @@ REGISTRY_API_SAMPLES = [
         SECRET,
         {"service_accounts": ["default"]},
         setup=_secret,
+    ),
+]
+
+REGISTRY_API_SAMPLES += [
+    Sample("api:registry-credential-check", "POST", "registry.credential.check", SECRET, {}, setup=_secret),
+    Sample(
+        "api:registry-credential-expiry",
+        "POST",
+        "registry.credential.expiry",
+        SECRET,
+        {"registry": LOGIN["server"], "expires_on": "2031-01-31"},
+        setup=_checked_secret,
     ),
 ]
 
