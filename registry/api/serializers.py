@@ -265,3 +265,24 @@ class CredentialHealthSerializer(serializers.Serializer):
 class CredentialExpirySerializer(serializers.Serializer):
     registry = serializers.CharField(help_text="The entry's key, as the secret has it")
     expires_on = serializers.DateField(allow_null=True, help_text="null clears it")
+
+
+class PullAttemptSerializer(serializers.Serializer):
+    secret = serializers.CharField(allow_null=True, help_text="null: pulled without credentials")
+    server = serializers.CharField(allow_null=True)
+    username = serializers.CharField(allow_null=True)
+    outcome = serializers.CharField(source="outcome.value")
+    message = serializers.CharField()
+
+
+class PullCheckSerializer(serializers.Serializer):
+    image = serializers.CharField()
+    outcome = serializers.CharField(
+        source="outcome.value",
+        help_text="ok, login_failed, no_pull_permission, credentials_needed, manifest_missing, tls_error, "
+        "unreachable or unexpected_response",
+    )
+    message = serializers.CharField()
+    attempts = PullAttemptSerializer(many=True)
+    notes = serializers.ListField(child=serializers.CharField())
+    diagnosis = ImageDiagnosisSerializer()

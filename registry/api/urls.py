@@ -20,6 +20,7 @@ urlpatterns = [
     path(f"{_secret}unlink/", views.SecretUnlinkApi.as_view(), name="registry-secret-unlink"),
     path("namespaces/<str:namespace>/doctor/", views.DoctorApi.as_view(), name="registry-doctor"),
     path("namespaces/<str:namespace>/doctor/image/", views.DoctorImageApi.as_view(), name="registry-doctor-image"),
+    path("namespaces/<str:namespace>/pull-check/", views.PullCheckApi.as_view(), name="registry-pull-check"),
     path("test-login/", views.TestLoginApi.as_view(), name="registry-test-login"),
     path("credential-health/", views.CredentialHealthListApi.as_view(), name="registry-credential-health"),
     path(

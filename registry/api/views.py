@@ -13,7 +13,7 @@ from dashboard.core.api.serializers import ErrorSerializer
 from registry.api import serializers as s
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
-from registry.services import credential_health, doctor, secrets
+from registry.services import credential_health, doctor, pull_check, secrets
 from registry.services.registry_login import registry_login_test
 from registry.throttles import LoginTestThrottle
 from registry.validation import validate_namespace, validate_subdomain
@@ -260,6 +260,32 @@ class DoctorImageApi(RegistryApi):
             service_account=request.query_params.get("service_account") or "default",
         )
         return Response(s.ImageDiagnosisSerializer(diagnosis).data)
+
+
+class PullCheckApi(RegistryApi):
+    throttle_classes = [LoginTestThrottle]
+
+    @extend_schema(
+        parameters=[
+            CLUSTER,
+            OpenApiParameter("image", str, required=True),
+            OpenApiParameter("service_account", str, description="default if omitted"),
+        ],
+        responses=with_errors({200: s.PullCheckSerializer, 429: ErrorSerializer}),
+        description="May a new pod running this image as this service account pull it? A manifest HEAD with "
+        "the credentials the kubelet would choose, telling apart a failing login, a login without pull "
+        "permission on the repository, a missing tag or manifest, and TLS or network errors. Changes "
+        "nothing; needs the operator role and counts against the per-user Test login rate.",
+    )
+    def get(self, request, namespace):
+        check = pull_check.pull_check(
+            actor=request.user,
+            cluster=self.cluster(request),
+            namespace=namespace,
+            image=request.query_params.get("image", ""),
+            service_account=request.query_params.get("service_account") or "default",
+        )
+        return Response(s.PullCheckSerializer(check).data)
 
 
 class TestLoginApi(RegistryApi):

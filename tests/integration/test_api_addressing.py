@@ -333,6 +333,12 @@ def _target_health(twins: SecretTwins, body: list | dict) -> None:
     }
 
 
+def _checked_with_target(twins: SecretTwins, body: dict) -> None:
+    assert [(attempt["secret"], attempt["server"]) for attempt in body["attempts"]] == [
+        (twins.name, twins.server(twins.target))
+    ]
+
+
 def _target_match(twins: SecretTwins, body: dict) -> None:
     assert (body["match"]["secret"], body["match"]["server"]) == (twins.name, twins.server(twins.target))
 
@@ -372,6 +378,9 @@ REGISTRY_CASES = {
     ("api:registry-doctor", "GET"): RegistryCase(IN_NAMESPACE, prepare=_failing_pods, check=_target_pods),
     ("api:registry-doctor-image", "GET"): RegistryCase(
         IN_NAMESPACE, query={"image": "{server}/app:1"}, check=_target_match
+    ),
+    ("api:registry-pull-check", "GET"): RegistryCase(
+        IN_NAMESPACE, query={"image": "{server}/app:1"}, check=_checked_with_target
     ),
     ("api:registry-namespace-credential-health", "GET"): RegistryCase(
         IN_NAMESPACE, prepare=_health_rows, check=_target_health
