@@ -10,4 +10,6 @@ class RegistryConfig(AppConfig):
             checks,  # noqa: F401 (registers the checks)
             wizard,  # noqa: F401 (registers the job dropping expired wizard passwords)
         )
-        from registry.services import credential_health  # noqa: F401 (registers the periodic health check)
+
+        # Importing them registers the periodic health check and the webhook delivery task.
+        from registry.services import credential_health, notifications  # noqa: F401

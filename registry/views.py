@@ -43,7 +43,7 @@ from registry.imagematch import parse_image
 from registry.links import registry_url
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
-from registry.services import doctor, pull_check, secrets, wizard_support
+from registry.services import doctor, notifications, pull_check, secrets, wizard_support
 from registry.services.registry_login import registry_login_test
 from registry.throttles import LoginTestThrottle
 from registry.wizard import (
@@ -692,3 +692,33 @@ class PullDoctorView(NamespaceMixin, ServiceDetailView):
         else:
             context["pods"] = doctor.pull_doctor(**self.service_args(), namespace=self.namespace)
         return context
+
+
+# --- Notifications ---------------------------------------------------------------------------------
+
+
+class NotificationListView(ServiceDetailView):
+    """Notifications about pull secrets: for a tenant's admins, their tenants'; for platform admins, all."""
+
+    template_name = "registry/notifications.html"
+    title = "Notifications"
+
+    def load(self) -> dict[str, Any]:
+        return {
+            "notifications": notifications.notification_list(
+                actor=self.request.user, include_dismissed="all" in self.request.GET
+            )
+        }
+
+
+class NotificationDismissView(ServiceActionView):
+    def perform(self):
+        return notifications.notification_dismiss(
+            actor=self.request.user, notification_id=self.kwargs["notification_id"]
+        )
+
+    def success_message(self, notification) -> str:
+        return "Notification dismissed."
+
+    def back_url(self) -> str:
+        return reverse("registry:notifications")

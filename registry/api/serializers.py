@@ -18,6 +18,7 @@ from registry.dockerconfig import (
     parse_config,
     parse_server,
 )
+from registry.services.notifications import destination
 
 SECRET_TYPES = [config_format.secret_type for config_format in ConfigFormat]
 
@@ -286,3 +287,43 @@ class PullCheckSerializer(serializers.Serializer):
     attempts = PullAttemptSerializer(many=True)
     notes = serializers.ListField(child=serializers.CharField())
     diagnosis = ImageDiagnosisSerializer()
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tenant = serializers.CharField(source="tenant.slug", allow_null=True, default=None)
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    details = serializers.DictField()
+    created = serializers.DateTimeField()
+    dismissed = serializers.DateTimeField(allow_null=True)
+
+
+class WebhookCreateSerializer(serializers.Serializer):
+    name = serializers.SlugField(max_length=100)
+    url = serializers.CharField(max_length=2048, help_text="http(s) only", write_only=True)
+    secret = PasswordField(min_length=16, help_text="The HMAC-SHA256 signing key; never shown again")
+    tenant = serializers.SlugField(required=False, allow_null=True, default=None, help_text="only this tenant's")
+    kinds = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+
+class WebhookSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    destination = serializers.SerializerMethodField(help_text="Scheme and host; the path may hold a token")
+    tenant = serializers.CharField(source="tenant.slug", allow_null=True, default=None)
+    kinds = serializers.ListField(child=serializers.CharField())
+    enabled = serializers.BooleanField()
+    created = serializers.DateTimeField()
+
+    def get_destination(self, webhook) -> str:
+        return destination(webhook.url)
+
+
+class WebhookDeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    notification = serializers.IntegerField(source="notification_id")
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    attempt_log = serializers.ListField(child=serializers.DictField())
+    next_attempt = serializers.DateTimeField(allow_null=True)
+    delivered = serializers.DateTimeField(allow_null=True)

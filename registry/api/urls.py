@@ -22,6 +22,14 @@ urlpatterns = [
     path("namespaces/<str:namespace>/doctor/image/", views.DoctorImageApi.as_view(), name="registry-doctor-image"),
     path("namespaces/<str:namespace>/pull-check/", views.PullCheckApi.as_view(), name="registry-pull-check"),
     path("test-login/", views.TestLoginApi.as_view(), name="registry-test-login"),
+    path("notifications/", views.NotificationListApi.as_view(), name="registry-notification-list"),
+    path(
+        "notifications/<int:notification_id>/dismiss/",
+        views.NotificationDismissApi.as_view(),
+        name="registry-notification-dismiss",
+    ),
+    path("webhooks/", views.WebhookListApi.as_view(), name="registry-webhook-list"),
+    path("webhooks/<str:webhook>/", views.WebhookDetailApi.as_view(), name="registry-webhook-detail"),
     path("credential-health/", views.CredentialHealthListApi.as_view(), name="registry-credential-health"),
     path(
         "namespaces/<str:namespace>/credential-health/",

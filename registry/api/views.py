@@ -10,10 +10,11 @@ from rest_framework.response import Response
 
 from dashboard.core.api.base import BerthApiView, with_errors
 from dashboard.core.api.serializers import ErrorSerializer
+from dashboard.tenancy.services import tenant_get
 from registry.api import serializers as s
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
-from registry.services import credential_health, doctor, pull_check, secrets
+from registry.services import credential_health, doctor, notifications, pull_check, secrets
 from registry.services.registry_login import registry_login_test
 from registry.throttles import LoginTestThrottle
 from registry.validation import validate_namespace, validate_subdomain
@@ -364,3 +365,60 @@ class CredentialExpiryApi(RegistryApi):
             actor=request.user, cluster=self.cluster(request), namespace=namespace, name=name, **data
         )
         return Response(s.CredentialHealthSerializer(row).data)
+
+
+class NotificationListApi(RegistryApi):
+    @extend_schema(
+        parameters=[OpenApiParameter("all", bool, description="dismissed ones too")],
+        responses=with_errors({200: s.NotificationSerializer(many=True)}),
+        description="Notifications about pull secrets: a tenant's admins see their tenants', platform admins all.",
+    )
+    def get(self, request):
+        rows = notifications.notification_list(
+            actor=request.user, include_dismissed=request.query_params.get("all") in ("1", "true")
+        )
+        return Response(s.NotificationSerializer(rows, many=True).data)
+
+
+class NotificationDismissApi(RegistryApi):
+    @extend_schema(request=None, responses=with_errors({200: s.NotificationSerializer}))
+    def post(self, request, notification_id):
+        row = notifications.notification_dismiss(actor=request.user, notification_id=notification_id)
+        return Response(s.NotificationSerializer(row).data)
+
+
+class WebhookListApi(RegistryApi):
+    @extend_schema(responses=with_errors({200: s.WebhookSerializer(many=True)}), description="Platform admins.")
+    def get(self, request):
+        return Response(s.WebhookSerializer(notifications.webhook_list(actor=request.user), many=True).data)
+
+    @extend_schema(
+        request=s.WebhookCreateSerializer,
+        responses=with_errors({201: s.WebhookSerializer}),
+        description="Send notifications to this URL as signed JSON with a Slack-compatible `text` "
+        "(X-Berth-Signature: sha256=HMAC-SHA256(secret, X-Berth-Timestamp + '.' + body)). Platform admins.",
+    )
+    def post(self, request):
+        data = self.valid(s.WebhookCreateSerializer, request.data)
+        tenant = tenant_get(actor=request.user, slug=data["tenant"]) if data["tenant"] else None
+        webhook = notifications.webhook_create(
+            actor=request.user,
+            name=data["name"],
+            url=data["url"],
+            secret=data["secret"],
+            tenant=tenant,
+            kinds=data["kinds"],
+        )
+        return Response(s.WebhookSerializer(webhook).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookDetailApi(RegistryApi):
+    @extend_schema(responses=with_errors({200: s.WebhookDeliverySerializer(many=True)}))
+    def get(self, request, webhook):
+        rows = notifications.webhook_deliveries(actor=request.user, name=webhook)
+        return Response(s.WebhookDeliverySerializer(rows, many=True).data)
+
+    @extend_schema(request=None, responses=with_errors({204: None}))
+    def delete(self, request, webhook):
+        notifications.webhook_delete(actor=request.user, name=webhook)
+        return Response(status=status.HTTP_204_NO_CONTENT)

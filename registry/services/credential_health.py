@@ -34,9 +34,10 @@ from dashboard.tasks.scheduler import periodic
 from dashboard.tasks.services import ProgressCallback
 from dashboard.tenancy import services as tenancy
 from registry.dockerconfig import ConfigFormat, DockerConfigError, secret_logins
-from registry.models import CredentialHealth, KubeCluster, RegistryQuota
+from registry.models import CredentialHealth, KubeCluster, Notification, RegistryQuota
 from registry.services import tenancy as registry_tenancy
 from registry.services.kube import KubeApi
+from registry.services.notifications import notify
 from registry.services.registry_login import DestinationRefused, LoginOutcome, check_login, runtime_server
 from registry.validation import validate_namespace, validate_subdomain
 
@@ -121,6 +122,24 @@ def _state_changed(change: HealthChange) -> None:
         tenant=row.tenant,
     )
     logger.info("credential %s: %s", what, "failing" if change.now_failing else "works again")
+    details = {
+        "cluster": row.kube_cluster.name,
+        "namespace": row.namespace,
+        "secret": row.secret_name,
+        "registry": row.registry,
+        "username": row.username,
+        "outcome": row.last_outcome,
+    }
+    if change.now_failing:
+        notify(
+            row.tenant,
+            Notification.CREDENTIAL_FAILING,
+            f"The login of {row.username} to {what} fails: {row.last_failure_reason}",
+            {**details, "reason": row.last_failure_reason},
+        )
+    else:
+        text = f"The login of {row.username} to {what} works again"
+        notify(row.tenant, Notification.CREDENTIAL_RECOVERED, text, details)
 
 
 def expiry_warnings_due(*, today: dt.date | None = None) -> list[CredentialHealth]:
@@ -135,6 +154,23 @@ def expiry_warnings_due(*, today: dt.date | None = None) -> list[CredentialHealt
     )
     for row in due:
         CredentialHealth.objects.filter(pk=row.pk).update(expiry_warned_for=row.expires_on)
+        assert row.expires_on is not None
+        days = (row.expires_on - today).days
+        when = f"in {days} days" if days > 0 else "today" if days == 0 else f"{-days} days ago"
+        notify(
+            row.tenant,
+            Notification.EXPIRY_NEAR,
+            f"The login of {row.username} to {row.registry} in pull secret {row.namespace}/{row.secret_name} "
+            f"expires {when} ({row.expires_on.isoformat()}): rotate it before pods fail to pull",
+            {
+                "cluster": row.kube_cluster.name,
+                "namespace": row.namespace,
+                "secret": row.secret_name,
+                "registry": row.registry,
+                "username": row.username,
+                "expires_on": row.expires_on.isoformat(),
+            },
+        )
     return due
 
 

@@ -60,6 +60,8 @@ OUTSIDE_ANY_NAMESPACE = {
     "GET api:registry-namespace-list": "lists the cluster's Kubernetes namespaces",
     "POST api:registry-test-login": "tries a login at a registry; touches nothing in Kubernetes",
     "GET api:registry-credential-health": "lists the health records of every namespace the user may see",
+    "* api:registry-notification-*": "notifications belong to a tenant, not to a namespace",
+    "* api:registry-webhook-*": "webhooks are the platform's, outside any namespace",
 }
 
 

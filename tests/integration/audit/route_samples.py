@@ -31,9 +31,10 @@ from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import ApiToken, PlatformRole, Tenant
 from dashboard.tenancy.tokens import api_token_create
 from registry.dockerconfig import Credential
-from registry.models import KubeCluster
+from registry.models import KubeCluster, Notification
 from registry.services import secrets
 from registry.services.credential_health import credential_health_check
+from registry.services.notifications import notify, webhook_create
 from storage.models import CephCluster, StorageBinding, TenantKeyEntity
 from storage.services import images, namespaces, pools, snapshots, tenant_keys
 from tests.fixtures.berth import TEST_PASSWORD
@@ -723,7 +724,42 @@ REGISTRY_API_SAMPLES += [
     ),
 ]
 
+
+def _notification(ctx: SampleContext) -> dict:
+    return {"id": notify(None, Notification.DRIFT_FOUND, "a copy differs", {}).pk}
+
+
+def _webhook(ctx: SampleContext) -> dict:
+    name = unique("hook")
+    webhook_create(actor=ctx.admin, name=name, url="https://hooks.example.com/x", secret="Sample-signing-secret-1")
+    return {"name": name}
+
+
+REGISTRY_API_SAMPLES += [
+    Sample(
+        "api:registry-notification-dismiss",
+        "POST",
+        "registry.notification.dismiss",
+        {"notification_id": "{id}"},
+        setup=_notification,
+    ),
+    Sample(
+        "api:registry-webhook-list",
+        "POST",
+        "registry.webhook.create",
+        body={"name": "{new}", "url": "https://hooks.example.com/x", "secret": "Sample-signing-secret-2"},
+    ),
+    Sample("api:registry-webhook-detail", "DELETE", "registry.webhook.delete", {"webhook": "{name}"}, setup=_webhook),
+]
+
 REGISTRY_UI_SAMPLES = [
+    Sample(
+        "registry:notification-dismiss",
+        "POST",
+        "registry.notification.dismiss",
+        {"notification_id": "{id}"},
+        setup=_notification,
+    ),
     Sample(
         "registry:secret-rotate",
         "POST",

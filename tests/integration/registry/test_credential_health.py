@@ -11,7 +11,7 @@ from dashboard.audit.models import AuditEvent
 from dashboard.tasks.scheduler import periodic_jobs
 from dashboard.tenancy.models import Membership, Tenant
 from registry.dockerconfig import Credential
-from registry.models import CredentialHealth, RegistryQuota
+from registry.models import CredentialHealth, Notification, RegistryQuota
 from registry.services.credential_health import credential_health_run, expiry_warnings_due
 from registry.services.secrets import secret_create
 from tests.helpers import api_client_as, leaks, password_forms, stored_text
@@ -80,6 +80,8 @@ def test_a_changed_htpasswd_fails_the_check_with_the_reason(
     # The same failure again is no new state: no second event.
     credential_health_run(progress=no_progress)
     assert AuditEvent.objects.filter(action="registry.credential.health").count() == 1
+    [failing] = Notification.objects.filter(kind=Notification.CREDENTIAL_FAILING)
+    assert failing.tenant == tenant and "wrong username or password" in failing.text
     assert leaks(password_forms(PASSWORD, "robot"), stored_text()) == []
 
 
@@ -127,6 +129,8 @@ def test_expiry_is_set_through_the_api_and_warned_once(admin_user, kube_cluster,
     assert expiry_warnings_due(today=in_ten_days - dt.timedelta(days=20)) == []  # outside the 14-day window
     [due] = expiry_warnings_due()
     assert due.secret_name == "robot-pull"
+    [warning] = Notification.objects.filter(kind=Notification.EXPIRY_NEAR)
+    assert warning.tenant == tenant and f"expires in 10 days ({in_ten_days.isoformat()})" in warning.text
     assert expiry_warnings_due() == []  # warned once for this date
     listed = api.get(reverse("api:registry-namespace-credential-health", args=[namespace]))
     assert listed.json()[0]["expires_on"] == in_ten_days.isoformat()
