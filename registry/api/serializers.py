@@ -327,3 +327,16 @@ class WebhookDeliverySerializer(serializers.Serializer):
     attempt_log = serializers.ListField(child=serializers.DictField())
     next_attempt = serializers.DateTimeField(allow_null=True)
     delivered = serializers.DateTimeField(allow_null=True)
+
+
+class NodeConfigRequestSerializer(serializers.Serializer):
+    registries = RegistryLoginSerializer(many=True)
+
+
+class NodeConfigSerializer(serializers.Serializer):
+    filename = serializers.CharField(default="config.json")
+    install_path = serializers.CharField()
+    alternatives = serializers.ListField(child=serializers.CharField())
+    warning = serializers.CharField()
+    servers = serializers.ListField(child=serializers.CharField())
+    config = serializers.DictField(help_text="The file's content: holds the passwords; the response is not stored")

@@ -22,6 +22,7 @@ urlpatterns = [
     path("namespaces/<str:namespace>/doctor/image/", views.DoctorImageApi.as_view(), name="registry-doctor-image"),
     path("namespaces/<str:namespace>/pull-check/", views.PullCheckApi.as_view(), name="registry-pull-check"),
     path("test-login/", views.TestLoginApi.as_view(), name="registry-test-login"),
+    path("node-config/", views.NodeConfigApi.as_view(), name="registry-node-config"),
     path("notifications/", views.NotificationListApi.as_view(), name="registry-notification-list"),
     path(
         "notifications/<int:notification_id>/dismiss/",

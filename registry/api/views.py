@@ -3,6 +3,8 @@
 The cluster is chosen with `?cluster=` (the default cluster when omitted), as in the storage API.
 """
 
+import json
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -14,7 +16,7 @@ from dashboard.tenancy.services import tenant_get
 from registry.api import serializers as s
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
-from registry.services import credential_health, doctor, notifications, pull_check, secrets
+from registry.services import credential_health, doctor, node_config, notifications, pull_check, secrets
 from registry.services.registry_login import registry_login_test
 from registry.throttles import LoginTestThrottle
 from registry.validation import validate_namespace, validate_subdomain
@@ -422,3 +424,35 @@ class WebhookDetailApi(RegistryApi):
     def delete(self, request, webhook):
         notifications.webhook_delete(actor=request.user, name=webhook)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NodeConfigApi(RegistryApi):
+    @extend_schema(
+        request=s.NodeConfigRequestSerializer,
+        responses=with_errors({200: s.NodeConfigSerializer}),
+        description="A kubelet config.json (for /var/lib/kubelet/config.json) holding these logins, in this "
+        "response only (Cache-Control: no-store; Berth keeps nothing). Every pod on the nodes that get it may "
+        "pull with it. Needs the operator role in a tenant.",
+    )
+    def post(self, request):
+        data = self.valid(s.NodeConfigRequestSerializer, request.data)
+        credentials = [login["credential"] for login in data["registries"]]
+        built = node_config.node_config_build(
+            actor=request.user,
+            credentials=credentials,
+            servers=[credential.server for credential in credentials],
+            usernames=[credential.username for credential in credentials],
+        )
+        response = Response(
+            s.NodeConfigSerializer(
+                {
+                    "install_path": built.install_path,
+                    "alternatives": built.alternatives,
+                    "warning": built.warning,
+                    "servers": built.servers,
+                    "config": json.loads(built.document),
+                }
+            ).data
+        )
+        response["Cache-Control"] = "no-store"
+        return response

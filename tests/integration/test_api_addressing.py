@@ -62,6 +62,7 @@ OUTSIDE_ANY_NAMESPACE = {
     "GET api:registry-credential-health": "lists the health records of every namespace the user may see",
     "* api:registry-notification-*": "notifications belong to a tenant, not to a namespace",
     "* api:registry-webhook-*": "webhooks are the platform's, outside any namespace",
+    "POST api:registry-node-config": "builds a file for nodes in the response; touches nothing in Kubernetes",
 }
 
 

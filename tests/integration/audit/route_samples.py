@@ -750,6 +750,7 @@ REGISTRY_API_SAMPLES += [
         body={"name": "{new}", "url": "https://hooks.example.com/x", "secret": "Sample-signing-secret-2"},
     ),
     Sample("api:registry-webhook-detail", "DELETE", "registry.webhook.delete", {"webhook": "{name}"}, setup=_webhook),
+    Sample("api:registry-node-config", "POST", "registry.node_config.build", body={"registries": [LOGIN]}),
 ]
 
 REGISTRY_UI_SAMPLES = [
