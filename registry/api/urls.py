@@ -25,7 +25,7 @@ urlpatterns = [
     path("node-config/", views.NodeConfigApi.as_view(), name="registry-node-config"),
     path("notifications/", views.NotificationListApi.as_view(), name="registry-notification-list"),
     path(
-        "notifications/<int:notification_id>/dismiss/",
+        "notifications/<str:notification_id>/dismiss/",
         views.NotificationDismissApi.as_view(),
         name="registry-notification-dismiss",
     ),

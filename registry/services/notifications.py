@@ -259,9 +259,10 @@ def notification_banner_count(*, actor: Actor) -> int:
 
 
 @audited_action("registry.notification.dismiss", target=("notification_id",))
-def notification_dismiss(*, actor: Actor, notification_id: int) -> Notification:
+def notification_dismiss(*, actor: Actor, notification_id: int | str) -> Notification:
     """Hide it from the banner for everyone who sees it (it stays in the list)."""
-    notification = _visible(actor).filter(pk=notification_id).first()
+    key = str(notification_id)
+    notification = _visible(actor).filter(pk=int(key)).first() if key.isdigit() else None
     if notification is None:
         raise NotFound(f"No notification {notification_id}.", code="notification_not_found")
     notification.dismissed, notification.dismissed_by = timezone.now(), actor if signed_in(actor) else None
