@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.tenancy.context_processors.navigation",
+                "registry.context_processors.notifications",
             ],
         },
     },
@@ -248,6 +249,15 @@ BERTH_REGISTRY_TOKEN_REALM_HOSTS = env_list("BERTH_REGISTRY_TOKEN_REALM_HOSTS", 
 BERTH_REGISTRY_LOGIN_TIMEOUT = env_int("BERTH_REGISTRY_LOGIN_TIMEOUT", 10)
 # Per user, the API and the wizard together; a DRF rate ("10/min", "100/hour").
 BERTH_REGISTRY_LOGIN_RATE = env_str("BERTH_REGISTRY_LOGIN_RATE", "10/min")
+# Credential health (registry/services/credential_health.py): every pull secret in the tenants' registry
+# namespaces is test-logged-in this often; an entry with an expiry date is warned about this many days ahead.
+BERTH_CREDENTIAL_HEALTH_MINUTES = env_int("BERTH_CREDENTIAL_HEALTH_MINUTES", 30)
+BERTH_CREDENTIAL_EXPIRY_WARNING_DAYS = env_int("BERTH_CREDENTIAL_EXPIRY_WARNING_DAYS", 14)
+# Outgoing webhooks (registry/services/notifications.py): seconds one delivery may take; a failed delivery is
+# tried again after BERTH_WEBHOOK_RETRY_SECONDS, doubling each time, BERTH_WEBHOOK_ATTEMPTS times in all.
+BERTH_WEBHOOK_TIMEOUT = env_int("BERTH_WEBHOOK_TIMEOUT", 5)
+BERTH_WEBHOOK_RETRY_SECONDS = env_int("BERTH_WEBHOOK_RETRY_SECONDS", 30)
+BERTH_WEBHOOK_ATTEMPTS = env_int("BERTH_WEBHOOK_ATTEMPTS", 6)
 
 LOG_LEVEL = env_str("BERTH_LOG_LEVEL", "INFO")
 LOGGING = {

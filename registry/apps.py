@@ -10,4 +10,6 @@ class RegistryConfig(AppConfig):
             checks,  # noqa: F401 (registers the checks)
             wizard,  # noqa: F401 (registers the job dropping expired wizard passwords)
         )
-        from registry.services import managed  # noqa: F401 (registers the reconcile task and its periodic job)
+
+        # Importing them registers the reconcile task, the periodic health check and the webhook delivery task.
+        from registry.services import credential_health, managed, notifications  # noqa: F401

@@ -608,3 +608,22 @@ def _keys_for(entries: Mapping[str, Any], server: str) -> list[str]:
             f"the secret holds no login for {server or DOCKER_HUB} (it holds {held})", field="server"
         )
     return keys
+
+
+def secret_logins(secret_type: str, payload: bytes) -> tuple[tuple[str, Credential], ...]:
+    """(key as written, login) of each usable entry of a Secret's data value, passwords included: for
+    the checks that must log in with them. Entries `decode_secret` lists with a problem are left out."""
+    config_format = ConfigFormat.for_secret_type(secret_type)
+    _, entries = _load_secret(config_format, payload)
+    prefix = "auths" if config_format is ConfigFormat.DOCKERCONFIGJSON else ""
+    logins = []
+    for key, value in entries.items():
+        where = f'{prefix}["{key}"]'
+        try:
+            username, password, email = _entry_fields(value, where, [])
+            if username is None:
+                continue
+            logins.append((key, _credential(key, username, cast(str, password), email, where)))
+        except DockerConfigError:
+            continue
+    return tuple(logins)

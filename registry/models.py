@@ -146,3 +146,128 @@ class ManagedPullSecret(models.Model):
 
     def __str__(self) -> str:
         return f"managed pull secret {self.name} of {self.tenant}"
+
+
+class CredentialHealth(models.Model):
+    """The last Test logins of one registry entry of one pull secret: when it last worked, when it last
+    failed and why. Never the password: the check reads it from the Secret each time."""
+
+    kube_cluster = models.ForeignKey(KubeCluster, on_delete=models.CASCADE, related_name="+")
+    namespace = models.CharField(max_length=63)
+    secret_name = models.CharField(max_length=253)
+    registry = models.CharField(max_length=1024, help_text="The entry's key, as the Secret has it.")
+    username = models.CharField(max_length=255, blank=True)
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_checked = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.CharField(max_length=32, blank=True)
+    last_success = models.DateTimeField(null=True, blank=True)
+    last_failure = models.DateTimeField(null=True, blank=True)
+    last_failure_reason = models.TextField(blank=True)
+    expires_on = models.DateField(
+        null=True, blank=True, help_text="When the credential stops working (a robot account's expiry), if known."
+    )
+    expiry_warned_for = models.DateField(
+        null=True, blank=True, help_text="The expiry date a warning was last sent for (one warning per date)."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kube_cluster", "namespace", "secret_name", "registry"], name="one_health_row_per_entry"
+            )
+        ]
+        ordering = ["namespace", "secret_name", "registry"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.secret_name} {self.registry}"
+
+    @property
+    def failing(self) -> bool:
+        return self.last_outcome not in ("", "ok")
+
+
+class Notification(models.Model):
+    """Something a tenant's admins (and platform admins) should know: shown in the banner until dismissed."""
+
+    CREDENTIAL_FAILING = "credential_failing"
+    CREDENTIAL_RECOVERED = "credential_recovered"
+    EXPIRY_NEAR = "expiry_near"
+    DRIFT_FOUND = "drift_found"
+    DRIFT_REPAIRED = "drift_repaired"
+    RECONCILE_ERROR = "reconcile_error"
+    KINDS = [
+        (CREDENTIAL_FAILING, "credential failing"),
+        (CREDENTIAL_RECOVERED, "credential works again"),
+        (EXPIRY_NEAR, "expiry near"),
+        (DRIFT_FOUND, "drift found"),
+        (DRIFT_REPAIRED, "drift repaired"),
+        (RECONCILE_ERROR, "reconcile error"),
+    ]
+
+    tenant = models.ForeignKey(
+        "tenancy.Tenant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Whose; none: for platform admins only.",
+    )
+    kind = models.CharField(max_length=32, choices=KINDS)
+    text = models.TextField()
+    details = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    dismissed = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text[:60]}"
+
+
+class Webhook(models.Model):
+    """Where notifications are also sent, as signed JSON. Set up by platform admins; the signing secret
+    is kept sealed with a key derived from Berth's SECRET_KEY (see registry/services/notifications.py)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField(max_length=2048)
+    sealed_secret = models.BinaryField()
+    tenant = models.ForeignKey(
+        "tenancy.Tenant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Only this tenant's notifications; every notification when empty.",
+    )
+    kinds = models.JSONField(default=list, blank=True, help_text="Only these kinds; every kind when empty.")
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One notification on its way to one webhook: each attempt's outcome, and when the next one is due."""
+
+    PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=[(s, s) for s in (PENDING, DELIVERED, FAILED)], default=PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    attempt_log = models.JSONField(default=list, blank=True)
+    next_attempt = models.DateTimeField(null=True, blank=True)
+    delivered = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.notification} to {self.webhook}"

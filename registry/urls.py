@@ -17,6 +17,12 @@ urlpatterns = [
     path(f"{secret}unlink/<str:account>/", views.SecretUnlinkView.as_view(), name="secret-unlink"),
     path(f"{secret}delete/", views.SecretDeleteView.as_view(), name="secret-delete"),
     path("doctor/", views.PullDoctorView.as_view(), name="doctor"),
+    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
+    path(
+        "notifications/<int:notification_id>/dismiss/",
+        views.NotificationDismissView.as_view(),
+        name="notification-dismiss",
+    ),
     path("wizard/", views.wizard_start, name="wizard-start"),
     path("wizard/test-login/", views.wizard_test_login, name="wizard-test-login"),
     path("wizard/check-name/", views.wizard_check_name, name="wizard-check-name"),

@@ -43,7 +43,7 @@ from registry.imagematch import parse_image
 from registry.links import registry_url
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
-from registry.services import doctor, secrets, wizard_support
+from registry.services import doctor, notifications, pull_check, secrets, wizard_support
 from registry.services.registry_login import registry_login_test
 from registry.throttles import LoginTestThrottle
 from registry.wizard import (
@@ -680,10 +680,45 @@ class PullDoctorView(NamespaceMixin, ServiceDetailView):
         if not self.namespace:
             return context
         if image_form.is_bound:
-            if image_form.is_valid():
+            if image_form.is_valid() and "pull" in self.request.GET:
+                check = pull_check.pull_check(
+                    **self.service_args(), namespace=self.namespace, **image_form.cleaned_data
+                )
+                context["pull_check"], context["image_diagnosis"] = check, check.diagnosis
+            elif image_form.is_valid():
                 context["image_diagnosis"] = doctor.pull_doctor_for_image(
                     **self.service_args(), namespace=self.namespace, **image_form.cleaned_data
                 )
         else:
             context["pods"] = doctor.pull_doctor(**self.service_args(), namespace=self.namespace)
         return context
+
+
+# --- Notifications ---------------------------------------------------------------------------------
+
+
+class NotificationListView(ServiceDetailView):
+    """Notifications about pull secrets: for a tenant's admins, their tenants'; for platform admins, all."""
+
+    template_name = "registry/notifications.html"
+    title = "Notifications"
+
+    def load(self) -> dict[str, Any]:
+        return {
+            "notifications": notifications.notification_list(
+                actor=self.request.user, include_dismissed="all" in self.request.GET
+            )
+        }
+
+
+class NotificationDismissView(ServiceActionView):
+    def perform(self):
+        return notifications.notification_dismiss(
+            actor=self.request.user, notification_id=self.kwargs["notification_id"]
+        )
+
+    def success_message(self, notification) -> str:
+        return "Notification dismissed."
+
+    def back_url(self) -> str:
+        return reverse("registry:notifications")

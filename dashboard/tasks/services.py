@@ -86,10 +86,17 @@ def _target_key(target: dict[str, Any]) -> str:
 
 
 def task_start(
-    *, actor: Actor | None, tenant: Tenant | None = None, name: str, target: dict[str, Any], arguments: dict[str, Any]
+    *,
+    actor: Actor | None,
+    tenant: Tenant | None = None,
+    name: str,
+    target: dict[str, Any],
+    arguments: dict[str, Any],
+    run_after: datetime | None = None,
 ) -> BackgroundTask:
     """Queue the body registered as `name` with JSON `arguments`; return its task row at once (or the
-    identical task already queued or running). `tenant`: whose storage the task changes, if anyone's."""
+    identical task already queued or running). `tenant`: whose storage the task changes, if anyone's.
+    `run_after`: not before then (a retry's backoff)."""
     if name not in _bodies:
         raise LookupError(f"no background task body is registered as {name}")
     json.dumps(arguments)  # fail here, in the request, rather than in a worker
@@ -105,12 +112,15 @@ def task_start(
                 actor=actor if signed_in(actor) else None,
                 request_id=current_request_id.get(),
             )
-            row.queue_id = run_background_task.enqueue(task_id=str(row.id)).id
+            queued = run_background_task.using(run_after=run_after) if run_after else run_background_task
+            row.queue_id = queued.enqueue(task_id=str(row.id)).id
             row.save(update_fields=["queue_id"])
     except IntegrityError:
         joined = BackgroundTask.objects.filter(name=name, target_key=key, status__in=BackgroundTask.ACTIVE).first()
         if joined is None:  # it finished between our insert and this read: start afresh
-            return task_start(actor=actor, tenant=tenant, name=name, target=target, arguments=arguments)
+            return task_start(
+                actor=actor, tenant=tenant, name=name, target=target, arguments=arguments, run_after=run_after
+            )
         return joined
     return row
 

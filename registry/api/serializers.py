@@ -18,6 +18,7 @@ from registry.dockerconfig import (
     parse_config,
     parse_server,
 )
+from registry.services.notifications import destination
 
 SECRET_TYPES = [config_format.secret_type for config_format in ConfigFormat]
 
@@ -250,3 +251,97 @@ class LoginResultSerializer(serializers.Serializer):
     message = serializers.CharField()
     endpoint = serializers.CharField()
     auth_scheme = serializers.CharField(allow_null=True)
+
+
+class CredentialHealthSerializer(serializers.Serializer):
+    namespace = serializers.CharField()
+    secret = serializers.CharField(source="secret_name")
+    registry = serializers.CharField()
+    username = serializers.CharField()
+    tenant = serializers.CharField(source="tenant.slug", allow_null=True, default=None)
+    last_checked = serializers.DateTimeField(allow_null=True)
+    last_outcome = serializers.CharField(help_text="ok, wrong_credentials, unreachable, tls_error, ... empty before")
+    failing = serializers.BooleanField()
+    last_success = serializers.DateTimeField(allow_null=True)
+    last_failure = serializers.DateTimeField(allow_null=True)
+    last_failure_reason = serializers.CharField()
+    expires_on = serializers.DateField(allow_null=True)
+
+
+class CredentialExpirySerializer(serializers.Serializer):
+    registry = serializers.CharField(help_text="The entry's key, as the secret has it")
+    expires_on = serializers.DateField(allow_null=True, help_text="null clears it")
+
+
+class PullAttemptSerializer(serializers.Serializer):
+    secret = serializers.CharField(allow_null=True, help_text="null: pulled without credentials")
+    server = serializers.CharField(allow_null=True)
+    username = serializers.CharField(allow_null=True)
+    outcome = serializers.CharField(source="outcome.value")
+    message = serializers.CharField()
+
+
+class PullCheckSerializer(serializers.Serializer):
+    image = serializers.CharField()
+    outcome = serializers.CharField(
+        source="outcome.value",
+        help_text="ok, login_failed, no_pull_permission, credentials_needed, manifest_missing, tls_error, "
+        "unreachable or unexpected_response",
+    )
+    message = serializers.CharField()
+    attempts = PullAttemptSerializer(many=True)
+    notes = serializers.ListField(child=serializers.CharField())
+    diagnosis = ImageDiagnosisSerializer()
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tenant = serializers.CharField(source="tenant.slug", allow_null=True, default=None)
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    details = serializers.DictField()
+    created = serializers.DateTimeField()
+    dismissed = serializers.DateTimeField(allow_null=True)
+
+
+class WebhookCreateSerializer(serializers.Serializer):
+    name = serializers.SlugField(max_length=100)
+    url = serializers.CharField(max_length=2048, help_text="http(s) only", write_only=True)
+    secret = PasswordField(min_length=16, help_text="The HMAC-SHA256 signing key; never shown again")
+    tenant = serializers.SlugField(required=False, allow_null=True, default=None, help_text="only this tenant's")
+    kinds = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+
+class WebhookSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    destination = serializers.SerializerMethodField(help_text="Scheme and host; the path may hold a token")
+    tenant = serializers.CharField(source="tenant.slug", allow_null=True, default=None)
+    kinds = serializers.ListField(child=serializers.CharField())
+    enabled = serializers.BooleanField()
+    created = serializers.DateTimeField()
+
+    def get_destination(self, webhook) -> str:
+        return destination(webhook.url)
+
+
+class WebhookDeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    notification = serializers.IntegerField(source="notification_id")
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    attempt_log = serializers.ListField(child=serializers.DictField())
+    next_attempt = serializers.DateTimeField(allow_null=True)
+    delivered = serializers.DateTimeField(allow_null=True)
+
+
+class NodeConfigRequestSerializer(serializers.Serializer):
+    registries = RegistryLoginSerializer(many=True)
+
+
+class NodeConfigSerializer(serializers.Serializer):
+    filename = serializers.CharField(default="config.json")
+    install_path = serializers.CharField()
+    alternatives = serializers.ListField(child=serializers.CharField())
+    warning = serializers.CharField()
+    servers = serializers.ListField(child=serializers.CharField())
+    config = serializers.DictField(help_text="The file's content: holds the passwords; the response is not stored")

@@ -3,6 +3,8 @@
 The cluster is chosen with `?cluster=` (the default cluster when omitted), as in the storage API.
 """
 
+import json
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -10,10 +12,11 @@ from rest_framework.response import Response
 
 from dashboard.core.api.base import BerthApiView, with_errors
 from dashboard.core.api.serializers import ErrorSerializer
+from dashboard.tenancy.services import tenant_get
 from registry.api import serializers as s
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
-from registry.services import doctor, secrets
+from registry.services import credential_health, doctor, node_config, notifications, pull_check, secrets
 from registry.services.registry_login import registry_login_test
 from registry.throttles import LoginTestThrottle
 from registry.validation import validate_namespace, validate_subdomain
@@ -262,6 +265,32 @@ class DoctorImageApi(RegistryApi):
         return Response(s.ImageDiagnosisSerializer(diagnosis).data)
 
 
+class PullCheckApi(RegistryApi):
+    throttle_classes = [LoginTestThrottle]
+
+    @extend_schema(
+        parameters=[
+            CLUSTER,
+            OpenApiParameter("image", str, required=True),
+            OpenApiParameter("service_account", str, description="default if omitted"),
+        ],
+        responses=with_errors({200: s.PullCheckSerializer, 429: ErrorSerializer}),
+        description="May a new pod running this image as this service account pull it? A manifest HEAD with "
+        "the credentials the kubelet would choose, telling apart a failing login, a login without pull "
+        "permission on the repository, a missing tag or manifest, and TLS or network errors. Changes "
+        "nothing; needs the operator role and counts against the per-user Test login rate.",
+    )
+    def get(self, request, namespace):
+        check = pull_check.pull_check(
+            actor=request.user,
+            cluster=self.cluster(request),
+            namespace=namespace,
+            image=request.query_params.get("image", ""),
+            service_account=request.query_params.get("service_account") or "default",
+        )
+        return Response(s.PullCheckSerializer(check).data)
+
+
 class TestLoginApi(RegistryApi):
     throttle_classes = [LoginTestThrottle]
 
@@ -280,3 +309,150 @@ class TestLoginApi(RegistryApi):
             actor=request.user, server=data["server"], username=data["username"], password=data["password"]
         )
         return Response(s.LoginResultSerializer(result).data)
+
+
+class CredentialHealthListApi(RegistryApi):
+    @extend_schema(
+        parameters=[CLUSTER, OpenApiParameter("failing", bool, description="only entries whose last check failed")],
+        responses=with_errors({200: s.CredentialHealthSerializer(many=True)}),
+        description="The last Test login of every pull secret entry in the namespaces you may see (every "
+        "namespace for platform admins), as the periodic credential health check recorded it.",
+    )
+    def get(self, request):
+        rows = credential_health.credential_health_list(
+            actor=request.user,
+            cluster=self.cluster(request),
+            failing_only=request.query_params.get("failing") in ("1", "true"),
+        )
+        return Response(s.CredentialHealthSerializer(rows, many=True).data)
+
+
+class NamespaceCredentialHealthApi(RegistryApi):
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.CredentialHealthSerializer(many=True)}))
+    def get(self, request, namespace):
+        rows = credential_health.credential_health_list(
+            actor=request.user, cluster=self.cluster(request), namespace=namespace
+        )
+        return Response(s.CredentialHealthSerializer(rows, many=True).data)
+
+
+class CredentialCheckApi(RegistryApi):
+    throttle_classes = [LoginTestThrottle]
+
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=None,
+        responses=with_errors({200: s.CredentialHealthSerializer(many=True), 429: ErrorSerializer}),
+        description="Test-login with every entry of the secret now and record the outcomes. Needs the operator "
+        "role; counts against the per-user Test login rate.",
+    )
+    def post(self, request, namespace, name):
+        rows = credential_health.credential_health_check_now(
+            actor=request.user, cluster=self.cluster(request), namespace=namespace, name=name
+        )
+        return Response(s.CredentialHealthSerializer(rows, many=True).data)
+
+
+class CredentialExpiryApi(RegistryApi):
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.CredentialExpirySerializer,
+        responses=with_errors({200: s.CredentialHealthSerializer}),
+        description="Record when an entry's credential expires (a robot account's expiry date); a warning "
+        "goes out BERTH_CREDENTIAL_EXPIRY_WARNING_DAYS ahead. Needs the operator role.",
+    )
+    def post(self, request, namespace, name):
+        data = self.valid(s.CredentialExpirySerializer, request.data)
+        row = credential_health.credential_expiry_set(
+            actor=request.user, cluster=self.cluster(request), namespace=namespace, name=name, **data
+        )
+        return Response(s.CredentialHealthSerializer(row).data)
+
+
+class NotificationListApi(RegistryApi):
+    @extend_schema(
+        parameters=[OpenApiParameter("all", bool, description="dismissed ones too")],
+        responses=with_errors({200: s.NotificationSerializer(many=True)}),
+        description="Notifications about pull secrets: a tenant's admins see their tenants', platform admins all.",
+    )
+    def get(self, request):
+        rows = notifications.notification_list(
+            actor=request.user, include_dismissed=request.query_params.get("all") in ("1", "true")
+        )
+        return Response(s.NotificationSerializer(rows, many=True).data)
+
+
+class NotificationDismissApi(RegistryApi):
+    @extend_schema(request=None, responses=with_errors({200: s.NotificationSerializer}))
+    def post(self, request, notification_id):
+        row = notifications.notification_dismiss(actor=request.user, notification_id=notification_id)
+        return Response(s.NotificationSerializer(row).data)
+
+
+class WebhookListApi(RegistryApi):
+    @extend_schema(responses=with_errors({200: s.WebhookSerializer(many=True)}), description="Platform admins.")
+    def get(self, request):
+        return Response(s.WebhookSerializer(notifications.webhook_list(actor=request.user), many=True).data)
+
+    @extend_schema(
+        request=s.WebhookCreateSerializer,
+        responses=with_errors({201: s.WebhookSerializer}),
+        description="Send notifications to this URL as signed JSON with a Slack-compatible `text` "
+        "(X-Berth-Signature: sha256=HMAC-SHA256(secret, X-Berth-Timestamp + '.' + body)). Platform admins.",
+    )
+    def post(self, request):
+        data = self.valid(s.WebhookCreateSerializer, request.data)
+        tenant = tenant_get(actor=request.user, slug=data["tenant"]) if data["tenant"] else None
+        webhook = notifications.webhook_create(
+            actor=request.user,
+            name=data["name"],
+            url=data["url"],
+            secret=data["secret"],
+            tenant=tenant,
+            kinds=data["kinds"],
+        )
+        return Response(s.WebhookSerializer(webhook).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookDetailApi(RegistryApi):
+    @extend_schema(responses=with_errors({200: s.WebhookDeliverySerializer(many=True)}))
+    def get(self, request, webhook):
+        rows = notifications.webhook_deliveries(actor=request.user, name=webhook)
+        return Response(s.WebhookDeliverySerializer(rows, many=True).data)
+
+    @extend_schema(request=None, responses=with_errors({204: None}))
+    def delete(self, request, webhook):
+        notifications.webhook_delete(actor=request.user, name=webhook)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NodeConfigApi(RegistryApi):
+    @extend_schema(
+        request=s.NodeConfigRequestSerializer,
+        responses=with_errors({200: s.NodeConfigSerializer}),
+        description="A kubelet config.json (for /var/lib/kubelet/config.json) holding these logins, in this "
+        "response only (Cache-Control: no-store; Berth keeps nothing). Every pod on the nodes that get it may "
+        "pull with it. Needs the operator role in a tenant.",
+    )
+    def post(self, request):
+        data = self.valid(s.NodeConfigRequestSerializer, request.data)
+        credentials = [login["credential"] for login in data["registries"]]
+        built = node_config.node_config_build(
+            actor=request.user,
+            credentials=credentials,
+            servers=[credential.server for credential in credentials],
+            usernames=[credential.username for credential in credentials],
+        )
+        response = Response(
+            s.NodeConfigSerializer(
+                {
+                    "install_path": built.install_path,
+                    "alternatives": built.alternatives,
+                    "warning": built.warning,
+                    "servers": built.servers,
+                    "config": json.loads(built.document),
+                }
+            ).data
+        )
+        response["Cache-Control"] = "no-store"
+        return response

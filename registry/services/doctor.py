@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from kubernetes import client
 
 PULL_FAILURE_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff"})
+NODE_CREDENTIALS_NOTE = (
+    "node credentials (a kubelet config.json on the node, e.g. /var/lib/kubelet/config.json) are used only when "
+    "no pull secret matches, as here; Berth cannot see them, so a pull may still work on nodes that have them"
+)
 
 
 @dataclass
@@ -273,9 +277,11 @@ def _diagnose(
     if not considered_names:
         holder = f"pod {pod_name} and service account {account_name}" if pod_name else f"service account {account_name}"
         findings.append(f"{holder} list no image pull secrets; the kubelet pulls {reference.name} without credentials")
+        findings.append(NODE_CREDENTIALS_NOTE)
     elif not report.used:
         findings.extend(verdict.reason for verdict in report.not_used)
         findings.append(f"no secret holds a login for {reference.name}; the kubelet pulls it without credentials")
+        findings.append(NODE_CREDENTIALS_NOTE)
     return ImageDiagnosis(
         image=str(reference),
         service_account=account_name,

@@ -109,6 +109,51 @@ class LoginResult:
         return self.outcome is LoginOutcome.OK
 
 
+class PullOutcome(enum.StrEnum):
+    OK = "ok"
+    LOGIN_FAILED = "login_failed"
+    NO_PULL_PERMISSION = "no_pull_permission"
+    """The login works, but the account may not pull this repository."""
+    CREDENTIALS_NEEDED = "credentials_needed"
+    """No credential was given and the registry does not let anyone pull this repository."""
+    MANIFEST_MISSING = "manifest_missing"
+    TLS_ERROR = "tls_error"
+    UNREACHABLE = "unreachable"
+    UNEXPECTED_RESPONSE = "unexpected_response"
+
+
+@dataclass(frozen=True)
+class PullResult:
+    outcome: PullOutcome
+    message: str
+    url: str
+    """The manifest's URL."""
+    username: str | None
+    digest: str | None = None
+    media_type: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is PullOutcome.OK
+
+
+_LOGIN_TO_PULL = {
+    LoginOutcome.WRONG_CREDENTIALS: PullOutcome.LOGIN_FAILED,
+    LoginOutcome.UNREACHABLE: PullOutcome.UNREACHABLE,
+    LoginOutcome.TLS_ERROR: PullOutcome.TLS_ERROR,
+    LoginOutcome.UNEXPECTED_RESPONSE: PullOutcome.UNEXPECTED_RESPONSE,
+}
+
+MANIFEST_MEDIA_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+"""What a container runtime accepts when it resolves a tag; a registry answers 404 for a manifest it
+holds only in a type not listed."""
+
+
 class DestinationRefused(PermissionDenied):
     """Berth does not connect there; raised before any connection to it is made."""
 
@@ -457,6 +502,15 @@ def registry_endpoint(server: str) -> str:
     return f"{'http' if explicit_http else 'https'}://{host}{port}/v2/"
 
 
+def runtime_server(server: str) -> str:
+    """`server` (a pull secret's key, an image's registry) as a container runtime reaches it: plain HTTP
+    for a loopback registry (Docker's default insecure registries are localhost and 127.0.0.0/8), TLS
+    for any other; a scheme spelt out stays."""
+    if server.strip().lower().startswith(("http://", "https://")):
+        return server
+    return f"http://{server.strip()}" if _is_loopback(parse_server(server).host) else server
+
+
 def check_login(server: str, username: str, password: str, *, timeout: float | None = None) -> LoginResult:
     """Try `username`/`password` against `server`'s registry API, within `timeout` seconds in all
     (``BERTH_REGISTRY_LOGIN_TIMEOUT`` when not given), keeping to the destination policy.
@@ -480,6 +534,45 @@ def check_login(server: str, username: str, password: str, *, timeout: float | N
     return result
 
 
+def check_pull(
+    server: str,
+    repository: str,
+    reference: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    timeout: float | None = None,
+) -> PullResult:
+    """May `username` (anonymously when None) pull `repository` at `reference` (tag or digest) from
+    `server`? A manifest ``HEAD`` as a container runtime resolves an image, after the login
+    handshake of `check_login`, under the same destination policy and deadline. Tells apart: the
+    login fails; it works but may not pull this repository; the tag or manifest is missing; TLS or
+    network errors. Raises as `check_login` does."""
+    endpoint = registry_endpoint(server)
+    url = f"{endpoint}{repository}/manifests/{reference}"
+    timeout = float(settings.BERTH_REGISTRY_LOGIN_TIMEOUT if timeout is None else timeout)
+    anonymous = username is None
+    with _Guard(DestinationPolicy.from_settings(), timeout) as guard, _guarded_session(guard) as session:
+        handshake = _Handshake(endpoint=endpoint, username=username or "", password=password or "", guard=guard)
+        try:
+            result = handshake.pull(session, repository, url, anonymous=anonymous)
+        except _Stop as stop:
+            result = _pull_failure(stop.result, url, username, anonymous=anonymous)
+    logger.info("registry pull check of %s as %s: %s", url, username or "anonymous", result.outcome.value)
+    return result
+
+
+def _pull_failure(login: LoginResult, url: str, username: str | None, *, anonymous: bool) -> PullResult:
+    if anonymous and login.outcome is LoginOutcome.WRONG_CREDENTIALS:
+        return PullResult(
+            PullOutcome.CREDENTIALS_NEEDED,
+            f"{urlsplit(url).netloc} gives no anonymous access; no pull secret holds a login for it",
+            url,
+            None,
+        )
+    return PullResult(_LOGIN_TO_PULL[login.outcome], login.message, url, username)
+
+
 @dataclass
 class _Handshake:
     endpoint: str
@@ -487,6 +580,7 @@ class _Handshake:
     password: str = field(repr=False)
     guard: _Guard
     auth_scheme: str | None = None
+    challenge: dict[str, str] = field(default_factory=dict)
 
     def run(self, session: requests.Session) -> LoginResult:
         response = self._get(session, self.endpoint)
@@ -503,7 +597,7 @@ class _Handshake:
             self.auth_scheme = "basic"
             return self._judge(self._get(session, self.endpoint, auth=self._basic_auth()))
         if scheme == "bearer":
-            self.auth_scheme = "bearer"
+            self.auth_scheme, self.challenge = "bearer", params
             token = self._token(session, params)
             return self._judge(
                 self._get(session, self.endpoint, headers={"Authorization": f"Bearer {token}"}),
@@ -516,6 +610,67 @@ class _Handshake:
             f"{self._host(self.endpoint)} asked for authentication it did not name in a usable "
             "way (no Basic or Bearer challenge)",
         )
+
+    def pull(self, session: requests.Session, repository: str, url: str, *, anonymous: bool) -> PullResult:
+        username = None if anonymous else self.username
+        scope = {"scope": f"repository:{repository}:pull"}
+        kwargs: dict[str, Any] = {}
+        if not anonymous:
+            login = self.run(session)
+            if not login.ok:
+                return _pull_failure(login, url, username, anonymous=False)
+            if self.auth_scheme == "basic":
+                kwargs["auth"] = self._basic_auth()
+            elif self.auth_scheme == "bearer":
+                kwargs["headers"] = {"Authorization": f"Bearer {self._token(session, {**self.challenge, **scope})}"}
+        response = self._head(session, url, kwargs)
+        if response.status_code == 401 and "headers" not in kwargs:
+            # Asked without a token, and the registry wants one for this repository (an anonymous pull,
+            # or a registry whose /v2/ is open to all): fetch it as the runtime would, and ask again.
+            scheme, params = _parse_challenge(response.headers.get("WWW-Authenticate", ""))
+            if scheme == "bearer":
+                self.auth_scheme = "bearer"
+                token = self._token(session, {**params, **scope}, anonymous=anonymous)
+                response = self._head(session, url, {"headers": {"Authorization": f"Bearer {token}"}})
+        host, reference = self._host(url), url.rsplit("/", 1)[1]
+        if response.status_code == 200:
+            return PullResult(
+                PullOutcome.OK,
+                f"{host} lets {username or 'anyone'} pull {repository}:{reference}",
+                url,
+                username,
+                digest=response.headers.get("Docker-Content-Digest"),
+                media_type=response.headers.get("Content-Type"),
+            )
+        if response.status_code in (401, 403):
+            if anonymous:
+                return PullResult(
+                    PullOutcome.CREDENTIALS_NEEDED,
+                    f"{host} does not let anyone pull {repository} without a login, and no pull secret holds "
+                    "a login for it",
+                    url,
+                    None,
+                )
+            return PullResult(
+                PullOutcome.NO_PULL_PERMISSION,
+                f"{username} logs in to {host}, but may not pull {repository} (HTTP {response.status_code}): "
+                "grant the account pull access to this repository or project",
+                url,
+                username,
+            )
+        if response.status_code == 404:
+            return PullResult(
+                PullOutcome.MANIFEST_MISSING,
+                f"{host} has no manifest {reference} in {repository}: the tag or digest does not exist "
+                "(or the repository does not)",
+                url,
+                username,
+            )
+        return _pull_failure(self._unexpected(response, url), url, username, anonymous=anonymous)
+
+    def _head(self, session: requests.Session, url: str, kwargs: dict[str, Any]) -> requests.Response:
+        headers = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES), **kwargs.get("headers", {})}
+        return self._get(session, url, method="HEAD", **{**kwargs, "headers": headers})
 
     def _judge(
         self,
@@ -533,7 +688,7 @@ class _Handshake:
             )
         return self._unexpected(response, self.endpoint)
 
-    def _token(self, session: requests.Session, challenge: dict[str, str]) -> str:
+    def _token(self, session: requests.Session, challenge: dict[str, str], *, anonymous: bool = False) -> str:
         realm = challenge.get("realm", "")
         parts = urlsplit(realm)
         registry = self._host(self.endpoint)
@@ -563,9 +718,10 @@ class _Handshake:
                 f"({parts.netloc}), and Berth sends them only to the registry's own host or to token service "
                 "hosts a platform admin listed in BERTH_REGISTRY_TOKEN_REALM_HOSTS."
             )
-        params = {"account": self.username}
+        params = {} if anonymous else {"account": self.username}
         params.update({name: challenge[name] for name in ("service", "scope") if challenge.get(name)})
-        response = self._get(session, realm, body=True, auth=self._basic_auth(), params=params)
+        auth: dict[str, Any] = {} if anonymous else {"auth": self._basic_auth()}
+        response = self._get(session, realm, body=True, params=params, **auth)
         if response.status_code != 200:
             response.close()
             if response.status_code in (401, 403):
@@ -594,7 +750,9 @@ class _Handshake:
         # As bytes, because requests would encode str credentials as Latin-1; registries expect UTF-8.
         return self.username.encode("utf-8"), self.password.encode("utf-8")
 
-    def _get(self, session: requests.Session, url: str, *, body: bool = False, **kwargs: Any) -> requests.Response:
+    def _get(
+        self, session: requests.Session, url: str, *, body: bool = False, method: str = "GET", **kwargs: Any
+    ) -> requests.Response:
         """The answer's head. Only a token service's body is read, by `_body` when `body` is true and only up
         to a limit; every other answer is judged by its head, and its connection closed unread."""
         remaining = self.guard.remaining()
@@ -603,8 +761,8 @@ class _Handshake:
             raise self._too_slow(host)
         headers = {"User-Agent": _USER_AGENT, "Accept-Encoding": "identity", **kwargs.pop("headers", {})}
         try:
-            response = session.get(
-                url, headers=headers, timeout=remaining, allow_redirects=False, stream=True, **kwargs
+            response = session.request(
+                method, url, headers=headers, timeout=remaining, allow_redirects=False, stream=True, **kwargs
             )
         except requests.exceptions.RequestException as exc:
             raise self._failure(exc, host) from None

@@ -29,6 +29,7 @@ from kubernetes import client as kube_client
 
 from dashboard.tasks.models import BackgroundTask
 from registry.dockerconfig import Credential
+from registry.models import CredentialHealth, KubeCluster
 from registry.services import secrets
 from tests.helpers import AdminCli, api_client_as, create_service_account, failing_pod, unique_name, wait_for_task
 
@@ -59,6 +60,10 @@ OUTSIDE_ANY_NAMESPACE = {
     "GET api:registry-namespace-list": "lists the cluster's Kubernetes namespaces",
     "POST api:registry-test-login": "tries a login at a registry; touches nothing in Kubernetes",
     "* api:registry-managed-secret-*": "a managed secret is a tenant's, kept in all its namespaces: tenant and name",
+    "GET api:registry-credential-health": "lists the health records of every namespace the user may see",
+    "* api:registry-notification-*": "notifications belong to a tenant, not to a namespace",
+    "* api:registry-webhook-*": "webhooks are the platform's, outside any namespace",
+    "POST api:registry-node-config": "builds a file for nodes in the response; touches nothing in Kubernetes",
 }
 
 
@@ -318,6 +323,26 @@ def _target_pods(twins: SecretTwins, body: list) -> None:
     assert [(pod["namespace"], pod["pod"]) for pod in body] == [(twins.namespaces[twins.target], f"pod-{twins.target}")]
 
 
+def _health_rows(twins: SecretTwins) -> None:
+    for namespace in twins.namespaces.values():
+        CredentialHealth.objects.create(
+            kube_cluster=KubeCluster.objects.get(), namespace=namespace, secret_name=twins.name, registry=SHARED_SERVER
+        )
+
+
+def _target_health(twins: SecretTwins, body: list | dict) -> None:
+    rows = body if isinstance(body, list) else [body]
+    assert rows and {(row["namespace"], row["secret"]) for row in rows} == {
+        (twins.namespaces[twins.target], twins.name)
+    }
+
+
+def _checked_with_target(twins: SecretTwins, body: dict) -> None:
+    assert [(attempt["secret"], attempt["server"]) for attempt in body["attempts"]] == [
+        (twins.name, twins.server(twins.target))
+    ]
+
+
 def _target_match(twins: SecretTwins, body: dict) -> None:
     assert (body["match"]["secret"], body["match"]["server"]) == (twins.name, twins.server(twins.target))
 
@@ -329,6 +354,8 @@ class RegistryCase:
     query: dict = field(default_factory=dict)
     prepare: Callable[[SecretTwins], None] | None = None
     check: Callable[[SecretTwins, Any], None] | None = None
+    writes_kubernetes: bool = True
+    """False for a request that records something in Berth only (a credential check); its check says what."""
 
 
 IN_NAMESPACE = {"namespace": "{namespace}"}
@@ -355,6 +382,20 @@ REGISTRY_CASES = {
     ("api:registry-doctor", "GET"): RegistryCase(IN_NAMESPACE, prepare=_failing_pods, check=_target_pods),
     ("api:registry-doctor-image", "GET"): RegistryCase(
         IN_NAMESPACE, query={"image": "{server}/app:1"}, check=_target_match
+    ),
+    ("api:registry-pull-check", "GET"): RegistryCase(
+        IN_NAMESPACE, query={"image": "{server}/app:1"}, check=_checked_with_target
+    ),
+    ("api:registry-namespace-credential-health", "GET"): RegistryCase(
+        IN_NAMESPACE, prepare=_health_rows, check=_target_health
+    ),
+    ("api:registry-credential-check", "POST"): RegistryCase(SECRET, {}, check=_target_health, writes_kubernetes=False),
+    ("api:registry-credential-expiry", "POST"): RegistryCase(
+        SECRET,
+        {"registry": SHARED_SERVER, "expires_on": "2031-01-31"},
+        prepare=_health_rows,
+        check=_target_health,
+        writes_kubernetes=False,
     ),
 }
 
@@ -506,7 +547,7 @@ def test_registry_request_acts_on_the_named_object(
 
     after = {label: twins.state(label) for label in LABELS}
     assert after[twins.other] == before[twins.other], f"{method} {url} changed the twin in {twins.other}"
-    if method != "GET":
+    if method != "GET" and case.writes_kubernetes:
         assert after[target] != before[target], f"{method} {url} changed nothing in {target}"
     if case.check:
         case.check(twins, response.json())

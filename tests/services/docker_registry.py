@@ -85,6 +85,9 @@ class TokenIssuer:
         self._x5c = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
         self.tokens_issued = 0
         self.refusals = 0
+        # Repositories this issuer grants nothing on (as a token service does for a repository the account
+        # has no access to: a token still comes, with no actions for it).
+        self.denied_repositories: set[str] = set()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="token-issuer", daemon=True)
@@ -135,7 +138,8 @@ class TokenIssuer:
         access = []
         for scope in query.get("scope", []):
             kind, name, actions = scope.split(":", 2) if scope.count(":") >= 2 else (scope, "", "")
-            access.append({"type": kind, "name": name, "actions": [a for a in actions.split(",") if a]})
+            granted = [] if kind == "repository" and name in self.denied_repositories else actions.split(",")
+            access.append({"type": kind, "name": name, "actions": [a for a in granted if a]})
         claims = {
             "iss": TOKEN_ISSUER,
             "sub": self._username,
@@ -244,13 +248,25 @@ class DockerRegistry:
             self._tempdir.cleanup()
             self._tempdir = None
 
+    def set_password(self, password: str) -> None:
+        """Change the account's password in the htpasswd file; the registry rereads the file when it changes."""
+        assert self.auth == "htpasswd" and self._tempdir is not None, "only a running htpasswd registry"
+        self.password = password
+        self._write_htpasswd(Path(self._tempdir.name) / "htpasswd")
+
+    def _write_htpasswd(self, path: Path) -> None:
+        line = subprocess.run(
+            [HTPASSWD_BINARY, "-Bbn", self.username, self.password], check=True, capture_output=True, text=True
+        ).stdout
+        # Written beside and renamed over it, so the registry never reads half a file.
+        partial = path.with_suffix(".new")
+        partial.write_text(line.strip() + "\n")
+        partial.replace(path)
+
     def _auth_config(self, workdir: Path) -> dict:
         if self.auth == "htpasswd":
-            line = subprocess.run(
-                [HTPASSWD_BINARY, "-Bbn", self.username, self.password], check=True, capture_output=True, text=True
-            ).stdout
             htpasswd = workdir / "htpasswd"
-            htpasswd.write_text(line.strip() + "\n")
+            self._write_htpasswd(htpasswd)
             return {"htpasswd": {"realm": "berth-test", "path": str(htpasswd)}}
         self.token_issuer = TokenIssuer(username=self.username, password=self.password, workdir=workdir)
         self.token_issuer.start()

@@ -31,8 +31,10 @@ from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import ApiToken, PlatformRole, Tenant
 from dashboard.tenancy.tokens import api_token_create
 from registry.dockerconfig import Credential
-from registry.models import KubeCluster, RegistryQuota
+from registry.models import KubeCluster, Notification, RegistryQuota
 from registry.services import managed, secrets
+from registry.services.credential_health import credential_health_check
+from registry.services.notifications import notify, webhook_create
 from storage.models import CephCluster, StorageBinding, TenantKeyEntity
 from storage.services import images, namespaces, pools, snapshots, tenant_keys
 from tests.fixtures.berth import TEST_PASSWORD
@@ -591,6 +593,12 @@ def _secret(ctx: SampleContext, *, logins=(LOGIN,), service_accounts=("default",
     return {"namespace": ctx.kube_namespace, "name": name}
 
 
+def _checked_secret(ctx: SampleContext) -> dict:
+    names = _secret(ctx)
+    credential_health_check(cluster=ctx.kube, namespace=names["namespace"], secret_name=names["name"])
+    return names
+
+
 def _secret_with_two_logins(ctx: SampleContext) -> dict:
     return _secret(ctx, logins=(LOGIN, SECOND_LOGIN))
 
@@ -704,7 +712,55 @@ REGISTRY_API_SAMPLES = [
     ),
 ]
 
+REGISTRY_API_SAMPLES += [
+    Sample("api:registry-credential-check", "POST", "registry.credential.check", SECRET, {}, setup=_secret),
+    Sample(
+        "api:registry-credential-expiry",
+        "POST",
+        "registry.credential.expiry",
+        SECRET,
+        {"registry": LOGIN["server"], "expires_on": "2031-01-31"},
+        setup=_checked_secret,
+    ),
+]
+
+
+def _notification(ctx: SampleContext) -> dict:
+    return {"id": notify(None, Notification.DRIFT_FOUND, "a copy differs", {}).pk}
+
+
+def _webhook(ctx: SampleContext) -> dict:
+    name = unique("hook")
+    webhook_create(actor=ctx.admin, name=name, url="https://hooks.example.com/x", secret="Sample-signing-secret-1")
+    return {"name": name}
+
+
+REGISTRY_API_SAMPLES += [
+    Sample(
+        "api:registry-notification-dismiss",
+        "POST",
+        "registry.notification.dismiss",
+        {"notification_id": "{id}"},
+        setup=_notification,
+    ),
+    Sample(
+        "api:registry-webhook-list",
+        "POST",
+        "registry.webhook.create",
+        body={"name": "{new}", "url": "https://hooks.example.com/x", "secret": "Sample-signing-secret-2"},
+    ),
+    Sample("api:registry-webhook-detail", "DELETE", "registry.webhook.delete", {"webhook": "{name}"}, setup=_webhook),
+    Sample("api:registry-node-config", "POST", "registry.node_config.build", body={"registries": [LOGIN]}),
+]
+
 REGISTRY_UI_SAMPLES = [
+    Sample(
+        "registry:notification-dismiss",
+        "POST",
+        "registry.notification.dismiss",
+        {"notification_id": "{id}"},
+        setup=_notification,
+    ),
     Sample(
         "registry:secret-rotate",
         "POST",
