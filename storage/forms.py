@@ -9,6 +9,7 @@ from dashboard.core.errors import InvalidInput
 from dashboard.core.generic.forms import StyledForm, checked
 from dashboard.core.units import format_binary_size
 from storage import validation
+from storage.services import features, metadata, qos
 
 SIZE_UNITS = ("MiB", "GiB", "TiB")
 
@@ -215,3 +216,48 @@ class TrashRestoreForm(StyledForm):
     def clean_new_name(self) -> str | None:
         typed = self.cleaned_data["new_name"]
         return checked(validation.validate_object_name, typed, field="new_name") if typed else None
+
+
+class QosForm(StyledForm):
+    """One field per librbd QoS option; empty inherits (the pool's default, else the cluster's)."""
+
+    def __init__(self, *args: Any, inherit_label: str = "inherit", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for option in qos.QOS_OPTIONS:
+            self.fields[option] = forms.IntegerField(
+                label=qos.qos_label(option).capitalize(),
+                required=False,
+                min_value=0,
+                max_value=qos.MAX_QOS_VALUE,
+                help_text=f"rbd option {option}. 0 is unlimited; empty to {inherit_label}.",
+            )
+
+
+class ImageFeaturesForm(StyledForm):
+    def __init__(self, *args: Any, current: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for name in features.MUTABLE_FEATURES:
+            self.fields[name] = forms.BooleanField(label=name, required=False, initial=name in current)
+        self.fields["exclusive-lock"].help_text = "Lets one client write at a time; object-map needs it."
+        self.fields["object-map"].help_text = "Tracks which objects exist; rebuilt at once when enabled."
+        self.fields["fast-diff"].help_text = "Fast usage and diffs; librbd switches it together with object-map."
+        self.fields[
+            "deep-flatten"
+        ].help_text = "Lets a clone's snapshots be flattened too. Can only be disabled, which cannot be undone."
+        if "deep-flatten" not in current:
+            self.fields["deep-flatten"].disabled = True
+
+
+class MetadataForm(StyledForm):
+    key = forms.CharField(
+        label="Key",
+        max_length=metadata.MAX_KEY_LENGTH,
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    value = forms.CharField(
+        label="Value", required=False, strip=False, max_length=metadata.MAX_VALUE_LENGTH, widget=forms.TextInput
+    )
+
+    def clean_key(self) -> str:
+        return checked(metadata.validate_metadata_key, self.cleaned_data["key"])

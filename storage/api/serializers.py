@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from dashboard.core.api.serializers import validated_by
 from storage import validation
+from storage.services import metadata, qos
 
 
 class NameField(serializers.CharField):
@@ -188,3 +189,46 @@ class TrashEntrySerializer(serializers.Serializer):
 
 class TrashRestoreSerializer(serializers.Serializer):
     new_name = NameField(required=False, allow_null=True)
+
+
+class QosSettingSerializer(serializers.Serializer):
+    option = serializers.CharField()
+    value = serializers.IntegerField(help_text="What librbd applies; 0 is unlimited")
+    # DRF's serializer metaclass moves declared fields off the class, so this does not shadow Field.source.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["default", "pool", "image"], help_text="Where the value comes from"
+    )
+
+
+def _qos_fields() -> dict[str, serializers.Field]:
+    return {
+        option: serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=0,
+            max_value=qos.MAX_QOS_VALUE,
+            help_text=f"{qos.qos_label(option)}; 0 unlimited, null drops the override, absent keeps it",
+        )
+        for option in qos.QOS_OPTIONS
+    }
+
+
+QosChangeSerializer = type("QosChangeSerializer", (serializers.Serializer,), _qos_fields())
+
+
+class FeatureChangeSerializer(serializers.Serializer):
+    features = serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text="Feature -> wanted state, for exclusive-lock, object-map, fast-diff, deep-flatten (off only); "
+        "features not named keep their state",
+    )
+
+
+class MetadataEntrySerializer(serializers.Serializer):
+    key = serializers.CharField()
+    value = serializers.CharField(allow_blank=True)
+    managed_by_qos = serializers.BooleanField(help_text="A conf_ key, changed through the QoS endpoint")
+
+
+class MetadataValueSerializer(serializers.Serializer):
+    value = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=metadata.MAX_VALUE_LENGTH)

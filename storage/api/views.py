@@ -22,7 +22,7 @@ from dashboard.tasks.api.serializers import BackgroundTaskSerializer
 from storage.api import serializers as s
 from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
-from storage.services import images, namespaces, pools, snapshots
+from storage.services import features, images, metadata, namespaces, pools, qos, snapshots
 from storage.validation import validate_namespace, validate_object_name
 
 CLUSTER = OpenApiParameter("cluster", str, description="Cluster name; the default cluster if omitted")
@@ -452,3 +452,110 @@ class TrashRestoreApi(StorageApi):
             **data,
         )
         return Response(s.ImageSerializer(image).data)
+
+
+class ImageQosApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.QosSettingSerializer(many=True)}))
+    def get(self, request, pool, name):
+        settings = qos.image_qos_get(
+            actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request), name=name
+        )
+        return Response(s.QosSettingSerializer(settings, many=True).data)
+
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.QosChangeSerializer,
+        responses=with_errors({200: s.QosSettingSerializer(many=True)}),
+        description="Set the image's own QoS limits (librbd clients only; krbd ignores them). null drops the "
+        "image's override so the pool's default applies.",
+    )
+    def patch(self, request, pool, name):
+        changes = self.valid(s.QosChangeSerializer, request.data)
+        settings = qos.image_qos_set(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            name=name,
+            changes=changes,
+        )
+        return Response(s.QosSettingSerializer(settings, many=True).data)
+
+
+class PoolQosApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.QosSettingSerializer(many=True)}))
+    def get(self, request, pool):
+        settings = qos.pool_qos_get(actor=request.user, cluster=self.cluster(request), pool=pool)
+        return Response(s.QosSettingSerializer(settings, many=True).data)
+
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.QosChangeSerializer,
+        responses=with_errors({200: s.QosSettingSerializer(many=True)}),
+        description="Default QoS limits of every image in the pool (RBD namespaces included) without its own; "
+        "librbd 16 applies defaults per pool only, not per RBD namespace. null drops a default.",
+    )
+    def patch(self, request, pool):
+        changes = self.valid(s.QosChangeSerializer, request.data)
+        settings = qos.pool_qos_set(actor=request.user, cluster=self.cluster(request), pool=pool, changes=changes)
+        return Response(s.QosSettingSerializer(settings, many=True).data)
+
+
+class ImageFeaturesApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.FeatureChangeSerializer,
+        responses=with_errors({200: s.ImageSerializer}),
+        description="Enable or disable exclusive-lock, object-map and fast-diff (the latter two together), or "
+        "disable deep-flatten; an enabled object map is rebuilt at once.",
+    )
+    def patch(self, request, pool, name):
+        data = self.valid(s.FeatureChangeSerializer, request.data)
+        cluster, namespace = self.cluster(request), self.namespace(request)
+        features.image_features_update(
+            actor=request.user, cluster=cluster, pool=pool, namespace=namespace, name=name, features=data["features"]
+        )
+        image = images.image_get(actor=request.user, cluster=cluster, pool=pool, namespace=namespace, name=name)
+        return Response(s.ImageSerializer(image).data)
+
+
+class ImageMetadataListApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.MetadataEntrySerializer(many=True)}))
+    def get(self, request, pool, name):
+        entries = metadata.image_metadata_list(
+            actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request), name=name
+        )
+        return Response(s.MetadataEntrySerializer(entries, many=True).data)
+
+
+class ImageMetadataDetailApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.MetadataValueSerializer,
+        responses=with_errors({200: s.MetadataEntrySerializer}),
+        description="Set a metadata key (conf_ keys are refused: use the QoS endpoint).",
+    )
+    def put(self, request, pool, name, key):
+        data = self.valid(s.MetadataValueSerializer, request.data)
+        entry = metadata.image_metadata_set(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            name=name,
+            key=key,
+            value=data["value"],
+        )
+        return Response(s.MetadataEntrySerializer(entry).data)
+
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({204: None}))
+    def delete(self, request, pool, name, key):
+        metadata.image_metadata_remove(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            name=name,
+            key=key,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -102,6 +102,11 @@ class Twins:
                     "size": info["size"],
                     "parent": info.get("parent"),
                     "snapshots": sorted((snap["name"], snap["size"], snap.get("protected")) for snap in snaps),
+                    "features": info["features"],
+                    # QoS overrides are conf_ keys among them.
+                    "metadata": json.loads(
+                        self.ceph.rbd("image-meta", "list", "--format", "json", self.spec(namespace, image)) or "{}"
+                    ),
                 }
         return {"images": images, "trash": self.trash(namespace)}
 
@@ -203,6 +208,30 @@ def _namespace_deleted(twins: Twins, _body: Any) -> None:
     assert f"{twins.name}-ns" not in _namespaces(twins)
 
 
+def _own_qos(twins: Twins, namespace: str) -> None:
+    twins.ceph.rbd("config", "image", "set", twins.spec(namespace), "rbd_qos_iops_limit", str(SIZES[namespace]))
+
+
+def _target_qos(twins: Twins, body: list) -> None:
+    assert {row["option"]: row["value"] for row in body}["rbd_qos_iops_limit"] == SIZES[twins.target]
+
+
+def _qos_set_on_target(twins: Twins, _body: Any) -> None:
+    assert "rbd_qos_iops_limit" in twins.ceph.rbd("config", "image", "list", twins.spec(twins.target))
+
+
+def _features_of_target(twins: Twins, body: dict) -> None:
+    assert body["id"] == twins.image_id(twins.target) and "object-map" not in body["features"]
+
+
+def _own_metadata(twins: Twins, namespace: str) -> None:
+    twins.ceph.rbd("image-meta", "set", twins.spec(namespace), "owner", namespace or "default")
+
+
+def _target_metadata(twins: Twins, body: list) -> None:
+    assert body == [{"key": "owner", "value": twins.target or "default", "managed_by_qos": False}]
+
+
 @dataclass(frozen=True)
 class StorageCase:
     kwargs: dict
@@ -226,6 +255,18 @@ STORAGE_CASES = {
     ("api:storage-image-detail", "DELETE"): StorageCase(IMAGE),
     ("api:storage-image-copy", "POST"): StorageCase(
         IMAGE, {**HERE, "dest_name": "{name}-copy"}, check=_copy_of_the_target
+    ),
+    ("api:storage-image-qos", "GET"): StorageCase(IMAGE, prepare=_on_both(_own_qos), check=_target_qos),
+    ("api:storage-image-qos", "PATCH"): StorageCase(IMAGE, {"rbd_qos_iops_limit": 7}, check=_qos_set_on_target),
+    ("api:storage-image-features", "PATCH"): StorageCase(
+        IMAGE, {"features": {"object-map": False, "fast-diff": False}}, check=_features_of_target
+    ),
+    ("api:storage-image-metadata-list", "GET"): StorageCase(
+        IMAGE, prepare=_on_both(_own_metadata), check=_target_metadata
+    ),
+    ("api:storage-image-metadata-detail", "PUT"): StorageCase({**IMAGE, "key": "k"}, {"value": "v"}),
+    ("api:storage-image-metadata-detail", "DELETE"): StorageCase(
+        {**IMAGE, "key": "owner"}, prepare=_on_both(_own_metadata)
     ),
     ("api:storage-image-flatten", "POST"): StorageCase({"name": "{name}-clone"}, prepare=_on_both(_cloned)),
     ("api:storage-snapshot-list", "GET"): StorageCase(IMAGE, prepare=_on_both(_own_snapshot), check=_target_snapshots),

@@ -34,7 +34,7 @@ from registry.dockerconfig import Credential
 from registry.models import KubeCluster
 from registry.services import secrets
 from storage.models import CephCluster, StorageBinding, TenantKeyEntity
-from storage.services import images, namespaces, pools, snapshots, tenant_keys
+from storage.services import images, metadata, namespaces, pools, snapshots, tenant_keys
 from tests.fixtures.berth import TEST_PASSWORD
 from tests.helpers import create_service_account
 
@@ -418,6 +418,12 @@ def _trashed_image(ctx: SampleContext) -> dict:
     return {**names, "image_id": image_id}
 
 
+def _image_with_metadata(ctx: SampleContext) -> dict:
+    names = _image(ctx)
+    metadata.image_metadata_set(**ctx.storage(name=names["image"], key="owner", value="ops"))
+    return names
+
+
 POOL = {"pool": "{pool}"}
 IMAGE = {"pool": "{pool}", "name": "{image}"}
 SNAPSHOT = {**IMAGE, "snapshot": "{snapshot}"}
@@ -479,6 +485,26 @@ STORAGE_UI_SAMPLES = [
         setup=_image,
     ),
     Sample("storage:image-flatten", "POST", "storage.image.flatten", IMAGE, setup=_clone),
+    Sample("storage:pool-qos", "POST", "storage.pool.set_qos", POOL, {"rbd_qos_iops_limit": ""}, setup=_in_pool),
+    Sample("storage:image-qos", "POST", "storage.image.set_qos", IMAGE, {"rbd_qos_iops_limit": "100"}, setup=_image),
+    Sample(
+        "storage:image-features",
+        "POST",
+        "storage.image.update_features",
+        IMAGE,
+        {"exclusive-lock": "on", "deep-flatten": "on"},
+        setup=_image,
+    ),
+    Sample(
+        "storage:image-metadata", "POST", "storage.image.set_metadata", IMAGE, {"key": "k", "value": "v"}, setup=_image
+    ),
+    Sample(
+        "storage:image-metadata-remove",
+        "POST",
+        "storage.image.remove_metadata",
+        {**IMAGE, "key": "owner"},
+        setup=_image_with_metadata,
+    ),
     Sample("storage:snapshot-create", "POST", "storage.snapshot.create", IMAGE, {"snapshot": "{new}"}, setup=_image),
     Sample(
         "storage:snapshot-delete",
@@ -552,6 +578,31 @@ STORAGE_API_SAMPLES = [
     Sample("api:storage-image-detail", "PATCH", "storage.image.resize", IMAGE, {"size": "128MiB"}, setup=_image),
     Sample("api:storage-image-detail", "DELETE", "storage.image.delete", IMAGE, setup=_image),
     Sample("api:storage-image-copy", "POST", "storage.image.copy", IMAGE, DESTINATION, setup=_image),
+    Sample("api:storage-pool-qos", "PATCH", "storage.pool.set_qos", POOL, {"rbd_qos_iops_limit": None}, setup=_in_pool),
+    Sample("api:storage-image-qos", "PATCH", "storage.image.set_qos", IMAGE, {"rbd_qos_iops_limit": 5}, setup=_image),
+    Sample(
+        "api:storage-image-features",
+        "PATCH",
+        "storage.image.update_features",
+        IMAGE,
+        {"features": {"object-map": False, "fast-diff": False}},
+        setup=_image,
+    ),
+    Sample(
+        "api:storage-image-metadata-detail",
+        "PUT",
+        "storage.image.set_metadata",
+        {**IMAGE, "key": "k"},
+        {"value": "v"},
+        setup=_image,
+    ),
+    Sample(
+        "api:storage-image-metadata-detail",
+        "DELETE",
+        "storage.image.remove_metadata",
+        {**IMAGE, "key": "owner"},
+        setup=_image_with_metadata,
+    ),
     Sample("api:storage-image-flatten", "POST", "storage.image.flatten", IMAGE, setup=_clone),
     Sample("api:storage-snapshot-list", "POST", "storage.snapshot.create", IMAGE, {"name": "{new}"}, setup=_image),
     Sample("api:storage-snapshot-detail", "DELETE", "storage.snapshot.delete", SNAPSHOT, setup=_snapshot),
