@@ -261,3 +261,10 @@ class MetadataForm(StyledForm):
 
     def clean_key(self) -> str:
         return checked(metadata.validate_metadata_key, self.cleaned_data["key"])
+
+
+class SnapshotRenameForm(StyledForm):
+    new_name = name_field("New name")
+
+    def clean_new_name(self) -> str:
+        return checked(validation.validate_object_name, self.cleaned_data["new_name"], field="new_name")

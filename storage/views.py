@@ -331,6 +331,7 @@ class ImageDetailView(ImageMixin, ServiceDetailView):
             "namespace": self.namespace,
             "snapshots": snapshots.snapshot_list(**self.image_args(), image=self.image),
             "snapshot_form": storage_forms.SnapshotCreateForm(),
+            "clone_unprotected": snapshots.clone_v2_allowed(self.cluster),
         }
 
 
@@ -608,6 +609,41 @@ class SnapshotUnprotectView(SnapshotMixin, ServiceActionView):
 
     def success_message(self, result) -> str:
         return f"Snapshot {self.snapshot} unprotected."
+
+
+class SnapshotRenameView(SnapshotMixin, ServiceFormView):
+    form_class = storage_forms.SnapshotRenameForm
+    submit_label = "Rename"
+
+    @property
+    def title(self) -> str:
+        return f"Rename snapshot {self.image}@{self.snapshot}"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"new_name": self.snapshot}
+
+    def perform(self, form: forms.Form):
+        return snapshots.snapshot_rename(**self.snapshot_args(), new_name=form.cleaned_data["new_name"])
+
+    def success_message(self, snapshot) -> str:
+        return f"Snapshot {self.snapshot} renamed to {snapshot.name}."
+
+
+class SnapshotCopyView(SnapshotMixin, ImageCopyView):
+    """A copy of the image as it was at the snapshot: a new, independent image."""
+
+    @property
+    def title(self) -> str:
+        return f"Copy {self.image}@{self.snapshot} to a new image"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {**super().get_initial(), "dest_name": f"{self.image}-{self.snapshot}"}
+
+    def perform(self, form: forms.Form):
+        return images.image_copy(**self.image_args(), name=self.image, snapshot=self.snapshot, **form.cleaned_data)
+
+    def success_message(self, task) -> str:
+        return f"Copying {self.image}@{self.snapshot} started."
 
 
 class SnapshotCloneView(SnapshotMixin, ServiceFormView):

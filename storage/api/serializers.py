@@ -170,6 +170,10 @@ class SnapshotCreateSerializer(serializers.Serializer):
     name = NameField()
 
 
+class SnapshotRenameSerializer(serializers.Serializer):
+    new_name = NameField()
+
+
 class CloneSerializer(serializers.Serializer):
     dest_pool = NameField()
     dest_namespace = NamespaceField(help_text="The clone's RBD namespace; the pool's default namespace if omitted")

@@ -78,6 +78,11 @@ urlpatterns = [
         views.SnapshotCloneApi.as_view(),
         name="storage-snapshot-clone",
     ),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/copy/",
+        views.SnapshotCopyApi.as_view(),
+        name="storage-snapshot-copy",
+    ),
     path("pools/<ceph:pool>/trash/", views.TrashListApi.as_view(), name="storage-trash-list"),
     path("pools/<ceph:pool>/trash/purge/", views.TrashPurgeApi.as_view(), name="storage-trash-purge"),
     path("pools/<ceph:pool>/trash/<ceph:image_id>/", views.TrashEntryApi.as_view(), name="storage-trash-entry"),

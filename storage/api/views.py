@@ -330,6 +330,25 @@ class SnapshotListApi(StorageApi):
 
 
 class SnapshotDetailApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.SnapshotRenameSerializer,
+        responses=with_errors({200: s.SnapshotSerializer}),
+        description="Rename the snapshot.",
+    )
+    def patch(self, request, pool, name, snapshot):
+        data = self.valid(s.SnapshotRenameSerializer, request.data)
+        renamed = snapshots.snapshot_rename(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            image=name,
+            snapshot=snapshot,
+            new_name=data["new_name"],
+        )
+        return Response(s.SnapshotSerializer(renamed).data)
+
     @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({204: None}))
     def delete(self, request, pool, name, snapshot):
         snapshots.snapshot_delete(
@@ -375,9 +394,36 @@ SnapshotUnprotectApi = _snapshot_action(
 )
 
 
+class SnapshotCopyApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.ImageCopySerializer,
+        responses=with_errors({202: TASK_ACCEPTED}),
+        description="Copy the image as it was at the snapshot to a new image, in the background; counted against "
+        "the destination's quota like any copy.",
+    )
+    def post(self, request, pool, name, snapshot):
+        data = self.valid(s.ImageCopySerializer, request.data)
+        return _task_response(
+            images.image_copy(
+                actor=request.user,
+                cluster=self.cluster(request),
+                pool=pool,
+                namespace=self.namespace(request),
+                name=name,
+                snapshot=snapshot,
+                **data,
+            )
+        )
+
+
 class SnapshotCloneApi(StorageApi):
     @extend_schema(
-        parameters=[CLUSTER, NAMESPACE], request=s.CloneSerializer, responses=with_errors({201: s.ImageSerializer})
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.CloneSerializer,
+        responses=with_errors({201: s.ImageSerializer}),
+        description="Clone the snapshot. It must be protected unless the cluster requires mimic or later clients "
+        "(clone format 2).",
     )
     def post(self, request, pool, name, snapshot):
         data = self.valid(s.CloneSerializer, request.data)

@@ -192,6 +192,11 @@ def _copy_of_the_target(twins: Twins, _body: dict) -> None:
     assert copy["size"] == SIZES[twins.target]
 
 
+def _snapshot_copy(twins: Twins, _body: dict) -> None:
+    copy = twins.state(twins.target)["images"][f"{twins.name}-copy"]
+    assert (copy["size"], copy["parent"]) == (SIZES[twins.target], None)
+
+
 def _clone_of_the_target(twins: Twins, body: dict) -> None:
     assert (body["namespace"], body["parent"]) == (twins.target, f"{twins.spec(twins.target)}@s")
 
@@ -272,6 +277,12 @@ STORAGE_CASES = {
     ("api:storage-snapshot-list", "GET"): StorageCase(IMAGE, prepare=_on_both(_own_snapshot), check=_target_snapshots),
     ("api:storage-snapshot-list", "POST"): StorageCase(IMAGE, {"name": "new"}),
     ("api:storage-snapshot-detail", "DELETE"): StorageCase(SNAPSHOT, prepare=_on_both(_snapshot)),
+    ("api:storage-snapshot-detail", "PATCH"): StorageCase(
+        SNAPSHOT, {"new_name": "renamed"}, prepare=_on_both(_snapshot)
+    ),
+    ("api:storage-snapshot-copy", "POST"): StorageCase(
+        SNAPSHOT, {**HERE, "dest_name": "{name}-copy"}, prepare=_on_both(_grown_after_snapshot), check=_snapshot_copy
+    ),
     ("api:storage-snapshot-rollback", "POST"): StorageCase(SNAPSHOT, prepare=_on_both(_grown_after_snapshot)),
     ("api:storage-snapshot-protect", "POST"): StorageCase(SNAPSHOT, prepare=_on_both(_snapshot)),
     ("api:storage-snapshot-unprotect", "POST"): StorageCase(SNAPSHOT, prepare=_on_both(_protected)),

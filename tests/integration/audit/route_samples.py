@@ -518,6 +518,10 @@ STORAGE_UI_SAMPLES = [
     Sample("storage:snapshot-protect", "POST", "storage.snapshot.protect", SNAPSHOT, setup=_snapshot),
     Sample("storage:snapshot-unprotect", "POST", "storage.snapshot.unprotect", SNAPSHOT, setup=_protected_snapshot),
     Sample("storage:snapshot-clone", "POST", "storage.image.clone", SNAPSHOT, DESTINATION, setup=_protected_snapshot),
+    Sample(
+        "storage:snapshot-rename", "POST", "storage.snapshot.rename", SNAPSHOT, {"new_name": "{new}"}, setup=_snapshot
+    ),
+    Sample("storage:snapshot-copy", "POST", "storage.image.copy", SNAPSHOT, DESTINATION, setup=_snapshot),
     # Its background task never runs here (the test's transaction never commits), so the other
     # samples' trash entries stay.
     Sample(
@@ -606,6 +610,15 @@ STORAGE_API_SAMPLES = [
     Sample("api:storage-image-flatten", "POST", "storage.image.flatten", IMAGE, setup=_clone),
     Sample("api:storage-snapshot-list", "POST", "storage.snapshot.create", IMAGE, {"name": "{new}"}, setup=_image),
     Sample("api:storage-snapshot-detail", "DELETE", "storage.snapshot.delete", SNAPSHOT, setup=_snapshot),
+    Sample(
+        "api:storage-snapshot-detail",
+        "PATCH",
+        "storage.snapshot.rename",
+        SNAPSHOT,
+        {"new_name": "{new}"},
+        setup=_snapshot,
+    ),
+    Sample("api:storage-snapshot-copy", "POST", "storage.image.copy", SNAPSHOT, DESTINATION, setup=_snapshot),
     Sample("api:storage-snapshot-rollback", "POST", "storage.snapshot.rollback", SNAPSHOT, setup=_snapshot),
     Sample("api:storage-snapshot-protect", "POST", "storage.snapshot.protect", SNAPSHOT, setup=_snapshot),
     Sample("api:storage-snapshot-unprotect", "POST", "storage.snapshot.unprotect", SNAPSHOT, setup=_protected_snapshot),

@@ -104,6 +104,28 @@ OPERATIONS = [
         ),
     ),
     (
+        "snapshot_rename",
+        "operator",
+        "storage.snapshot.rename",
+        lambda a, t, c, i: snapshots.snapshot_rename(actor=a, **where(t, c), image=i, snapshot="s0", new_name="r0"),
+    ),
+    (
+        "image_copy_from_snapshot",
+        "operator",
+        "storage.image.copy",
+        lambda a, t, c, i: wait_for_task(
+            images.image_copy(
+                actor=a,
+                **where(t, c),
+                name=i,
+                snapshot="s0",
+                dest_pool=t.pool,
+                dest_namespace="team-a",
+                dest_name=fresh(),
+            )
+        ),
+    ),
+    (
         "image_delete",
         "admin",
         "storage.image.delete",

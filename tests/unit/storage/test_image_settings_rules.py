@@ -6,6 +6,7 @@ from dashboard.core.errors import InvalidInput
 from storage.services.features import FeatureChange, plan_feature_change
 from storage.services.metadata import validate_metadata_key
 from storage.services.qos import QOS_OPTIONS, qos_label, validate_qos_changes
+from storage.services.snapshots import clone_v2_allowed_for
 
 pytestmark = pytest.mark.unit
 
@@ -77,3 +78,11 @@ def test_metadata_keys(key, code):
     with pytest.raises(InvalidInput) as refused:
         validate_metadata_key(key)
     assert refused.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("release", "allowed"),
+    [("luminous", False), ("jewel", False), ("mimic", True), ("Pacific", True), ("squid", True), ("", False)],
+)
+def test_clone_v2_needs_mimic_clients(release, allowed):
+    assert clone_v2_allowed_for(release) is allowed
