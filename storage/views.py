@@ -30,7 +30,7 @@ from dashboard.tenancy import services as tenancy
 from storage import forms as storage_forms
 from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
-from storage.services import features, images, metadata, namespaces, pools, qos, snapshots, tenant_keys
+from storage.services import features, images, metadata, namespaces, pools, qos, snapshots, tenant_keys, usage
 from storage.services import tenancy as storage_tenancy
 from storage.services.types import PoolInfo
 from storage.templatetags.storage_ui import storage_url
@@ -307,6 +307,7 @@ class ImageListView(ImageMixin, ServiceListView):
             descending=query.descending,
             offset=query.offset,
             limit=query.limit,
+            with_used=True,
         )
         return ListPage(items=found.items, total=found.total, query=query)
 
@@ -332,6 +333,7 @@ class ImageDetailView(ImageMixin, ServiceDetailView):
             "snapshots": snapshots.snapshot_list(**self.image_args(), image=self.image),
             "snapshot_form": storage_forms.SnapshotCreateForm(),
             "clone_unprotected": snapshots.clone_v2_allowed(self.cluster),
+            "usage": usage.image_usage(**self.image_args(), name=self.image),
         }
 
 

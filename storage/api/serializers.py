@@ -236,3 +236,17 @@ class MetadataEntrySerializer(serializers.Serializer):
 
 class MetadataValueSerializer(serializers.Serializer):
     value = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=metadata.MAX_VALUE_LENGTH)
+
+
+class SnapshotUsageSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    used = serializers.IntegerField(help_text="Bytes allocated since the snapshot before it")
+
+
+class ImageUsageSerializer(serializers.Serializer):
+    provisioned = serializers.IntegerField()
+    used = serializers.IntegerField(allow_null=True, help_text="The head's allocation since the last snapshot")
+    total = serializers.IntegerField(
+        allow_null=True, help_text="Head and snapshots together, as `rbd du` shows; null without fast-diff"
+    )
+    snapshots = SnapshotUsageSerializer(many=True)

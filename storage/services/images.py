@@ -8,6 +8,7 @@ between the directory read and its header read simply drops out of the page.
 """
 
 import errno
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -21,6 +22,7 @@ from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster, QuotaReservation
 from storage.selectors import ceph_cluster_get
 from storage.services import tenancy as storage_tenancy
+from storage.services import usage
 from storage.services.bindings import rados, rbd
 from storage.services.connection import NotFoundImage, image_spec, mon_command, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
@@ -93,7 +95,10 @@ def image_list(
     descending: bool = False,
     offset: int = 0,
     limit: int = 50,
+    with_used: bool = False,
 ) -> ImagePage:
+    """A page of images; `with_used` also measures each image of the page (`rbd du`'s total, from
+    fast-diff: a few milliseconds per image, so only for the page shown)."""
     if sort not in SORT_KEYS:
         raise InvalidInput(
             f"sort: must be one of {', '.join(SORT_KEYS)} (got {sort!r}).", code="invalid_sort", extra={"field": "sort"}
@@ -125,6 +130,9 @@ def image_list(
                 _image_info(pool, namespace, header, _parent_spec(ioctx, header.name) if header.is_clone else None)
                 for header in headers
             ]
+            if with_used:
+                used = usage.used_by_name(ioctx, [item.name for item in items])
+                items = [replace(item, used=used.get(item.name)) for item in items]
     return ImagePage(total=total, items=items)
 
 

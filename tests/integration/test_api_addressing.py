@@ -213,6 +213,13 @@ def _namespace_deleted(twins: Twins, _body: Any) -> None:
     assert f"{twins.name}-ns" not in _namespaces(twins)
 
 
+def _target_usage(twins: Twins, body: dict) -> None:
+    assert (body["provisioned"], [s["name"] for s in body["snapshots"]]) == (
+        SIZES[twins.target],
+        [f"only-in-{twins.target or 'default'}"],
+    )
+
+
 def _own_qos(twins: Twins, namespace: str) -> None:
     twins.ceph.rbd("config", "image", "set", twins.spec(namespace), "rbd_qos_iops_limit", str(SIZES[namespace]))
 
@@ -261,6 +268,7 @@ STORAGE_CASES = {
     ("api:storage-image-copy", "POST"): StorageCase(
         IMAGE, {**HERE, "dest_name": "{name}-copy"}, check=_copy_of_the_target
     ),
+    ("api:storage-image-usage", "GET"): StorageCase(IMAGE, prepare=_on_both(_own_snapshot), check=_target_usage),
     ("api:storage-image-qos", "GET"): StorageCase(IMAGE, prepare=_on_both(_own_qos), check=_target_qos),
     ("api:storage-image-qos", "PATCH"): StorageCase(IMAGE, {"rbd_qos_iops_limit": 7}, check=_qos_set_on_target),
     ("api:storage-image-features", "PATCH"): StorageCase(

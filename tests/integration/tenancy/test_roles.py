@@ -15,7 +15,7 @@ from dashboard.audit.models import AuditEvent
 from dashboard.core.errors import NotFound, PermissionDenied
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Membership, PlatformRole
-from storage.services import features, images, metadata, namespaces, pools, qos, snapshots
+from storage.services import features, images, metadata, namespaces, pools, qos, snapshots, usage
 from tests.helpers import RANK, wait_for_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -149,6 +149,7 @@ OPERATIONS = [
         "storage.snapshot.rollback",
         lambda a, t, c, i: snapshots.snapshot_rollback(actor=a, **where(t, c), image=i, snapshot="s0"),
     ),
+    ("image_usage", "viewer", None, lambda a, t, c, i: usage.image_usage(actor=a, **where(t, c), name=i)),
     ("image_qos_get", "viewer", None, lambda a, t, c, i: qos.image_qos_get(actor=a, **where(t, c), name=i)),
     (
         "image_qos_set",
