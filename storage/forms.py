@@ -77,7 +77,38 @@ class PoolQuotaForm(StyledForm):
         return checked(validation.validate_quota_objects, self.cleaned_data["max_objects"], field="max_objects")
 
 
-class PoolCreateForm(PoolQuotaForm):
+class PoolOptionsForm(StyledForm):
+    compression_mode = forms.ChoiceField(
+        label="Compression",
+        choices=[(mode, mode) for mode in validation.COMPRESSION_MODES],
+        initial="none",
+        help_text="BlueStore compresses what is written after the change; data already stored stays as it is.",
+    )
+    pg_autoscale_mode = forms.ChoiceField(
+        label="PG autoscaling",
+        choices=[(mode, mode) for mode in validation.PG_AUTOSCALE_MODES],
+        initial="on",
+        help_text="on: Ceph adjusts the placement groups; warn: it only warns; off: they stay as set.",
+    )
+
+
+class PoolCreateForm(PoolOptionsForm, PoolQuotaForm):
+    """Options left at "cluster default" are not set, so the cluster's own defaults apply."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        modes = {"compression_mode": validation.COMPRESSION_MODES, "pg_autoscale_mode": validation.PG_AUTOSCALE_MODES}
+        for name, choices in modes.items():
+            field = cast(forms.ChoiceField, self.fields[name])
+            field.required, field.initial = False, ""
+            field.choices = [("", "cluster default"), *((mode, mode) for mode in choices)]
+
+    def clean_compression_mode(self) -> str | None:
+        return self.cleaned_data["compression_mode"] or None
+
+    def clean_pg_autoscale_mode(self) -> str | None:
+        return self.cleaned_data["pg_autoscale_mode"] or None
+
     name = name_field("Pool name")
     pg_num = forms.IntegerField(
         label="Placement groups",
@@ -85,7 +116,7 @@ class PoolCreateForm(PoolQuotaForm):
         min_value=1,
         help_text="A power of two, e.g. 32 or 64.",
     )
-    field_order = ["name", "pg_num", "max_bytes", "max_objects"]
+    field_order = ["name", "pg_num", "max_bytes", "max_objects", "compression_mode", "pg_autoscale_mode"]
 
     def clean_name(self) -> str:
         return checked(validation.validate_object_name, self.cleaned_data["name"], field="name")

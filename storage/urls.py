@@ -12,6 +12,7 @@ urlpatterns = [
     path("pools/create/", views.PoolCreateView.as_view(), name="pool-create"),
     path("pools/<str:pool>/", views.PoolDetailView.as_view(), name="pool-detail"),
     path("pools/<str:pool>/quota/", views.PoolQuotaView.as_view(), name="pool-quota"),
+    path("pools/<str:pool>/options/", views.PoolOptionsView.as_view(), name="pool-options"),
     path("pools/<str:pool>/qos/", views.PoolQosView.as_view(), name="pool-qos"),
     path("pools/<str:pool>/delete/", views.PoolDeleteView.as_view(), name="pool-delete"),
     path("pools/<str:pool>/namespaces/create/", views.NamespaceCreateView.as_view(), name="namespace-create"),

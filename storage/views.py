@@ -186,6 +186,31 @@ class PoolQuotaView(CephClusterMixin, ServiceFormView):
         return self.url("pool-list")
 
 
+class PoolOptionsView(CephClusterMixin, ServiceFormView):
+    form_class = storage_forms.PoolOptionsForm
+    submit_label = "Save options"
+
+    @property
+    def title(self) -> str:
+        return f"Options of pool {self.pool}"
+
+    def load(self) -> dict[str, Any]:
+        return {"pool": pools.pool_get(**self.service_args(), name=self.pool)}
+
+    def get_initial(self) -> dict[str, Any]:
+        pool = self.loaded["pool"]
+        return {"compression_mode": pool.compression_mode, "pg_autoscale_mode": pool.pg_autoscale_mode}
+
+    def perform(self, form: forms.Form):
+        return pools.pool_set_options(**self.service_args(), name=self.pool, **form.cleaned_data)
+
+    def success_message(self, pool) -> str:
+        return f"Pool {pool.name}: compression {pool.compression_mode}, PG autoscaling {pool.pg_autoscale_mode}."
+
+    def back_url(self) -> str:
+        return self.url("pool-detail", self.pool, namespace="")
+
+
 class PoolDeleteView(CephClusterMixin, ConfirmView):
     submit_label = "Delete pool"
 

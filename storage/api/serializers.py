@@ -67,9 +67,22 @@ class PoolSerializer(serializers.Serializer):
     quota_max_bytes = serializers.IntegerField(allow_null=True)
     quota_max_objects = serializers.IntegerField(allow_null=True)
     percent_used = serializers.FloatField()
+    compression_mode = serializers.CharField(help_text="BlueStore compression: none, passive, aggressive, force")
+    pg_autoscale_mode = serializers.CharField(help_text="PG autoscaler: on, warn, off")
 
 
-class PoolCreateSerializer(serializers.Serializer):
+class PoolOptionsSerializer(serializers.Serializer):
+    compression_mode = serializers.ChoiceField(
+        choices=list(validation.COMPRESSION_MODES),
+        required=False,
+        help_text="Applies to data written afterwards; absent keeps the current mode",
+    )
+    pg_autoscale_mode = serializers.ChoiceField(
+        choices=list(validation.PG_AUTOSCALE_MODES), required=False, help_text="Absent keeps the current mode"
+    )
+
+
+class PoolCreateSerializer(PoolOptionsSerializer):
     name = NameField()
     pg_num = serializers.IntegerField(
         default=validation.DEFAULT_PG_NUM,

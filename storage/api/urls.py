@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("pools/<ceph:pool>/images/", views.ImageListApi.as_view(), name="storage-image-list"),
     path("pools/<ceph:pool>/images/<ceph:name>/", views.ImageDetailApi.as_view(), name="storage-image-detail"),
+    path("pools/<ceph:pool>/options/", views.PoolOptionsApi.as_view(), name="storage-pool-options"),
     path("pools/<ceph:pool>/qos/", views.PoolQosApi.as_view(), name="storage-pool-qos"),
     path("pools/<ceph:pool>/images/<ceph:name>/usage/", views.ImageUsageApi.as_view(), name="storage-image-usage"),
     path("pools/<ceph:pool>/images/<ceph:name>/qos/", views.ImageQosApi.as_view(), name="storage-image-qos"),

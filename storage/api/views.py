@@ -108,6 +108,19 @@ class PoolDetailApi(StorageApi):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class PoolOptionsApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.PoolOptionsSerializer,
+        responses=with_errors({200: s.PoolSerializer}),
+        description="Set the pool's compression mode and/or PG autoscale mode (platform admins).",
+    )
+    def patch(self, request, pool):
+        data = self.valid(s.PoolOptionsSerializer, request.data)
+        info = pools.pool_set_options(actor=request.user, cluster=self.cluster(request), name=pool, **data)
+        return Response(s.PoolSerializer(info).data)
+
+
 class NamespaceListApi(StorageApi):
     @extend_schema(parameters=[CLUSTER], responses=with_errors({200: OpenApiTypes.OBJECT}))
     def get(self, request, pool):

@@ -485,6 +485,14 @@ STORAGE_UI_SAMPLES = [
         setup=_image,
     ),
     Sample("storage:image-flatten", "POST", "storage.image.flatten", IMAGE, setup=_clone),
+    Sample(
+        "storage:pool-options",
+        "POST",
+        "storage.pool.set_options",
+        POOL,
+        {"compression_mode": "none", "pg_autoscale_mode": "on"},
+        setup=_in_pool,
+    ),
     Sample("storage:pool-qos", "POST", "storage.pool.set_qos", POOL, {"rbd_qos_iops_limit": ""}, setup=_in_pool),
     Sample("storage:image-qos", "POST", "storage.image.set_qos", IMAGE, {"rbd_qos_iops_limit": "100"}, setup=_image),
     Sample(
@@ -582,6 +590,14 @@ STORAGE_API_SAMPLES = [
     Sample("api:storage-image-detail", "PATCH", "storage.image.resize", IMAGE, {"size": "128MiB"}, setup=_image),
     Sample("api:storage-image-detail", "DELETE", "storage.image.delete", IMAGE, setup=_image),
     Sample("api:storage-image-copy", "POST", "storage.image.copy", IMAGE, DESTINATION, setup=_image),
+    Sample(
+        "api:storage-pool-options",
+        "PATCH",
+        "storage.pool.set_options",
+        POOL,
+        {"compression_mode": "none"},
+        setup=_in_pool,
+    ),
     Sample("api:storage-pool-qos", "PATCH", "storage.pool.set_qos", POOL, {"rbd_qos_iops_limit": None}, setup=_in_pool),
     Sample("api:storage-image-qos", "PATCH", "storage.image.set_qos", IMAGE, {"rbd_qos_iops_limit": 5}, setup=_image),
     Sample(
