@@ -9,6 +9,7 @@ from dashboard.core.errors import InvalidInput
 from dashboard.core.generic.forms import StyledForm, checked
 from dashboard.core.units import format_binary_size
 from storage import validation
+from storage.services import features, metadata, qos
 
 SIZE_UNITS = ("MiB", "GiB", "TiB")
 
@@ -76,7 +77,38 @@ class PoolQuotaForm(StyledForm):
         return checked(validation.validate_quota_objects, self.cleaned_data["max_objects"], field="max_objects")
 
 
-class PoolCreateForm(PoolQuotaForm):
+class PoolOptionsForm(StyledForm):
+    compression_mode = forms.ChoiceField(
+        label="Compression",
+        choices=[(mode, mode) for mode in validation.COMPRESSION_MODES],
+        initial="none",
+        help_text="BlueStore compresses what is written after the change; data already stored stays as it is.",
+    )
+    pg_autoscale_mode = forms.ChoiceField(
+        label="PG autoscaling",
+        choices=[(mode, mode) for mode in validation.PG_AUTOSCALE_MODES],
+        initial="on",
+        help_text="on: Ceph adjusts the placement groups; warn: it only warns; off: they stay as set.",
+    )
+
+
+class PoolCreateForm(PoolOptionsForm, PoolQuotaForm):
+    """Options left at "cluster default" are not set, so the cluster's own defaults apply."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        modes = {"compression_mode": validation.COMPRESSION_MODES, "pg_autoscale_mode": validation.PG_AUTOSCALE_MODES}
+        for name, choices in modes.items():
+            field = cast(forms.ChoiceField, self.fields[name])
+            field.required, field.initial = False, ""
+            field.choices = [("", "cluster default"), *((mode, mode) for mode in choices)]
+
+    def clean_compression_mode(self) -> str | None:
+        return self.cleaned_data["compression_mode"] or None
+
+    def clean_pg_autoscale_mode(self) -> str | None:
+        return self.cleaned_data["pg_autoscale_mode"] or None
+
     name = name_field("Pool name")
     pg_num = forms.IntegerField(
         label="Placement groups",
@@ -84,7 +116,7 @@ class PoolCreateForm(PoolQuotaForm):
         min_value=1,
         help_text="A power of two, e.g. 32 or 64.",
     )
-    field_order = ["name", "pg_num", "max_bytes", "max_objects"]
+    field_order = ["name", "pg_num", "max_bytes", "max_objects", "compression_mode", "pg_autoscale_mode"]
 
     def clean_name(self) -> str:
         return checked(validation.validate_object_name, self.cleaned_data["name"], field="name")
@@ -215,3 +247,55 @@ class TrashRestoreForm(StyledForm):
     def clean_new_name(self) -> str | None:
         typed = self.cleaned_data["new_name"]
         return checked(validation.validate_object_name, typed, field="new_name") if typed else None
+
+
+class QosForm(StyledForm):
+    """One field per librbd QoS option; empty inherits (the pool's default, else the cluster's)."""
+
+    def __init__(self, *args: Any, inherit_label: str = "inherit", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for option in qos.QOS_OPTIONS:
+            self.fields[option] = forms.IntegerField(
+                label=qos.qos_label(option).capitalize(),
+                required=False,
+                min_value=0,
+                max_value=qos.MAX_QOS_VALUE,
+                help_text=f"rbd option {option}. 0 is unlimited; empty to {inherit_label}.",
+            )
+
+
+class ImageFeaturesForm(StyledForm):
+    def __init__(self, *args: Any, current: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for name in features.MUTABLE_FEATURES:
+            self.fields[name] = forms.BooleanField(label=name, required=False, initial=name in current)
+        self.fields["exclusive-lock"].help_text = "Lets one client write at a time; object-map needs it."
+        self.fields["object-map"].help_text = "Tracks which objects exist; rebuilt at once when enabled."
+        self.fields["fast-diff"].help_text = "Fast usage and diffs; librbd switches it together with object-map."
+        self.fields[
+            "deep-flatten"
+        ].help_text = "Lets a clone's snapshots be flattened too. Can only be disabled, which cannot be undone."
+        if "deep-flatten" not in current:
+            self.fields["deep-flatten"].disabled = True
+
+
+class MetadataForm(StyledForm):
+    key = forms.CharField(
+        label="Key",
+        max_length=metadata.MAX_KEY_LENGTH,
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    value = forms.CharField(
+        label="Value", required=False, strip=False, max_length=metadata.MAX_VALUE_LENGTH, widget=forms.TextInput
+    )
+
+    def clean_key(self) -> str:
+        return checked(metadata.validate_metadata_key, self.cleaned_data["key"])
+
+
+class SnapshotRenameForm(StyledForm):
+    new_name = name_field("New name")
+
+    def clean_new_name(self) -> str:
+        return checked(validation.validate_object_name, self.cleaned_data["new_name"], field="new_name")

@@ -21,13 +21,14 @@ from storage.models import StorageQuota
 from storage.selectors import ceph_cluster_get
 from storage.services import quotas as storage_quotas
 from storage.services import tenancy as storage_tenancy
-from storage.services import tenant_keys, usage_history
+from storage.services import tenant_keys, usage, usage_history
 
 
 def tenant_panel_context(request: HttpRequest, tenant: Tenant, role: str) -> dict[str, Any]:
     is_tenant_admin = role == tenancy.ADMIN
     return {
         "usage": storage_quotas.tenant_usage_rows(actor=request.user, tenant=tenant),
+        "measured": usage.tenant_usage(actor=request.user, tenant=tenant),
         "bindings": [
             (
                 binding,

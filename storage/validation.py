@@ -35,6 +35,10 @@ FEATURE_PRESETS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_FEATURE_PRESET = "default"
 
+# BlueStore's per-pool compression modes and the PG autoscaler's modes, as `ceph osd pool set` takes them.
+COMPRESSION_MODES = ("none", "passive", "aggressive", "force")
+PG_AUTOSCALE_MODES = ("on", "warn", "off")
+
 MAX_PG_NUM = 32768
 DEFAULT_PG_NUM = 32
 
@@ -231,3 +235,13 @@ def validate_confirmation(confirm: object, *, expected: str, field: str = "confi
             code="confirmation_mismatch",
             extra={"field": field},
         )
+
+
+def validate_choice(value: object, *, field: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise InvalidInput(
+            f"{field}: must be one of {', '.join(choices)} (got {value!r}).",
+            code=f"invalid_{field}",
+            extra={"field": field},
+        )
+    return str(value)

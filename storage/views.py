@@ -30,7 +30,7 @@ from dashboard.tenancy import services as tenancy
 from storage import forms as storage_forms
 from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
-from storage.services import images, namespaces, pools, snapshots, tenant_keys
+from storage.services import features, images, metadata, namespaces, pools, qos, snapshots, tenant_keys, usage
 from storage.services import tenancy as storage_tenancy
 from storage.services.types import PoolInfo
 from storage.templatetags.storage_ui import storage_url
@@ -186,6 +186,31 @@ class PoolQuotaView(CephClusterMixin, ServiceFormView):
         return self.url("pool-list")
 
 
+class PoolOptionsView(CephClusterMixin, ServiceFormView):
+    form_class = storage_forms.PoolOptionsForm
+    submit_label = "Save options"
+
+    @property
+    def title(self) -> str:
+        return f"Options of pool {self.pool}"
+
+    def load(self) -> dict[str, Any]:
+        return {"pool": pools.pool_get(**self.service_args(), name=self.pool)}
+
+    def get_initial(self) -> dict[str, Any]:
+        pool = self.loaded["pool"]
+        return {"compression_mode": pool.compression_mode, "pg_autoscale_mode": pool.pg_autoscale_mode}
+
+    def perform(self, form: forms.Form):
+        return pools.pool_set_options(**self.service_args(), name=self.pool, **form.cleaned_data)
+
+    def success_message(self, pool) -> str:
+        return f"Pool {pool.name}: compression {pool.compression_mode}, PG autoscaling {pool.pg_autoscale_mode}."
+
+    def back_url(self) -> str:
+        return self.url("pool-detail", self.pool, namespace="")
+
+
 class PoolDeleteView(CephClusterMixin, ConfirmView):
     submit_label = "Delete pool"
 
@@ -307,6 +332,7 @@ class ImageListView(ImageMixin, ServiceListView):
             descending=query.descending,
             offset=query.offset,
             limit=query.limit,
+            with_used=True,
         )
         return ListPage(items=found.items, total=found.total, query=query)
 
@@ -331,6 +357,8 @@ class ImageDetailView(ImageMixin, ServiceDetailView):
             "namespace": self.namespace,
             "snapshots": snapshots.snapshot_list(**self.image_args(), image=self.image),
             "snapshot_form": storage_forms.SnapshotCreateForm(),
+            "clone_unprotected": snapshots.clone_v2_allowed(self.cluster),
+            "usage": usage.image_usage(**self.image_args(), name=self.image),
         }
 
 
@@ -610,6 +638,41 @@ class SnapshotUnprotectView(SnapshotMixin, ServiceActionView):
         return f"Snapshot {self.snapshot} unprotected."
 
 
+class SnapshotRenameView(SnapshotMixin, ServiceFormView):
+    form_class = storage_forms.SnapshotRenameForm
+    submit_label = "Rename"
+
+    @property
+    def title(self) -> str:
+        return f"Rename snapshot {self.image}@{self.snapshot}"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"new_name": self.snapshot}
+
+    def perform(self, form: forms.Form):
+        return snapshots.snapshot_rename(**self.snapshot_args(), new_name=form.cleaned_data["new_name"])
+
+    def success_message(self, snapshot) -> str:
+        return f"Snapshot {self.snapshot} renamed to {snapshot.name}."
+
+
+class SnapshotCopyView(SnapshotMixin, ImageCopyView):
+    """A copy of the image as it was at the snapshot: a new, independent image."""
+
+    @property
+    def title(self) -> str:
+        return f"Copy {self.image}@{self.snapshot} to a new image"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {**super().get_initial(), "dest_name": f"{self.image}-{self.snapshot}"}
+
+    def perform(self, form: forms.Form):
+        return images.image_copy(**self.image_args(), name=self.image, snapshot=self.snapshot, **form.cleaned_data)
+
+    def success_message(self, task) -> str:
+        return f"Copying {self.image}@{self.snapshot} started."
+
+
 class SnapshotCloneView(SnapshotMixin, ServiceFormView):
     form_class = storage_forms.ImageDestinationForm
     submit_label = "Clone"
@@ -822,3 +885,135 @@ class TenantKeyOrphanRevokeView(CephClusterMixin, ConfirmView):
 
     def back_url(self) -> str:
         return self.url("tenant-key-orphans")
+
+
+# --- QoS, features, metadata ---------------------------------------------------------------------
+
+
+class ImageQosView(ImageFormView):
+    form_class = storage_forms.QosForm
+    template_name = "storage/qos_form.html"
+    submit_label = "Save limits"
+
+    @property
+    def title(self) -> str:
+        return f"QoS of image {self.image}"
+
+    def load(self) -> dict[str, Any]:
+        return {**super().load(), "qos": qos.image_qos_get(**self.image_args(), name=self.image)}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"inherit_label": "inherit the pool's default"}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {setting.option: setting.value for setting in self.loaded["qos"] if setting.source == "image"}
+
+    def perform(self, form: forms.Form):
+        return qos.image_qos_set(**self.image_args(), name=self.image, changes=dict(form.cleaned_data))
+
+    def success_message(self, result) -> str:
+        return f"QoS limits of {self.image} saved."
+
+
+class PoolQosView(CephClusterMixin, ServiceFormView):
+    form_class = storage_forms.QosForm
+    template_name = "storage/qos_form.html"
+    submit_label = "Save defaults"
+
+    @property
+    def title(self) -> str:
+        return f"QoS defaults of pool {self.pool}"
+
+    def load(self) -> dict[str, Any]:
+        return {"qos": qos.pool_qos_get(**self.service_args(), pool=self.pool), "pool_defaults": True}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"inherit_label": "use the cluster's setting"}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {setting.option: setting.value for setting in self.loaded["qos"] if setting.source == "pool"}
+
+    def perform(self, form: forms.Form):
+        return qos.pool_qos_set(**self.service_args(), pool=self.pool, changes=dict(form.cleaned_data))
+
+    def success_message(self, result) -> str:
+        return f"QoS defaults of pool {self.pool} saved."
+
+    def back_url(self) -> str:
+        return self.url("pool-detail", self.pool, namespace="")
+
+
+class ImageFeaturesView(ImageFormView):
+    form_class = storage_forms.ImageFeaturesForm
+    submit_label = "Apply"
+
+    @property
+    def title(self) -> str:
+        return f"Features of image {self.image}"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"current": self.loaded["image"].features}
+
+    def perform(self, form: forms.Form):
+        current = self.loaded["image"].features
+        wanted = {name: value for name, value in form.cleaned_data.items() if not form.fields[name].disabled or value}
+        # A feature that is off and cannot come back is not asked for at all.
+        wanted = {name: value for name, value in wanted.items() if value or name in current}
+        return features.image_features_update(**self.image_args(), name=self.image, features=wanted)
+
+    def success_message(self, result) -> str:
+        return f"Features of {self.image}: {', '.join(result) or 'none'}."
+
+
+class ImageMetadataView(ImageFormView):
+    form_class = storage_forms.MetadataForm
+    template_name = "storage/metadata.html"
+    submit_label = "Set"
+
+    @property
+    def title(self) -> str:
+        return f"Metadata of image {self.image}"
+
+    def load(self) -> dict[str, Any]:
+        return {
+            **super().load(),
+            "entries": metadata.image_metadata_list(**self.image_args(), name=self.image),
+            "pool": self.pool,
+            "namespace": self.namespace,
+        }
+
+    def perform(self, form: forms.Form):
+        return metadata.image_metadata_set(
+            **self.image_args(), name=self.image, key=form.cleaned_data["key"], value=form.cleaned_data["value"]
+        )
+
+    def success_message(self, entry) -> str:
+        return f"Metadata {entry.key} of {self.image} set."
+
+    def success_url(self, entry) -> str:
+        return self.url("image-metadata", self.pool, self.image)
+
+
+class ImageMetadataRemoveView(ImageMixin, ConfirmView):
+    submit_label = "Remove"
+
+    @property
+    def key(self) -> str:
+        return self.kwargs["key"]
+
+    @property
+    def title(self) -> str:
+        return f"Remove metadata {self.key} of {self.image}"
+
+    @property
+    def warning(self) -> str:
+        return f"The value of {self.key} is lost."
+
+    def perform(self, form: forms.Form):
+        return metadata.image_metadata_remove(**self.image_args(), name=self.image, key=self.key)
+
+    def success_message(self, result) -> str:
+        return f"Metadata {self.key} of {self.image} removed."
+
+    def back_url(self) -> str:
+        return self.url("image-metadata", self.pool, self.image)

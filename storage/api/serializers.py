@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from dashboard.core.api.serializers import validated_by
 from storage import validation
+from storage.services import metadata, qos
 
 
 class NameField(serializers.CharField):
@@ -66,9 +67,22 @@ class PoolSerializer(serializers.Serializer):
     quota_max_bytes = serializers.IntegerField(allow_null=True)
     quota_max_objects = serializers.IntegerField(allow_null=True)
     percent_used = serializers.FloatField()
+    compression_mode = serializers.CharField(help_text="BlueStore compression: none, passive, aggressive, force")
+    pg_autoscale_mode = serializers.CharField(help_text="PG autoscaler: on, warn, off")
 
 
-class PoolCreateSerializer(serializers.Serializer):
+class PoolOptionsSerializer(serializers.Serializer):
+    compression_mode = serializers.ChoiceField(
+        choices=list(validation.COMPRESSION_MODES),
+        required=False,
+        help_text="Applies to data written afterwards; absent keeps the current mode",
+    )
+    pg_autoscale_mode = serializers.ChoiceField(
+        choices=list(validation.PG_AUTOSCALE_MODES), required=False, help_text="Absent keeps the current mode"
+    )
+
+
+class PoolCreateSerializer(PoolOptionsSerializer):
     name = NameField()
     pg_num = serializers.IntegerField(
         default=validation.DEFAULT_PG_NUM,
@@ -169,6 +183,10 @@ class SnapshotCreateSerializer(serializers.Serializer):
     name = NameField()
 
 
+class SnapshotRenameSerializer(serializers.Serializer):
+    new_name = NameField()
+
+
 class CloneSerializer(serializers.Serializer):
     dest_pool = NameField()
     dest_namespace = NamespaceField(help_text="The clone's RBD namespace; the pool's default namespace if omitted")
@@ -188,3 +206,60 @@ class TrashEntrySerializer(serializers.Serializer):
 
 class TrashRestoreSerializer(serializers.Serializer):
     new_name = NameField(required=False, allow_null=True)
+
+
+class QosSettingSerializer(serializers.Serializer):
+    option = serializers.CharField()
+    value = serializers.IntegerField(help_text="What librbd applies; 0 is unlimited")
+    # DRF's serializer metaclass moves declared fields off the class, so this does not shadow Field.source.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["default", "pool", "image"], help_text="Where the value comes from"
+    )
+
+
+def _qos_fields() -> dict[str, serializers.Field]:
+    return {
+        option: serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=0,
+            max_value=qos.MAX_QOS_VALUE,
+            help_text=f"{qos.qos_label(option)}; 0 unlimited, null drops the override, absent keeps it",
+        )
+        for option in qos.QOS_OPTIONS
+    }
+
+
+QosChangeSerializer = type("QosChangeSerializer", (serializers.Serializer,), _qos_fields())
+
+
+class FeatureChangeSerializer(serializers.Serializer):
+    features = serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text="Feature -> wanted state, for exclusive-lock, object-map, fast-diff, deep-flatten (off only); "
+        "features not named keep their state",
+    )
+
+
+class MetadataEntrySerializer(serializers.Serializer):
+    key = serializers.CharField()
+    value = serializers.CharField(allow_blank=True)
+    managed_by_qos = serializers.BooleanField(help_text="A conf_ key, changed through the QoS endpoint")
+
+
+class MetadataValueSerializer(serializers.Serializer):
+    value = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=metadata.MAX_VALUE_LENGTH)
+
+
+class SnapshotUsageSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    used = serializers.IntegerField(help_text="Bytes allocated since the snapshot before it")
+
+
+class ImageUsageSerializer(serializers.Serializer):
+    provisioned = serializers.IntegerField()
+    used = serializers.IntegerField(allow_null=True, help_text="The head's allocation since the last snapshot")
+    total = serializers.IntegerField(
+        allow_null=True, help_text="Head and snapshots together, as `rbd du` shows; null without fast-diff"
+    )
+    snapshots = SnapshotUsageSerializer(many=True)

@@ -29,6 +29,25 @@ urlpatterns = [
     ),
     path("pools/<ceph:pool>/images/", views.ImageListApi.as_view(), name="storage-image-list"),
     path("pools/<ceph:pool>/images/<ceph:name>/", views.ImageDetailApi.as_view(), name="storage-image-detail"),
+    path("pools/<ceph:pool>/options/", views.PoolOptionsApi.as_view(), name="storage-pool-options"),
+    path("pools/<ceph:pool>/qos/", views.PoolQosApi.as_view(), name="storage-pool-qos"),
+    path("pools/<ceph:pool>/images/<ceph:name>/usage/", views.ImageUsageApi.as_view(), name="storage-image-usage"),
+    path("pools/<ceph:pool>/images/<ceph:name>/qos/", views.ImageQosApi.as_view(), name="storage-image-qos"),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/features/",
+        views.ImageFeaturesApi.as_view(),
+        name="storage-image-features",
+    ),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/metadata/",
+        views.ImageMetadataListApi.as_view(),
+        name="storage-image-metadata-list",
+    ),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/metadata/<str:key>/",
+        views.ImageMetadataDetailApi.as_view(),
+        name="storage-image-metadata-detail",
+    ),
     path("pools/<ceph:pool>/images/<ceph:name>/copy/", views.ImageCopyApi.as_view(), name="storage-image-copy"),
     path(
         "pools/<ceph:pool>/images/<ceph:name>/flatten/", views.ImageFlattenApi.as_view(), name="storage-image-flatten"
@@ -60,6 +79,11 @@ urlpatterns = [
         "pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/clone/",
         views.SnapshotCloneApi.as_view(),
         name="storage-snapshot-clone",
+    ),
+    path(
+        "pools/<ceph:pool>/images/<ceph:name>/snapshots/<ceph:snapshot>/copy/",
+        views.SnapshotCopyApi.as_view(),
+        name="storage-snapshot-copy",
     ),
     path("pools/<ceph:pool>/trash/", views.TrashListApi.as_view(), name="storage-trash-list"),
     path("pools/<ceph:pool>/trash/purge/", views.TrashPurgeApi.as_view(), name="storage-trash-purge"),

@@ -22,7 +22,7 @@ from dashboard.tasks.api.serializers import BackgroundTaskSerializer
 from storage.api import serializers as s
 from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
-from storage.services import images, namespaces, pools, snapshots
+from storage.services import features, images, metadata, namespaces, pools, qos, snapshots, usage
 from storage.validation import validate_namespace, validate_object_name
 
 CLUSTER = OpenApiParameter("cluster", str, description="Cluster name; the default cluster if omitted")
@@ -108,6 +108,19 @@ class PoolDetailApi(StorageApi):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class PoolOptionsApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.PoolOptionsSerializer,
+        responses=with_errors({200: s.PoolSerializer}),
+        description="Set the pool's compression mode and/or PG autoscale mode (platform admins).",
+    )
+    def patch(self, request, pool):
+        data = self.valid(s.PoolOptionsSerializer, request.data)
+        info = pools.pool_set_options(actor=request.user, cluster=self.cluster(request), name=pool, **data)
+        return Response(s.PoolSerializer(info).data)
+
+
 class NamespaceListApi(StorageApi):
     @extend_schema(parameters=[CLUSTER], responses=with_errors({200: OpenApiTypes.OBJECT}))
     def get(self, request, pool):
@@ -142,6 +155,11 @@ class ImageListApi(StorageApi):
             OpenApiParameter("ordering", str, enum=ORDERINGS, description="Sort key; '-' for descending"),
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
+            OpenApiParameter(
+                "with_used",
+                bool,
+                description="Also measure each image of the page (fast-diff, like `rbd du`); `used` is null otherwise",
+            ),
         ],
         operation_id="storage_pools_images_list",
         responses=with_errors({200: s.ImagePageSerializer}),
@@ -166,6 +184,7 @@ class ImageListApi(StorageApi):
             descending=ordering.startswith("-"),
             offset=(page - 1) * page_size,
             limit=page_size,
+            with_used=request.query_params.get("with_used", "").lower() in ("1", "true", "yes"),
         )
         url = request.build_absolute_uri()
         has_next = page * page_size < result.total
@@ -330,6 +349,25 @@ class SnapshotListApi(StorageApi):
 
 
 class SnapshotDetailApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.SnapshotRenameSerializer,
+        responses=with_errors({200: s.SnapshotSerializer}),
+        description="Rename the snapshot.",
+    )
+    def patch(self, request, pool, name, snapshot):
+        data = self.valid(s.SnapshotRenameSerializer, request.data)
+        renamed = snapshots.snapshot_rename(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            image=name,
+            snapshot=snapshot,
+            new_name=data["new_name"],
+        )
+        return Response(s.SnapshotSerializer(renamed).data)
+
     @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({204: None}))
     def delete(self, request, pool, name, snapshot):
         snapshots.snapshot_delete(
@@ -375,9 +413,36 @@ SnapshotUnprotectApi = _snapshot_action(
 )
 
 
+class SnapshotCopyApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.ImageCopySerializer,
+        responses=with_errors({202: TASK_ACCEPTED}),
+        description="Copy the image as it was at the snapshot to a new image, in the background; counted against "
+        "the destination's quota like any copy.",
+    )
+    def post(self, request, pool, name, snapshot):
+        data = self.valid(s.ImageCopySerializer, request.data)
+        return _task_response(
+            images.image_copy(
+                actor=request.user,
+                cluster=self.cluster(request),
+                pool=pool,
+                namespace=self.namespace(request),
+                name=name,
+                snapshot=snapshot,
+                **data,
+            )
+        )
+
+
 class SnapshotCloneApi(StorageApi):
     @extend_schema(
-        parameters=[CLUSTER, NAMESPACE], request=s.CloneSerializer, responses=with_errors({201: s.ImageSerializer})
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.CloneSerializer,
+        responses=with_errors({201: s.ImageSerializer}),
+        description="Clone the snapshot. It must be protected unless the cluster requires mimic or later clients "
+        "(clone format 2).",
     )
     def post(self, request, pool, name, snapshot):
         data = self.valid(s.CloneSerializer, request.data)
@@ -452,3 +517,119 @@ class TrashRestoreApi(StorageApi):
             **data,
         )
         return Response(s.ImageSerializer(image).data)
+
+
+class ImageUsageApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.ImageUsageSerializer}))
+    def get(self, request, pool, name):
+        measured = usage.image_usage(
+            actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request), name=name
+        )
+        return Response(s.ImageUsageSerializer(measured).data)
+
+
+class ImageQosApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.QosSettingSerializer(many=True)}))
+    def get(self, request, pool, name):
+        settings = qos.image_qos_get(
+            actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request), name=name
+        )
+        return Response(s.QosSettingSerializer(settings, many=True).data)
+
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.QosChangeSerializer,
+        responses=with_errors({200: s.QosSettingSerializer(many=True)}),
+        description="Set the image's own QoS limits (librbd clients only; krbd ignores them). null drops the "
+        "image's override so the pool's default applies.",
+    )
+    def patch(self, request, pool, name):
+        changes = self.valid(s.QosChangeSerializer, request.data)
+        settings = qos.image_qos_set(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            name=name,
+            changes=changes,
+        )
+        return Response(s.QosSettingSerializer(settings, many=True).data)
+
+
+class PoolQosApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER], responses=with_errors({200: s.QosSettingSerializer(many=True)}))
+    def get(self, request, pool):
+        settings = qos.pool_qos_get(actor=request.user, cluster=self.cluster(request), pool=pool)
+        return Response(s.QosSettingSerializer(settings, many=True).data)
+
+    @extend_schema(
+        parameters=[CLUSTER],
+        request=s.QosChangeSerializer,
+        responses=with_errors({200: s.QosSettingSerializer(many=True)}),
+        description="Default QoS limits of every image in the pool (RBD namespaces included) without its own; "
+        "librbd 16 applies defaults per pool only, not per RBD namespace. null drops a default.",
+    )
+    def patch(self, request, pool):
+        changes = self.valid(s.QosChangeSerializer, request.data)
+        settings = qos.pool_qos_set(actor=request.user, cluster=self.cluster(request), pool=pool, changes=changes)
+        return Response(s.QosSettingSerializer(settings, many=True).data)
+
+
+class ImageFeaturesApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.FeatureChangeSerializer,
+        responses=with_errors({200: s.ImageSerializer}),
+        description="Enable or disable exclusive-lock, object-map and fast-diff (the latter two together), or "
+        "disable deep-flatten; an enabled object map is rebuilt at once.",
+    )
+    def patch(self, request, pool, name):
+        data = self.valid(s.FeatureChangeSerializer, request.data)
+        cluster, namespace = self.cluster(request), self.namespace(request)
+        features.image_features_update(
+            actor=request.user, cluster=cluster, pool=pool, namespace=namespace, name=name, features=data["features"]
+        )
+        image = images.image_get(actor=request.user, cluster=cluster, pool=pool, namespace=namespace, name=name)
+        return Response(s.ImageSerializer(image).data)
+
+
+class ImageMetadataListApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.MetadataEntrySerializer(many=True)}))
+    def get(self, request, pool, name):
+        entries = metadata.image_metadata_list(
+            actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request), name=name
+        )
+        return Response(s.MetadataEntrySerializer(entries, many=True).data)
+
+
+class ImageMetadataDetailApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.MetadataValueSerializer,
+        responses=with_errors({200: s.MetadataEntrySerializer}),
+        description="Set a metadata key (conf_ keys are refused: use the QoS endpoint).",
+    )
+    def put(self, request, pool, name, key):
+        data = self.valid(s.MetadataValueSerializer, request.data)
+        entry = metadata.image_metadata_set(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            name=name,
+            key=key,
+            value=data["value"],
+        )
+        return Response(s.MetadataEntrySerializer(entry).data)
+
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({204: None}))
+    def delete(self, request, pool, name, key):
+        metadata.image_metadata_remove(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            name=name,
+            key=key,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -348,9 +348,9 @@ def open_ioctx(cluster: CephCluster, pool: str, namespace: str = "") -> Iterator
 
 @contextmanager
 def open_image(
-    cluster: CephCluster, pool: str, namespace: str, name: str, *, read_only: bool = False
+    cluster: CephCluster, pool: str, namespace: str, name: str, *, read_only: bool = False, snapshot: str | None = None
 ) -> Iterator["rbd.Image"]:
-    """An open image, closed afterwards; a missing image is a 404 naming it."""
+    """An open image (at `snapshot`, if given), closed afterwards; a missing image is a 404 naming it."""
     spec = image_spec(pool, namespace, name)
     with open_ioctx(cluster, pool, namespace) as ioctx:
         with translate_ceph_errors(
@@ -358,7 +358,7 @@ def open_image(
             f"opening image {spec}",
             overrides={errno.ENOENT: NotFoundImage(f"Image {spec} does not exist.")},
         ):
-            image = rbd.Image(ioctx, name, read_only=read_only)
+            image = rbd.Image(ioctx, name, snapshot=snapshot, read_only=read_only)
         try:
             yield image
         finally:

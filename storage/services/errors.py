@@ -48,7 +48,8 @@ def misconfigured(cluster_name: str, problem: str, *, code: str) -> NotConfigure
 # fix the client with one `ceph auth caps` instead of guessing.
 REQUIRED_CAPS = (
     'mon \'profile rbd, allow command "osd pool create", allow command "osd pool delete", '
-    'allow command "osd pool set-quota", allow command "osd pool application enable"\' '
+    'allow command "osd pool set", allow command "osd pool set-quota", '
+    'allow command "osd pool application enable"\' '
     "osd 'profile rbd' mgr 'profile rbd'"
 )
 

@@ -8,6 +8,7 @@ between the directory read and its header read simply drops out of the page.
 """
 
 import errno
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -21,6 +22,7 @@ from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster, QuotaReservation
 from storage.selectors import ceph_cluster_get
 from storage.services import tenancy as storage_tenancy
+from storage.services import usage
 from storage.services.bindings import rados, rbd
 from storage.services.connection import NotFoundImage, image_spec, mon_command, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
@@ -93,7 +95,10 @@ def image_list(
     descending: bool = False,
     offset: int = 0,
     limit: int = 50,
+    with_used: bool = False,
 ) -> ImagePage:
+    """A page of images; `with_used` also measures each image of the page (`rbd du`'s total, from
+    fast-diff: a few milliseconds per image, so only for the page shown)."""
     if sort not in SORT_KEYS:
         raise InvalidInput(
             f"sort: must be one of {', '.join(SORT_KEYS)} (got {sort!r}).", code="invalid_sort", extra={"field": "sort"}
@@ -125,6 +130,9 @@ def image_list(
                 _image_info(pool, namespace, header, _parent_spec(ioctx, header.name) if header.is_clone else None)
                 for header in headers
             ]
+            if with_used:
+                used = usage.used_by_name(ioctx, [item.name for item in items])
+                items = [replace(item, used=used.get(item.name)) for item in items]
     return ImagePage(total=total, items=items)
 
 
@@ -309,7 +317,7 @@ def _require_absent(cluster: CephCluster, ioctx: "rados.Ioctx", pool: str, names
 @audited_action(
     "storage.image.copy",
     target=("cluster", "pool", "namespace", "name"),
-    params=("dest_pool", "dest_namespace", "dest_name"),
+    params=("dest_pool", "dest_namespace", "dest_name", "snapshot"),
 )
 def image_copy(
     *,
@@ -321,9 +329,10 @@ def image_copy(
     dest_pool: str,
     dest_namespace: str,
     dest_name: str,
+    snapshot: str | None = None,
 ) -> BackgroundTask:
-    """Copy the image to another place (in the background), the copy counting against the
-    destination tenant's quota.
+    """Copy the image, or its state at `snapshot`, to another place (in the background), the copy
+    counting against the destination tenant's quota.
 
     Needs the operator role (or more) in the source place's tenant as well as in the
     destination's: a copy is the whole image leaving the source tenant's control, which a
@@ -340,6 +349,11 @@ def image_copy(
     with open_image(cluster, pool, namespace, name, read_only=True) as image:
         with translate_ceph_errors(cluster.name, f"reading the size of {source}"):
             copy_size = image.size()
+            if snapshot:
+                validate_object_name(snapshot, field="snapshot")
+                copy_size = next((snap["size"] for snap in image.list_snaps() if snap["name"] == snapshot), -1)
+    if copy_size < 0:
+        raise NotFound(f"Image {source} has no snapshot {snapshot}.", code="snapshot_not_found", component="ceph")
     with open_ioctx(cluster, dest_pool, dest_namespace) as dest_ioctx:
         _require_absent(cluster, dest_ioctx, dest_pool, dest_namespace, dest_name)
     change = storage_tenancy.ImageChange(cluster, dest_pool, dest_namespace, dest_name, size=copy_size, creates=True)
@@ -351,12 +365,13 @@ def image_copy(
             actor=actor,
             tenant=dest_tenant,
             name="storage.image.copy",
-            target={"cluster": cluster.name, "image": source, "dest": dest},
+            target={"cluster": cluster.name, "image": f"{source}@{snapshot}" if snapshot else source, "dest": dest},
             arguments={
                 "cluster": cluster.name,
                 "pool": pool,
                 "namespace": namespace,
                 "name": name,
+                "snapshot": snapshot,
                 "dest_pool": dest_pool,
                 "dest_namespace": dest_namespace,
                 "dest_name": dest_name,
@@ -418,6 +433,7 @@ def copy_image_in_background(
     dest_name: str,
     size: int,
     reservation: int | None,
+    snapshot: str | None = None,  # absent from copies queued before copies from snapshots existed
 ) -> dict[str, Any]:
     ceph = ceph_cluster_get(actor=None, name=cluster)
     source, dest = image_spec(pool, namespace, name), image_spec(dest_pool, dest_namespace, dest_name)
@@ -428,7 +444,7 @@ def copy_image_in_background(
     try:
         progress(0, 1)  # librbd's copy in this release reports no progress of its own
         with (
-            open_image(ceph, pool, namespace, name, read_only=True) as image,
+            open_image(ceph, pool, namespace, name, read_only=True, snapshot=snapshot) as image,
             open_ioctx(ceph, dest_pool, dest_namespace) as dest_ioctx,
             translate_ceph_errors(
                 ceph.name,

@@ -15,7 +15,10 @@ from storage.services import tenancy as storage_tenancy
 from storage.services.connection import NotFoundPool, mon_command
 from storage.services.types import PoolInfo
 from storage.validation import (
+    COMPRESSION_MODES,
     DEFAULT_PG_NUM,
+    PG_AUTOSCALE_MODES,
+    validate_choice,
     validate_confirmation,
     validate_object_name,
     validate_pg_num,
@@ -60,6 +63,8 @@ def _pool_info(detail: dict[str, Any], stats: dict[str, Any]) -> PoolInfo:
         quota_max_objects=detail.get("quota_max_objects") or None,
         # `ceph df` reports a ratio (0..1) under this name.
         percent_used=round(100.0 * float(stats.get("percent_used", 0.0)), 4),
+        compression_mode=(detail.get("options") or {}).get("compression_mode", "none"),
+        pg_autoscale_mode=detail.get("pg_autoscale_mode", ""),
     )
 
 
@@ -68,7 +73,11 @@ def _pool_exists(cluster: CephCluster, name: str) -> bool:
     return name in names
 
 
-@audited_action("storage.pool.create", target=("cluster", "name"), params=("pg_num", "max_bytes", "max_objects"))
+@audited_action(
+    "storage.pool.create",
+    target=("cluster", "name"),
+    params=("pg_num", "max_bytes", "max_objects", "compression_mode", "pg_autoscale_mode"),
+)
 def pool_create(
     *,
     actor: Actor,
@@ -77,9 +86,12 @@ def pool_create(
     pg_num: int = DEFAULT_PG_NUM,
     max_bytes: int | None = None,
     max_objects: int | None = None,
+    compression_mode: str | None = None,
+    pg_autoscale_mode: str | None = None,
 ) -> PoolInfo:
     tenancy.require_platform_admin(actor, "create pools")
     validate_object_name(name, field="name")
+    _validate_options(compression_mode, pg_autoscale_mode)
     pg_num = validate_pg_num(pg_num)
     max_bytes = validate_quota_bytes(max_bytes)
     max_objects = validate_quota_objects(max_objects)
@@ -100,6 +112,7 @@ def pool_create(
             what=f"enabling the rbd application on pool {name}",
         )
         _set_quota(cluster, name, max_bytes, max_objects)
+        _set_options(cluster, name, compression_mode, pg_autoscale_mode)
     except BerthError:
         # A pool without its application or quota is not what was asked for: take it back.
         _delete(cluster, name)
@@ -117,6 +130,42 @@ def _set_quota(cluster: CephCluster, name: str, max_bytes: int | None, max_objec
             val=str(value or 0),
             what=f"setting the {field} quota of pool {name}",
         )
+
+
+def _validate_options(compression_mode: str | None, pg_autoscale_mode: str | None) -> None:
+    if compression_mode is not None:
+        validate_choice(compression_mode, field="compression_mode", choices=COMPRESSION_MODES)
+    if pg_autoscale_mode is not None:
+        validate_choice(pg_autoscale_mode, field="pg_autoscale_mode", choices=PG_AUTOSCALE_MODES)
+
+
+def _set_options(cluster: CephCluster, name: str, compression_mode: str | None, pg_autoscale_mode: str | None) -> None:
+    for var, value in (("compression_mode", compression_mode), ("pg_autoscale_mode", pg_autoscale_mode)):
+        if value is not None:
+            mon_command(
+                cluster, "osd pool set", pool=name, var=var, val=value, what=f"setting {var} of pool {name} to {value}"
+            )
+
+
+@audited_action(
+    "storage.pool.set_options", target=("cluster", "name"), params=("compression_mode", "pg_autoscale_mode")
+)
+def pool_set_options(
+    *,
+    actor: Actor,
+    cluster: CephCluster,
+    name: str,
+    compression_mode: str | None = None,
+    pg_autoscale_mode: str | None = None,
+) -> PoolInfo:
+    """Compression (BlueStore compresses only what is written afterwards) and the PG autoscaler's mode;
+    None leaves an option as it is."""
+    storage_tenancy.visible_namespaces(actor, cluster, name)
+    tenancy.require_platform_admin(actor, "change pool options")
+    _validate_options(compression_mode, pg_autoscale_mode)
+    pool_get(actor=actor, cluster=cluster, name=name)
+    _set_options(cluster, name, compression_mode, pg_autoscale_mode)
+    return pool_get(actor=actor, cluster=cluster, name=name)
 
 
 @audited_action("storage.pool.set_quota", target=("cluster", "name"), params=("max_bytes", "max_objects"))

@@ -15,13 +15,51 @@ from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
 from storage.services import tenancy as storage_tenancy
 from storage.services.bindings import rbd
-from storage.services.connection import image_spec, open_image, open_ioctx
+from storage.services.connection import image_spec, mon_command, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
 from storage.services.images import image_get
 from storage.services.types import ImageInfo, SnapshotInfo
 from storage.validation import validate_namespace, validate_object_name
 
 _SNAPSHOT_TARGET = ("cluster", "pool", "namespace", "image", "snapshot")
+
+# Ceph releases in order; clone format 2 (clones of unprotected snapshots) needs mimic clients.
+_RELEASES = [
+    "argonaut",
+    "bobtail",
+    "cuttlefish",
+    "dumpling",
+    "emperor",
+    "firefly",
+    "giant",
+    "hammer",
+    "infernalis",
+    "jewel",
+    "kraken",
+    "luminous",
+    "mimic",
+    "nautilus",
+    "octopus",
+    "pacific",
+    "quincy",
+    "reef",
+    "squid",
+    "tentacle",
+]
+
+
+def clone_v2_allowed_for(require_min_compat_client: str) -> bool:
+    """Whether a cluster requiring clients of this release or later lets clones skip protection.
+
+    Clone format 2 clones need mimic or later clients to be opened; the cluster guarantees that
+    only once `ceph osd set-require-min-compat-client mimic` (or later) is in force."""
+    release = require_min_compat_client.strip().lower()
+    return release in _RELEASES and _RELEASES.index(release) >= _RELEASES.index("mimic")
+
+
+def clone_v2_allowed(cluster: CephCluster) -> bool:
+    dump = mon_command(cluster, "osd dump", format="json", what="reading the cluster's minimum client release")
+    return clone_v2_allowed_for(str((dump or {}).get("require_min_compat_client", "")))
 
 
 def _snapshot_not_found(spec: str, snapshot: str) -> NotFound:
@@ -165,6 +203,34 @@ def snapshot_rollback(
             handle.rollback_to_snap(snapshot)
 
 
+@audited_action("storage.snapshot.rename", target=_SNAPSHOT_TARGET, params=("new_name",))
+def snapshot_rename(
+    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str, new_name: str
+) -> SnapshotInfo:
+    validate_object_name(new_name, field="new_name")
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    spec = image_spec(pool, namespace, image)
+    with open_image(cluster, pool, namespace, image) as handle:
+        with translate_ceph_errors(
+            cluster.name,
+            f"renaming snapshot {spec}@{snapshot}",
+            overrides={
+                errno.ENOENT: _snapshot_not_found(spec, snapshot),
+                errno.EEXIST: Conflict(
+                    f"Image {spec} already has a snapshot {new_name}.", code="snapshot_exists", component="ceph"
+                ),
+            },
+        ):
+            if snapshot not in {snap["name"] for snap in handle.list_snaps()}:
+                raise _snapshot_not_found(spec, snapshot)
+            handle.rename_snap(snapshot, new_name)
+    return next(
+        snap
+        for snap in snapshot_list(actor=actor, cluster=cluster, pool=pool, namespace=namespace, image=image)
+        if snap.name == new_name
+    )
+
+
 @audited_action("storage.snapshot.protect", target=_SNAPSHOT_TARGET)
 def snapshot_protect(
     *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, image: str, snapshot: str
@@ -212,8 +278,10 @@ def image_clone(
     dest_namespace: str,
     dest_name: str,
 ) -> ImageInfo:
-    """Clone a protected snapshot to another place, the clone counting against the destination
-    tenant's quota.
+    """Clone a snapshot to another place, the clone counting against the destination tenant's quota.
+
+    The snapshot must be protected unless the cluster requires mimic or later clients (clone
+    format 2, which Berth's connection uses, then lets librbd track the clones instead).
 
     Needs the operator role (or more) in the source place's tenant as well as in the
     destination's: a clone reads all of the snapshot's data from outside the source tenant's
@@ -236,10 +304,11 @@ def image_clone(
         ):
             protected = handle.is_protected_snap(snapshot)
             clone_size = next(snap["size"] for snap in handle.list_snaps() if snap["name"] == snapshot)
-    if not protected:
+    if not protected and not clone_v2_allowed(cluster):
         raise InvalidInput(
             f"Snapshot {spec}@{snapshot} is not protected. Protect it first, so it cannot be "
-            "deleted while clones depend on it.",
+            "deleted while clones depend on it. (Clones of unprotected snapshots need the cluster to require "
+            "mimic or later clients: `ceph osd set-require-min-compat-client mimic`.)",
             code="snapshot_not_protected",
             extra={"field": "snapshot"},
         )

@@ -17,6 +17,8 @@ class PoolInfo:
     quota_max_bytes: int | None
     quota_max_objects: int | None
     percent_used: float
+    compression_mode: str = "none"
+    pg_autoscale_mode: str = ""
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,11 @@ class Twins:
                     "size": info["size"],
                     "parent": info.get("parent"),
                     "snapshots": sorted((snap["name"], snap["size"], snap.get("protected")) for snap in snaps),
+                    "features": info["features"],
+                    # QoS overrides are conf_ keys among them.
+                    "metadata": json.loads(
+                        self.ceph.rbd("image-meta", "list", "--format", "json", self.spec(namespace, image)) or "{}"
+                    ),
                 }
         return {"images": images, "trash": self.trash(namespace)}
 
@@ -193,6 +198,11 @@ def _copy_of_the_target(twins: Twins, _body: dict) -> None:
     assert copy["size"] == SIZES[twins.target]
 
 
+def _snapshot_copy(twins: Twins, _body: dict) -> None:
+    copy = twins.state(twins.target)["images"][f"{twins.name}-copy"]
+    assert (copy["size"], copy["parent"]) == (SIZES[twins.target], None)
+
+
 def _clone_of_the_target(twins: Twins, body: dict) -> None:
     assert (body["namespace"], body["parent"]) == (twins.target, f"{twins.spec(twins.target)}@s")
 
@@ -207,6 +217,37 @@ def _namespace_created(twins: Twins, _body: Any) -> None:
 
 def _namespace_deleted(twins: Twins, _body: Any) -> None:
     assert f"{twins.name}-ns" not in _namespaces(twins)
+
+
+def _target_usage(twins: Twins, body: dict) -> None:
+    assert (body["provisioned"], [s["name"] for s in body["snapshots"]]) == (
+        SIZES[twins.target],
+        [f"only-in-{twins.target or 'default'}"],
+    )
+
+
+def _own_qos(twins: Twins, namespace: str) -> None:
+    twins.ceph.rbd("config", "image", "set", twins.spec(namespace), "rbd_qos_iops_limit", str(SIZES[namespace]))
+
+
+def _target_qos(twins: Twins, body: list) -> None:
+    assert {row["option"]: row["value"] for row in body}["rbd_qos_iops_limit"] == SIZES[twins.target]
+
+
+def _qos_set_on_target(twins: Twins, _body: Any) -> None:
+    assert "rbd_qos_iops_limit" in twins.ceph.rbd("config", "image", "list", twins.spec(twins.target))
+
+
+def _features_of_target(twins: Twins, body: dict) -> None:
+    assert body["id"] == twins.image_id(twins.target) and "object-map" not in body["features"]
+
+
+def _own_metadata(twins: Twins, namespace: str) -> None:
+    twins.ceph.rbd("image-meta", "set", twins.spec(namespace), "owner", namespace or "default")
+
+
+def _target_metadata(twins: Twins, body: list) -> None:
+    assert body == [{"key": "owner", "value": twins.target or "default", "managed_by_qos": False}]
 
 
 @dataclass(frozen=True)
@@ -233,10 +274,29 @@ STORAGE_CASES = {
     ("api:storage-image-copy", "POST"): StorageCase(
         IMAGE, {**HERE, "dest_name": "{name}-copy"}, check=_copy_of_the_target
     ),
+    ("api:storage-image-usage", "GET"): StorageCase(IMAGE, prepare=_on_both(_own_snapshot), check=_target_usage),
+    ("api:storage-image-qos", "GET"): StorageCase(IMAGE, prepare=_on_both(_own_qos), check=_target_qos),
+    ("api:storage-image-qos", "PATCH"): StorageCase(IMAGE, {"rbd_qos_iops_limit": 7}, check=_qos_set_on_target),
+    ("api:storage-image-features", "PATCH"): StorageCase(
+        IMAGE, {"features": {"object-map": False, "fast-diff": False}}, check=_features_of_target
+    ),
+    ("api:storage-image-metadata-list", "GET"): StorageCase(
+        IMAGE, prepare=_on_both(_own_metadata), check=_target_metadata
+    ),
+    ("api:storage-image-metadata-detail", "PUT"): StorageCase({**IMAGE, "key": "k"}, {"value": "v"}),
+    ("api:storage-image-metadata-detail", "DELETE"): StorageCase(
+        {**IMAGE, "key": "owner"}, prepare=_on_both(_own_metadata)
+    ),
     ("api:storage-image-flatten", "POST"): StorageCase({"name": "{name}-clone"}, prepare=_on_both(_cloned)),
     ("api:storage-snapshot-list", "GET"): StorageCase(IMAGE, prepare=_on_both(_own_snapshot), check=_target_snapshots),
     ("api:storage-snapshot-list", "POST"): StorageCase(IMAGE, {"name": "new"}),
     ("api:storage-snapshot-detail", "DELETE"): StorageCase(SNAPSHOT, prepare=_on_both(_snapshot)),
+    ("api:storage-snapshot-detail", "PATCH"): StorageCase(
+        SNAPSHOT, {"new_name": "renamed"}, prepare=_on_both(_snapshot)
+    ),
+    ("api:storage-snapshot-copy", "POST"): StorageCase(
+        SNAPSHOT, {**HERE, "dest_name": "{name}-copy"}, prepare=_on_both(_grown_after_snapshot), check=_snapshot_copy
+    ),
     ("api:storage-snapshot-rollback", "POST"): StorageCase(SNAPSHOT, prepare=_on_both(_grown_after_snapshot)),
     ("api:storage-snapshot-protect", "POST"): StorageCase(SNAPSHOT, prepare=_on_both(_snapshot)),
     ("api:storage-snapshot-unprotect", "POST"): StorageCase(SNAPSHOT, prepare=_on_both(_protected)),

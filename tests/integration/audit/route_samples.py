@@ -36,7 +36,7 @@ from registry.services import managed, secrets
 from registry.services.credential_health import credential_health_check
 from registry.services.notifications import notify, webhook_create
 from storage.models import CephCluster, StorageBinding, TenantKeyEntity
-from storage.services import images, namespaces, pools, snapshots, tenant_keys
+from storage.services import images, metadata, namespaces, pools, snapshots, tenant_keys
 from tests.fixtures.berth import TEST_PASSWORD
 from tests.helpers import create_service_account
 
@@ -420,6 +420,12 @@ def _trashed_image(ctx: SampleContext) -> dict:
     return {**names, "image_id": image_id}
 
 
+def _image_with_metadata(ctx: SampleContext) -> dict:
+    names = _image(ctx)
+    metadata.image_metadata_set(**ctx.storage(name=names["image"], key="owner", value="ops"))
+    return names
+
+
 POOL = {"pool": "{pool}"}
 IMAGE = {"pool": "{pool}", "name": "{image}"}
 SNAPSHOT = {**IMAGE, "snapshot": "{snapshot}"}
@@ -481,6 +487,34 @@ STORAGE_UI_SAMPLES = [
         setup=_image,
     ),
     Sample("storage:image-flatten", "POST", "storage.image.flatten", IMAGE, setup=_clone),
+    Sample(
+        "storage:pool-options",
+        "POST",
+        "storage.pool.set_options",
+        POOL,
+        {"compression_mode": "none", "pg_autoscale_mode": "on"},
+        setup=_in_pool,
+    ),
+    Sample("storage:pool-qos", "POST", "storage.pool.set_qos", POOL, {"rbd_qos_iops_limit": ""}, setup=_in_pool),
+    Sample("storage:image-qos", "POST", "storage.image.set_qos", IMAGE, {"rbd_qos_iops_limit": "100"}, setup=_image),
+    Sample(
+        "storage:image-features",
+        "POST",
+        "storage.image.update_features",
+        IMAGE,
+        {"exclusive-lock": "on", "deep-flatten": "on"},
+        setup=_image,
+    ),
+    Sample(
+        "storage:image-metadata", "POST", "storage.image.set_metadata", IMAGE, {"key": "k", "value": "v"}, setup=_image
+    ),
+    Sample(
+        "storage:image-metadata-remove",
+        "POST",
+        "storage.image.remove_metadata",
+        {**IMAGE, "key": "owner"},
+        setup=_image_with_metadata,
+    ),
     Sample("storage:snapshot-create", "POST", "storage.snapshot.create", IMAGE, {"snapshot": "{new}"}, setup=_image),
     Sample(
         "storage:snapshot-delete",
@@ -494,6 +528,10 @@ STORAGE_UI_SAMPLES = [
     Sample("storage:snapshot-protect", "POST", "storage.snapshot.protect", SNAPSHOT, setup=_snapshot),
     Sample("storage:snapshot-unprotect", "POST", "storage.snapshot.unprotect", SNAPSHOT, setup=_protected_snapshot),
     Sample("storage:snapshot-clone", "POST", "storage.image.clone", SNAPSHOT, DESTINATION, setup=_protected_snapshot),
+    Sample(
+        "storage:snapshot-rename", "POST", "storage.snapshot.rename", SNAPSHOT, {"new_name": "{new}"}, setup=_snapshot
+    ),
+    Sample("storage:snapshot-copy", "POST", "storage.image.copy", SNAPSHOT, DESTINATION, setup=_snapshot),
     # Its background task never runs here (the test's transaction never commits), so the other
     # samples' trash entries stay.
     Sample(
@@ -554,9 +592,51 @@ STORAGE_API_SAMPLES = [
     Sample("api:storage-image-detail", "PATCH", "storage.image.resize", IMAGE, {"size": "128MiB"}, setup=_image),
     Sample("api:storage-image-detail", "DELETE", "storage.image.delete", IMAGE, setup=_image),
     Sample("api:storage-image-copy", "POST", "storage.image.copy", IMAGE, DESTINATION, setup=_image),
+    Sample(
+        "api:storage-pool-options",
+        "PATCH",
+        "storage.pool.set_options",
+        POOL,
+        {"compression_mode": "none"},
+        setup=_in_pool,
+    ),
+    Sample("api:storage-pool-qos", "PATCH", "storage.pool.set_qos", POOL, {"rbd_qos_iops_limit": None}, setup=_in_pool),
+    Sample("api:storage-image-qos", "PATCH", "storage.image.set_qos", IMAGE, {"rbd_qos_iops_limit": 5}, setup=_image),
+    Sample(
+        "api:storage-image-features",
+        "PATCH",
+        "storage.image.update_features",
+        IMAGE,
+        {"features": {"object-map": False, "fast-diff": False}},
+        setup=_image,
+    ),
+    Sample(
+        "api:storage-image-metadata-detail",
+        "PUT",
+        "storage.image.set_metadata",
+        {**IMAGE, "key": "k"},
+        {"value": "v"},
+        setup=_image,
+    ),
+    Sample(
+        "api:storage-image-metadata-detail",
+        "DELETE",
+        "storage.image.remove_metadata",
+        {**IMAGE, "key": "owner"},
+        setup=_image_with_metadata,
+    ),
     Sample("api:storage-image-flatten", "POST", "storage.image.flatten", IMAGE, setup=_clone),
     Sample("api:storage-snapshot-list", "POST", "storage.snapshot.create", IMAGE, {"name": "{new}"}, setup=_image),
     Sample("api:storage-snapshot-detail", "DELETE", "storage.snapshot.delete", SNAPSHOT, setup=_snapshot),
+    Sample(
+        "api:storage-snapshot-detail",
+        "PATCH",
+        "storage.snapshot.rename",
+        SNAPSHOT,
+        {"new_name": "{new}"},
+        setup=_snapshot,
+    ),
+    Sample("api:storage-snapshot-copy", "POST", "storage.image.copy", SNAPSHOT, DESTINATION, setup=_snapshot),
     Sample("api:storage-snapshot-rollback", "POST", "storage.snapshot.rollback", SNAPSHOT, setup=_snapshot),
     Sample("api:storage-snapshot-protect", "POST", "storage.snapshot.protect", SNAPSHOT, setup=_snapshot),
     Sample("api:storage-snapshot-unprotect", "POST", "storage.snapshot.unprotect", SNAPSHOT, setup=_protected_snapshot),

@@ -15,7 +15,7 @@ from dashboard.audit.models import AuditEvent
 from dashboard.core.errors import NotFound, PermissionDenied
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Membership, PlatformRole
-from storage.services import images, namespaces, pools, snapshots
+from storage.services import features, images, metadata, namespaces, pools, qos, snapshots, usage
 from tests.helpers import RANK, wait_for_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -30,6 +30,7 @@ def image(teams, ceph_admin) -> str:
     ceph_admin.rbd("snap", "create", f"{spec}@s0")
     ceph_admin.rbd("snap", "create", f"{spec}@s1")
     ceph_admin.rbd("snap", "protect", f"{spec}@s1")
+    ceph_admin.rbd("image-meta", "set", spec, "owner", "team-a")
     return name
 
 
@@ -103,6 +104,28 @@ OPERATIONS = [
         ),
     ),
     (
+        "snapshot_rename",
+        "operator",
+        "storage.snapshot.rename",
+        lambda a, t, c, i: snapshots.snapshot_rename(actor=a, **where(t, c), image=i, snapshot="s0", new_name="r0"),
+    ),
+    (
+        "image_copy_from_snapshot",
+        "operator",
+        "storage.image.copy",
+        lambda a, t, c, i: wait_for_task(
+            images.image_copy(
+                actor=a,
+                **where(t, c),
+                name=i,
+                snapshot="s0",
+                dest_pool=t.pool,
+                dest_namespace="team-a",
+                dest_name=fresh(),
+            )
+        ),
+    ),
+    (
         "image_delete",
         "admin",
         "storage.image.delete",
@@ -125,6 +148,48 @@ OPERATIONS = [
         "admin",
         "storage.snapshot.rollback",
         lambda a, t, c, i: snapshots.snapshot_rollback(actor=a, **where(t, c), image=i, snapshot="s0"),
+    ),
+    ("image_usage", "viewer", None, lambda a, t, c, i: usage.image_usage(actor=a, **where(t, c), name=i)),
+    ("image_qos_get", "viewer", None, lambda a, t, c, i: qos.image_qos_get(actor=a, **where(t, c), name=i)),
+    (
+        "image_qos_set",
+        "operator",
+        "storage.image.set_qos",
+        lambda a, t, c, i: qos.image_qos_set(actor=a, **where(t, c), name=i, changes={"rbd_qos_iops_limit": 500}),
+    ),
+    (
+        "image_features_update",
+        "operator",
+        "storage.image.update_features",
+        lambda a, t, c, i: features.image_features_update(
+            actor=a, **where(t, c), name=i, features={"object-map": False, "fast-diff": False}
+        ),
+    ),
+    (
+        "image_features_drop_deep_flatten",
+        "admin",
+        "storage.image.update_features",
+        lambda a, t, c, i: features.image_features_update(
+            actor=a, **where(t, c), name=i, features={"deep-flatten": False}
+        ),
+    ),
+    (
+        "image_metadata_list",
+        "viewer",
+        None,
+        lambda a, t, c, i: metadata.image_metadata_list(actor=a, **where(t, c), name=i),
+    ),
+    (
+        "image_metadata_set",
+        "operator",
+        "storage.image.set_metadata",
+        lambda a, t, c, i: metadata.image_metadata_set(actor=a, **where(t, c), name=i, key="team", value="a"),
+    ),
+    (
+        "image_metadata_remove",
+        "admin",
+        "storage.image.remove_metadata",
+        lambda a, t, c, i: metadata.image_metadata_remove(actor=a, **where(t, c), name=i, key="owner"),
     ),
     (
         "membership_set",

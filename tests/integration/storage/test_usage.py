@@ -1,0 +1,100 @@
+"""Used bytes per image and per snapshot, as `rbd du` counts them: Berth's figures are compared with
+what the `rbd` CLI itself reports for the same image."""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from dashboard.tenancy.models import Membership, Tenant
+from storage.models import StorageBinding
+from storage.services import images, usage
+from tests.helpers import api_client_as, unique_name
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def written(ceph_admin, spec: str) -> None:
+    ceph_admin.rbd("bench", "--io-type", "write", "--io-total", "8M", "--io-pattern", "rand", spec)
+
+
+@pytest.fixture
+def measured_image(ceph_admin, storage_pool) -> str:
+    """Written, snapshotted as s1, written again."""
+    name = unique_name("du")
+    spec = f"{storage_pool}/{name}"
+    ceph_admin.rbd("create", "--size", "256M", spec)
+    written(ceph_admin, spec)
+    ceph_admin.rbd("snap", "create", f"{spec}@s1")
+    written(ceph_admin, spec)
+    return name
+
+
+def rbd_du(ceph_admin, spec: str) -> dict[str | None, int]:
+    rows = json.loads(ceph_admin.rbd("du", "--format", "json", spec))["images"]
+    return {row.get("snapshot"): row["used_size"] for row in rows}
+
+
+def test_image_and_snapshot_usage_match_rbd_du(ceph_cluster, ceph_admin, admin_user, storage_pool, measured_image):
+    spec = f"{storage_pool}/{measured_image}"
+    expected = rbd_du(ceph_admin, spec)
+    found = usage.image_usage(
+        actor=admin_user, cluster=ceph_cluster, pool=storage_pool, namespace="", name=measured_image
+    )
+    assert found.provisioned == 256 << 20
+    assert {s.name: s.used for s in found.snapshots} == {"s1": expected["s1"]}
+    assert found.used == expected[None] and found.total == expected["s1"] + expected[None]
+    assert found.total > 0
+
+
+def test_without_fast_diff_usage_is_unknown_not_scanned(ceph_cluster, ceph_admin, admin_user, storage_pool):
+    name = unique_name("nofd")
+    ceph_admin.rbd("create", "--size", "64M", "--image-feature", "layering", f"{storage_pool}/{name}")
+    found = usage.image_usage(actor=admin_user, cluster=ceph_cluster, pool=storage_pool, namespace="", name=name)
+    assert (found.used, found.total) == (None, None)
+
+
+def test_the_list_measures_the_shown_page_only(ceph_cluster, ceph_admin, admin_user, storage_pool, measured_image):
+    expected = sum(rbd_du(ceph_admin, f"{storage_pool}/{measured_image}").values())
+    page = images.image_list(
+        actor=admin_user, cluster=ceph_cluster, pool=storage_pool, search=measured_image, with_used=True
+    )
+    assert [(i.name, i.used) for i in page.items] == [(measured_image, expected)]
+    plain = images.image_list(actor=admin_user, cluster=ceph_cluster, pool=storage_pool, search=measured_image)
+    assert [i.used for i in plain.items] == [None]
+    api = api_client_as(admin_user)
+    listed = api.get(
+        reverse("api:storage-image-list", kwargs={"pool": storage_pool}), {"search": measured_image, "with_used": "1"}
+    )
+    assert listed.json()["results"][0]["used"] == expected
+    one = api.get(reverse("api:storage-image-usage", kwargs={"pool": storage_pool, "name": measured_image})).json()
+    assert one["total"] == expected and [s["name"] for s in one["snapshots"]] == ["s1"]
+
+
+def test_pages_show_used(ceph_cluster, ceph_admin, admin_client, storage_pool, measured_image):
+    expected = rbd_du(ceph_admin, f"{storage_pool}/{measured_image}")
+    detail = admin_client.get(reverse("storage:image-detail", args=[storage_pool, measured_image])).content.decode()
+    assert 'data-testid="image-usage"' in detail and "rbd du" in detail
+    assert detail.count('data-testid="snapshot-used"') == 1
+    listing = admin_client.get(reverse("storage:image-list", args=[storage_pool]), {"search": measured_image})
+    assert listing.status_code == 200 and expected[None] > 0
+
+
+def test_tenant_page_shows_provisioned_and_used(client, ceph_cluster, ceph_admin, storage_pool):
+    namespace = unique_name("du-t")
+    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
+    spec = f"{storage_pool}/{namespace}/disk"
+    ceph_admin.rbd("create", "--size", "128M", spec)
+    written(ceph_admin, spec)
+    ceph_admin.rbd("create", "--size", "64M", "--image-feature", "layering", f"{storage_pool}/{namespace}/old")
+    tenant = Tenant.objects.create(name="Usage", slug=namespace)
+    StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace=namespace)
+    viewer = get_user_model().objects.create_user(f"{namespace}-viewer")
+    Membership.objects.create(user=viewer, tenant=tenant, role="viewer")
+    measured = usage.tenant_usage(actor=viewer, tenant=tenant)
+    assert (measured.provisioned, measured.used, measured.unknown) == (192 << 20, rbd_du(ceph_admin, spec)[None], 1)
+    client.force_login(viewer)
+    page = client.get(reverse("tenant-detail", args=[namespace])).content.decode()
+    assert 'data-testid="tenant-provisioned-used"' in page and "192 MiB provisioned" in page
+    assert "1 image without fast-diff" in page
