@@ -18,10 +18,11 @@ from registry.dockerconfig import Credential
 from registry.models import RegistryQuota
 from registry.services.secrets import secret_create
 from storage.models import StorageBinding, StorageQuota
-from storage.services.images import image_create, image_delete, trash_list
+from storage.services.images import image_create, image_delete
 from storage.services.namespaces import namespace_create
 from storage.services.pools import pool_create, pool_delete
 from storage.services.snapshots import snapshot_create
+from storage.services.trash import trash_list
 from storage.validation import MiB
 from tests.fixtures.berth import TEST_PASSWORD
 from tests.helpers import failing_pod, unique_name, wait_for_task
