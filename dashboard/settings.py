@@ -233,6 +233,10 @@ BERTH_USAGE_SAMPLE_MINUTES = env_int("BERTH_USAGE_SAMPLE_MINUTES", 60)
 # Seconds between two reconciles of every managed pull secret (registry/services/managed.py): a namespace
 # added to a tenant, a rotated source or a ServiceAccount created later is taken care of within this time.
 BERTH_MANAGED_SECRET_RESYNC = env_int("BERTH_MANAGED_SECRET_RESYNC", 60)
+# How often expired RBD trash entries are purged on clusters that have it turned on, and how often
+# snapshot schedules are looked at (a schedule's own frequency says when it takes a snapshot).
+BERTH_TRASH_PURGE_MINUTES = env_int("BERTH_TRASH_PURGE_MINUTES", 60)
+BERTH_SNAPSHOT_SCHEDULE_MINUTES = env_int("BERTH_SNAPSHOT_SCHEDULE_MINUTES", 5)
 
 # /metrics (and the cluster details of /readyz) answer a request that carries this bearer token, or one
 # from these networks that did not come through a proxy; see dashboard/health.py.

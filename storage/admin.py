@@ -15,7 +15,7 @@ from storage.services.tenant_keys import binding_has_keys, binding_keys_revoke
 class CephClusterAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("name", "client_name", "conf_path", "mon_host", "is_default")
     fieldsets = (
-        (None, {"fields": ("name", "client_name", "is_default")}),
+        (None, {"fields": ("name", "client_name", "is_default", "purge_expired_trash")}),
         ("ceph.conf and keyring", {"fields": ("conf_path", "keyring_path")}),
         ("or monitor host and key file", {"fields": ("mon_host", "key_path")}),
     )

@@ -13,7 +13,7 @@ class StorageConfig(AppConfig):
         from storage.models import StorageBinding
 
         # Importing the services registers their background task bodies, which workers look up by name.
-        from storage.services import images, snapshots  # noqa: F401
+        from storage.services import images, snapshot_schedules, snapshots, trash  # noqa: F401
         from storage.tenant_views import tenant_panel_context
 
         register_tenant_panel(template="storage/_tenant_panel.html", context=tenant_panel_context)

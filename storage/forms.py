@@ -9,6 +9,7 @@ from dashboard.core.errors import InvalidInput
 from dashboard.core.generic.forms import StyledForm, checked
 from dashboard.core.units import format_binary_size
 from storage import validation
+from storage.models import SnapshotSchedule
 from storage.services import features, metadata, qos
 
 SIZE_UNITS = ("MiB", "GiB", "TiB")
@@ -205,6 +206,14 @@ class ImageDeleteForm(StyledForm):
         initial=TRASH,
         choices=[(TRASH, "Move to the RBD trash (can be restored)"), (REMOVE, "Remove immediately (cannot be undone)")],
     )
+    protect_days = forms.IntegerField(
+        label="Protect in the trash for (days)",
+        required=False,
+        initial=0,
+        min_value=0,
+        max_value=validation.MAX_PROTECT_DAYS,
+        help_text="Until then only a forced purge removes it. 0: it may be purged at once.",
+    )
     confirm_name = forms.CharField(
         label="Type the image name to remove it immediately",
         required=False,
@@ -231,6 +240,27 @@ class SnapshotCreateForm(StyledForm):
 
     def clean_snapshot(self) -> str:
         return checked(validation.validate_object_name, self.cleaned_data["snapshot"], field="snapshot")
+
+
+class SnapshotScheduleForm(StyledForm):
+    image = forms.CharField(
+        label="Image",
+        required=False,
+        help_text="Empty: every image in this namespace, including images created later.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    frequency = forms.ChoiceField(label="Frequency", choices=SnapshotSchedule.FREQUENCIES)
+    keep = forms.IntegerField(
+        label="Keep",
+        min_value=1,
+        max_value=1000,
+        initial=24,
+        help_text="How many of this schedule's snapshots to keep per image; older ones are deleted.",
+    )
+
+    def clean_image(self) -> str:
+        typed = self.cleaned_data["image"]
+        return checked(validation.validate_object_name, typed, field="image") if typed else ""
 
 
 class TrashRestoreForm(StyledForm):

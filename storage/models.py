@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -27,6 +28,13 @@ class CephCluster(ClusterRecord):
     )
     key_path = models.CharField(
         max_length=1024, blank=True, help_text="File holding only the client's base64 key (with mon host)."
+    )
+    # Off by default: turning it on makes trash entries without a protection period go within the hour,
+    # where before they stayed restorable until someone purged them.
+    purge_expired_trash = models.BooleanField(
+        default=False,
+        help_text="Purge RBD trash entries whose protection has ended automatically, every "
+        "BERTH_TRASH_PURGE_MINUTES minutes, in every RBD pool of this cluster.",
     )
 
     class Meta(ClusterRecord.Meta):
@@ -199,3 +207,44 @@ class UsageSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cluster} {self.pool or self.tenant} at {self.time:%Y-%m-%d %H:%M}"
+
+
+class SnapshotSchedule(models.Model):
+    """Snapshots taken on a schedule, of one image or of every image in an RBD namespace (or a pool's
+    default namespace), keeping the newest `keep` of the ones it took (storage/services/snapshot_schedules.py).
+
+    `next_run` is claimed with a compare-and-set update before a run, so a run is taken once even
+    when two runs of the periodic job overlap or a worker dies and another takes over."""
+
+    HOURLY, DAILY, WEEKLY = "hourly", "daily", "weekly"
+    FREQUENCIES = [(HOURLY, "Hourly"), (DAILY, "Daily"), (WEEKLY, "Weekly")]
+    OK, STOPPED_AT_QUOTA, PROBLEMS = "ok", "stopped_at_quota", "problems"
+    OUTCOMES = [(OK, "Succeeded"), (STOPPED_AT_QUOTA, "Stopped at the snapshot quota"), (PROBLEMS, "Had problems")]
+
+    cluster = models.ForeignKey(CephCluster, on_delete=models.PROTECT, related_name="+")
+    pool = models.CharField(max_length=255)
+    namespace = models.CharField(max_length=255, blank=True, help_text="Empty: the pool's default namespace.")
+    image = models.CharField(max_length=255, blank=True, help_text="Empty: every image in the namespace.")
+    frequency = models.CharField(max_length=10, choices=FREQUENCIES)
+    keep = models.PositiveSmallIntegerField(help_text="How many of its own snapshots it keeps per image")
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    next_run = models.DateTimeField(db_index=True)
+    last_run = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.CharField(max_length=20, choices=OUTCOMES, blank=True)
+    last_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["cluster__name", "pool", "namespace", "image", "frequency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "pool", "namespace", "image", "frequency"],
+                name="one_snapshot_schedule_per_frequency",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        place = "/".join(part for part in (self.pool, self.namespace, self.image) if part)
+        return f"{place} {self.frequency} keep {self.keep}"

@@ -41,11 +41,25 @@ urlpatterns = [
     path(f"{snapshot}copy/", views.SnapshotCopyView.as_view(), name="snapshot-copy"),
     path("pools/<str:pool>/trash/", views.TrashListView.as_view(), name="trash-list"),
     path("pools/<str:pool>/trash/purge/", views.TrashPurgeView.as_view(), name="trash-purge"),
+    path("pools/<str:pool>/trash/empty/", views.TrashPurgeView.as_view(force=True), name="trash-purge-forced"),
     path("pools/<str:pool>/trash/<str:image_id>/restore/", views.TrashRestoreView.as_view(), name="trash-restore"),
     path(
         "pools/<str:pool>/trash/<str:image_id>/restore-as/", views.TrashRestoreAsView.as_view(), name="trash-restore-as"
     ),
     path("pools/<str:pool>/trash/<str:image_id>/purge/", views.TrashPurgeView.as_view(), name="trash-purge-entry"),
+    path(
+        "pools/<str:pool>/snapshot-schedules/", views.SnapshotScheduleListView.as_view(), name="snapshot-schedule-list"
+    ),
+    path(
+        "pools/<str:pool>/snapshot-schedules/create/",
+        views.SnapshotScheduleCreateView.as_view(),
+        name="snapshot-schedule-create",
+    ),
+    path(
+        "pools/<str:pool>/snapshot-schedules/<int:schedule_id>/delete/",
+        views.SnapshotScheduleDeleteView.as_view(),
+        name="snapshot-schedule-delete",
+    ),
     path("tenant-keys/orphaned/", views.TenantKeyOrphanListView.as_view(), name="tenant-key-orphans"),
     path(
         "tenant-keys/orphaned/<str:entity>/revoke/",

@@ -245,3 +245,21 @@ def validate_choice(value: object, *, field: str, choices: tuple[str, ...]) -> s
             extra={"field": field},
         )
     return str(value)
+
+
+MAX_PROTECT_DAYS = 3650
+
+
+def validate_protect_days(value: object, *, field: str = "protect_days") -> int:
+    """Days a trash entry is protected from purging: a whole number from 0 (none) to ten years."""
+    try:
+        days = int(str(value))
+    except ValueError:
+        days = -1
+    if isinstance(value, bool) or not 0 <= days <= MAX_PROTECT_DAYS:
+        raise InvalidInput(
+            f"{field}: give a whole number of days from 0 (no protection) to {MAX_PROTECT_DAYS} (got {value!r}).",
+            code="invalid_protect_days",
+            extra={"field": field},
+        )
+    return days

@@ -30,7 +30,19 @@ from dashboard.tenancy import services as tenancy
 from storage import forms as storage_forms
 from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
-from storage.services import features, images, metadata, namespaces, pools, qos, snapshots, tenant_keys, usage
+from storage.services import (
+    features,
+    images,
+    metadata,
+    namespaces,
+    pools,
+    qos,
+    snapshot_schedules,
+    snapshots,
+    tenant_keys,
+    trash,
+    usage,
+)
 from storage.services import tenancy as storage_tenancy
 from storage.services.types import PoolInfo
 from storage.templatetags.storage_ui import storage_url
@@ -287,7 +299,7 @@ class NamespaceDeleteView(CephClusterMixin, ConfirmView):
             "pool": self.pool,
             "doomed_namespace": self.doomed_namespace,
             "image_count": images.image_list(**inside, limit=1).total,
-            "trash_count": len(images.trash_list(**inside)),
+            "trash_count": len(trash.trash_list(**inside)),
             "images_url": self.url("image-list", self.pool, namespace=self.doomed_namespace),
             "trash_url": self.url("trash-list", self.pool, namespace=self.doomed_namespace),
         }
@@ -511,11 +523,15 @@ class ImageDeleteView(ImageFormView):
             name=self.image,
             to_trash=not removing,
             confirm_name=form.cleaned_data["confirm_name"] if removing else None,
+            protect_days=0 if removing else form.cleaned_data["protect_days"] or 0,
         )
 
     def success_message(self, result) -> str:
         if self.form.cleaned_data["mode"] == storage_forms.ImageDeleteForm.REMOVE:
             return f"Removing image {self.image} started."
+        days = self.form.cleaned_data["protect_days"]
+        if days:
+            return f"Image {self.image} moved to the trash, protected from purging for {days} day(s)."
         return f"Image {self.image} moved to the trash."
 
     def success_url(self, result) -> str:
@@ -717,7 +733,7 @@ class TrashListView(CephClusterMixin, ServiceListView):
         return f"Trash of {where}"
 
     def fetch(self, query: ListQuery) -> ListPage:
-        found = images.trash_list(**self.service_args(), pool=self.pool, namespace=self.namespace)
+        found = trash.trash_list(**self.service_args(), pool=self.pool, namespace=self.namespace)
         return page_of(
             found,
             query,
@@ -726,12 +742,16 @@ class TrashListView(CephClusterMixin, ServiceListView):
         )
 
     def get_context_data(self) -> dict[str, Any]:
-        return {"pool": self.pool, "namespace": self.namespace}
+        return {
+            "pool": self.pool,
+            "namespace": self.namespace,
+            "auto_purge_note": trash.trash_auto_purge_note(cluster=self.cluster),
+        }
 
 
 class TrashRestoreView(CephClusterMixin, ServiceActionView):
     def perform(self):
-        return images.trash_restore(
+        return trash.trash_restore(
             **self.service_args(), pool=self.pool, namespace=self.namespace, image_id=self.kwargs["image_id"]
         )
 
@@ -755,7 +775,7 @@ class TrashRestoreAsView(CephClusterMixin, ServiceFormView):
 
     def load(self) -> dict[str, Any]:
         image_id = self.kwargs["image_id"]
-        entries = images.trash_list(**self.service_args(), pool=self.pool, namespace=self.namespace)
+        entries = trash.trash_list(**self.service_args(), pool=self.pool, namespace=self.namespace)
         found = [entry for entry in entries if entry.id == image_id]
         if not found:
             raise NotFound(
@@ -770,7 +790,7 @@ class TrashRestoreAsView(CephClusterMixin, ServiceFormView):
         return {"old_name": self.loaded["entry"].name}
 
     def perform(self, form: forms.Form):
-        return images.trash_restore(
+        return trash.trash_restore(
             **self.service_args(),
             pool=self.pool,
             namespace=self.namespace,
@@ -792,36 +812,58 @@ class TrashRestoreAsView(CephClusterMixin, ServiceFormView):
 
 
 class TrashPurgeView(CephClusterMixin, ConfirmView):
-    """Purges one trash entry (typed name: the image's) or the whole trash (typed name: the pool's)."""
+    """Purges the entries whose protection has ended (no typing: only what may go goes), or with force
+    every entry (typed name: the pool's), or one entry with force (typed name: the image's)."""
 
     submit_label = "Purge"
+    force = False
 
     @property
     def image_id(self) -> str | None:
         return self.kwargs.get("image_id")
 
+    @property
+    def forced(self) -> bool:
+        return self.force or self.image_id is not None
+
     def load(self) -> dict[str, Any]:
         if self.image_id is None:
             return {"entry_name": None}
-        entries = images.trash_list(**self.service_args(), pool=self.pool, namespace=self.namespace)
+        entries = trash.trash_list(**self.service_args(), pool=self.pool, namespace=self.namespace)
         named = [entry.name for entry in entries if entry.id == self.image_id]
         return {"entry_name": named[0] if named else self.image_id}
 
     @property
     def title(self) -> str:
-        return f"Purge from the trash of {self.pool}" if self.image_id else f"Empty the trash of {self.pool}"
+        if self.image_id:
+            return f"Purge from the trash of {self.pool}"
+        return (
+            f"Empty the trash of {self.pool}" if self.forced else f"Purge expired entries from the trash of {self.pool}"
+        )
 
     @property
     def warning(self) -> str:
+        if not self.forced:
+            return (
+                "Purging removes every entry whose protection has ended for good; protected entries stay. "
+                "This cannot be undone."
+            )
         what = f"image {self.loaded['entry_name']}" if self.image_id else "every image in this trash"
-        return f"Purging removes {what} for good. This cannot be undone."
+        return f"Purging removes {what} for good, even while it is protected. This cannot be undone."
 
-    def typed_name(self) -> str:
+    def typed_name(self) -> str | None:
+        if not self.forced:
+            return None
         return self.loaded["entry_name"] if self.image_id else self.pool
 
     def perform(self, form: forms.Form):
-        return images.trash_purge(
-            **self.service_args(), pool=self.pool, namespace=self.namespace, image_id=self.image_id
+        return trash.trash_purge(
+            **self.service_args(),
+            pool=self.pool,
+            namespace=self.namespace,
+            image_id=self.image_id,
+            force=self.forced,
+            confirm_name=form.cleaned_data.get("confirm_name") if self.forced else None,
         )
 
     def success_message(self, task) -> str:
@@ -829,6 +871,104 @@ class TrashPurgeView(CephClusterMixin, ConfirmView):
 
     def back_url(self) -> str:
         return self.url("trash-list", self.pool)
+
+
+# --- Snapshot schedules ----------------------------------------------------------------------------
+
+
+class SnapshotScheduleListView(CephClusterMixin, ServiceListView):
+    template_name = "storage/snapshot_schedule_list.html"
+    table_template = "storage/_snapshot_schedule_table.html"
+    kept_params = ("namespace", "cluster")
+    default_sort = "image"
+    search_placeholder = "Search by image"
+    columns = (
+        Column("image", "Image", sortable=True),
+        Column("frequency", "Frequency", sortable=True),
+        Column("keep", "Keep", sortable=True),
+        Column("next_run", "Next run", sortable=True),
+        Column("last_run", "Last run", sortable=True),
+        Column("last_outcome", "Last outcome"),
+    )
+
+    @property
+    def title(self) -> str:
+        where = f"{self.pool}/{self.namespace}" if self.namespace else f"pool {self.pool}"
+        return f"Snapshot schedules of {where}"
+
+    def fetch(self, query: ListQuery) -> ListPage:
+        found = snapshot_schedules.snapshot_schedule_list(
+            **self.service_args(), pool=self.pool, namespace=self.namespace
+        )
+        return page_of(
+            found,
+            query,
+            search_key=lambda schedule: schedule.image,
+            sort_keys={column.key: attrgetter(column.key) for column in self.columns if column.sortable},
+        )
+
+    def get_context_data(self) -> dict[str, Any]:
+        return {"pool": self.pool, "namespace": self.namespace}
+
+
+class SnapshotScheduleCreateView(CephClusterMixin, ServiceFormView):
+    form_class = storage_forms.SnapshotScheduleForm
+    submit_label = "Create schedule"
+
+    @property
+    def title(self) -> str:
+        where = f"{self.pool}/{self.namespace}" if self.namespace else f"pool {self.pool}"
+        return f"New snapshot schedule in {where}"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"image": self.request.GET.get("image", "")}
+
+    def perform(self, form: forms.Form):
+        return snapshot_schedules.snapshot_schedule_create(
+            **self.service_args(), pool=self.pool, namespace=self.namespace, **form.cleaned_data
+        )
+
+    def success_message(self, schedule) -> str:
+        what = f"image {schedule.image}" if schedule.image else "every image in this namespace"
+        return (
+            f"Snapshots of {what} are taken {schedule.frequency}, keeping the newest {schedule.keep}; "
+            "the first one within a few minutes."
+        )
+
+    def back_url(self) -> str:
+        return self.url("snapshot-schedule-list", self.pool)
+
+
+class SnapshotScheduleDeleteView(CephClusterMixin, ConfirmView):
+    submit_label = "Delete schedule"
+
+    def load(self) -> dict[str, Any]:
+        schedule = snapshot_schedules.snapshot_schedule_get(
+            **self.service_args(), pool=self.pool, namespace=self.namespace, schedule_id=self.kwargs["schedule_id"]
+        )
+        return {"schedule": schedule}
+
+    @property
+    def title(self) -> str:
+        return f"Delete snapshot schedule {self.kwargs['schedule_id']}"
+
+    @property
+    def warning(self) -> str:
+        return (
+            f"No more snapshots are taken on this schedule ({self.loaded['schedule']}). The snapshots it took stay; "
+            "delete them like any other."
+        )
+
+    def perform(self, form: forms.Form) -> None:
+        snapshot_schedules.snapshot_schedule_delete(
+            **self.service_args(), pool=self.pool, namespace=self.namespace, schedule_id=self.kwargs["schedule_id"]
+        )
+
+    def success_message(self, result: None) -> str:
+        return "Snapshot schedule deleted; the snapshots it took stay."
+
+    def back_url(self) -> str:
+        return self.url("snapshot-schedule-list", self.pool)
 
 
 # --- Tenant keys that outlived their binding (platform admins) ------------------------------------

@@ -162,6 +162,12 @@ class ImageDeleteSerializer(serializers.Serializer):
         trim_whitespace=False,
         help_text="The image's exact name, required when to_trash is false",
     )
+    protect_days = serializers.IntegerField(
+        default=0,
+        min_value=0,
+        max_value=validation.MAX_PROTECT_DAYS,
+        help_text="Days the trash entry is protected from purging (only a forced purge removes it before)",
+    )
 
 
 class ImageCopySerializer(serializers.Serializer):
@@ -199,9 +205,24 @@ class TrashEntrySerializer(serializers.Serializer):
     pool = serializers.CharField()
     namespace = serializers.CharField(allow_blank=True)
     deleted_at = serializers.DateTimeField(allow_null=True)
-    deferment_end = serializers.DateTimeField(allow_null=True)
+    deferment_end = serializers.DateTimeField(
+        allow_null=True, help_text="Protected until: before this only a forced purge removes the entry"
+    )
+    protected = serializers.BooleanField(help_text="Whether the protection has not ended yet")
     # DRF's serializer metaclass moves declared fields off the class, so this does not shadow Field.source.
     source = serializers.CharField()  # type: ignore[assignment]
+
+
+class TrashPurgeSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        default=False, help_text="Also remove entries still protected; needs confirm_name. Otherwise only expired ones"
+    )
+    confirm_name = serializers.CharField(
+        required=False,
+        allow_null=True,
+        trim_whitespace=False,
+        help_text="With force: the entry's image name (one entry) or the pool's name (the whole trash)",
+    )
 
 
 class TrashRestoreSerializer(serializers.Serializer):
@@ -263,3 +284,29 @@ class ImageUsageSerializer(serializers.Serializer):
         allow_null=True, help_text="Head and snapshots together, as `rbd du` shows; null without fast-diff"
     )
     snapshots = SnapshotUsageSerializer(many=True)
+
+
+class SnapshotScheduleSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    pool = serializers.CharField()
+    namespace = serializers.CharField(allow_blank=True)
+    image = serializers.CharField(allow_blank=True, help_text="Empty: every image in the namespace")
+    frequency = serializers.ChoiceField(choices=["hourly", "daily", "weekly"])
+    keep = serializers.IntegerField()
+    next_run = serializers.DateTimeField()
+    last_run = serializers.DateTimeField(allow_null=True)
+    last_outcome = serializers.CharField(
+        allow_blank=True, help_text="ok, stopped_at_quota or problems; empty before the first run"
+    )
+    last_message = serializers.CharField(allow_blank=True, help_text="What the last run did, or what stopped it")
+
+
+class SnapshotScheduleCreateSerializer(serializers.Serializer):
+    image = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="One image; empty: every image in the namespace"
+    )
+    frequency = serializers.ChoiceField(choices=["hourly", "daily", "weekly"])
+    keep = serializers.IntegerField(min_value=1, max_value=1000, help_text="Snapshots of this schedule kept per image")
+
+    def validate_image(self, value):
+        return validated_by(validation.validate_object_name, value, field="image") if value else ""

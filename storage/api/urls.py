@@ -93,4 +93,14 @@ urlpatterns = [
         views.TrashRestoreApi.as_view(),
         name="storage-trash-restore",
     ),
+    path(
+        "pools/<ceph:pool>/snapshot-schedules/",
+        views.SnapshotScheduleListApi.as_view(),
+        name="storage-snapshot-schedule-list",
+    ),
+    path(
+        "pools/<ceph:pool>/snapshot-schedules/<int:schedule_id>/",
+        views.SnapshotScheduleDetailApi.as_view(),
+        name="storage-snapshot-schedule-detail",
+    ),
 ]

@@ -22,7 +22,18 @@ from dashboard.tasks.api.serializers import BackgroundTaskSerializer
 from storage.api import serializers as s
 from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
-from storage.services import features, images, metadata, namespaces, pools, qos, snapshots, usage
+from storage.services import (
+    features,
+    images,
+    metadata,
+    namespaces,
+    pools,
+    qos,
+    snapshot_schedules,
+    snapshots,
+    trash,
+    usage,
+)
 from storage.validation import validate_namespace, validate_object_name
 
 CLUSTER = OpenApiParameter("cluster", str, description="Cluster name; the default cluster if omitted")
@@ -461,7 +472,7 @@ class SnapshotCloneApi(StorageApi):
 class TrashListApi(StorageApi):
     @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.TrashEntrySerializer(many=True)}))
     def get(self, request, pool):
-        entries = images.trash_list(
+        entries = trash.trash_list(
             actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request)
         )
         return Response(s.TrashEntrySerializer(entries, many=True).data)
@@ -470,14 +481,16 @@ class TrashListApi(StorageApi):
 class TrashPurgeApi(StorageApi):
     @extend_schema(
         parameters=[CLUSTER, NAMESPACE],
-        request=None,
+        request=s.TrashPurgeSerializer,
         responses=with_errors({202: TASK_ACCEPTED}),
-        description="Remove every image in the namespace's trash for good, in the background.",
+        description="Remove the entries of the namespace's trash whose protection has ended for good, in the "
+        "background; with force and confirm_name (the pool's name) every entry.",
     )
     def post(self, request, pool):
+        data = self.valid(s.TrashPurgeSerializer, request.data)
         return _task_response(
-            images.trash_purge(
-                actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request)
+            trash.trash_purge(
+                actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request), **data
             )
         )
 
@@ -485,19 +498,76 @@ class TrashPurgeApi(StorageApi):
 class TrashEntryApi(StorageApi):
     @extend_schema(
         parameters=[CLUSTER, NAMESPACE],
+        request=s.TrashPurgeSerializer,
         responses=with_errors({202: TASK_ACCEPTED}),
-        description="Remove this trash entry for good, in the background.",
+        description="Remove this trash entry for good, in the background. A protected entry (409 "
+        "trash_entry_protected) goes only with force and confirm_name (the image's name).",
     )
     def delete(self, request, pool, image_id):
+        data = self.valid(s.TrashPurgeSerializer, request.data)
         return _task_response(
-            images.trash_purge(
+            trash.trash_purge(
                 actor=request.user,
                 cluster=self.cluster(request),
                 pool=pool,
                 namespace=self.namespace(request),
                 image_id=image_id,
+                **data,
             )
         )
+
+
+class SnapshotScheduleListApi(StorageApi):
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.SnapshotScheduleSerializer(many=True)})
+    )
+    def get(self, request, pool):
+        found = snapshot_schedules.snapshot_schedule_list(
+            actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request)
+        )
+        return Response(s.SnapshotScheduleSerializer(found, many=True).data)
+
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=s.SnapshotScheduleCreateSerializer,
+        responses=with_errors({201: s.SnapshotScheduleSerializer}),
+        description="Schedule snapshots of one image or of every image in the namespace, keeping the newest "
+        "`keep` of the schedule's own per image.",
+    )
+    def post(self, request, pool):
+        data = self.valid(s.SnapshotScheduleCreateSerializer, request.data)
+        schedule = snapshot_schedules.snapshot_schedule_create(
+            actor=request.user, cluster=self.cluster(request), pool=pool, namespace=self.namespace(request), **data
+        )
+        return Response(s.SnapshotScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
+
+
+class SnapshotScheduleDetailApi(StorageApi):
+    @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.SnapshotScheduleSerializer}))
+    def get(self, request, pool, schedule_id):
+        schedule = snapshot_schedules.snapshot_schedule_get(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            schedule_id=schedule_id,
+        )
+        return Response(s.SnapshotScheduleSerializer(schedule).data)
+
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        responses=with_errors({204: None}),
+        description="Stop the schedule; the snapshots it took stay.",
+    )
+    def delete(self, request, pool, schedule_id):
+        snapshot_schedules.snapshot_schedule_delete(
+            actor=request.user,
+            cluster=self.cluster(request),
+            pool=pool,
+            namespace=self.namespace(request),
+            schedule_id=schedule_id,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TrashRestoreApi(StorageApi):
@@ -508,7 +578,7 @@ class TrashRestoreApi(StorageApi):
     )
     def post(self, request, pool, image_id):
         data = self.valid(s.TrashRestoreSerializer, request.data)
-        image = images.trash_restore(
+        image = trash.trash_restore(
             actor=request.user,
             cluster=self.cluster(request),
             pool=pool,

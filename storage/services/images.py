@@ -10,7 +10,7 @@ between the directory read and its header read simply drops out of the page.
 import errno
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from dashboard.audit.services import audited_action
 from dashboard.core.actors import Actor
@@ -27,7 +27,7 @@ from storage.services.bindings import rados, rbd
 from storage.services.connection import NotFoundImage, image_spec, mon_command, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
 from storage.services.headers import FEATURE_BITS, ImageHeader, feature_names, read_headers
-from storage.services.types import ImageInfo, ImagePage, TrashEntry
+from storage.services.types import ImageInfo, ImagePage
 from storage.validation import (
     DEFAULT_FEATURE_PRESET,
     DEFAULT_OBJECT_SIZE,
@@ -37,6 +37,7 @@ from storage.validation import (
     validate_feature_preset,
     validate_namespace,
     validate_object_name,
+    validate_protect_days,
 )
 
 SORT_KEYS = ("name", "size", "created")
@@ -458,7 +459,9 @@ def copy_image_in_background(
     return {"image": dest}
 
 
-@audited_action("storage.image.delete", target=("cluster", "pool", "namespace", "name"), params=("to_trash",))
+@audited_action(
+    "storage.image.delete", target=("cluster", "pool", "namespace", "name"), params=("to_trash", "protect_days")
+)
 def image_delete(
     *,
     actor: Actor,
@@ -468,8 +471,13 @@ def image_delete(
     name: str,
     to_trash: bool = True,
     confirm_name: str | None = None,
+    protect_days: int = 0,
 ) -> BackgroundTask | None:
-    """To the trash (restorable, immediate) by default; removal for good runs as a task."""
+    """To the trash (restorable, immediate) by default; removal for good runs as a task.
+
+    `protect_days`: how long the trash entry is protected from purging (librbd's deferment end);
+    until then only a forced purge removes it. 0: it may be purged at once."""
+    protect_days = validate_protect_days(protect_days)
     tenant = storage_tenancy.storage_scope(
         actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN
     )
@@ -490,7 +498,7 @@ def image_delete(
     if to_trash:
         with open_ioctx(cluster, pool, namespace) as ioctx:
             with translate_ceph_errors(cluster.name, f"moving image {spec} to the trash"):
-                rbd.RBD().trash_move(ioctx, name, 0)
+                rbd.RBD().trash_move(ioctx, name, protect_days * 86400)
         return None
     if snapshots:
         raise Conflict(
@@ -521,129 +529,3 @@ def remove_image_in_background(
     ):
         rbd.RBD().remove(ioctx, name, on_progress=progress)
     return {"image": spec}
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
-
-
-def trash_list(*, actor: Actor, cluster: CephCluster, pool: str, namespace: str = "") -> list[TrashEntry]:
-    namespace = validate_namespace(namespace)
-    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
-    with open_ioctx(cluster, pool, namespace) as ioctx, translate_ceph_errors(cluster.name, f"listing trash of {pool}"):
-        entries = list(rbd.RBD().trash_list(ioctx))
-    return sorted(
-        (
-            TrashEntry(
-                id=entry["id"],
-                name=entry["name"],
-                pool=pool,
-                namespace=namespace,
-                deleted_at=_aware(entry.get("deletion_time")),
-                deferment_end=_aware(entry.get("deferment_end_time")),
-                source=str(entry.get("source", "")).lower(),
-            )
-            for entry in entries
-        ),
-        key=lambda entry: entry.name,
-    )
-
-
-def _trash_entry(
-    cluster: CephCluster, ioctx: "rados.Ioctx", pool: str, namespace: str, image_id: str
-) -> dict[str, Any]:
-    with translate_ceph_errors(
-        cluster.name,
-        f"looking up trash entry {image_id}",
-        overrides={
-            errno.ENOENT: NotFound(
-                f"The trash of {image_spec(pool, namespace, '')} has no entry {image_id}.",
-                code="trash_entry_not_found",
-                component="ceph",
-            )
-        },
-    ):
-        return cast(dict[str, Any], rbd.RBD().trash_get(ioctx, image_id))
-
-
-@audited_action(
-    "storage.image.trash_restore", target=("cluster", "pool", "namespace", "image_id"), params=("new_name",)
-)
-def trash_restore(
-    *,
-    actor: Actor,
-    cluster: CephCluster,
-    pool: str,
-    namespace: str,
-    image_id: str,
-    new_name: str | None = None,
-) -> ImageInfo:
-    namespace = validate_namespace(namespace)
-    if new_name:
-        validate_object_name(new_name, field="new_name")
-    tenant = storage_tenancy.storage_scope(
-        actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR
-    )
-    with open_ioctx(cluster, pool, namespace) as ioctx:
-        name = new_name or _trash_entry(cluster, ioctx, pool, namespace, image_id)["name"]
-    spec = image_spec(pool, namespace, name)
-    # The trashed image counts already, so restoring it adds nothing; the reservation keeps it
-    # counted while it moves, when a usage read could find it neither in the trash nor among the images.
-    with (
-        storage_tenancy.quota_guard(
-            tenant=tenant, change=storage_tenancy.ImageChange(cluster, pool, namespace, name, trash_id=image_id)
-        ),
-        open_ioctx(cluster, pool, namespace) as ioctx,
-    ):
-        with translate_ceph_errors(
-            cluster.name,
-            f"restoring {spec} from the trash",
-            overrides={
-                errno.EEXIST: Conflict(
-                    f"Image {spec} already exists; restore under a new name.", code="image_exists", component="ceph"
-                )
-            },
-        ):
-            rbd.RBD().trash_restore(ioctx, image_id, name)
-    return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
-
-
-@audited_action("storage.image.trash_purge", target=("cluster", "pool", "namespace", "image_id"))
-def trash_purge(
-    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str = "", image_id: str | None = None
-) -> BackgroundTask:
-    """Remove one trash entry, or every entry, for good (in the background)."""
-    namespace = validate_namespace(namespace)
-    tenant = storage_tenancy.storage_scope(
-        actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.ADMIN
-    )
-    with open_ioctx(cluster, pool, namespace) as ioctx:
-        if image_id:
-            _trash_entry(cluster, ioctx, pool, namespace, image_id)
-
-    return task_start(
-        actor=actor,
-        tenant=tenant,
-        name="storage.image.trash_purge",
-        target={"cluster": cluster.name, "trash": image_spec(pool, namespace, ""), "image_id": image_id or "*"},
-        arguments={"cluster": cluster.name, "pool": pool, "namespace": namespace, "image_id": image_id},
-    )
-
-
-@task_body("storage.image.trash_purge")
-def purge_trash_in_background(
-    *, progress: ProgressCallback, cluster: str, pool: str, namespace: str, image_id: str | None
-) -> dict[str, Any]:
-    ceph = ceph_cluster_get(actor=None, name=cluster)
-    with open_ioctx(ceph, pool, namespace) as ioctx:
-        with translate_ceph_errors(ceph.name, f"listing trash of {pool}"):
-            ids = [image_id] if image_id else [entry["id"] for entry in rbd.RBD().trash_list(ioctx)]
-        for done, entry_id in enumerate(ids):
-            with translate_ceph_errors(ceph.name, f"purging trash entry {entry_id}"):
-                rbd.RBD().trash_remove(
-                    ioctx,
-                    entry_id,
-                    force=True,
-                    on_progress=lambda offset, total, done=done: progress(done * total + offset, len(ids) * total),
-                )
-    return {"purged": len(ids)}

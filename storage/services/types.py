@@ -2,7 +2,7 @@
 serializers and templates cannot reach past the service layer into librados/librbd."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -61,3 +61,8 @@ class TrashEntry:
     deleted_at: datetime | None
     deferment_end: datetime | None
     source: str
+
+    @property
+    def protected(self) -> bool:
+        """Whether only a forced purge may remove it yet."""
+        return self.deferment_end is not None and self.deferment_end > datetime.now(UTC)

@@ -18,10 +18,12 @@ from registry.dockerconfig import Credential
 from registry.models import RegistryQuota
 from registry.services.secrets import secret_create
 from storage.models import StorageBinding, StorageQuota
-from storage.services.images import image_create, image_delete, trash_list
+from storage.services.images import image_create, image_delete
 from storage.services.namespaces import namespace_create
 from storage.services.pools import pool_create, pool_delete
+from storage.services.snapshot_schedules import snapshot_schedule_create
 from storage.services.snapshots import snapshot_create
+from storage.services.trash import trash_list
 from storage.validation import MiB
 from tests.fixtures.berth import TEST_PASSWORD
 from tests.helpers import failing_pod, unique_name, wait_for_task
@@ -64,6 +66,7 @@ class Site:
             "image-detail": with_query(reverse("storage:image-detail", args=[self.pool, "web-data"]), rbd),
             "image-create": with_query(reverse("storage:image-create", args=[self.pool]), rbd),
             "trash-list": with_query(reverse("storage:trash-list", args=[self.pool]), rbd),
+            "snapshot-schedules": with_query(reverse("storage:snapshot-schedule-list", args=[self.pool]), rbd),
             "secret-list": with_query(reverse("registry:secret-list"), kube),
             "secret-detail": reverse("registry:secret-detail", args=[self.kube_namespace, "regkey"]),
             "pull-doctor": with_query(reverse("registry:doctor"), kube),
@@ -89,6 +92,8 @@ class Site:
             "image-delete": with_query(reverse("storage:image-delete", args=image), rbd),
             "snapshot-rollback": with_query(reverse("storage:snapshot-rollback", args=[*image, "before-upgrade"]), rbd),
             "trash-restore-as": with_query(reverse("storage:trash-restore-as", args=[self.pool, self.trash_id]), rbd),
+            "trash-empty": with_query(reverse("storage:trash-purge-forced", args=[self.pool]), rbd),
+            "snapshot-schedule-create": with_query(reverse("storage:snapshot-schedule-create", args=[self.pool]), rbd),
             "tenant-quota": reverse("tenant-quota", args=["team-a"]),
             "secret-rotate": with_query(reverse("registry:secret-rotate", args=secret), {"server": HARBOR}),
             "secret-add-entry": reverse("registry:secret-add-entry", args=secret),
@@ -113,6 +118,7 @@ def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_us
     for name in ("web-data", "old-data", "scratch"):
         image_create(**where, name=name, size=64 * MiB)
     snapshot_create(**where, image="web-data", snapshot="before-upgrade")
+    snapshot_schedule_create(**where, image="web-data", frequency="hourly", keep=24)
     image_delete(**where, name="old-data")
     [trashed] = trash_list(**where)
     task = image_delete(**where, name="scratch", to_trash=False, confirm_name="scratch")

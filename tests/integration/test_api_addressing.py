@@ -18,12 +18,14 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from kubernetes import client as kube_client
 
@@ -31,6 +33,7 @@ from dashboard.tasks.models import BackgroundTask
 from registry.dockerconfig import Credential
 from registry.models import CredentialHealth, KubeCluster
 from registry.services import secrets
+from storage.models import CephCluster, SnapshotSchedule
 from tests.helpers import AdminCli, api_client_as, create_service_account, failing_pod, unique_name, wait_for_task
 
 # Transactional: storage's background tasks run in worker threads with their own connections.
@@ -114,7 +117,12 @@ class Twins:
                         self.ceph.rbd("image-meta", "list", "--format", "json", self.spec(namespace, image)) or "{}"
                     ),
                 }
-        return {"images": images, "trash": self.trash(namespace)}
+        schedules = SnapshotSchedule.objects.filter(pool=self.pool, namespace=namespace, image__startswith=self.name)
+        return {
+            "images": images,
+            "trash": self.trash(namespace),
+            "schedules": sorted(schedules.values_list("pk", "image", "frequency", "keep")),
+        }
 
     def trash(self, namespace: str) -> dict[str, str]:
         entries = json.loads(self.ceph.rbd("trash", "ls", "--format", "json", self._where(namespace)))
@@ -122,6 +130,9 @@ class Twins:
 
     def image_id(self, namespace: str) -> str:
         return json.loads(self.ceph.rbd("info", "--format", "json", self.spec(namespace)))["id"]
+
+    def schedule_id(self, namespace: str) -> int:
+        return SnapshotSchedule.objects.get(pool=self.pool, namespace=namespace, image=self.name).pk
 
     def trash_id(self, namespace: str) -> str:
         [entry_id] = [entry_id for entry_id, name in self.trash(namespace).items() if name == self.name]
@@ -159,6 +170,18 @@ def _trashed(twins: Twins, namespace: str) -> None:
     twins.ceph.rbd("trash", "mv", twins.spec(namespace))
 
 
+def _scheduled(twins: Twins, namespace: str) -> None:
+    SnapshotSchedule.objects.create(
+        cluster=CephCluster.objects.get(is_default=True),
+        pool=twins.pool,
+        namespace=namespace,
+        image=twins.name,
+        frequency=SnapshotSchedule.DAILY,
+        keep=7,
+        next_run=timezone.now() + timedelta(days=1),
+    )
+
+
 def _own_snapshot(twins: Twins, namespace: str) -> None:
     _snapshot(twins, namespace, f"only-in-{namespace or 'default'}")
 
@@ -191,6 +214,15 @@ def _target_snapshots(twins: Twins, body: list) -> None:
 def _target_trash(twins: Twins, body: list) -> None:
     assert {entry["namespace"] for entry in body} <= {twins.target}
     assert [entry["id"] for entry in body if entry["name"] == twins.name] == [twins.trash_id(twins.target)]
+
+
+def _target_schedules(twins: Twins, body: list) -> None:
+    assert {schedule["namespace"] for schedule in body} == {twins.target}
+    assert [schedule["id"] for schedule in body if schedule["image"] == twins.name] == [twins.schedule_id(twins.target)]
+
+
+def _is_the_target_schedule(twins: Twins, body: dict) -> None:
+    assert (body["namespace"], body["id"]) == (twins.target, twins.schedule_id(twins.target))
 
 
 def _copy_of_the_target(twins: Twins, _body: dict) -> None:
@@ -263,6 +295,7 @@ class StorageCase:
 IMAGE = {"name": "{name}"}
 SNAPSHOT = {"name": "{name}", "snapshot": "s"}
 TRASH_ENTRY = {"image_id": "{image_id}"}
+SCHEDULE = {"schedule_id": "{schedule_id}"}
 HERE = {"dest_pool": "{pool}", "dest_namespace": "{target}"}
 
 STORAGE_CASES = {
@@ -307,6 +340,16 @@ STORAGE_CASES = {
     ("api:storage-trash-purge", "POST"): StorageCase({}, prepare=_on_both(_trashed)),
     ("api:storage-trash-entry", "DELETE"): StorageCase(TRASH_ENTRY, prepare=_on_both(_trashed)),
     ("api:storage-trash-restore", "POST"): StorageCase(TRASH_ENTRY, prepare=_on_both(_trashed)),
+    ("api:storage-snapshot-schedule-list", "GET"): StorageCase(
+        {}, prepare=_on_both(_scheduled), check=_target_schedules
+    ),
+    ("api:storage-snapshot-schedule-list", "POST"): StorageCase(
+        {}, {"image": "{name}", "frequency": "daily", "keep": 3}
+    ),
+    ("api:storage-snapshot-schedule-detail", "GET"): StorageCase(
+        SCHEDULE, prepare=_on_both(_scheduled), check=_is_the_target_schedule
+    ),
+    ("api:storage-snapshot-schedule-detail", "DELETE"): StorageCase(SCHEDULE, prepare=_on_both(_scheduled)),
     ("api:storage-namespace-list", "POST"): StorageCase(
         {}, {"name": "{name}-ns"}, check=_namespace_created, per_namespace=False
     ),
@@ -549,6 +592,8 @@ def test_storage_request_acts_on_the_named_object(
     names = {"name": twins.name, "pool": twins.pool, "target": target}
     if "{image_id}" in str(case.kwargs):
         names["image_id"] = twins.trash_id(target)
+    if "{schedule_id}" in str(case.kwargs):
+        names["schedule_id"] = twins.schedule_id(target)
     path = reverse(route, kwargs={"pool": twins.pool, **_filled(case.kwargs, names)})
     url = f"{path}?{urlencode({'namespace': target})}" if case.per_namespace and target else path
     before = {namespace: twins.state(namespace) for namespace in SIZES}

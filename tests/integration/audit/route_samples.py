@@ -36,7 +36,7 @@ from registry.services import managed, secrets
 from registry.services.credential_health import credential_health_check
 from registry.services.notifications import notify, webhook_create
 from storage.models import CephCluster, StorageBinding, TenantKeyEntity
-from storage.services import images, metadata, namespaces, pools, snapshots, tenant_keys
+from storage.services import images, metadata, namespaces, pools, snapshot_schedules, snapshots, tenant_keys, trash
 from tests.fixtures.berth import TEST_PASSWORD
 from tests.helpers import create_service_account
 
@@ -416,7 +416,7 @@ def _clone(ctx: SampleContext) -> dict:
 def _trashed_image(ctx: SampleContext) -> dict:
     names = _image(ctx)
     images.image_delete(**ctx.storage(name=names["image"], to_trash=True))
-    [image_id] = [entry.id for entry in images.trash_list(**ctx.storage()) if entry.name == names["image"]]
+    [image_id] = [entry.id for entry in trash.trash_list(**ctx.storage()) if entry.name == names["image"]]
     return {**names, "image_id": image_id}
 
 
@@ -426,7 +426,16 @@ def _image_with_metadata(ctx: SampleContext) -> dict:
     return names
 
 
+def _snapshot_schedule(ctx: SampleContext) -> dict:
+    names = _image(ctx)
+    schedule = snapshot_schedules.snapshot_schedule_create(
+        **ctx.storage(image=names["image"], frequency="daily", keep=7)
+    )
+    return {**names, "schedule_id": schedule.pk}
+
+
 POOL = {"pool": "{pool}"}
+SCHEDULE = {"pool": "{pool}", "schedule_id": "{schedule_id}"}
 IMAGE = {"pool": "{pool}", "name": "{image}"}
 SNAPSHOT = {**IMAGE, "snapshot": "{snapshot}"}
 TRASH_ENTRY = {"pool": "{pool}", "image_id": "{image_id}"}
@@ -537,6 +546,14 @@ STORAGE_UI_SAMPLES = [
     Sample(
         "storage:trash-purge", "POST", "storage.image.trash_purge", POOL, {"confirm_name": "{pool}"}, setup=_in_pool
     ),
+    Sample(
+        "storage:trash-purge-forced",
+        "POST",
+        "storage.image.trash_purge",
+        POOL,
+        {"confirm_name": "{pool}"},
+        setup=_in_pool,
+    ),
     Sample("storage:trash-restore", "POST", "storage.image.trash_restore", TRASH_ENTRY, setup=_trashed_image),
     Sample(
         "storage:trash-restore-as",
@@ -553,6 +570,21 @@ STORAGE_UI_SAMPLES = [
         TRASH_ENTRY,
         {"confirm_name": "{image}"},
         setup=_trashed_image,
+    ),
+    Sample(
+        "storage:snapshot-schedule-create",
+        "POST",
+        "storage.snapshot_schedule.create",
+        POOL,
+        {"image": "{image}", "frequency": "hourly", "keep": "24"},
+        setup=_image,
+    ),
+    Sample(
+        "storage:snapshot-schedule-delete",
+        "POST",
+        "storage.snapshot_schedule.delete",
+        SCHEDULE,
+        setup=_snapshot_schedule,
     ),
 ]
 
@@ -646,6 +678,21 @@ STORAGE_API_SAMPLES = [
     Sample("api:storage-trash-purge", "POST", "storage.image.trash_purge", POOL, setup=_in_pool),
     Sample("api:storage-trash-entry", "DELETE", "storage.image.trash_purge", TRASH_ENTRY, setup=_trashed_image),
     Sample("api:storage-trash-restore", "POST", "storage.image.trash_restore", TRASH_ENTRY, setup=_trashed_image),
+    Sample(
+        "api:storage-snapshot-schedule-list",
+        "POST",
+        "storage.snapshot_schedule.create",
+        POOL,
+        {"image": "{image}", "frequency": "hourly", "keep": 24},
+        setup=_image,
+    ),
+    Sample(
+        "api:storage-snapshot-schedule-detail",
+        "DELETE",
+        "storage.snapshot_schedule.delete",
+        SCHEDULE,
+        setup=_snapshot_schedule,
+    ),
 ]
 
 

@@ -13,9 +13,6 @@ from storage.services.images import (
     image_list,
     image_rename,
     image_resize,
-    trash_list,
-    trash_purge,
-    trash_restore,
 )
 from storage.services.namespaces import namespace_create, namespace_delete, namespace_list
 from storage.services.snapshots import (
@@ -28,6 +25,7 @@ from storage.services.snapshots import (
     snapshot_rollback,
     snapshot_unprotect,
 )
+from storage.services.trash import trash_list, trash_purge, trash_restore
 from storage.validation import GiB, KiB, MiB
 from tests.helpers import unique_name, wait_for_task
 

@@ -6,8 +6,9 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from storage.services.images import image_create, image_delete, image_get, trash_list, trash_purge
+from storage.services.images import image_create, image_delete, image_get
 from storage.services.namespaces import namespace_create, namespace_list
+from storage.services.trash import trash_list, trash_purge
 from storage.validation import GiB
 from tests.helpers import wait_for_task
 from tests.integration.storage_ui.test_storage_views import HTMX, field_errors

@@ -14,8 +14,9 @@ import pytest
 from django.urls import reverse
 
 from storage.models import CephCluster
-from storage.services.images import image_create, image_get, image_list, trash_list
+from storage.services.images import image_create, image_get, image_list
 from storage.services.pools import pool_list
+from storage.services.trash import trash_list
 from storage.validation import GiB, MiB
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dashboard.core.errors import BerthError, QuotaExceeded
 from storage.models import QuotaReservation, StorageQuota
-from storage.services import images, snapshots
+from storage.services import images, snapshots, trash
 from storage.services import tenancy as storage_tenancy
 from storage.services.tenancy import ImageChange
 from tests.helpers import unique_name
@@ -74,8 +74,8 @@ def test_no_transaction_is_open_while_ceph_is_read_or_changed(teams, ceph_cluste
     images.image_resize(actor=actor, **where(teams, ceph_cluster), name=name, size=32 * MIB, allow_shrink=True)
     snapshots.snapshot_rollback(actor=actor, **where(teams, ceph_cluster), image=name, snapshot="s")
     images.image_delete(actor=actor, **where(teams, ceph_cluster), name=name)
-    [entry] = [entry for entry in images.trash_list(actor=actor, **where(teams, ceph_cluster)) if entry.name == name]
-    images.trash_restore(actor=actor, **where(teams, ceph_cluster), image_id=entry.id)
+    [entry] = [entry for entry in trash.trash_list(actor=actor, **where(teams, ceph_cluster)) if entry.name == name]
+    trash.trash_restore(actor=actor, **where(teams, ceph_cluster), image_id=entry.id)
 
     changes = {"create", "resize", "create_snap", "clone", "rollback_to_snap", "trash_move", "trash_restore"}
     assert changes <= {name for name, _ in calls}, calls

@@ -23,7 +23,7 @@ from dashboard.core.errors import BerthError
 from dashboard.tasks.models import BackgroundTask
 from dashboard.tenancy.models import Membership
 from storage.models import StorageQuota
-from storage.services import images, snapshots
+from storage.services import images, snapshots, trash
 from tests.helpers import unique_name, wait_for_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -186,7 +186,7 @@ class QuotaMachine(RuleBasedStateMachine):
     def restore(self, index):
         image_id = self.usage.trash[pick(self.usage.trash, index)].id
         self.attempt(
-            lambda: images.trash_restore(**self.where(), image_id=image_id, new_name=self.fresh("restored")),
+            lambda: trash.trash_restore(**self.where(), image_id=image_id, new_name=self.fresh("restored")),
             fitting=True,
         )
 
@@ -195,7 +195,7 @@ class QuotaMachine(RuleBasedStateMachine):
     def purge(self, index):
         image_id = self.usage.trash[pick(self.usage.trash, index)].id
         # An image whose snapshots still have clones cannot go for good.
-        self.attempt(lambda: images.trash_purge(**self.where(), image_id=image_id), fitting=True, task_may_fail=True)
+        self.attempt(lambda: trash.trash_purge(**self.where(), image_id=image_id), fitting=True, task_may_fail=True)
 
     @precondition(lambda self: self.usage.live)
     @rule(index=PICK)

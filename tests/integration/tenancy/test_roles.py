@@ -15,7 +15,7 @@ from dashboard.audit.models import AuditEvent
 from dashboard.core.errors import NotFound, PermissionDenied
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Membership, PlatformRole
-from storage.services import features, images, metadata, namespaces, pools, qos, snapshots, usage
+from storage.services import features, images, metadata, namespaces, pools, qos, snapshots, trash, usage
 from tests.helpers import RANK, wait_for_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -47,7 +47,7 @@ OPERATIONS = [
     ("image_list", "viewer", None, lambda a, t, c, i: images.image_list(actor=a, **where(t, c))),
     ("image_get", "viewer", None, lambda a, t, c, i: images.image_get(actor=a, **where(t, c), name=i)),
     ("snapshot_list", "viewer", None, lambda a, t, c, i: snapshots.snapshot_list(actor=a, **where(t, c), image=i)),
-    ("trash_list", "viewer", None, lambda a, t, c, i: images.trash_list(actor=a, **where(t, c))),
+    ("trash_list", "viewer", None, lambda a, t, c, i: trash.trash_list(actor=a, **where(t, c))),
     ("namespace_list", "viewer", None, lambda a, t, c, i: namespaces.namespace_list(actor=a, cluster=c, pool=t.pool)),
     (
         "image_create",
@@ -135,7 +135,7 @@ OPERATIONS = [
         "trash_purge",
         "admin",
         "storage.image.trash_purge",
-        lambda a, t, c, i: wait_for_task(images.trash_purge(actor=a, **where(t, c))),
+        lambda a, t, c, i: wait_for_task(trash.trash_purge(actor=a, **where(t, c))),
     ),
     (
         "snapshot_delete",
