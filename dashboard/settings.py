@@ -131,7 +131,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed-login throttling: lock a username+address pair out for a while after repeated failures.
+# Failed-login throttling: lock a username+address pair out for a while after repeated failures. The address
+# is the client's as dashboard/core/client_ip.py reads it: behind trusted proxies, from X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "dashboard.core.client_ip.client_ip"
 AXES_FAILURE_LIMIT = env_int("BERTH_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("BERTH_LOGIN_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -162,8 +164,14 @@ SECURE_SSL_REDIRECT = SECURE_HTTPS
 SECURE_HSTS_SECONDS = env_int("BERTH_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = env_bool("BERTH_HSTS_PRELOAD", False)
-if env_bool("BERTH_BEHIND_PROXY", False):
+BERTH_BEHIND_PROXY = env_bool("BERTH_BEHIND_PROXY", False)
+if BERTH_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of Berth append the client's address to X-Forwarded-For; the header is ignored
+# at 0, so that a client cannot claim another address (dashboard/core/client_ip.py).
+BERTH_TRUSTED_PROXIES = env_int("BERTH_TRUSTED_PROXIES", 1 if BERTH_BEHIND_PROXY else 0)
+if BERTH_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("BERTH_TRUSTED_PROXIES must be 0 or more")
 # Probes and scrapers speak plain HTTP to the pod; a redirect to HTTPS would fail them.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_HTTPONLY = True
@@ -189,6 +197,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dashboard.core.api.exceptions.berth_exception_handler",
+    # Anonymous throttles read X-Forwarded-For only from the proxies trusted above.
+    "NUM_PROXIES": BERTH_TRUSTED_PROXIES,
 }
 # API tokens expire after at most this many days (their owner may choose fewer).
 BERTH_API_TOKEN_DAYS = env_int("BERTH_API_TOKEN_DAYS", 90)
