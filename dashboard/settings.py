@@ -185,6 +185,13 @@ BERTH_CONTENT_SECURITY_POLICY = env_str(
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 )
 
+# Request bodies (forms, API JSON) up to 1 MiB; a pasted config.json is at most 256 KiB, thrice that
+# URL-encoded. Uploaded files are kept in memory up to 256 KiB and a byte, the rest only counted, so a
+# form refuses a larger one by its size without Berth holding it (dashboard/core/uploads.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_HANDLERS = ["dashboard.core.uploads.CappedMemoryUploadHandler"]
+
 REST_FRAMEWORK = {
     # The token class first: a request without credentials, or with a refused token (expired, revoked), gets
     # 401 with a `WWW-Authenticate: Token` challenge rather than 403.
@@ -193,6 +200,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "dashboard.core.api.parsers.NestingSafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "dashboard.core.api.pagination.BerthPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
