@@ -42,7 +42,7 @@ class BerthCollector(Collector):
                 pull_secret_count, cluster=quota.kube_cluster, namespace=namespace
             )
             for quota in registry_quotas
-            for namespace in quota.namespaces
+            for namespace in quota.namespace_list
         }
         storage_reads = {
             ("storage", pk): partial(tenant_storage_usage, tenant) for pk, tenant in storage_tenants.items()

@@ -132,7 +132,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed-login throttling: lock a username+address pair out for a while after repeated failures.
+# Failed-login throttling: lock a username+address pair out for a while after repeated failures. The address
+# is the client's as dashboard/core/client_ip.py reads it: behind trusted proxies, from X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "dashboard.core.client_ip.client_ip"
 AXES_FAILURE_LIMIT = env_int("BERTH_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("BERTH_LOGIN_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -163,8 +165,14 @@ SECURE_SSL_REDIRECT = SECURE_HTTPS
 SECURE_HSTS_SECONDS = env_int("BERTH_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = env_bool("BERTH_HSTS_PRELOAD", False)
-if env_bool("BERTH_BEHIND_PROXY", False):
+BERTH_BEHIND_PROXY = env_bool("BERTH_BEHIND_PROXY", False)
+if BERTH_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of Berth append the client's address to X-Forwarded-For; the header is ignored
+# at 0, so that a client cannot claim another address (dashboard/core/client_ip.py).
+BERTH_TRUSTED_PROXIES = env_int("BERTH_TRUSTED_PROXIES", 1 if BERTH_BEHIND_PROXY else 0)
+if BERTH_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("BERTH_TRUSTED_PROXIES must be 0 or more")
 # Probes and scrapers speak plain HTTP to the pod; a redirect to HTTPS would fail them.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_HTTPONLY = True
@@ -178,6 +186,13 @@ BERTH_CONTENT_SECURITY_POLICY = env_str(
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 )
 
+# Request bodies (forms, API JSON) up to 1 MiB; a pasted config.json is at most 256 KiB, thrice that
+# URL-encoded. Uploaded files are kept in memory up to 256 KiB and a byte, the rest only counted, so a
+# form refuses a larger one by its size without Berth holding it (dashboard/core/uploads.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_HANDLERS = ["dashboard.core.uploads.CappedMemoryUploadHandler"]
+
 REST_FRAMEWORK = {
     # The token class first: a request without credentials, or with a refused token (expired, revoked), gets
     # 401 with a `WWW-Authenticate: Token` challenge rather than 403.
@@ -186,10 +201,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "dashboard.core.api.parsers.NestingSafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "dashboard.core.api.pagination.BerthPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dashboard.core.api.exceptions.berth_exception_handler",
+    # Anonymous throttles read X-Forwarded-For only from the proxies trusted above.
+    "NUM_PROXIES": BERTH_TRUSTED_PROXIES,
 }
 # API tokens expire after at most this many days (their owner may choose fewer).
 BERTH_API_TOKEN_DAYS = env_int("BERTH_API_TOKEN_DAYS", 90)
@@ -264,6 +286,9 @@ BERTH_WEBHOOK_RETRY_SECONDS = env_int("BERTH_WEBHOOK_RETRY_SECONDS", 30)
 BERTH_WEBHOOK_ATTEMPTS = env_int("BERTH_WEBHOOK_ATTEMPTS", 6)
 
 LOG_LEVEL = env_str("BERTH_LOG_LEVEL", "INFO")
+# Error reports show no posted value and no credential-like local variable (dashboard/core/reporting.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.core.reporting.BerthExceptionReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

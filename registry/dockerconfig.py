@@ -51,6 +51,9 @@ _CLI_SETTINGS = frozenset(
     }
 )
 
+# The largest config document Berth reads from a user (pasted, uploaded or sent to the API).
+CONFIG_DOCUMENT_LIMIT = 256 * 1024
+
 _LABEL = r"[a-z0-9*](?:[a-z0-9*-]*[a-z0-9*])?"
 _HOST_RE = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _IPV6_RE = re.compile(r"\[[0-9a-f:.]+\]")
@@ -332,6 +335,11 @@ def parse_config(document: str | bytes) -> ParsedConfig:
     Entries without credentials (kept by a Docker credential store, or holding only an identity
     token) are skipped with a note; a document left with no credentials at all is refused.
     """
+    if len(document) > CONFIG_DOCUMENT_LIMIT:
+        raise DockerConfigError(
+            f"the document is larger than {CONFIG_DOCUMENT_LIMIT // 1024} KiB; a docker config.json is a few KiB",
+            field="document",
+        )
     top = _load_json(document, keep_duplicates=True)
     if not isinstance(top, dict):
         raise DockerConfigError("a docker config must be a JSON object", field="document")
@@ -501,6 +509,11 @@ def _load_json(document: str | bytes, *, keep_duplicates: bool) -> Any:
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             field="document",
             position=(exc.lineno, exc.colno),
+        ) from None
+    except RecursionError:
+        # json recurses once per level and gives up near the interpreter's recursion limit.
+        raise DockerConfigError(
+            "the document is nested too deeply to be a docker config (which nests three levels)", field="document"
         ) from None
 
 

@@ -17,7 +17,14 @@ from django.urls import reverse
 
 from dashboard.core.generic.forms import StyledForm, checked
 from registry import validation
-from registry.dockerconfig import ConfigFormat, Credential, DockerConfigError, logins_for_secret, parse_config
+from registry.dockerconfig import (
+    CONFIG_DOCUMENT_LIMIT,
+    ConfigFormat,
+    Credential,
+    DockerConfigError,
+    logins_for_secret,
+    parse_config,
+)
 from registry.imagematch import ImageReferenceError, parse_image
 from registry.models import ManagedPullSecret
 
@@ -25,7 +32,6 @@ SECRET_TYPE_CHOICES = [
     (ConfigFormat.DOCKERCONFIGJSON.secret_type, "kubernetes.io/dockerconfigjson (current)"),
     (ConfigFormat.DOCKERCFG.secret_type, "kubernetes.io/dockercfg (legacy)"),
 ]
-CONFIG_UPLOAD_LIMIT = 256 * 1024
 
 
 def password_field(label: str = "Password") -> forms.CharField:
@@ -128,13 +134,17 @@ class ConfigDocumentForm(StyledForm):
         # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
         cleaned = cast(dict[str, Any], super().clean())
         upload = cleaned.get("config_file")
-        if upload is not None and upload.size > CONFIG_UPLOAD_LIMIT:
-            self.add_error(
-                "config_file",
-                f"The file is larger than {CONFIG_UPLOAD_LIMIT // 1024} KiB; a docker config.json is a few KiB.",
-            )
-            return cleaned
-        document = upload.read() if upload is not None else cleaned.get("config_text", "")
+        if upload is not None:
+            # Its size first; then no more than the limit and a byte is read, whatever the size said.
+            document = upload.read(CONFIG_DOCUMENT_LIMIT + 1) if upload.size <= CONFIG_DOCUMENT_LIMIT else b""
+            if upload.size > CONFIG_DOCUMENT_LIMIT or len(document) > CONFIG_DOCUMENT_LIMIT:
+                self.add_error(
+                    "config_file",
+                    f"The file is larger than {CONFIG_DOCUMENT_LIMIT // 1024} KiB; a docker config.json is a few KiB.",
+                )
+                return cleaned
+        else:
+            document = cleaned.get("config_text", "")
         cleaned["parsed"] = None
         if document and document.strip():
             field = "config_file" if upload is not None else "config_text"

@@ -23,6 +23,7 @@ from dashboard.tenancy import services as tenancy
 from registry import forms as registry_forms
 from registry.models import ManagedPullSecret
 from registry.services import managed as service
+from registry.views import takes_passwords
 
 
 class ManagedSecretListView(ServiceDetailView):
@@ -207,6 +208,7 @@ class ManagedSecretAdoptView(ManagedSecretMixin, ServiceActionView):
         return f"The secret in {state.namespace} is now kept by Berth."
 
 
+@takes_passwords
 class ManagedSecretRotateView(ManagedSecretMixin, ServiceFormView):
     """The wizard's credentials step, writing into the source; the fleet view then shows each copy follow."""
 

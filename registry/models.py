@@ -4,7 +4,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from dashboard.core.clusters import ClusterRecord
+from dashboard.core.errors import InvalidInput
 from dashboard.tenancy.reservations import QuotaLedger, Reservation
+from registry.validation import validate_namespace_list
 
 
 class KubeCluster(ClusterRecord):
@@ -61,6 +63,37 @@ class RegistryQuota(models.Model):
 
     def __str__(self) -> str:
         return f"registry quota of {self.tenant}"
+
+    @property
+    def namespace_list(self) -> list[str]:
+        """The namespaces this quota grants. A row written past `clean` (a string, a list holding
+        anything but names) grants none: a string would turn `in` into a substring test."""
+        try:
+            return validate_namespace_list(self.namespaces)
+        except InvalidInput:
+            return []
+
+    def clean(self):
+        """A list of distinct namespace names, none of them listed by another tenant on the same cluster.
+        The refusal names the other tenant: only platform admins set registry quotas."""
+        try:
+            names = validate_namespace_list(self.namespaces)
+        except InvalidInput as error:
+            raise ValidationError({"namespaces": error.message}) from None
+        if not self.kube_cluster_id:
+            return
+        others = RegistryQuota.objects.filter(kube_cluster_id=self.kube_cluster_id).select_related("tenant")
+        if self.pk:
+            others = others.exclude(pk=self.pk)
+        for other in others.exclude(tenant_id=self.tenant_id).order_by("tenant__name"):
+            shared = sorted(set(names) & set(other.namespace_list))
+            if shared:
+                raise ValidationError(
+                    {
+                        "namespaces": f"namespaces: {', '.join(shared)} on Kubernetes cluster {self.kube_cluster} "
+                        f"already belong to tenant {other.tenant}; a namespace belongs to one tenant at most."
+                    }
+                )
 
 
 class WizardPasswords(models.Model):

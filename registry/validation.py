@@ -43,6 +43,29 @@ def validate_namespace(value: str, *, field: str = "namespace") -> str:
     return value
 
 
+def validate_namespace_list(value: object, *, field: str = "namespaces") -> list[str]:
+    """A list of distinct namespace names, as a registry quota holds them. Anything else is refused
+    rather than read loosely: `"team-a" in "team-a-staging"` is true of a string."""
+    if not isinstance(value, list):
+        raise _invalid(
+            field,
+            f'must be a list of namespace names, e.g. ["team-a", "team-a-ci"], not a {_json_kind(value)}',
+        )
+    for item in value:
+        if not isinstance(item, str):
+            raise _invalid(field, f"{item!r} is not a namespace name: each item must be a string")
+        validate_namespace(item, field=field)
+    twice = sorted({name for name in value if value.count(name) > 1})
+    if twice:
+        raise _invalid(field, f"{', '.join(twice)} is listed twice")
+    return value
+
+
+def _json_kind(value: object) -> str:
+    kinds = {str: "string", dict: "JSON object", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
+
+
 def validate_names(values: Iterable[str], *, field: str, rule=validate_subdomain) -> list[str]:
     """Each name checked by `rule`, duplicates dropped, order kept."""
     checked: list[str] = []

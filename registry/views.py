@@ -20,6 +20,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.core.errors import BerthError
@@ -105,6 +107,12 @@ def wizard_start(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# Pages that take a password or a config.json: an error report (the debug page, a mail to ADMINS) lists
+# none of their POST parameters.
+takes_passwords = method_decorator(sensitive_post_parameters(), name="dispatch")
+
+
+@takes_passwords
 class WizardStepView(ServiceFormView):
     """One step: GET shows it with what was entered before; Next validates and saves it; Back
     saves it when it is valid and goes back either way."""
@@ -404,6 +412,7 @@ class WizardResultView(WizardStepView):
             return redirect_after_success(request, wizard_step_url("credentials"))
 
 
+@sensitive_post_parameters()
 @login_required
 @require_POST
 def wizard_test_login(request: HttpRequest) -> HttpResponse:
@@ -531,6 +540,7 @@ class SecretDetailView(NamespaceMixin, ServiceDetailView):
         }
 
 
+@takes_passwords
 class SecretRotateView(NamespaceMixin, ServiceFormView):
     form_class = registry_forms.RotateForm
     submit_label = "Set new password"
@@ -550,6 +560,7 @@ class SecretRotateView(NamespaceMixin, ServiceFormView):
         return f"Password for {self.server} in {info.name} replaced; the other registries are unchanged."
 
 
+@takes_passwords
 class SecretAddEntryView(NamespaceMixin, ServiceFormView):
     form_class = registry_forms.RegistryLoginForm
     submit_label = "Add registry"

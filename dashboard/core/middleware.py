@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
+from dashboard.core.client_ip import client_ip
 from dashboard.core.context import change_context, current_request_id
 
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -31,8 +32,8 @@ class RequestIdMiddleware:
             source = "admin"
         else:
             source = "ui"
-        # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it.
-        with change_context(source=source, request_id=request_id, client_ip=request.META.get("REMOTE_ADDR")):
+        # X-Forwarded-For only from trusted proxies: a client writes it as it likes.
+        with change_context(source=source, request_id=request_id, client_ip=client_ip(request)):
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response

@@ -11,7 +11,7 @@ from dashboard.tasks.api.serializers import BackgroundTaskSerializer
 from dashboard.tenancy import services as tenancy
 from registry import validation
 from registry.api.serializers import LoginsSerializer, NamespaceNameField, SubdomainField
-from registry.api.views import RegistryApi
+from registry.api.views import RegistryApi, takes_passwords
 from registry.models import ManagedPullSecret
 from registry.services import managed as service
 
@@ -175,6 +175,7 @@ class ManagedSecretAdoptApi(ManagedSecretMixin, RegistryApi):
         return Response(NamespaceStateSerializer(state).data)
 
 
+@takes_passwords
 class ManagedSecretRotateApi(ManagedSecretMixin, RegistryApi):
     @extend_schema(
         request=LoginsSerializer,

@@ -192,9 +192,8 @@ def registry_pull_secrets(*, cluster: KubeCluster, namespace: str) -> list[str]:
 )
 def credential_health_run(*, progress: ProgressCallback) -> dict[str, Any]:
     """A namespace that cannot be read is skipped with its reason, not a failed run."""
-    places = sorted(
-        {(quota.kube_cluster_id, namespace) for quota in RegistryQuota.objects.all() for namespace in quota.namespaces}
-    )
+    quotas = RegistryQuota.objects.all()
+    places = sorted({(quota.kube_cluster_id, namespace) for quota in quotas for namespace in quota.namespace_list})
     clusters = {cluster.pk: cluster for cluster in KubeCluster.objects.all()}
     checked, skipped = 0, []
     for done, (cluster_id, namespace) in enumerate(places):

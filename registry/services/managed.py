@@ -228,7 +228,7 @@ def _quota(managed: ManagedPullSecret) -> RegistryQuota:
 def _source_secret(api: KubeApi, quota: RegistryQuota, namespace: str, name: str) -> client.V1Secret:
     """The source, read only from a namespace of the tenant's quota: a source elsewhere would copy
     someone else's credentials into the tenant's namespaces."""
-    if namespace not in quota.namespaces:
+    if namespace not in _owned_namespaces(quota):
         raise NotFound(f"Namespace {namespace} does not exist, or is not one of your tenants'.", code="tenant_denied")
     secret = api.read_secret(namespace, name)
     if secret.type != DOCKERCONFIGJSON.secret_type or DOCKERCONFIGJSON.data_key not in (secret.data or {}):
@@ -241,6 +241,12 @@ def _source_secret(api: KubeApi, quota: RegistryQuota, namespace: str, name: str
     return secret
 
 
+def _owned_namespaces(quota: RegistryQuota) -> set[str]:
+    """The quota's namespaces that are the tenant's alone: one another tenant also lists belongs to neither."""
+    owners = registry_tenancy.registry_namespace_owners(kube_cluster=quota.kube_cluster)
+    return {namespace for namespace, tenant in owners.items() if tenant.pk == quota.tenant_id}
+
+
 def _label_selector(labels: Mapping[str, str]) -> str:
     return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
 
@@ -249,12 +255,12 @@ def _observe(api: KubeApi, managed: ManagedPullSecret) -> _Snapshot:
     quota = _quota(managed)
     source = _source_secret(api, quota, managed.source_namespace, managed.source_name)
     encoded = source.data[DOCKERCONFIGJSON.data_key]
+    owned = _owned_namespaces(quota)
     targets = {
         namespace.metadata.name: namespace
         for namespace in api.list_namespaces(label_selector=_label_selector(managed.target_labels))
         # A terminating namespace refuses new objects; it is about to leave the set anyway.
-        if namespace.metadata.name in quota.namespaces
-        and (namespace.status and namespace.status.phase) != "Terminating"
+        if namespace.metadata.name in owned and (namespace.status and namespace.status.phase) != "Terminating"
     }
     copies = {secret.metadata.namespace: secret for secret in api.list_secrets_named(managed.name)}
     accounts: dict[str, list[client.V1ServiceAccount]] = {}

@@ -37,7 +37,7 @@ from registry.dockerconfig import (
     remove_entry,
     replace_password,
 )
-from registry.models import KubeCluster, RegistryQuota
+from registry.models import KubeCluster
 from registry.services import tenancy as registry_tenancy
 from registry.services.kube import KubeApi
 from registry.services.types import MANAGED_BY_LABEL, NamespaceResult, PullSecretInfo, SecretDeleteResult
@@ -76,8 +76,7 @@ def namespace_list(*, actor: Actor, cluster: KubeCluster) -> list[str]:
     its tenants' registry quotas name on this cluster."""
     if tenancy.is_platform_admin(actor):
         return sorted(namespace.metadata.name for namespace in KubeApi(cluster).list_namespaces())
-    quotas = RegistryQuota.objects.filter(kube_cluster=cluster, tenant__in=tenancy.tenants_for(actor))
-    return sorted({namespace for quota in quotas for namespace in quota.namespaces})
+    return registry_tenancy.registry_namespaces_of(kube_cluster=cluster, tenants=tenancy.tenants_for(actor))
 
 
 def _pull_secrets(api: KubeApi, namespace: str) -> list[client.V1Secret]:

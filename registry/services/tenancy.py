@@ -3,7 +3,7 @@
 Built on the core tenancy rules (dashboard/tenancy/services.py) and called by every registry service.
 """
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 
 from django.utils import timezone
@@ -47,8 +47,8 @@ def registry_quota_guard(
         return
     tenancy.require_role(actor, tenant, tenancy.OPERATOR)
     audit_tenant(tenant)
-    quota = RegistryQuota.objects.filter(tenant=tenant).first()
-    allowed = quota is not None and quota.kube_cluster_id == kube_cluster.pk and namespace in quota.namespaces
+    owner = registry_namespace_owners(kube_cluster=kube_cluster).get(namespace)
+    allowed = owner is not None and owner.pk == tenant.pk
     if not allowed and not tenancy.is_platform_admin(actor):
         raise tenancy.deny_access(
             actor, f"Namespace {namespace}", {"cluster": str(kube_cluster), "namespace": namespace}
@@ -118,13 +118,8 @@ def registry_scope(*, actor: Actor, cluster: KubeCluster, namespace: str, role: 
         if tenant is not None:
             audit_tenant(tenant)
         return tenant
-    quotas = (
-        RegistryQuota.objects.select_related("tenant")
-        .filter(kube_cluster=cluster, tenant__in=tenancy.tenants_for(actor))
-        .order_by("tenant__name")
-    )
-    tenant = next((quota.tenant for quota in quotas if namespace in quota.namespaces), None)
-    if tenant is None:
+    tenant = registry_namespace_owners(kube_cluster=cluster).get(namespace)
+    if tenant is None or not tenancy.tenants_for(actor).filter(pk=tenant.pk).exists():
         # Worded as registry_quota_guard words it, so reads and creates refuse alike.
         raise tenancy.deny_access(actor, f"Namespace {namespace}", {"cluster": str(cluster), "namespace": namespace})
     audit_tenant(tenant)
@@ -138,16 +133,33 @@ def registry_namespaces_for(*, actor: Actor, cluster: KubeCluster) -> list[str] 
     namespace outside them."""
     if tenancy.is_platform_admin(actor):
         return None
-    quotas = RegistryQuota.objects.filter(kube_cluster=cluster, tenant__in=tenancy.tenants_for(actor))
-    if not quotas.exists():
+    tenants = tenancy.tenants_for(actor)
+    if not RegistryQuota.objects.filter(kube_cluster=cluster, tenant__in=tenants).exists():
         raise tenancy.deny_access(actor, f"Kubernetes cluster {cluster.name}", {"cluster": str(cluster)})
-    return sorted({namespace for quota in quotas for namespace in quota.namespaces})
+    return registry_namespaces_of(kube_cluster=cluster, tenants=tenants)
+
+
+def registry_namespaces_of(*, kube_cluster: KubeCluster, tenants: Iterable[Tenant]) -> list[str]:
+    """The namespaces of `kube_cluster` that belong to one of `tenants`."""
+    pks = {tenant.pk for tenant in tenants}
+    owners = registry_namespace_owners(kube_cluster=kube_cluster)
+    return sorted(name for name, owner in owners.items() if owner.pk in pks)
 
 
 def registry_tenant_for(*, kube_cluster: KubeCluster, namespace: str) -> Tenant | None:
-    """The tenant whose RegistryQuota lists this namespace (JSON list membership is checked in
-    Python: SQLite has no JSON containment lookup)."""
+    """The tenant whose RegistryQuota lists this namespace."""
+    return registry_namespace_owners(kube_cluster=kube_cluster).get(namespace)
+
+
+def registry_namespace_owners(*, kube_cluster: KubeCluster) -> dict[str, Tenant]:
+    """{namespace: its tenant} over the registry quotas of `kube_cluster` (JSON lists are read in Python:
+    SQLite has no JSON containment lookup). A namespace two tenants list belongs to neither: such rows
+    predate the check in `RegistryQuota.clean`, and picking one of the tenants would hand it the other's
+    secrets."""
+    owners: dict[str, Tenant] = {}
+    contested: set[str] = set()
     for quota in RegistryQuota.objects.select_related("tenant").filter(kube_cluster=kube_cluster):
-        if namespace in quota.namespaces:
-            return quota.tenant
-    return None
+        for namespace in quota.namespace_list:
+            if owners.setdefault(namespace, quota.tenant).pk != quota.tenant_id:
+                contested.add(namespace)
+    return {namespace: tenant for namespace, tenant in owners.items() if namespace not in contested}

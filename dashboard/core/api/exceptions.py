@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -10,6 +12,12 @@ def berth_exception_handler(exc, context):
     can branch on a stable code and show `detail` to a person."""
     if isinstance(exc, BerthError):
         return Response(exc.as_dict(actor=context["request"].user), status=exc.http_status)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {"code": "too_large", "detail": f"Request body too large: at most {limit} bytes are accepted."},
+            status=413,
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None
