@@ -7,7 +7,8 @@ from rest_framework.views import APIView
 
 from dashboard.core.api.serializers import ErrorSerializer
 
-ERROR_RESPONSES = dict.fromkeys((400, 401, 403, 404, 409, 415, 503), ErrorSerializer)
+# 413: any request body over DATA_UPLOAD_MAX_MEMORY_SIZE (dashboard/core/api/exceptions.py).
+ERROR_RESPONSES = dict.fromkeys((400, 401, 403, 404, 409, 413, 415, 503), ErrorSerializer)
 
 
 def with_errors(ok: dict) -> dict:
