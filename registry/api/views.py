@@ -428,7 +428,11 @@ class WebhookListApi(RegistryApi):
 
 
 class WebhookDetailApi(RegistryApi):
-    @extend_schema(responses=with_errors({200: s.WebhookDeliverySerializer(many=True)}))
+    @extend_schema(
+        operation_id="registry_webhooks_deliveries",
+        responses=with_errors({200: s.WebhookDeliverySerializer(many=True)}),
+        description="The webhook's deliveries, newest first: each attempt's outcome and when the next is due.",
+    )
     def get(self, request, webhook):
         rows = notifications.webhook_deliveries(actor=request.user, name=webhook)
         return Response(s.WebhookDeliverySerializer(rows, many=True).data)
