@@ -89,7 +89,7 @@ def _images_in(binding: StorageBinding) -> int:
 
 
 @audited_action("storage.binding.delete", target=("binding",), params=("keep_images",))
-def storage_binding_delete(*, actor: Actor, binding: StorageBinding, keep_images: bool = False) -> None:
+def storage_binding_delete(*, actor: Actor, binding: StorageBinding, keep_images: bool) -> None:
     tenancy.require_platform_admin(actor, "unbind storage from tenants")
     audit_tenant(binding.tenant)
     if not keep_images:

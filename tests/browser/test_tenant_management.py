@@ -56,7 +56,7 @@ def test_create_bind_set_quotas_add_member_then_unbind_is_refused(
     page.get_by_label("Pool").select_option(empty_pool)
     page.get_by_label("RBD namespace").fill(rbd_namespace)
     page.get_by_role("button", name="Bind").click()
-    expect(page.get_by_role("link", name=rbd_namespace)).to_be_visible()
+    expect(page.get_by_role("link", name=rbd_namespace, exact=True)).to_be_visible()
     assert rbd_namespace in ceph_admin.rbd("namespace", "ls", empty_pool)
 
     page.get_by_role("link", name="Edit quota").click()

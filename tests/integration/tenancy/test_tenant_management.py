@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from dashboard.audit.models import AuditEvent
-from dashboard.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dashboard.core.errors import BerthError, Conflict, InvalidInput, NotFound, PermissionDenied
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
 from registry.dockerconfig import Credential
@@ -34,6 +34,17 @@ def known_to_ceph(ceph_admin, entity: str) -> bool:
         assert "ENOENT" in str(failed), failed
         return False
     return True
+
+
+@pytest.fixture(autouse=True)
+def emptied_afterwards(shared_pool, ceph_admin):
+    """The module's tests share one pool: each leaves the teams' namespaces without images."""
+    yield
+    for namespace in ("team-a", "team-b"):
+        place = f"{shared_pool}/{namespace}"
+        for image in json.loads(ceph_admin.rbd("ls", "--format", "json", place)):
+            ceph_admin.rbd("rm", "--no-progress", f"{place}/{image}")
+        ceph_admin.rbd("trash", "purge", place)
 
 
 def events(action: str) -> list[AuditEvent]:
@@ -152,7 +163,7 @@ def test_deleting_an_empty_tenant_revokes_its_keys(teams, admin_user, ceph_admin
 
 
 def test_while_ceph_is_unreachable_no_tenant_is_deleted(teams, admin_user, ceph_admin, ceph_out_of_reach):
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(BerthError) as refused:
         tenancy.tenant_delete(actor=admin_user, tenant=teams.a, confirm_name="team-a")
 
     assert refused.value.http_status == 503
@@ -243,7 +254,7 @@ def test_unbinding_a_place_with_images_is_refused_unless_they_are_kept(teams, ad
     ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/{image}")
 
     with pytest.raises(Conflict) as refused:
-        tenant_bindings.storage_binding_delete(actor=admin_user, binding=teams.binding_a)
+        tenant_bindings.storage_binding_delete(actor=admin_user, binding=teams.binding_a, keep_images=False)
 
     assert refused.value.code == "binding_holds_images"
     assert refused.value.message.startswith(f"{teams.binding_a} still holds 1 image of tenant team-a")
@@ -266,13 +277,13 @@ def test_a_trashed_image_also_keeps_the_place_bound(teams, admin_user, ceph_admi
     ceph_admin.rbd("trash", "mv", image)
 
     with pytest.raises(Conflict):
-        tenant_bindings.storage_binding_delete(actor=admin_user, binding=teams.binding_a)
+        tenant_bindings.storage_binding_delete(actor=admin_user, binding=teams.binding_a, keep_images=False)
 
 
 def test_unbinding_revokes_the_bindings_keys(teams, admin_user, ceph_admin):
     entity, _ = tenant_keys.tenant_key_create(actor=teams.members["admin"], binding=teams.binding_a)
 
-    tenant_bindings.storage_binding_delete(actor=admin_user, binding=teams.binding_a)
+    tenant_bindings.storage_binding_delete(actor=admin_user, binding=teams.binding_a, keep_images=False)
 
     assert not known_to_ceph(ceph_admin, entity)
     assert not StorageBinding.objects.filter(pk=teams.binding_a.pk).exists()
@@ -281,19 +292,18 @@ def test_unbinding_revokes_the_bindings_keys(teams, admin_user, ceph_admin):
     assert (revoked.outcome, revoked.tenant_slug) == ("success", "team-a")
 
 
-def test_while_ceph_is_unreachable_a_keyed_binding_stays(teams, admin_user, ceph_admin, ceph_out_of_reach):
+def test_while_ceph_is_unreachable_a_keyed_binding_stays(teams, admin_user, ceph_admin, request):
     entity, _ = tenant_keys.tenant_key_create(actor=teams.members["admin"], binding=teams.binding_a)
-    ceph_out_of_reach_restore = ceph_out_of_reach
-    try:
-        with pytest.raises(Exception) as refused:
-            tenant_bindings.storage_binding_delete(actor=admin_user, binding=teams.binding_a, keep_images=True)
-        assert refused.value.code == "tenant_key_not_revoked"
-        assert f"its Ceph key {entity} has to be revoked first" in refused.value.message
-        assert StorageBinding.objects.filter(pk=teams.binding_a.pk).exists()
-    finally:
-        ceph_out_of_reach_restore()
-        ceph_admin.ceph("auth", "rm", entity)
-        TenantKeyEntity.objects.all().delete()
+    request.addfinalizer(lambda: ceph_admin.ceph("auth", "rm", entity))
+    request.getfixturevalue("ceph_out_of_reach")
+
+    with pytest.raises(BerthError) as refused:
+        tenant_bindings.storage_binding_delete(actor=admin_user, binding=teams.binding_a, keep_images=True)
+
+    assert refused.value.code == "tenant_key_not_revoked"
+    assert f"its Ceph key {entity} has to be revoked first" in refused.value.message
+    assert StorageBinding.objects.filter(pk=teams.binding_a.pk).exists()
+    assert known_to_ceph(ceph_admin, entity)
 
 
 # --- registry quota -----------------------------------------------------------------------------
