@@ -52,6 +52,7 @@ class Site:
     kube_namespace: str
     task_id: str
     trash_id: str
+    binding_id: int
 
     def pages(self) -> dict[str, str]:
         rbd = {"namespace": NAMESPACE}
@@ -90,6 +91,12 @@ class Site:
             "snapshot-rollback": with_query(reverse("storage:snapshot-rollback", args=[*image, "before-upgrade"]), rbd),
             "trash-restore-as": with_query(reverse("storage:trash-restore-as", args=[self.pool, self.trash_id]), rbd),
             "tenant-quota": reverse("tenant-quota", args=["team-a"]),
+            "tenant-create": reverse("tenant-create"),
+            "tenant-edit": reverse("tenant-edit", args=["team-a"]),
+            "tenant-delete": reverse("tenant-delete", args=["team-a"]),
+            "tenant-bind": reverse("tenant-bind", args=["team-a"]),
+            "tenant-unbind": reverse("tenant-unbind", args=["team-a", self.binding_id]),
+            "tenant-registry-quota": reverse("tenant-registry-quota", args=["team-a"]),
             "secret-rotate": with_query(reverse("registry:secret-rotate", args=secret), {"server": HARBOR}),
             "secret-add-entry": reverse("registry:secret-add-entry", args=secret),
             "secret-link": reverse("registry:secret-link", args=secret),
@@ -120,7 +127,7 @@ def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_us
     wait_for_task(task)
 
     tenant = Tenant.objects.create(name="Team A", slug="team-a")
-    StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=pool, namespace=NAMESPACE)
+    binding = StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=pool, namespace=NAMESPACE)
     StorageQuota.objects.create(tenant=tenant, max_images=5, max_provisioned_gib=60)
     RegistryQuota.objects.create(tenant=tenant, kube_cluster=kube_cluster, namespaces=[namespace])
     viewer = get_user_model().objects.create_user(VIEWER, password=TEST_PASSWORD)
@@ -134,7 +141,7 @@ def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_us
         credentials=[Credential(server=HARBOR, username="robot", password="Harbor-pass-2c4d")],
     )
     failing_pod(core, namespace, "web", f"{HARBOR}/team/web:1.2")
-    yield Site(pool=pool, kube_namespace=namespace, task_id=str(task.id), trash_id=trashed.id)
+    yield Site(pool=pool, kube_namespace=namespace, task_id=str(task.id), trash_id=trashed.id, binding_id=binding.pk)
     pool_delete(actor=admin_user, cluster=ceph_cluster, name=pool, confirm_name=pool)
 
 
