@@ -125,6 +125,15 @@ def test_a_tenant_owning_images_is_not_deleted(teams, admin_user, ceph_admin):
     assert (event.outcome, event.tenant_slug) == ("failed", "team-a")
 
 
+def test_the_django_admin_does_not_delete_a_tenant_owning_images_either(teams, admin_client, ceph_admin):
+    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/{unique_name('kept')}")
+
+    refused = admin_client.post(reverse("admin:tenancy_tenant_delete", args=[teams.a.pk]), {"post": "yes"}, follow=True)
+
+    assert "Nothing was saved or deleted. Tenant team-a is left as it is" in refused.content.decode()
+    assert Tenant.objects.filter(slug="team-a").exists()
+
+
 def test_a_tenant_owning_managed_pull_secrets_is_not_deleted(teams, admin_user, kube_cluster, namespace, core):
     RegistryQuota.objects.create(tenant=teams.b, kube_cluster=kube_cluster, namespaces=[namespace])
     secrets.secret_create(
