@@ -14,7 +14,7 @@ from dashboard.core.errors import InvalidInput
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
 from registry.dockerconfig import ConfigFormat
-from registry.models import KubeCluster, RegistryQuota
+from registry.models import KubeCluster, ManagedPullSecret, RegistryQuota
 from registry.services.kube import KubeApi
 from registry.services.secrets import namespace_list
 from registry.services.types import MANAGED_BY_LABEL
@@ -70,10 +70,17 @@ def registry_quota_set(
 
 
 def tenant_registry_left(tenant: Tenant) -> list[str]:
-    """For deleting a tenant: the pull secrets Berth manages in its namespaces, with what to do."""
+    """For deleting a tenant: its managed pull secrets (deleting their rows would leave their copies
+    unmanaged in every namespace) and the pull secrets Berth made in its namespaces, with what to do."""
+    left = []
+    managed_names = sorted(ManagedPullSecret.objects.filter(tenant=tenant).values_list("name", flat=True))
+    if managed_names:
+        left.append(
+            f"managed pull secrets ({', '.join(managed_names)}): delete them on the Managed pull secrets page first"
+        )
     quota = RegistryQuota.objects.select_related("kube_cluster").filter(tenant=tenant).first()
     if quota is None:
-        return []
+        return left
     api = KubeApi(quota.kube_cluster)
     managed = []
     for namespace in quota.namespaces:
@@ -84,9 +91,9 @@ def tenant_registry_left(tenant: Tenant) -> list[str]:
             for secret in api.list_secrets(namespace, secret_type=config_format.secret_type)
             if (secret.metadata.labels or {}).get(MANAGED_BY_LABEL) == "berth"
         ]
-    if not managed:
-        return []
-    return [
-        f"pull secrets Berth manages on Kubernetes cluster {quota.kube_cluster.name} ({', '.join(sorted(managed))}): "
-        "delete them on the Pull secrets page first"
-    ]
+    if managed:
+        left.append(
+            f"pull secrets Berth manages on Kubernetes cluster {quota.kube_cluster.name} "
+            f"({', '.join(sorted(managed))}): delete them on the Pull secrets page first"
+        )
+    return left

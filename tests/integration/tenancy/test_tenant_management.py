@@ -14,7 +14,7 @@ from dashboard.core.errors import BerthError, Conflict, InvalidInput, NotFound, 
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
 from registry.dockerconfig import Credential
-from registry.models import RegistryQuota
+from registry.models import ManagedPullSecret, RegistryQuota
 from registry.services import registry_quota, secrets
 from storage.models import StorageBinding, TenantKeyEntity
 from storage.services import tenant_bindings, tenant_keys
@@ -157,6 +157,19 @@ def test_a_tenant_owning_managed_pull_secrets_is_not_deleted(teams, admin_user, 
     core.delete_namespaced_secret("regkey", namespace)
     tenancy.tenant_delete(actor=admin_user, tenant=teams.b, confirm_name="team-b")
     assert not Tenant.objects.filter(slug="team-b").exists()
+
+
+def test_a_tenant_with_a_managed_pull_secret_is_not_deleted(teams, admin_user):
+    ManagedPullSecret.objects.create(tenant=teams.b, name="shared-key", source_namespace="ci", source_name="source")
+
+    with pytest.raises(Conflict) as refused:
+        tenancy.tenant_delete(actor=admin_user, tenant=teams.b, confirm_name="team-b")
+
+    assert refused.value.code == "tenant_not_empty"
+    assert "managed pull secrets (shared-key): delete them on the Managed pull secrets page first" in (
+        refused.value.message
+    )
+    assert ManagedPullSecret.objects.filter(tenant=teams.b).exists()
 
 
 def test_deleting_an_empty_tenant_revokes_its_keys(teams, admin_user, ceph_admin):
