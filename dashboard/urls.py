@@ -20,6 +20,8 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("registry/", include("registry.api.urls")),
     path("tasks/", include("dashboard.tasks.api.urls")),
     path("tokens/", include("dashboard.tenancy.api_urls")),
+    path("tenants/", include("dashboard.tenancy.api_tenant_urls")),
+    path("tenants/", include("storage.api.tenant_urls")),
 ]
 
 urlpatterns = [
@@ -40,6 +42,7 @@ urlpatterns = [
     path("activity/", activity.activity, name="activity"),
     # Storage's tenant pages first: "quota-preview/" would otherwise be taken for a tenant's slug.
     path("tenants/", include("storage.tenant_urls")),
+    path("tenants/", include("registry.tenant_urls")),
     path("tenants/", include("dashboard.tenancy.urls")),
     path("admin/", admin.site.urls),
     # A new major version goes beside v1 (api/v2/ with its own schema), so clients move when they choose.

@@ -1,7 +1,8 @@
 """A tenant's storage on its tenant page: usage against its quota, the places it owns, its Ceph
-keys; and the platform admins' storage-quota form. Registered as a tenant panel in StorageConfig.ready."""
+keys; and the platform admins' forms: storage quota, binding a pool or an RBD namespace, unbinding.
+Registered as a tenant panel in StorageConfig.ready."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -12,16 +13,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.core.errors import BerthError, NotFound
-from dashboard.core.generic.forms import StyledForm
-from dashboard.core.generic.views import ServiceFormView, redirect_after_success, render_error
+from dashboard.core.generic.forms import StyledForm, checked
+from dashboard.core.generic.views import ConfirmView, ServiceFormView, redirect_after_success, render_error
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
 from storage.forms import SizeFieldsMixin, size_fields
-from storage.models import StorageQuota
-from storage.selectors import ceph_cluster_get
+from storage.models import StorageBinding, StorageQuota
+from storage.selectors import ceph_cluster_get, ceph_cluster_names
+from storage.services import pools, tenant_bindings, tenant_keys, usage, usage_history
 from storage.services import quotas as storage_quotas
 from storage.services import tenancy as storage_tenancy
-from storage.services import tenant_keys, usage, usage_history
+from storage.validation import validate_namespace
 
 
 def tenant_panel_context(request: HttpRequest, tenant: Tenant, role: str) -> dict[str, Any]:
@@ -40,6 +42,7 @@ def tenant_panel_context(request: HttpRequest, tenant: Tenant, role: str) -> dic
         ],
         "is_tenant_admin": is_tenant_admin,
         "may_edit_quota": tenancy.is_platform_admin(request.user),
+        "may_bind": tenancy.is_platform_admin(request.user),
         "trend": usage_history.tenant_trend(actor=request.user, tenant=tenant),
     }
 
@@ -149,3 +152,99 @@ def quota_preview(request):
     except BerthError as error:
         text = error.message
     return render(request, "storage/_quota_preview.html", {"text": text})
+
+
+# --- Binding and unbinding (platform admins) ------------------------------------------------------
+
+
+class BindForm(StyledForm):
+    pool = forms.ChoiceField(help_text="A pool of this Ceph cluster.")
+    namespace = forms.CharField(
+        label="RBD namespace",
+        required=False,
+        help_text="Created in the pool if it does not exist yet. Empty: the whole pool.",
+    )
+
+    def __init__(self, *args: Any, pools: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["pool"]).choices = [(name, name) for name in pools]
+
+    def clean_namespace(self) -> str:
+        return checked(validate_namespace, self.cleaned_data["namespace"])
+
+
+class TenantBindView(ServiceFormView):
+    """The cluster comes from `?cluster=` (the default one otherwise), as on the storage pages; the
+    pool is picked from that cluster's pools."""
+
+    form_class = BindForm
+    template_name = "storage/tenant_bind.html"
+    submit_label = "Bind"
+
+    @property
+    def title(self) -> str:
+        return f"Bind storage to tenant {self.kwargs['slug']}"
+
+    def load(self) -> dict[str, Any]:
+        tenancy.require_platform_admin(self.request.user, "bind storage to tenants")
+        tenant = tenancy.tenant_get(actor=self.request.user, slug=self.kwargs["slug"])
+        cluster = ceph_cluster_get(actor=self.request.user, name=self.request.GET.get("cluster"))
+        listed = pools.pool_list(actor=self.request.user, cluster=cluster)
+        return {
+            "tenant": tenant,
+            "cluster": cluster,
+            "clusters": ceph_cluster_names(actor=self.request.user),
+            "pools": [pool.name for pool in listed],
+        }
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"pools": self.loaded["pools"]}
+
+    def perform(self, form: forms.Form) -> StorageBinding:
+        return tenant_bindings.storage_binding_create(
+            actor=self.request.user, tenant=self.loaded["tenant"], cluster=self.loaded["cluster"], **form.cleaned_data
+        )
+
+    def success_message(self, binding: StorageBinding) -> str:
+        return f"{binding} is bound to tenant {binding.tenant.slug}."
+
+    def back_url(self) -> str:
+        return reverse("tenant-detail", args=[self.kwargs["slug"]])
+
+
+class UnbindForm(StyledForm):
+    keep_images = forms.BooleanField(
+        label="Keep the images (they stay in Ceph, no longer counted for the tenant)", required=False
+    )
+
+
+class TenantUnbindView(ConfirmView):
+    submit_label = "Unbind"
+    form_class = UnbindForm
+
+    @property
+    def title(self) -> str:
+        return f"Unbind storage from tenant {self.kwargs['slug']}"
+
+    @property
+    def warning(self) -> str:
+        binding = self.loaded["binding"]
+        return (
+            f"{binding} stops being tenant {binding.tenant.slug}'s: its members lose access and its Ceph keys are "
+            "revoked. While it still holds images this is refused, unless you keep them."
+        )
+
+    def load(self) -> dict[str, Any]:
+        tenancy.require_platform_admin(self.request.user, "unbind storage from tenants")
+        return {"binding": _binding(self.request, self.kwargs["slug"], self.kwargs["binding_id"])}
+
+    def perform(self, form: forms.Form) -> None:
+        tenant_bindings.storage_binding_delete(
+            actor=self.request.user, binding=self.loaded["binding"], keep_images=form.cleaned_data["keep_images"]
+        )
+
+    def success_message(self, result: None) -> str:
+        return f"{self.loaded['binding']} is no longer bound to tenant {self.kwargs['slug']}."
+
+    def back_url(self) -> str:
+        return reverse("tenant-detail", args=[self.kwargs["slug"]])

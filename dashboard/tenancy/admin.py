@@ -10,6 +10,7 @@ from dashboard.audit.admin import AuditedModelAdmin
 from dashboard.audit.services import recording
 from dashboard.core.errors import BerthError
 from dashboard.tenancy.models import ApiToken, Membership, PlatformRole, Tenant
+from dashboard.tenancy.services import refuse_while_owning
 
 
 class MembershipInline(admin.TabularInline):
@@ -56,11 +57,14 @@ class TenantAdmin(AuditedModelAdmin, admin.ModelAdmin):
         return HttpResponseRedirect(url)
 
     def delete_model(self, request, obj):
+        refuse_while_owning(obj)
         for hook in self.before_delete:
             hook(request, obj)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
+        for tenant in queryset:
+            refuse_while_owning(tenant)
         for tenant in queryset:
             for hook in self.before_delete:
                 hook(request, tenant)

@@ -10,20 +10,25 @@ something that does not exist (404, code "tenant_denied", the same words whether
 not), and the attempt is recorded as denied in the audit log.
 """
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
-from dashboard.audit.services import audited_action, inside_recording, record_event
+from dashboard.audit.services import audit_tenant, audited_action, inside_recording, record_event
 from dashboard.core.actors import Actor, signed_in
-from dashboard.core.errors import InvalidInput, NotFound, PermissionDenied, QuotaExceeded
+from dashboard.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, QuotaExceeded
 from dashboard.core.units import format_binary_size
 from dashboard.tenancy.models import Membership, PlatformRole, Tenant
 
 VIEWER, OPERATOR, ADMIN = Membership.VIEWER, Membership.OPERATOR, Membership.ADMIN
 _RANK = {VIEWER: 1, OPERATOR: 2, ADMIN: 3}
+# A tenant's slug: what <slug:> in the URLs accepts, lower case, within the column's 48 characters.
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
 
 
 def platform_role(actor: Actor | None) -> str | None:
@@ -188,3 +193,110 @@ def membership_remove(*, actor: Actor, tenant: Tenant, username: str) -> None:
     removed, _ = Membership.objects.filter(tenant=tenant, user__username=username).delete()
     if not removed:
         raise NotFound(f"{username} is not a member of tenant {tenant.slug}.", code="membership_not_found")
+
+
+# --- Creating, editing and deleting tenants (platform admins) ---------------------------------
+
+# Paths under /tenants/ that a tenant's slug would shadow.
+RESERVED_SLUGS = frozenset({"create", "quota-preview"})
+
+
+def _tenant_fields(*, name: str, description: str, tenant: Tenant | None = None) -> tuple[str, str]:
+    name, description = name.strip(), description.strip()
+    if not name:
+        raise InvalidInput("name: must not be empty.", code="invalid_name", extra={"field": "name"})
+    if len(name) > Tenant._meta.get_field("name").max_length:  # type: ignore[operator]
+        raise InvalidInput("name: must be at most 100 characters.", code="invalid_name", extra={"field": "name"})
+    others = Tenant.objects.filter(name=name)
+    clash = (others.exclude(pk=tenant.pk) if tenant is not None else others).first()
+    if clash is not None:
+        raise Conflict(
+            f"name: tenant {clash.slug} is already called {name}.", code="tenant_exists", extra={"field": "name"}
+        )
+    return name, description
+
+
+@audited_action("tenancy.tenant.create", target=("slug",), params=("name",))
+def tenant_create(*, actor: Actor, name: str, slug: str, description: str = "") -> Tenant:
+    require_platform_admin(actor, "create tenants")
+    if not SLUG.fullmatch(slug or ""):
+        raise InvalidInput(
+            "slug: lower-case letters, digits and hyphens, starting with a letter or digit, at most 48 characters.",
+            code="invalid_slug",
+            extra={"field": "slug"},
+        )
+    if slug in RESERVED_SLUGS:
+        raise InvalidInput(
+            f"slug: {slug} names a page under /tenants/; choose another.", code="invalid_slug", extra={"field": "slug"}
+        )
+    name, description = _tenant_fields(name=name, description=description)
+    if Tenant.objects.filter(slug=slug).exists():
+        raise Conflict(f"slug: a tenant {slug} exists already.", code="tenant_exists", extra={"field": "slug"})
+    try:
+        with transaction.atomic():
+            tenant = Tenant.objects.create(name=name, slug=slug, description=description)
+    except IntegrityError:
+        # Created by someone else between the check and the insert.
+        raise Conflict(
+            f"slug: a tenant {slug} exists already.", code="tenant_exists", extra={"field": "slug"}
+        ) from None
+    audit_tenant(tenant)
+    return tenant
+
+
+@audited_action("tenancy.tenant.update", target=("tenant",), params=("name",))
+def tenant_update(*, actor: Actor, tenant: Tenant, name: str, description: str) -> Tenant:
+    """The slug stays: it names the tenant in URLs, API clients and the audit log."""
+    require_platform_admin(actor, "edit tenants")
+    tenant.name, tenant.description = _tenant_fields(name=name, description=description, tenant=tenant)
+    tenant.save(update_fields=["name", "description"])
+    return tenant
+
+
+@dataclass(frozen=True)
+class TenantHoldings:
+    """A feature app's part in deleting a tenant, registered in its AppConfig.ready (the core cannot
+    import the apps): `left(tenant)` says what the tenant still owns there that deleting it would
+    abandon, each with what to do about it (empty: nothing); `release(actor, tenant)` undoes, outside
+    the database, what the tenant's rows stand for (its Ceph keys) and raises a BerthError to refuse."""
+
+    left: Callable[[Tenant], list[str]]
+    release: Callable[[Actor, Tenant], None] | None = None
+
+
+_holdings: list[TenantHoldings] = []
+
+
+def register_tenant_holdings(
+    *, left: Callable[[Tenant], list[str]], release: Callable[[Actor, Tenant], None] | None = None
+) -> None:
+    _holdings.append(TenantHoldings(left, release))
+
+
+def refuse_while_owning(tenant: Tenant) -> None:
+    """Conflict `tenant_not_empty` while a feature app says the tenant still owns something there
+    (also asked by the Django admin before it deletes a tenant)."""
+    left = [what for holdings in _holdings for what in holdings.left(tenant)]
+    if left:
+        raise Conflict(
+            f"Tenant {tenant.slug} is left as it is: it still owns {'; '.join(left)}.",
+            code="tenant_not_empty",
+        )
+
+
+@audited_action("tenancy.tenant.delete", target=("tenant",))
+def tenant_delete(*, actor: Actor, tenant: Tenant, confirm_name: str) -> None:
+    """Refused while the tenant owns images or pull secrets: deleting it would leave them to nobody,
+    still holding data (and credentials) no tenant's quota or members account for."""
+    require_platform_admin(actor, "delete tenants")
+    if confirm_name != tenant.slug:
+        raise InvalidInput(
+            f"confirm_name: type the tenant's slug {tenant.slug!r} exactly to confirm; this cannot be undone.",
+            code="confirmation_mismatch",
+            extra={"field": "confirm_name"},
+        )
+    refuse_while_owning(tenant)
+    for holdings in _holdings:
+        if holdings.release is not None:
+            holdings.release(actor, tenant)
+    tenant.delete()

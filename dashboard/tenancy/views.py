@@ -1,6 +1,7 @@
 """Tenant pages: the tenants a user belongs to, and one tenant's members, with a panel from each
-feature app about what the tenant owns there (see dashboard/tenancy/panels.py). Every read and
-change goes through a service, which enforces roles."""
+feature app about what the tenant owns there (see dashboard/tenancy/panels.py); and, for platform
+admins, creating, editing and deleting tenants. Every read and change goes through a service, which
+enforces roles."""
 
 from typing import Any, cast
 
@@ -12,9 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.core.errors import BerthError, InvalidInput
 from dashboard.core.generic.forms import StyledForm
-from dashboard.core.generic.views import redirect_after_success, render_error
+from dashboard.core.generic.views import ConfirmView, ServiceFormView, redirect_after_success, render_error
 from dashboard.tenancy import services as tenancy
-from dashboard.tenancy.models import Membership
+from dashboard.tenancy.models import Membership, Tenant
 from dashboard.tenancy.panels import tenant_panels
 
 
@@ -77,3 +78,106 @@ def member_remove(request, slug: str, username: str):
     except BerthError as error:
         return render_error(request, error, title="Members")
     return redirect_after_success(request, reverse("tenant-detail", args=[slug]))
+
+
+class TenantEditForm(StyledForm):
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TenantCreateForm(TenantEditForm):
+    slug = forms.CharField(
+        max_length=48,
+        help_text="Names the tenant in addresses, the API and the audit log; lower-case letters, digits and "
+        "hyphens. It cannot be changed later.",
+    )
+    field_order = ["name", "slug", "description"]
+
+
+class TenantCreateView(ServiceFormView):
+    form_class = TenantCreateForm
+    title = "New tenant"
+    submit_label = "Create tenant"
+
+    def load(self) -> dict[str, Any]:
+        tenancy.require_platform_admin(self.request.user, "create tenants")
+        return {}
+
+    def perform(self, form: forms.Form) -> Tenant:
+        return tenancy.tenant_create(actor=self.request.user, **form.cleaned_data)
+
+    def success_message(self, tenant: Tenant) -> str:
+        return f"Tenant {tenant.name} created. Bind storage to it, set its quotas and add its members."
+
+    def success_url(self, tenant: Tenant) -> str:
+        return reverse("tenant-detail", args=[tenant.slug])
+
+    def back_url(self) -> str:
+        return reverse("tenant-list")
+
+
+class TenantMixin:
+    """The tenant named by the URL's slug, read through the service (a non-member gets 404)."""
+
+    request: Any
+    kwargs: dict[str, Any]
+
+    def tenant(self) -> Tenant:
+        return tenancy.tenant_get(actor=self.request.user, slug=self.kwargs["slug"])
+
+    def back_url(self) -> str:
+        return reverse("tenant-detail", args=[self.kwargs["slug"]])
+
+
+class TenantEditView(TenantMixin, ServiceFormView):
+    form_class = TenantEditForm
+    submit_label = "Save"
+
+    @property
+    def title(self) -> str:
+        return f"Edit tenant {self.kwargs['slug']}"
+
+    def load(self) -> dict[str, Any]:
+        tenancy.require_platform_admin(self.request.user, "edit tenants")
+        return {"tenant": self.tenant()}
+
+    def get_initial(self) -> dict[str, Any]:
+        tenant = self.loaded["tenant"]
+        return {"name": tenant.name, "description": tenant.description}
+
+    def perform(self, form: forms.Form) -> Tenant:
+        return tenancy.tenant_update(actor=self.request.user, tenant=self.loaded["tenant"], **form.cleaned_data)
+
+    def success_message(self, tenant: Tenant) -> str:
+        return f"Tenant {tenant.slug} saved."
+
+
+class TenantDeleteView(TenantMixin, ConfirmView):
+    @property
+    def title(self) -> str:
+        return f"Delete tenant {self.kwargs['slug']}"
+
+    @property
+    def warning(self) -> str:
+        return (
+            "The tenant, its members, its storage bindings (their Ceph keys are revoked) and its quotas go. "
+            "This is refused while the tenant still owns images or pull secrets that Berth manages."
+        )
+
+    def typed_name(self) -> str:
+        return self.kwargs["slug"]
+
+    def load(self) -> dict[str, Any]:
+        tenancy.require_platform_admin(self.request.user, "delete tenants")
+        return {"tenant": self.tenant()}
+
+    def perform(self, form: forms.Form) -> None:
+        tenancy.tenant_delete(
+            actor=self.request.user, tenant=self.loaded["tenant"], confirm_name=form.cleaned_data["confirm_name"]
+        )
+
+    def success_message(self, result: None) -> str:
+        return f"Tenant {self.kwargs['slug']} deleted."
+
+    def success_url(self, result: None) -> str:
+        return reverse("tenant-list")

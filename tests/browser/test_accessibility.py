@@ -54,6 +54,7 @@ class Site:
     kube_namespace: str
     task_id: str
     trash_id: str
+    binding_id: int
 
     def pages(self) -> dict[str, str]:
         rbd = {"namespace": NAMESPACE}
@@ -95,6 +96,12 @@ class Site:
             "trash-empty": with_query(reverse("storage:trash-purge-forced", args=[self.pool]), rbd),
             "snapshot-schedule-create": with_query(reverse("storage:snapshot-schedule-create", args=[self.pool]), rbd),
             "tenant-quota": reverse("tenant-quota", args=["team-a"]),
+            "tenant-create": reverse("tenant-create"),
+            "tenant-edit": reverse("tenant-edit", args=["team-a"]),
+            "tenant-delete": reverse("tenant-delete", args=["team-a"]),
+            "tenant-bind": reverse("tenant-bind", args=["team-a"]),
+            "tenant-unbind": reverse("tenant-unbind", args=["team-a", self.binding_id]),
+            "tenant-registry-quota": reverse("tenant-registry-quota", args=["team-a"]),
             "secret-rotate": with_query(reverse("registry:secret-rotate", args=secret), {"server": HARBOR}),
             "secret-add-entry": reverse("registry:secret-add-entry", args=secret),
             "secret-link": reverse("registry:secret-link", args=secret),
@@ -126,7 +133,7 @@ def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_us
     wait_for_task(task)
 
     tenant = Tenant.objects.create(name="Team A", slug="team-a")
-    StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=pool, namespace=NAMESPACE)
+    binding = StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=pool, namespace=NAMESPACE)
     StorageQuota.objects.create(tenant=tenant, max_images=5, max_provisioned_gib=60)
     RegistryQuota.objects.create(tenant=tenant, kube_cluster=kube_cluster, namespaces=[namespace])
     viewer = get_user_model().objects.create_user(VIEWER, password=TEST_PASSWORD)
@@ -140,7 +147,7 @@ def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_us
         credentials=[Credential(server=HARBOR, username="robot", password="Harbor-pass-2c4d")],
     )
     failing_pod(core, namespace, "web", f"{HARBOR}/team/web:1.2")
-    yield Site(pool=pool, kube_namespace=namespace, task_id=str(task.id), trash_id=trashed.id)
+    yield Site(pool=pool, kube_namespace=namespace, task_id=str(task.id), trash_id=trashed.id, binding_id=binding.pk)
     pool_delete(actor=admin_user, cluster=ceph_cluster, name=pool, confirm_name=pool)
 
 

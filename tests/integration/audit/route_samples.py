@@ -1013,6 +1013,15 @@ def _orphaned_key(ctx: SampleContext) -> dict:
 BINDING = {"slug": "{slug}", "binding_id": "{binding_id}"}
 
 
+def _registry_quota_form(ctx: SampleContext) -> dict:
+    return {**_tenant(ctx), "kube_namespace": ctx.kube_namespace}
+
+
+def _tenant_place(ctx: SampleContext) -> dict:
+    """A tenant and a new RBD namespace name in the module's pool for it."""
+    return {**_tenant(ctx), "pool": ctx.pool, "rbd_namespace": unique("ns")}
+
+
 def _own_api_token(ctx: SampleContext) -> dict:
     return {"token_id": str(api_token_create(actor=ctx.admin, name=unique("token"))[0].pk)}
 
@@ -1047,6 +1056,47 @@ TENANCY_SAMPLES = [
         {"slug": "{slug}", "username": "{username}"},
         setup=_tenant_member,
     ),
+    Sample("tenant-create", "POST", "tenancy.tenant.create", body={"name": "{new}", "slug": "{new}"}),
+    Sample("tenant-edit", "POST", "tenancy.tenant.update", {"slug": "{slug}"}, {"name": "{new}"}, setup=_tenant),
+    Sample(
+        "tenant-delete", "POST", "tenancy.tenant.delete", {"slug": "{slug}"}, {"confirm_name": "{slug}"}, setup=_tenant
+    ),
+    Sample(
+        "tenant-bind",
+        "POST",
+        "storage.binding.create",
+        {"slug": "{slug}"},
+        {"pool": "{pool}", "namespace": "{rbd_namespace}"},
+        setup=_tenant_place,
+    ),
+    Sample("tenant-unbind", "POST", "storage.binding.delete", BINDING, setup=_tenant_namespace),
+    Sample(
+        "tenant-registry-quota",
+        "POST",
+        "tenancy.registry_quota.set",
+        {"slug": "{slug}"},
+        {"namespaces": ["{kube_namespace}"], "max_pull_secrets_per_namespace": "2"},
+        setup=_registry_quota_form,
+    ),
+    Sample("api:tenant-list", "POST", "tenancy.tenant.create", body={"name": "{new}", "slug": "{new}"}),
+    Sample("api:tenant-detail", "PATCH", "tenancy.tenant.update", {"slug": "{slug}"}, {"name": "{new}"}, setup=_tenant),
+    Sample(
+        "api:tenant-detail",
+        "DELETE",
+        "tenancy.tenant.delete",
+        {"slug": "{slug}"},
+        {"confirm_name": "{slug}"},
+        setup=_tenant,
+    ),
+    Sample(
+        "api:tenant-binding-list",
+        "POST",
+        "storage.binding.create",
+        {"slug": "{slug}"},
+        {"pool": "{pool}", "namespace": "{rbd_namespace}"},
+        setup=_tenant_place,
+    ),
+    Sample("api:tenant-binding-detail", "DELETE", "storage.binding.delete", BINDING, setup=_tenant_namespace),
     Sample("tenant-key-create", "POST", "storage.tenant_key.create", BINDING, setup=_tenant_namespace),
     Sample("tenant-key-revoke", "POST", "storage.tenant_key.revoke", BINDING, setup=_tenant_key),
     Sample(

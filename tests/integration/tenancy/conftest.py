@@ -1,6 +1,7 @@
 """Two tenants sharing one pool of the real dev cluster, each owning an RBD namespace of it, with
 a member of each role in tenant A and an admin of tenant B (the outsider to tenant A)."""
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -44,3 +45,26 @@ def teams(db, ceph_cluster, shared_pool) -> Teams:
     binding_b = StorageBinding.objects.create(tenant=b, cluster=ceph_cluster, pool=shared_pool, namespace="team-b")
     StorageQuota.objects.create(tenant=a)
     return Teams(shared_pool, a, b, binding_a, binding_b, members, outsider)
+
+
+@pytest.fixture
+def ceph_out_of_reach(ceph_cluster, ceph_dev_cluster):
+    """Makes the cluster's record point at a monitor address where nothing answers; `restore()` undoes it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    reachable = {name: getattr(ceph_cluster, name) for name in ("conf_path", "keyring_path", "mon_host", "key_path")}
+
+    def cut_off() -> None:
+        ceph_cluster.conf_path = ceph_cluster.keyring_path = ""
+        ceph_cluster.mon_host, ceph_cluster.key_path = f"v2:127.0.0.1:{port}", str(ceph_dev_cluster.client_key_file)
+        ceph_cluster.save()
+
+    def restore() -> None:
+        for name, value in reachable.items():
+            setattr(ceph_cluster, name, value)
+        ceph_cluster.save()
+
+    cut_off()
+    yield restore
+    restore()

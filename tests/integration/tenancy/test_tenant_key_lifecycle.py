@@ -3,7 +3,6 @@ revokes it (or is refused while Ceph cannot be reached), and keys that outlived 
 listed and revoked by platform admins, on a page and with `manage.py tenant_keys_orphaned`."""
 
 import io
-import socket
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -43,29 +42,6 @@ def keyed(teams, ceph_admin):
     for record in TenantKeyEntity.objects.all():
         ceph_admin.ceph("auth", "rm", record.entity)
     TenantKeyEntity.objects.all().delete()
-
-
-@pytest.fixture
-def ceph_out_of_reach(ceph_cluster, ceph_dev_cluster):
-    """Makes the cluster's record point at a monitor address where nothing answers; `restore()` undoes it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    reachable = {name: getattr(ceph_cluster, name) for name in ("conf_path", "keyring_path", "mon_host", "key_path")}
-
-    def cut_off() -> None:
-        ceph_cluster.conf_path = ceph_cluster.keyring_path = ""
-        ceph_cluster.mon_host, ceph_cluster.key_path = f"v2:127.0.0.1:{port}", str(ceph_dev_cluster.client_key_file)
-        ceph_cluster.save()
-
-    def restore() -> None:
-        for name, value in reachable.items():
-            setattr(ceph_cluster, name, value)
-        ceph_cluster.save()
-
-    cut_off()
-    yield restore
-    restore()
 
 
 def test_deleting_a_binding_in_the_admin_revokes_its_key(teams, keyed, admin_client, ceph_admin):
