@@ -8,6 +8,7 @@ from dashboard.tenancy.admin import TenantAdmin
 from dashboard.tenancy.models import Tenant
 from storage.models import CephCluster, StorageBinding, StorageQuota
 from storage.services.quotas import tenant_pool_quotas_apply
+from storage.services.tenant_bindings import storage_binding_create, storage_binding_delete
 from storage.services.tenant_keys import binding_has_keys, binding_keys_revoke
 
 
@@ -27,15 +28,27 @@ def _revoke_keys(actor, binding: StorageBinding) -> None:
 
 
 class StorageBindingFormSet(BaseInlineFormSet):
-    """A binding's Ceph keys are revoked before it is deleted or moved to another place; if they cannot
-    be, the BerthError refuses the whole save (TenantAdmin shows it) and nothing changes."""
+    """Bindings made and removed here go through the same services as Berth's tenant pages: a new RBD
+    namespace is created, and a place that still holds images is not unbound (keeping them is offered on
+    the tenant's page). A binding's Ceph keys are revoked before it is removed or moved to another place.
+    A BerthError refuses the whole save (TenantAdmin shows it) and nothing changes."""
 
     actor = None  # the admin user, set per request by StorageBindingInline.get_formset
 
+    def save_new(self, form, commit=True):
+        if not commit:
+            return super().save_new(form, commit=commit)
+        return storage_binding_create(
+            actor=self.actor,
+            tenant=self.instance,
+            cluster=form.cleaned_data["cluster"],
+            pool=form.cleaned_data["pool"],
+            namespace=form.cleaned_data["namespace"],
+        )
+
     def delete_existing(self, obj, commit=True):
         if commit:
-            _revoke_keys(self.actor, obj)
-        super().delete_existing(obj, commit=commit)
+            storage_binding_delete(actor=self.actor, binding=obj, keep_images=False)
 
     def save_existing(self, form, obj, commit=True):
         if commit and {"cluster", "pool", "namespace"} & set(form.changed_data):

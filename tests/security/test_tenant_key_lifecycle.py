@@ -149,9 +149,10 @@ def test_a_key_of_a_removed_binding_cannot_reach_the_next_tenants_images(
     own = tenant_stores_an_image(members["admin"], place)
     assert what_the_key_reaches(ceph_dev_cluster.mon_host, entity, key, place, own) == ["list", "read", "write"]
 
+    # Neither a tenant nor a binding that still holds images is removed (tenant_not_empty,
+    # binding_holds_images): the image goes first.
+    ceph_admin.rbd("rm", "--no-progress", f"{place.pool}/{place.namespace}/{own}")
     if taken_away_by == "tenant deleted":
-        # A tenant that still owns images is not deleted (tenant_not_empty): its image goes first.
-        ceph_admin.rbd("rm", "--no-progress", f"{place.pool}/{place.namespace}/{own}")
         admin_deletes_tenant(platform_admin, a)
     else:
         if taken_away_by.startswith("slug renamed"):

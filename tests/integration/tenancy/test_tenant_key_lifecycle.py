@@ -82,7 +82,8 @@ def test_while_ceph_is_unreachable_the_admin_refuses_and_deletes_nothing(
     refused = admin_client.post(url, {**data, f"{binding_row(data, teams.binding_a)}-DELETE": "on"}, follow=True)
 
     page = refused.content.decode()
-    assert "Nothing was saved or deleted." in page and keyed in page and "unreachable" in page
+    # Whether the place still holds images is asked first, so the refusal names the cluster, not the key.
+    assert "Nothing was saved or deleted." in page and "unreachable" in page, page
     assert StorageBinding.objects.filter(pk=teams.binding_a.pk).exists()
 
     refused = admin_client.post(reverse("admin:tenancy_tenant_delete", args=[teams.a.pk]), {"post": "yes"}, follow=True)

@@ -18,7 +18,7 @@ from registry.models import ManagedPullSecret, RegistryQuota
 from registry.services import registry_quota, secrets
 from storage.models import StorageBinding, TenantKeyEntity
 from storage.services import tenant_bindings, tenant_keys
-from tests.helpers import api_client_as, unique_name
+from tests.helpers import admin_tenant_form, api_client_as, binding_row, unique_name
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -291,6 +291,33 @@ def test_unbinding_a_place_with_images_is_refused_unless_they_are_kept(teams, ad
         ("failed", {"keep_images": False}),
         ("success", {"keep_images": True}),
     ]
+
+
+def test_the_django_admin_binds_and_unbinds_by_the_same_rules(teams, admin_client, ceph_cluster, ceph_admin):
+    """The admin's inline rows go through the services: a new namespace is created, and a place holding
+    images stays bound (keeping them is offered on Berth's tenant page only)."""
+    namespace = unique_name("admin-bound")
+    url, data = admin_tenant_form(admin_client, teams.b)
+    row = int(data["storage_bindings-TOTAL_FORMS"])
+    added = {
+        "storage_bindings-TOTAL_FORMS": str(row + 1),
+        f"storage_bindings-{row}-id": "",
+        f"storage_bindings-{row}-tenant": str(teams.b.pk),
+        f"storage_bindings-{row}-cluster": str(ceph_cluster.pk),
+        f"storage_bindings-{row}-pool": teams.pool,
+        f"storage_bindings-{row}-namespace": namespace,
+    }
+    assert admin_client.post(url, {**data, **added}).status_code == 302
+    assert namespace in namespaces_of(ceph_admin, teams.pool)
+    assert events("storage.binding.create")[-1].parameters == {"namespace_created": True}
+
+    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/{unique_name('data')}")
+    url, data = admin_tenant_form(admin_client, teams.a)
+    refused = admin_client.post(url, {**data, f"{binding_row(data, teams.binding_a)}-DELETE": "on"}, follow=True)
+
+    assert "Nothing was saved or deleted." in refused.content.decode()
+    assert StorageBinding.objects.filter(pk=teams.binding_a.pk).exists()
+    assert events("storage.binding.delete")[-1].outcome == "failed"
 
 
 def test_a_trashed_image_also_keeps_the_place_bound(teams, admin_user, ceph_admin):
