@@ -3,6 +3,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from dashboard.audit.admin import AuditedModelAdmin
+from dashboard.core.actors import Actor
 from dashboard.core.errors import BerthError
 from dashboard.tenancy.admin import TenantAdmin
 from dashboard.tenancy.models import Tenant
@@ -33,7 +34,7 @@ class StorageBindingFormSet(BaseInlineFormSet):
     the tenant's page). A binding's Ceph keys are revoked before it is removed or moved to another place.
     A BerthError refuses the whole save (TenantAdmin shows it) and nothing changes."""
 
-    actor = None  # the admin user, set per request by StorageBindingInline.get_formset
+    actor: Actor  # the admin user, set per request by StorageBindingInline.get_formset
 
     def save_new(self, form, commit=True):
         if not commit:

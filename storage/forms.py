@@ -279,18 +279,26 @@ class TrashRestoreForm(StyledForm):
         return checked(validation.validate_object_name, typed, field="new_name") if typed else None
 
 
+def _first_upper(text: str) -> str:
+    """Unlike str.capitalize, keeps "IOPS" upper case."""
+    return text[:1].upper() + text[1:]
+
+
 class QosForm(StyledForm):
     """One field per librbd QoS option; empty inherits (the pool's default, else the cluster's)."""
 
     def __init__(self, *args: Any, inherit_label: str = "inherit", **kwargs: Any):
         super().__init__(*args, **kwargs)
         for option in qos.QOS_OPTIONS:
-            self.fields[option] = forms.IntegerField(
-                label=qos.qos_label(option).capitalize(),
-                required=False,
-                min_value=0,
-                max_value=qos.MAX_QOS_VALUE,
-                help_text=f"rbd option {option}. 0 is unlimited; empty to {inherit_label}.",
+            self.add_field(
+                option,
+                forms.IntegerField(
+                    label=_first_upper(qos.qos_label(option)),
+                    required=False,
+                    min_value=0,
+                    max_value=qos.MAX_QOS_VALUE,
+                    help_text=f"rbd option {option}. 0 is unlimited; empty to {inherit_label}.",
+                ),
             )
 
 
@@ -298,7 +306,7 @@ class ImageFeaturesForm(StyledForm):
     def __init__(self, *args: Any, current: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
         for name in features.MUTABLE_FEATURES:
-            self.fields[name] = forms.BooleanField(label=name, required=False, initial=name in current)
+            self.add_field(name, forms.BooleanField(label=name, required=False, initial=name in current))
         self.fields["exclusive-lock"].help_text = "Lets one client write at a time; object-map needs it."
         self.fields["object-map"].help_text = "Tracks which objects exist; rebuilt at once when enabled."
         self.fields["fast-diff"].help_text = "Fast usage and diffs; librbd switches it together with object-map."

@@ -200,6 +200,12 @@ class UsageSample(models.Model):
     stored_bytes = models.PositiveBigIntegerField(null=True, help_text="A pool's data as `ceph df` reports it")
     provisioned_bytes = models.PositiveBigIntegerField(null=True, help_text="Sum of a tenant's image sizes")
     images = models.PositiveIntegerField(null=True)
+    used_bytes = models.PositiveBigIntegerField(
+        null=True, help_text="What a tenant's live images use, as `rbd du` counts it (fast-diff images only)"
+    )
+    unmeasured_images = models.PositiveIntegerField(
+        null=True, help_text="A tenant's live images without a usable fast-diff, left out of the used bytes"
+    )
 
     class Meta:
         ordering = ["time"]

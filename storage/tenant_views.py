@@ -28,9 +28,11 @@ from storage.validation import validate_namespace
 
 def tenant_panel_context(request: HttpRequest, tenant: Tenant, role: str) -> dict[str, Any]:
     is_tenant_admin = role == tenancy.ADMIN
+    rows = storage_quotas.tenant_usage_rows(actor=request.user, tenant=tenant)
     return {
-        "usage": storage_quotas.tenant_usage_rows(actor=request.user, tenant=tenant),
-        "measured": usage.tenant_usage(actor=request.user, tenant=tenant),
+        "usage": rows,
+        "provisioned": next(row.used for row in rows if row.is_bytes),
+        "measured": usage.tenant_used_sampled(actor=request.user, tenant=tenant),
         "bindings": [
             (
                 binding,

@@ -8,14 +8,15 @@ every object of the image, so Berth shows "unknown" instead and says to enable f
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from dashboard.core.actors import Actor
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
-from storage.models import CephCluster
+from storage.models import CephCluster, UsageSample
 from storage.services import tenancy as storage_tenancy
 from storage.services.bindings import rados, rbd
-from storage.services.connection import image_spec, open_image, open_ioctx
+from storage.services.connection import NotFoundPool, image_spec, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
 from storage.services.headers import FEATURE_BITS
 
@@ -35,10 +36,19 @@ class ImageUsage:
 
 
 @dataclass(frozen=True)
-class TenantUsage:
-    provisioned: int
+class MeasuredUse:
     used: int  # over the images whose usage is known
     unknown: int  # images without a usable fast-diff, not in `used`
+
+
+@dataclass(frozen=True)
+class SampledUse:
+    """A tenant's used bytes as the usage sampler last measured them on each of its clusters."""
+
+    used: int
+    unknown: int
+    measured_at: datetime | None  # the oldest of the clusters' last samples; None: none measured yet
+    unmeasured_clusters: list[str] = field(default_factory=list)
 
 
 def fast_diff_usable(features: int, flags: int) -> bool:
@@ -94,25 +104,50 @@ def used_by_name(ioctx: "rados.Ioctx", names: Iterable[str]) -> dict[str, int | 
     return found
 
 
-def tenant_usage(*, actor: Actor, tenant: Tenant) -> TenantUsage:
-    """Provisioned and used bytes over every image in the tenant's places (the trash not included:
-    its images cannot be opened to measure)."""
+def places_used(cluster: CephCluster, places: list[tuple[str, str | None]]) -> MeasuredUse:
+    """What the live images of (pool, namespace) places of one cluster use; namespace None is the whole
+    pool, every namespace in it. It opens every image (a few milliseconds each), so only the background
+    usage sampler calls it; the trash is left out, its images cannot be opened to measure."""
+    used = unknown = 0
+    for pool, namespace in places:
+        try:
+            with open_ioctx(cluster, pool) as ioctx:
+                with translate_ceph_errors(cluster.name, f"measuring the images of {pool}"):
+                    existing = rbd.RBD().namespace_list(ioctx)
+                    if namespace is None:
+                        namespaces = ["", *existing]
+                    else:
+                        namespaces = [namespace] if namespace in existing or not namespace else []
+                    for name_space in namespaces:
+                        ioctx.set_namespace(name_space)
+                        names = [entry["name"] for entry in rbd.RBD().list2(ioctx)]
+                        for total in used_by_name(ioctx, names).values():
+                            if total is None:
+                                unknown += 1
+                            else:
+                                used += total
+        except NotFoundPool:
+            continue
+    return MeasuredUse(used, unknown)
+
+
+def tenant_used_sampled(*, actor: Actor, tenant: Tenant) -> SampledUse:
+    """The tenant's used bytes from each of its clusters' latest usage sample, so a tenant page does
+    not open thousands of images on every view; provisioned bytes stay live (read from the headers)."""
     tenancy.require_role(actor, tenant, tenancy.VIEWER)
-    provisioned = used = unknown = 0
-    for binding in tenant.storage_bindings.select_related("cluster"):
-        with (
-            open_ioctx(binding.cluster, binding.pool, binding.namespace) as ioctx,
-            translate_ceph_errors(binding.cluster.name, f"measuring {image_spec(binding.pool, binding.namespace, '')}"),
-        ):
-            for name in (entry["name"] for entry in rbd.RBD().list2(ioctx)):
-                try:
-                    with rbd.Image(ioctx, name, read_only=True) as image:
-                        measured = measure(image)
-                except rbd.ImageNotFound:
-                    continue
-                provisioned += measured.provisioned
-                if measured.total is None:
-                    unknown += 1
-                else:
-                    used += measured.total
-    return TenantUsage(provisioned, used, unknown)
+    used = unknown = 0
+    times: list[datetime] = []
+    unmeasured: list[str] = []
+    for cluster in CephCluster.objects.filter(pk__in=tenant.storage_bindings.values("cluster")).order_by("name"):
+        sample = (
+            UsageSample.objects.filter(tenant=tenant, cluster=cluster, used_bytes__isnull=False)
+            .order_by("-time")
+            .first()
+        )
+        if sample is None:
+            unmeasured.append(cluster.name)
+            continue
+        used += sample.used_bytes or 0
+        unknown += sample.unmeasured_images or 0
+        times.append(sample.time)
+    return SampledUse(used, unknown, min(times, default=None), unmeasured)

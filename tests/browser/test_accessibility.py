@@ -19,8 +19,10 @@ from registry.models import RegistryQuota
 from registry.services.secrets import secret_create
 from storage.models import StorageBinding, StorageQuota
 from storage.services.images import image_create, image_delete
+from storage.services.metadata import image_metadata_set
 from storage.services.namespaces import namespace_create
 from storage.services.pools import pool_create, pool_delete
+from storage.services.qos import image_qos_set
 from storage.services.snapshot_schedules import snapshot_schedule_create
 from storage.services.snapshots import snapshot_create
 from storage.services.trash import trash_list
@@ -47,8 +49,9 @@ HARBOR = "harbor.example.com"  # the registry in the pull secret (never contacte
 
 @dataclass
 class Site:
-    """What the pages show: a pool with the tenant's namespace, an image with a snapshot, a trashed
-    image, a finished task, and a pull secret in the tenant's Kubernetes namespace."""
+    """What the pages show: a pool with the tenant's namespace, an image with a snapshot, a QoS limit
+    and a metadata key, a trashed image, a finished task, and a pull secret in the tenant's Kubernetes
+    namespace."""
 
     pool: str
     kube_namespace: str
@@ -58,6 +61,7 @@ class Site:
 
     def pages(self) -> dict[str, str]:
         rbd = {"namespace": NAMESPACE}
+        image = [self.pool, "web-data"]
         kube = {"namespace": self.kube_namespace}
         return {
             "overview": reverse("overview"),
@@ -68,6 +72,14 @@ class Site:
             "image-create": with_query(reverse("storage:image-create", args=[self.pool]), rbd),
             "trash-list": with_query(reverse("storage:trash-list", args=[self.pool]), rbd),
             "snapshot-schedules": with_query(reverse("storage:snapshot-schedule-list", args=[self.pool]), rbd),
+            "pool-qos": reverse("storage:pool-qos", args=[self.pool]),
+            "pool-options": reverse("storage:pool-options", args=[self.pool]),
+            "image-qos": with_query(reverse("storage:image-qos", args=image), rbd),
+            "image-features": with_query(reverse("storage:image-features", args=image), rbd),
+            "image-metadata": with_query(reverse("storage:image-metadata", args=image), rbd),
+            "image-metadata-remove": with_query(reverse("storage:image-metadata-remove", args=[*image, "owner"]), rbd),
+            "snapshot-rename": with_query(reverse("storage:snapshot-rename", args=[*image, "before-upgrade"]), rbd),
+            "snapshot-copy": with_query(reverse("storage:snapshot-copy", args=[*image, "before-upgrade"]), rbd),
             "secret-list": with_query(reverse("registry:secret-list"), kube),
             "secret-detail": reverse("registry:secret-detail", args=[self.kube_namespace, "regkey"]),
             "pull-doctor": with_query(reverse("registry:doctor"), kube),
@@ -126,6 +138,8 @@ def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_us
         image_create(**where, name=name, size=64 * MiB)
     snapshot_create(**where, image="web-data", snapshot="before-upgrade")
     snapshot_schedule_create(**where, image="web-data", frequency="hourly", keep=24)
+    image_qos_set(**where, name="web-data", changes={"rbd_qos_iops_limit": 500})
+    image_metadata_set(**where, name="web-data", key="owner", value="web team")
     image_delete(**where, name="old-data")
     [trashed] = trash_list(**where)
     task = image_delete(**where, name="scratch", to_trash=False, confirm_name="scratch")

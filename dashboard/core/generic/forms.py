@@ -30,8 +30,18 @@ class StyledForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            css = _WIDGET_CLASSES.get(type(field.widget), "form-control")
-            field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} {css}".strip()
+            _style(field)
+
+    def add_field(self, name: str, field: forms.Field) -> forms.Field:
+        """A field built at run time, styled like the declared ones."""
+        self.fields[name] = _style(field)
+        return field
+
+
+def _style(field: forms.Field) -> forms.Field:
+    css = _WIDGET_CLASSES.get(type(field.widget), "form-control")
+    field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} {css}".strip()
+    return field
 
 
 class TypedNameConfirmForm(StyledForm):

@@ -7,9 +7,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from dashboard.core.errors import NotFound
+from dashboard.templatetags.berth import binary_size
 from dashboard.tenancy.models import Membership, Tenant
-from storage.models import StorageBinding
+from storage.models import StorageBinding, UsageSample
 from storage.services import images, usage
+from storage.services.usage_history import usage_sample_take
 from tests.helpers import api_client_as, unique_name
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -81,7 +84,7 @@ def test_pages_show_used(ceph_cluster, ceph_admin, admin_client, storage_pool, m
     assert listing.status_code == 200 and expected[None] > 0
 
 
-def test_tenant_page_shows_provisioned_and_used(client, ceph_cluster, ceph_admin, storage_pool):
+def test_tenant_page_shows_live_provisioned_and_the_sampled_used(client, ceph_cluster, ceph_admin, storage_pool):
     namespace = unique_name("du-t")
     ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
     spec = f"{storage_pool}/{namespace}/disk"
@@ -92,9 +95,26 @@ def test_tenant_page_shows_provisioned_and_used(client, ceph_cluster, ceph_admin
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace=namespace)
     viewer = get_user_model().objects.create_user(f"{namespace}-viewer")
     Membership.objects.create(user=viewer, tenant=tenant, role="viewer")
-    measured = usage.tenant_usage(actor=viewer, tenant=tenant)
-    assert (measured.provisioned, measured.used, measured.unknown) == (192 << 20, rbd_du(ceph_admin, spec)[None], 1)
     client.force_login(viewer)
+    before = client.get(reverse("tenant-detail", args=[namespace])).content.decode()
+    assert "192 MiB provisioned" in before and "not measured yet" in before
+
+    usage_sample_take(progress=lambda done, total: None)
+    used = rbd_du(ceph_admin, spec)[None]
+    sample = UsageSample.objects.get(tenant=tenant)
+    assert (sample.provisioned_bytes, sample.used_bytes, sample.unmeasured_images) == (192 << 20, used, 1)
+    measured = usage.tenant_used_sampled(actor=viewer, tenant=tenant)
+    assert (measured.used, measured.unknown, measured.measured_at) == (used, 1, sample.time)
+    with pytest.raises(NotFound):
+        usage.tenant_used_sampled(actor=get_user_model().objects.create_user(f"{namespace}-outsider"), tenant=tenant)
+
+    # Data written after the sample shows at the next one; provisioned is read from Ceph at every view.
+    later = f"{storage_pool}/{namespace}/later"
+    ceph_admin.rbd("create", "--size", "32M", later)
+    written(ceph_admin, later)
     page = client.get(reverse("tenant-detail", args=[namespace])).content.decode()
-    assert 'data-testid="tenant-provisioned-used"' in page and "192 MiB provisioned" in page
+    assert 'data-testid="tenant-provisioned-used"' in page and "224 MiB provisioned" in page
+    assert f"{binary_size(used)} used" in page and "measured <time" in page and "0\xa0minutes ago" in page
     assert "1 image without fast-diff" in page
+    usage_sample_take(progress=lambda done, total: None)
+    assert usage.tenant_used_sampled(actor=viewer, tenant=tenant).used == used + rbd_du(ceph_admin, later)[None]

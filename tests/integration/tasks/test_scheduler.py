@@ -1,6 +1,8 @@
 """Periodic jobs: the scheduler starts each due run once (even with two schedulers), the workers run
-them, the usage samples feed the 30-day trends, and platform admins see the schedules."""
+them, the usage samples feed the 30-day trends and the tenant pages' used bytes, and platform admins
+see the schedules."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -9,6 +11,7 @@ from django.utils import timezone
 
 from dashboard.tasks.models import BackgroundTask, ScheduledJob
 from dashboard.tasks.scheduler import periodic_jobs, scheduler_tick
+from dashboard.templatetags.berth import binary_size
 from dashboard.tenancy.models import Membership, Tenant
 from storage.models import StorageBinding, UsageSample
 from storage.services import images
@@ -44,16 +47,26 @@ def test_usage_samples_feed_the_trends_on_the_overview_and_tenant_pages(
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace="")
     viewer = django_user_model.objects.create_user("trend-viewer")
     Membership.objects.create(user=viewer, tenant=tenant, role=Membership.VIEWER)
+    created: list[str] = []
+    used: list[int] = []
+
+    def du(spec: str) -> int:
+        return sum(row["used_size"] for row in json.loads(ceph_admin.rbd("du", "--format", "json", spec))["images"])
+
     for size in ("64MiB", "192MiB"):
         images.image_create(
             actor=admin_user, cluster=ceph_cluster, pool=storage_pool, namespace="", name=f"img-{size}", size=size
         )
+        created.append(f"{storage_pool}/img-{size}")
+        ceph_admin.rbd("bench", "--io-type", "write", "--io-total", "4M", created[-1])
+        used.append(sum(du(spec) for spec in created))
         task = scheduler_tick(now=timezone.now() + timedelta(days=1 if size == "192MiB" else 0))
         sample = next(started for started in task if started.name == "storage.usage.sample")
         assert wait_for_task(sample).status == BackgroundTask.SUCCEEDED
 
-    provisioned = list(UsageSample.objects.filter(tenant=tenant).values_list("provisioned_bytes", flat=True))
-    assert provisioned == [64 << 20, 256 << 20]
+    samples = UsageSample.objects.filter(tenant=tenant)
+    assert list(samples.values_list("provisioned_bytes", "used_bytes")) == [(64 << 20, used[0]), (256 << 20, used[1])]
+    assert used[0] > 0
     assert UsageSample.objects.filter(cluster=ceph_cluster, pool=storage_pool, tenant=None).count() == 2
 
     client.force_login(admin_user)
@@ -62,6 +75,8 @@ def test_usage_samples_feed_the_trends_on_the_overview_and_tenant_pages(
     client.force_login(viewer)
     tenant_page = client.get(reverse("tenant-detail", args=["trends"])).content.decode()
     assert 'aria-label="Provisioned by tenant trends: 64 MiB then 256 MiB"' in tenant_page
+    # Used bytes are the last sample's, shown with its age.
+    assert f"{binary_size(used[1])} used" in tenant_page and 'data-testid="used-measured-at"' in tenant_page
     assert "Stored in pool" not in client.get(reverse("overview")).content.decode()
 
 
