@@ -1,6 +1,13 @@
 import os
 
+from hypothesis import HealthCheck, settings
+
 # The environment for the test run is set in tests/settings.py (pytest-django loads it first).
+
+# Property tests check what is true, not how fast: on a loaded two-core machine one example can take longer
+# than Hypothesis' default 200 ms deadline, which it reports as a flaky failure.
+settings.register_profile("berth", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("berth")
 
 pytest_plugins = [
     "tests.fixtures.ceph",
