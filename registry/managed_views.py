@@ -19,6 +19,7 @@ from dashboard.core.generic.views import (
     ServiceDetailView,
     ServiceFormView,
 )
+from dashboard.tasks.models import BackgroundTask
 from dashboard.tenancy import services as tenancy
 from registry import forms as registry_forms
 from registry.models import ManagedPullSecret
@@ -168,22 +169,27 @@ class ManagedSecretDeleteView(ManagedSecretMixin, ConfirmView):
     @property
     def warning(self) -> str:
         return (
-            f"Berth stops keeping {self.kwargs['name']} in the namespaces of {self.kwargs['tenant']}. The copies stay "
-            "where they are, linked as they are, and no longer follow the source."
+            f"Berth stops keeping {self.kwargs['name']} in the namespaces of {self.kwargs['tenant']}. By default "
+            "the copies stay where they are, linked as they are, and no longer follow the source; tick "
+            "“Also delete the copies” to remove them."
         )
+
+    @property
+    def form_class(self) -> type[forms.Form]:
+        return registry_forms.ManagedSecretDeleteForm
 
     def typed_name(self) -> str:
         return self.kwargs["name"]
 
-    def perform(self, form: forms.Form) -> None:
-        service.managed_secret_delete(
-            actor=self.request.user, managed=self.managed, confirm_name=form.cleaned_data["confirm_name"]
-        )
+    def perform(self, form: forms.Form) -> BackgroundTask | None:
+        return service.managed_secret_delete(actor=self.request.user, managed=self.managed, **form.cleaned_data)
 
-    def success_message(self, result: None) -> str:
-        return f"{self.kwargs['name']} is no longer managed."
+    def success_message(self, task: BackgroundTask | None) -> str:
+        if task is None:
+            return f"{self.kwargs['name']} is no longer managed; its copies stay."
+        return f"{self.kwargs['name']} is no longer managed; its copies are being removed."
 
-    def success_url(self, result: None) -> str:
+    def success_url(self, task: BackgroundTask | None) -> str:
         return reverse("registry:managed-list")
 
 
