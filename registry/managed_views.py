@@ -56,6 +56,13 @@ class ManagedSecretMixin:
         return self.url("managed-detail")
 
 
+def buttons(request: HttpRequest, managed: ManagedPullSecret) -> dict[str, bool]:
+    """Which buttons to offer (the services refuse the rest anyway): operators repair and rotate,
+    admins change, adopt and delete."""
+    role = tenancy.role_in(request.user, managed.tenant)
+    return {"may_operate": role in (tenancy.OPERATOR, tenancy.ADMIN), "may_administer": role == tenancy.ADMIN}
+
+
 class ManagedSecretDetailView(ManagedSecretMixin, ServiceDetailView):
     template_name = "registry/managed_detail.html"
 
@@ -64,7 +71,7 @@ class ManagedSecretDetailView(ManagedSecretMixin, ServiceDetailView):
         return f"Managed pull secret {self.kwargs['name']}"
 
     def load(self) -> dict[str, Any]:
-        return {"managed": self.managed, "fleet_url": self.url("managed-fleet")}
+        return {"managed": self.managed, "fleet_url": self.url("managed-fleet"), **buttons(self.request, self.managed)}
 
 
 class ManagedSecretFleetView(ManagedSecretMixin, ServiceDetailView):
@@ -92,7 +99,7 @@ class ManagedSecretFleetView(ManagedSecretMixin, ServiceDetailView):
                 "adopt_urls": {
                     entry.namespace: self.url("managed-adopt", entry.namespace)
                     for entry in fleet.namespaces
-                    if entry.state == service.State.UNMANAGED
+                    if entry.state == service.State.UNMANAGED and buttons(request, self.managed)["may_administer"]
                 },
             },
         )

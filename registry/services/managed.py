@@ -465,6 +465,8 @@ def managed_secret_reconcile(
     repaired: list[str] = []
     errors: dict[str, str] = {}
     for done, namespace in enumerate(sorted(snapshot.targets), start=1):
+        if not _still_managed(managed):
+            break
         found = snapshot.state(managed, namespace)
         try:
             after = _bring_in_line(api, managed, snapshot, found, actor=None, force=force)
@@ -476,6 +478,8 @@ def managed_secret_reconcile(
         if progress is not None:
             progress(done, total)
     for done, namespace in enumerate(departed, start=len(snapshot.targets) + 1):
+        if not _still_managed(managed):
+            break
         try:
             _remove_copy(api, managed, snapshot.accounts.get(namespace, []), namespace)
             repaired.append(namespace)
@@ -490,6 +494,12 @@ def managed_secret_reconcile(
         last_error="; ".join(f"{namespace}: {message}" for namespace, message in errors.items()),
     )
     return ReconcileResult(states, repaired, drift, errors, api.calls)
+
+
+def _still_managed(managed: ManagedPullSecret) -> bool:
+    """False once deleted (while a reconcile runs): its copies are no longer Berth's to write, and may be
+    being removed."""
+    return ManagedPullSecret.objects.filter(pk=managed.pk).exists()
 
 
 def _report_new_drift(managed: ManagedPullSecret, cluster: KubeCluster, states: dict[str, str]) -> list[str]:

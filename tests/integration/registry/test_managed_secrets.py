@@ -470,9 +470,34 @@ def test_deleting_keeps_the_copies_unless_asked_and_the_api_answers_the_removal_
 
 
 @pytest.mark.django_db
+def test_a_reconcile_that_was_already_running_writes_nothing_once_the_secret_is_deleted(fleet):
+    managed = make(fleet)
+    running = ManagedPullSecret.objects.get(pk=managed.pk)  # what the worker loaded before the deletion
+    service.managed_secret_delete(actor=fleet.members["admin"], managed=managed, confirm_name=NAME)
+    assert service.managed_secret_reconcile(managed=running).repaired == []
+    for namespace in fleet.namespaces:
+        assert fleet.core.list_namespaced_secret(namespace, field_selector=f"metadata.name={NAME}").items == []
+
+
+@pytest.mark.django_db
 def test_the_navigation_links_the_managed_secrets_for_members_and_platform_admins_only(fleet, client, admin_user):
     link = f'href="{reverse("registry:managed-list")}"'
     nobody = get_user_model().objects.create_user("no-tenant", password="pw-not-used-0")
     for user, shown in ((fleet.members["viewer"], True), (admin_user, True), (nobody, False)):
         client.force_login(user)
         assert (link in client.get(reverse("overview")).content.decode()) is shown, user
+
+
+@pytest.mark.django_db
+def test_the_detail_page_offers_each_role_only_the_buttons_it_may_press(fleet, client):
+    make(fleet)
+    detail = reverse("registry:managed-detail", args=[fleet.tenant.slug, NAME])
+    offered = {
+        "viewer": set(),
+        "operator": {"Repair now", "Rotate source"},
+        "admin": {"Repair now", "Rotate source", "Settings", "Stop managing"},
+    }
+    for role, buttons in offered.items():
+        client.force_login(fleet.members[role])
+        page = client.get(detail).content.decode()
+        assert {button for button in offered["admin"] if f">{button}</" in page} == buttons, role
