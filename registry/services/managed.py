@@ -755,9 +755,9 @@ def managed_secret_delete(
 def managed_secret_remove_copies_task(
     *, progress: ProgressCallback, tenant: int, managed_secret: str, name: str, source: list[str]
 ) -> dict[str, Any]:
-    """Copies only in namespaces of the tenant's registry quota as it is now: one carrying the label in
-    a namespace the tenant has lost is no longer the tenant's to delete. The source is never touched,
-    whatever its name."""
+    """Copies only in namespaces the tenant's registry quota gives it alone, as it is now: one carrying
+    the label in a namespace the tenant has lost (or shares) is not the tenant's to delete. The source
+    is never touched, whatever its name."""
     owner = Tenant.objects.filter(pk=tenant).first()
     if owner is None:
         return {"removed": [], "note": "the tenant no longer exists"}
@@ -766,10 +766,11 @@ def managed_secret_remove_copies_task(
     )
     quota = _quota(gone)
     api = KubeApi(quota.kube_cluster)
+    owned = _owned_namespaces(quota)
     namespaces = sorted(
         secret.metadata.namespace
         for secret in api.list_secrets_named(name)
-        if secret.metadata.namespace in quota.namespaces
+        if secret.metadata.namespace in owned
         and (secret.metadata.labels or {}).get(MANAGED_LABEL) == managed_secret
         and (secret.metadata.namespace, name) != tuple(source)
     )
