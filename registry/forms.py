@@ -15,7 +15,7 @@ from django import forms
 from django.forms import BaseFormSet, formset_factory
 from django.urls import reverse
 
-from dashboard.core.generic.forms import StyledForm, checked
+from dashboard.core.generic.forms import StyledForm, TypedNameConfirmForm, checked
 from registry import validation
 from registry.dockerconfig import (
     CONFIG_DOCUMENT_LIMIT,
@@ -374,6 +374,18 @@ class ManagedSecretForm(StyledForm):
     def clean_account_names(self) -> list[str]:
         names = [name.strip() for name in self.cleaned_data["account_names"].split(",") if name.strip()]
         return checked(validation.validate_names, names, field="account_names")
+
+
+class ManagedSecretDeleteForm(TypedNameConfirmForm):
+    """Stopping to manage a secret keeps its copies unless asked to remove them too."""
+
+    remove_copies = forms.BooleanField(
+        label="Also delete the copies",
+        required=False,
+        help_text="Unlinks each copy from the service accounts that list it and deletes it from the tenant's "
+        "namespaces, in the background. Pods already running keep their images; new pulls that need the secret fail.",
+    )
+    field_order = ["remove_copies", "confirm_name"]
 
 
 class SourceCredentialsForm(CredentialsStepForm):

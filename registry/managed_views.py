@@ -19,6 +19,7 @@ from dashboard.core.generic.views import (
     ServiceDetailView,
     ServiceFormView,
 )
+from dashboard.tasks.models import BackgroundTask
 from dashboard.tenancy import services as tenancy
 from registry import forms as registry_forms
 from registry.models import ManagedPullSecret
@@ -55,6 +56,13 @@ class ManagedSecretMixin:
         return self.url("managed-detail")
 
 
+def buttons(request: HttpRequest, managed: ManagedPullSecret) -> dict[str, bool]:
+    """Which buttons to offer (the services refuse the rest anyway): operators repair and rotate,
+    admins change, adopt and delete."""
+    role = tenancy.role_in(request.user, managed.tenant)
+    return {"may_operate": role in (tenancy.OPERATOR, tenancy.ADMIN), "may_administer": role == tenancy.ADMIN}
+
+
 class ManagedSecretDetailView(ManagedSecretMixin, ServiceDetailView):
     template_name = "registry/managed_detail.html"
 
@@ -63,7 +71,7 @@ class ManagedSecretDetailView(ManagedSecretMixin, ServiceDetailView):
         return f"Managed pull secret {self.kwargs['name']}"
 
     def load(self) -> dict[str, Any]:
-        return {"managed": self.managed, "fleet_url": self.url("managed-fleet")}
+        return {"managed": self.managed, "fleet_url": self.url("managed-fleet"), **buttons(self.request, self.managed)}
 
 
 class ManagedSecretFleetView(ManagedSecretMixin, ServiceDetailView):
@@ -91,7 +99,7 @@ class ManagedSecretFleetView(ManagedSecretMixin, ServiceDetailView):
                 "adopt_urls": {
                     entry.namespace: self.url("managed-adopt", entry.namespace)
                     for entry in fleet.namespaces
-                    if entry.state == service.State.UNMANAGED
+                    if entry.state == service.State.UNMANAGED and buttons(request, self.managed)["may_administer"]
                 },
             },
         )
@@ -168,22 +176,27 @@ class ManagedSecretDeleteView(ManagedSecretMixin, ConfirmView):
     @property
     def warning(self) -> str:
         return (
-            f"Berth stops keeping {self.kwargs['name']} in the namespaces of {self.kwargs['tenant']}. The copies stay "
-            "where they are, linked as they are, and no longer follow the source."
+            f"Berth stops keeping {self.kwargs['name']} in the namespaces of {self.kwargs['tenant']}. By default "
+            "the copies stay where they are, linked as they are, and no longer follow the source; tick "
+            "“Also delete the copies” to remove them."
         )
+
+    @property
+    def form_class(self) -> type[forms.Form]:
+        return registry_forms.ManagedSecretDeleteForm
 
     def typed_name(self) -> str:
         return self.kwargs["name"]
 
-    def perform(self, form: forms.Form) -> None:
-        service.managed_secret_delete(
-            actor=self.request.user, managed=self.managed, confirm_name=form.cleaned_data["confirm_name"]
-        )
+    def perform(self, form: forms.Form) -> BackgroundTask | None:
+        return service.managed_secret_delete(actor=self.request.user, managed=self.managed, **form.cleaned_data)
 
-    def success_message(self, result: None) -> str:
-        return f"{self.kwargs['name']} is no longer managed."
+    def success_message(self, task: BackgroundTask | None) -> str:
+        if task is None:
+            return f"{self.kwargs['name']} is no longer managed; its copies stay."
+        return f"{self.kwargs['name']} is no longer managed; its copies are being removed."
 
-    def success_url(self, result: None) -> str:
+    def success_url(self, task: BackgroundTask | None) -> str:
         return reverse("registry:managed-list")
 
 

@@ -20,7 +20,9 @@ TENANT = OpenApiParameter("tenant", str, description="Only this tenant's (its sl
 
 
 class ManagedSecretSettingsSerializer(serializers.Serializer):
-    source_namespace = NamespaceNameField(help_text="A namespace of the tenant's registry quota")
+    # Plain fields checked in validate_<field>, so a bad value is reported under its own name (the shared
+    # NamespaceNameField says "namespace", and a list's SubdomainField items have no name at all).
+    source_namespace = serializers.CharField(help_text="A namespace of the tenant's registry quota")
     source_name = SubdomainField(help_text="A kubernetes.io/dockerconfigjson secret there; read, never stored")
     target_labels = serializers.DictField(
         child=serializers.CharField(allow_blank=True),
@@ -30,11 +32,19 @@ class ManagedSecretSettingsSerializer(serializers.Serializer):
     accounts = serializers.ChoiceField(
         choices=ManagedPullSecret.ACCOUNT_MODES, default=ManagedPullSecret.DEFAULT_ACCOUNT
     )
-    account_names = serializers.ListField(child=SubdomainField(), default=list, help_text="When accounts is list")
+    account_names = serializers.ListField(
+        child=serializers.CharField(), default=list, help_text="Service account names, when accounts is list"
+    )
     drift_policy = serializers.ChoiceField(choices=ManagedPullSecret.DRIFT_POLICIES, default=ManagedPullSecret.REPORT)
     remove_departed = serializers.BooleanField(
         default=False, help_text="Delete the copy from a namespace that leaves the target set"
     )
+
+    def validate_source_namespace(self, namespace):
+        return validated_by(validation.validate_namespace, namespace, field="source_namespace")
+
+    def validate_account_names(self, names):
+        return validated_by(validation.validate_names, names, field="account_names")
 
     def validate_target_labels(self, labels):
         return validated_by(validation.validate_labels, labels, field="target_labels")
@@ -80,8 +90,13 @@ class AdoptSerializer(serializers.Serializer):
     namespace = NamespaceNameField()
 
 
-class ConfirmNameSerializer(serializers.Serializer):
+class ManagedSecretDeleteSerializer(serializers.Serializer):
     confirm_name = serializers.CharField(help_text="The managed secret's name, typed again")
+    remove_copies = serializers.BooleanField(
+        default=False,
+        help_text="Also unlink the copies from their service accounts and delete them from the tenant's namespaces "
+        "(in the background); by default they stay",
+    )
 
 
 class ManagedSecretListApi(RegistryApi):
@@ -125,16 +140,17 @@ class ManagedSecretDetailApi(ManagedSecretMixin, RegistryApi):
         return Response(ManagedSecretSerializer(managed).data)
 
     @extend_schema(
-        request=ConfirmNameSerializer,
-        responses=with_errors({204: None}),
-        description="Stop managing it (tenant admins); the copies stay, no longer kept by Berth.",
+        request=ManagedSecretDeleteSerializer,
+        responses=with_errors({202: TASK_ACCEPTED, 204: None}),
+        description="Stop managing it (tenant admins). The copies stay, no longer kept by Berth (204), unless "
+        "remove_copies asks for a background task that unlinks and deletes them (202).",
     )
     def delete(self, request, tenant, name):
-        data = self.valid(ConfirmNameSerializer, request.data)
-        service.managed_secret_delete(
-            actor=request.user, managed=self.managed(request, tenant, name), confirm_name=data["confirm_name"]
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        data = self.valid(ManagedSecretDeleteSerializer, request.data)
+        task = service.managed_secret_delete(actor=request.user, managed=self.managed(request, tenant, name), **data)
+        if task is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(BackgroundTaskSerializer(task).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ManagedSecretStateApi(ManagedSecretMixin, RegistryApi):

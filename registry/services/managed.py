@@ -37,7 +37,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dashboard.audit.services import audit_tenant, audited_action, record_event
@@ -65,6 +65,7 @@ HASH_ANNOTATION = "berth.io/content-hash"
 OPT_OUT_ANNOTATION = "berth.io/managed-pull-secrets"
 DOCKERCONFIGJSON = ConfigFormat.DOCKERCONFIGJSON
 RECONCILE_TASK = "registry.managed_secret.reconcile"
+REMOVE_COPIES_TASK = "registry.managed_secret.remove_copies"
 
 
 class State(enum.StrEnum):
@@ -410,14 +411,23 @@ def _bring_in_line(
     return NamespaceState(namespace, State.IN_SYNC)
 
 
-def _remove_departed(api: KubeApi, managed: ManagedPullSecret, snapshot: _Snapshot, namespace: str) -> None:
+def _remove_copy(
+    api: KubeApi,
+    managed: ManagedPullSecret,
+    accounts: Sequence[client.V1ServiceAccount],
+    namespace: str,
+    *,
+    actor: Actor | None = None,
+) -> None:
+    """Unlink the copy from every account of the namespace that lists it, then delete it."""
+
     def write() -> None:
-        for account in snapshot.accounts.get(namespace, []):
+        for account in accounts:
             if managed.name in [reference.name for reference in account.image_pull_secrets or ()]:
                 unlink_account(api, namespace, account.metadata.name, managed.name)
         api.delete_secret(namespace, managed.name)
 
-    _repair_write(**_repair_target(api, managed, None, namespace), repair="removed", write=write)
+    _repair_write(**_repair_target(api, managed, actor, namespace), repair="removed", write=write)
 
 
 @dataclass(frozen=True)
@@ -455,6 +465,8 @@ def managed_secret_reconcile(
     repaired: list[str] = []
     errors: dict[str, str] = {}
     for done, namespace in enumerate(sorted(snapshot.targets), start=1):
+        if not _still_managed(managed):
+            break
         found = snapshot.state(managed, namespace)
         try:
             after = _bring_in_line(api, managed, snapshot, found, actor=None, force=force)
@@ -466,8 +478,10 @@ def managed_secret_reconcile(
         if progress is not None:
             progress(done, total)
     for done, namespace in enumerate(departed, start=len(snapshot.targets) + 1):
+        if not _still_managed(managed):
+            break
         try:
-            _remove_departed(api, managed, snapshot, namespace)
+            _remove_copy(api, managed, snapshot.accounts.get(namespace, []), namespace)
             repaired.append(namespace)
         except BerthError as error:
             states[namespace], errors[namespace] = State.DEPARTED.value, error.message
@@ -480,6 +494,12 @@ def managed_secret_reconcile(
         last_error="; ".join(f"{namespace}: {message}" for namespace, message in errors.items()),
     )
     return ReconcileResult(states, repaired, drift, errors, api.calls)
+
+
+def _still_managed(managed: ManagedPullSecret) -> bool:
+    """False once deleted (while a reconcile runs): its copies are no longer Berth's to write, and may be
+    being removed."""
+    return ManagedPullSecret.objects.filter(pk=managed.pk).exists()
 
 
 def _report_new_drift(managed: ManagedPullSecret, cluster: KubeCluster, states: dict[str, str]) -> list[str]:
@@ -546,6 +566,11 @@ def managed_secret_list(*, actor: Actor, tenant: Tenant | None = None) -> list[M
         tenancy.require_role(actor, tenant, tenancy.VIEWER)
         found = found.filter(tenant=tenant)
     return list(found)
+
+
+def managed_secrets_visible(*, actor: Actor) -> bool:
+    """Whether the actor may see any tenant's managed secrets (a member of a tenant, or a platform admin)."""
+    return tenancy.tenants_for(actor).exists()
 
 
 def managed_secret_get(*, actor: Actor, tenant: str, name: str) -> ManagedPullSecret:
@@ -691,9 +716,13 @@ def managed_secret_update(
     return managed
 
 
-@audited_action("registry.managed_secret.delete", target=("managed",))
-def managed_secret_delete(*, actor: Actor, managed: ManagedPullSecret, confirm_name: str) -> None:
-    """Stop managing it; the copies stay where they are, as secrets Berth no longer keeps."""
+@audited_action("registry.managed_secret.delete", target=("managed",), params=("remove_copies",))
+def managed_secret_delete(
+    *, actor: Actor, managed: ManagedPullSecret, confirm_name: str, remove_copies: bool = False
+) -> BackgroundTask | None:
+    """Stop managing it. By default the copies stay where they are, as secrets Berth no longer keeps;
+    with `remove_copies` a background task (answered) unlinks them from their service accounts and
+    deletes them, namespace by namespace."""
     audit_tenant(managed.tenant)
     tenancy.require_role(actor, managed.tenant, tenancy.ADMIN)
     if confirm_name != managed.name:
@@ -702,7 +731,69 @@ def managed_secret_delete(*, actor: Actor, managed: ManagedPullSecret, confirm_n
             code="confirmation_mismatch",
             extra={"field": "confirm_name"},
         )
-    managed.delete()
+    with transaction.atomic():
+        managed.delete()
+        if not remove_copies:
+            return None
+        # The row is gone before the task runs, so no reconcile writes a copy back meanwhile; the
+        # task finds the copies by the deleted secret's uid.
+        return task_start(
+            actor=actor,
+            tenant=managed.tenant,
+            name=REMOVE_COPIES_TASK,
+            target={"managed_secret": str(managed.uid), "remove_copies": True},
+            arguments={
+                "tenant": managed.tenant.pk,
+                "managed_secret": str(managed.uid),
+                "name": managed.name,
+                "source": [managed.source_namespace, managed.source_name],
+            },
+        )
+
+
+@task_body(REMOVE_COPIES_TASK)
+def managed_secret_remove_copies_task(
+    *, progress: ProgressCallback, tenant: int, managed_secret: str, name: str, source: list[str]
+) -> dict[str, Any]:
+    """Copies only in namespaces the tenant's registry quota gives it alone, as it is now: one carrying
+    the label in a namespace the tenant has lost (or shares) is not the tenant's to delete. The source
+    is never touched, whatever its name."""
+    owner = Tenant.objects.filter(pk=tenant).first()
+    if owner is None:
+        return {"removed": [], "note": "the tenant no longer exists"}
+    gone = ManagedPullSecret(
+        tenant=owner, uid=managed_secret, name=name, source_namespace=source[0], source_name=source[1]
+    )
+    quota = _quota(gone)
+    api = KubeApi(quota.kube_cluster)
+    owned = _owned_namespaces(quota)
+    namespaces = sorted(
+        secret.metadata.namespace
+        for secret in api.list_secrets_named(name)
+        if secret.metadata.namespace in owned
+        and (secret.metadata.labels or {}).get(MANAGED_LABEL) == managed_secret
+        and (secret.metadata.namespace, name) != tuple(source)
+    )
+    accounts: dict[str, list[client.V1ServiceAccount]] = {}
+    for account in api.list_service_accounts_everywhere():
+        accounts.setdefault(account.metadata.namespace, []).append(account)
+    removed: list[str] = []
+    errors: dict[str, str] = {}
+    for done, namespace in enumerate(namespaces, start=1):
+        try:
+            _remove_copy(api, gone, accounts.get(namespace, []), namespace)
+            removed.append(namespace)
+        except BerthError as error:
+            errors[namespace] = error.message
+        progress(done, len(namespaces))
+    if errors:
+        raise Conflict(
+            f"Removed the copies of {name} from {len(removed)} namespace(s); not from "
+            + "; ".join(f"{namespace} ({message})" for namespace, message in errors.items()),
+            code="copies_left",
+            component="kubernetes",
+        )
+    return {"removed": removed}
 
 
 @audited_action("registry.managed_secret.repair_now", target=("managed",))

@@ -13,9 +13,11 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from dashboard.tasks.models import BackgroundTask
 from dashboard.tenancy.models import Membership, Tenant
 from registry.dockerconfig import Credential
 from registry.models import RegistryQuota
+from registry.services.managed import RECONCILE_TASK, managed_secret_create
 from registry.services.secrets import secret_create
 from storage.models import StorageBinding, StorageQuota
 from storage.services.images import image_create, image_delete
@@ -45,13 +47,14 @@ BLOCKING = {"serious", "critical"}
 VIEWER = "a-viewer"
 NAMESPACE = "team-a"  # the tenant's RBD namespace
 HARBOR = "harbor.example.com"  # the registry in the pull secret (never contacted)
+MANAGED = ["team-a", "team-pull"]  # the managed pull secret: tenant, name
 
 
 @dataclass
 class Site:
     """What the pages show: a pool with the tenant's namespace, an image with a snapshot, a QoS limit
-    and a metadata key, a trashed image, a finished task, and a pull secret in the tenant's Kubernetes
-    namespace."""
+    and a metadata key, a trashed image, a finished task, a pull secret in the tenant's Kubernetes
+    namespace, and a managed pull secret kept from it (in sync, so its fleet table has stopped polling)."""
 
     pool: str
     kube_namespace: str
@@ -83,6 +86,9 @@ class Site:
             "secret-list": with_query(reverse("registry:secret-list"), kube),
             "secret-detail": reverse("registry:secret-detail", args=[self.kube_namespace, "regkey"]),
             "pull-doctor": with_query(reverse("registry:doctor"), kube),
+            "managed-list": reverse("registry:managed-list"),
+            "managed-detail": reverse("registry:managed-detail", args=MANAGED),
+            "managed-rotate": reverse("registry:managed-rotate", args=MANAGED),
             "tenant-list": reverse("tenant-list"),
             "tenant-detail": reverse("tenant-detail", args=["team-a"]),
             "activity": reverse("activity"),
@@ -118,6 +124,9 @@ class Site:
             "secret-add-entry": reverse("registry:secret-add-entry", args=secret),
             "secret-link": reverse("registry:secret-link", args=secret),
             "secret-delete": reverse("registry:secret-delete", args=secret),
+            "managed-create": reverse("registry:managed-create"),
+            "managed-edit": reverse("registry:managed-edit", args=MANAGED),
+            "managed-delete": reverse("registry:managed-delete", args=MANAGED),
             "pull-doctor-image": with_query(
                 reverse("registry:doctor"), {"namespace": self.kube_namespace, "image": f"{HARBOR}/team/web:1.2"}
             ),
@@ -160,6 +169,10 @@ def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_us
         name="regkey",
         credentials=[Credential(server=HARBOR, username="robot", password="Harbor-pass-2c4d")],
     )
+    managed_secret_create(
+        actor=admin_user, tenant=tenant, name=MANAGED[1], source_namespace=namespace, source_name="regkey"
+    )
+    wait_for_task(BackgroundTask.objects.get(name=RECONCILE_TASK))
     failing_pod(core, namespace, "web", f"{HARBOR}/team/web:1.2")
     yield Site(pool=pool, kube_namespace=namespace, task_id=str(task.id), trash_id=trashed.id, binding_id=binding.pk)
     pool_delete(actor=admin_user, cluster=ceph_cluster, name=pool, confirm_name=pool)

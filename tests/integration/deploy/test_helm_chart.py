@@ -183,6 +183,7 @@ def test_the_workloads_are_what_the_issue_asks_for(release, kube_admin_api):
         assert env["DATABASE_URL"].value_from.secret_key_ref.name == "berth-database"
         assert env["BERTH_SECRET_KEY_FILE"].value == "/etc/berth/secret-key/secret-key"
         assert env["BERTH_AUDIT_KEY_FILE"].value == "/etc/berth/audit-key/audit-key"
+        assert env["BERTH_MANAGED_SECRET_RESYNC"].value == "60"
         volumes = {volume.name: volume for volume in spec.volumes}
         assert volumes["ceph-conf"].config_map.name == "berth-ceph"
         assert volumes["ceph-keyring"].secret.secret_name == "berth-ceph-keyring"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 from kubernetes import client
@@ -395,3 +396,108 @@ def test_the_fleet_page_shows_each_namespace_and_the_source_is_rotated_through_t
     assert 'data-state="differs"' not in table and 'hx-trigger="every 2s"' in table  # the task row is still queued
     managed.refresh_from_db()
     assert set(managed.states.values()) == {"in sync"}
+
+
+# --- deleting ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_deleting_with_the_copies_unlinks_and_deletes_them_in_the_tenants_namespaces_only(fleet, client):
+    """The typed-name page, ticked: a background task removes every copy (the source's namespace's too)
+    and unlinks it; a secret labelled as a copy in a namespace the tenant does not own stays, and so
+    does the source."""
+    managed = make(fleet, accounts=ManagedPullSecret.ALL_ACCOUNTS)
+    fleet.resync()
+    create_service_account(fleet.core, fleet.namespaces[0], "builder")
+    fleet.resync()
+    with temporary_namespace(fleet.core, "berth-other") as elsewhere:
+        copy = fleet.copy(fleet.namespaces[0])
+        forged = {"metadata": {"name": NAME, "labels": copy.metadata.labels}, "type": copy.type, "data": copy.data}
+        fleet.core.create_namespaced_secret(elsewhere, forged)
+
+        client.force_login(fleet.members["admin"])
+        page = reverse("registry:managed-delete", args=[fleet.tenant.slug, NAME])
+        form = client.get(page).content.decode()
+        assert "By default the copies stay where they are" in form and 'name="remove_copies"' in form
+        assert client.post(page, {"confirm_name": "wrong", "remove_copies": "on"}).status_code == 400
+        assert ManagedPullSecret.objects.exists()
+        answer = client.post(page, {"confirm_name": NAME, "remove_copies": "on"})
+        assert not ManagedPullSecret.objects.exists()
+        task = BackgroundTask.objects.get(name=service.REMOVE_COPIES_TASK)
+        assert answer.status_code == 302
+        assert answer["Location"] == task.progress_page_url(next_url=reverse("registry:managed-list"))
+        progress = []
+        # No worker runs in this test's transaction: run the queued task's body as a worker would.
+        result = service.managed_secret_remove_copies_task(
+            progress=lambda done, total: progress.append((done, total)) or 0, **task.arguments
+        )
+
+        copied = [fleet.source_namespace, *fleet.namespaces]
+        assert result == {"removed": sorted(copied)}
+        assert progress == [(done, len(copied)) for done in range(1, len(copied) + 1)]
+        for namespace in copied:
+            assert fleet.core.list_namespaced_secret(namespace, field_selector=f"metadata.name={NAME}").items == []
+            assert NAME not in linked_secrets(fleet.core, namespace)
+        assert NAME not in linked_secrets(fleet.core, fleet.namespaces[0], "builder")
+        assert fleet.core.read_namespaced_secret(NAME, elsewhere).data == copy.data
+        assert fleet.core.read_namespaced_secret("registry-login", fleet.source_namespace).data
+
+    deleted = AuditEvent.objects.get(action="registry.managed_secret.delete")
+    assert deleted.parameters == {"remove_copies": True}
+    removals = AuditEvent.objects.filter(action="registry.managed_secret.repair", parameters__repair="removed")
+    assert sorted(event.target["namespace"] for event in removals) == sorted(copied)
+    assert str(managed.uid) == task.arguments["managed_secret"]
+
+
+@pytest.mark.django_db
+def test_deleting_keeps_the_copies_unless_asked_and_the_api_answers_the_removal_task(fleet):
+    make(fleet)
+    fleet.resync()
+    admin = api_client_as(fleet.members["admin"])
+    detail = reverse("api:registry-managed-secret-detail", args=[fleet.tenant.slug, NAME])
+    assert admin.delete(detail, {"confirm_name": NAME}, format="json").status_code == 204
+    assert not BackgroundTask.objects.filter(name=service.REMOVE_COPIES_TASK).exists()
+    assert NAME in linked_secrets(fleet.core, fleet.namespaces[0])
+
+    make(fleet)  # a new managed secret of the same name: the copies left behind are not its own
+    fleet.resync()
+    assert set(states(fleet, ManagedPullSecret.objects.get()).values()) == {"unmanaged"}
+    answer = admin.delete(detail, {"confirm_name": NAME, "remove_copies": True}, format="json")
+    assert answer.status_code == 202 and answer.json()["name"] == service.REMOVE_COPIES_TASK
+    task = BackgroundTask.objects.get(pk=answer.json()["id"])
+    assert service.managed_secret_remove_copies_task(progress=_no_progress, **task.arguments) == {"removed": []}
+    assert NAME in linked_secrets(fleet.core, fleet.namespaces[0])
+
+
+@pytest.mark.django_db
+def test_a_reconcile_that_was_already_running_writes_nothing_once_the_secret_is_deleted(fleet):
+    managed = make(fleet)
+    running = ManagedPullSecret.objects.get(pk=managed.pk)  # what the worker loaded before the deletion
+    service.managed_secret_delete(actor=fleet.members["admin"], managed=managed, confirm_name=NAME)
+    assert service.managed_secret_reconcile(managed=running).repaired == []
+    for namespace in fleet.namespaces:
+        assert fleet.core.list_namespaced_secret(namespace, field_selector=f"metadata.name={NAME}").items == []
+
+
+@pytest.mark.django_db
+def test_the_navigation_links_the_managed_secrets_for_members_and_platform_admins_only(fleet, client, admin_user):
+    link = f'href="{reverse("registry:managed-list")}"'
+    nobody = get_user_model().objects.create_user("no-tenant", password="pw-not-used-0")
+    for user, shown in ((fleet.members["viewer"], True), (admin_user, True), (nobody, False)):
+        client.force_login(user)
+        assert (link in client.get(reverse("overview")).content.decode()) is shown, user
+
+
+@pytest.mark.django_db
+def test_the_detail_page_offers_each_role_only_the_buttons_it_may_press(fleet, client):
+    make(fleet)
+    detail = reverse("registry:managed-detail", args=[fleet.tenant.slug, NAME])
+    offered = {
+        "viewer": set(),
+        "operator": {"Repair now", "Rotate source"},
+        "admin": {"Repair now", "Rotate source", "Settings", "Stop managing"},
+    }
+    for role, buttons in offered.items():
+        client.force_login(fleet.members[role])
+        page = client.get(detail).content.decode()
+        assert {button for button in offered["admin"] if f">{button}</" in page} == buttons, role

@@ -46,6 +46,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   value: {{ .Values.config.https | quote }}
 - name: BERTH_BEHIND_PROXY
   value: {{ .Values.config.behindProxy | quote }}
+- name: BERTH_MANAGED_SECRET_RESYNC
+  value: {{ .Values.config.managedSecretResync | quote }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
