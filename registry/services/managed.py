@@ -49,9 +49,10 @@ from dashboard.tasks.services import ProgressCallback, task_body, task_start
 from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
 from registry.dockerconfig import ConfigFormat, Credential, DisplayEntry, build_config, decode_secret
-from registry.models import KubeCluster, ManagedPullSecret, RegistryQuota
+from registry.models import KubeCluster, ManagedPullSecret, Notification, RegistryQuota
 from registry.services import tenancy as registry_tenancy
 from registry.services.kube import KubeApi
+from registry.services.notifications import notify
 from registry.services.secrets import link_accounts, unlink_account
 from registry.services.types import MANAGED_BY_LABEL
 from registry.validation import validate_labels, validate_names, validate_namespace, validate_subdomain
@@ -458,11 +459,13 @@ def managed_secret_reconcile(
         snapshot = _observe(api, managed)
     except BerthError as error:
         ManagedPullSecret.objects.filter(pk=managed.pk).update(last_reconciled=timezone.now(), last_error=error.message)
+        _notify_new_error(managed, error.message)
         raise
     departed = snapshot.departed(managed) if managed.remove_departed else []
     total = len(snapshot.targets) + len(departed)
     states: dict[str, str] = {}
     repaired: list[str] = []
+    drift_repaired: list[str] = []
     errors: dict[str, str] = {}
     for done, namespace in enumerate(sorted(snapshot.targets), start=1):
         if not _still_managed(managed):
@@ -474,6 +477,8 @@ def managed_secret_reconcile(
             after, errors[namespace] = found, error.message
         if after.state != found.state:
             repaired.append(namespace)
+            if found.state == State.DIFFERS:
+                drift_repaired.append(namespace)
         states[namespace] = after.state.value
         if progress is not None:
             progress(done, total)
@@ -488,11 +493,18 @@ def managed_secret_reconcile(
         if progress is not None:
             progress(done, total)
     drift = _report_new_drift(managed, api.cluster, states)
+    if drift_repaired:
+        notify(
+            managed.tenant,
+            Notification.DRIFT_REPAIRED,
+            f"Managed pull secret {managed.name}: hand-edited copies repaired in {', '.join(drift_repaired)}.",
+            {"managed_secret": f"{managed.tenant.slug}/{managed.name}", "namespaces": drift_repaired},
+        )
+    last_error = "; ".join(f"{namespace}: {message}" for namespace, message in errors.items())
     ManagedPullSecret.objects.filter(pk=managed.pk).update(
-        states=states,
-        last_reconciled=timezone.now(),
-        last_error="; ".join(f"{namespace}: {message}" for namespace, message in errors.items()),
+        states=states, last_reconciled=timezone.now(), last_error=last_error
     )
+    _notify_new_error(managed, last_error)
     return ReconcileResult(states, repaired, drift, errors, api.calls)
 
 
@@ -502,11 +514,29 @@ def _still_managed(managed: ManagedPullSecret) -> bool:
     return ManagedPullSecret.objects.filter(pk=managed.pk).exists()
 
 
+def _notify_new_error(managed: ManagedPullSecret, error: str) -> None:
+    """A reconcile error is told once, when it first appears or changes, not every period it lasts."""
+    if error and error != managed.last_error:
+        notify(
+            managed.tenant,
+            Notification.RECONCILE_ERROR,
+            f"Managed pull secret {managed.name} could not be kept in line: {error}",
+            {"managed_secret": f"{managed.tenant.slug}/{managed.name}"},
+        )
+
+
 def _report_new_drift(managed: ManagedPullSecret, cluster: KubeCluster, states: dict[str, str]) -> list[str]:
-    """Record each namespace whose copy is newly found edited by hand, once rather than every period."""
+    """Record and tell each namespace whose copy is newly found edited by hand, once rather than every period."""
     drift = [namespace for namespace, state in states.items() if state == State.DIFFERS]
     for namespace in drift:
         if managed.states.get(namespace) != State.DIFFERS:
+            notify(
+                managed.tenant,
+                Notification.DRIFT_FOUND,
+                f"Managed pull secret {managed.name}: the copy in {namespace} was edited by hand "
+                + ("and is reported only (drift policy)." if managed.drift_policy == ManagedPullSecret.REPORT else "."),
+                {"managed_secret": f"{managed.tenant.slug}/{managed.name}", "namespace": namespace},
+            )
             record_event(
                 actor=None,
                 action="registry.managed_secret.drift",

@@ -19,7 +19,7 @@ from dashboard.tasks.models import BackgroundTask
 from dashboard.tasks.scheduler import scheduler_tick
 from dashboard.tenancy.models import Tenant
 from registry.dockerconfig import Credential
-from registry.models import ManagedPullSecret, RegistryQuota
+from registry.models import ManagedPullSecret, Notification, RegistryQuota
 from registry.services import managed as service
 from tests.helpers import (
     api_client_as,
@@ -194,6 +194,8 @@ def test_a_hand_edited_copy_is_reported_then_repaired_now(fleet):
     fleet.resync()
     drift_events = AuditEvent.objects.filter(action="registry.managed_secret.drift", target__namespace=edited)
     assert drift_events.count() == 1  # found once, not once a period
+    [found] = Notification.objects.filter(tenant=fleet.tenant, kind=Notification.DRIFT_FOUND)
+    assert edited in found.text and found.details["namespace"] == edited
 
     task = service.managed_secret_repair(actor=fleet.members["operator"], managed=managed)
     # No worker runs in this test's transaction: run the queued task's body as a worker would.
@@ -203,6 +205,21 @@ def test_a_hand_edited_copy_is_reported_then_repaired_now(fleet):
     assert AuditEvent.objects.filter(
         action="registry.managed_secret.repair", target__namespace=edited, parameters__repair="repaired"
     ).exists()
+    [repaired] = Notification.objects.filter(tenant=fleet.tenant, kind=Notification.DRIFT_REPAIRED)
+    assert repaired.details["namespaces"] == [edited]
+
+
+@pytest.mark.django_db
+def test_a_reconcile_error_is_told_once_while_it_lasts(fleet):
+    managed = make(fleet)
+    fleet.resync()
+    fleet.core.delete_namespaced_secret("registry-login", fleet.source_namespace)
+    fleet.resync()
+    fleet.resync()
+    managed.refresh_from_db()
+    assert "registry-login" in managed.last_error
+    [told] = Notification.objects.filter(tenant=fleet.tenant, kind=Notification.RECONCILE_ERROR)
+    assert told.text.endswith(managed.last_error)
 
 
 @pytest.mark.django_db
