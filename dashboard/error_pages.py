@@ -2,9 +2,10 @@
 that refuses or cannot be found says why and who can help, with the navigation still there."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.urls import reverse
 
 from dashboard.core.context import current_request_id
 
@@ -14,6 +15,15 @@ def permission_denied(request: HttpRequest, exception: PermissionDenied | None =
 
 
 def page_not_found(request: HttpRequest, exception: Http404 | None = None) -> HttpResponse:
+    if request.path.startswith(reverse("api-schema").removesuffix("schema/")):
+        # A path no API route matches (an id that is not a number, say) answers in the API's own shape.
+        return JsonResponse(
+            {
+                "code": "not_found",
+                "detail": f"Nothing in the API answers at {request.path}; see {reverse('api-docs')}.",
+            },
+            status=404,
+        )
     # A view's own Http404("...") says what is missing; the resolver's message is a dict of patterns.
     said = exception.args[0] if exception is not None and exception.args else ""
     message = said if isinstance(said, str) else ""

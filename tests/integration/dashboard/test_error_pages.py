@@ -119,3 +119,13 @@ def test_a_server_error_gives_the_request_id_inside_the_layout(admin_user, monke
     assert response.status_code == 500
     assert LAYOUT in page and "Server error" in page
     assert response["X-Request-ID"] in page
+
+
+@pytest.mark.django_db
+def test_an_api_path_no_route_matches_answers_in_the_apis_json_shape(admin_client):
+    schedules = reverse("api:storage-snapshot-schedule-list", args=["pool"])
+    answer = admin_client.get(f"{schedules}not-a-number/")
+    assert answer.status_code == 404
+    assert answer["Content-Type"] == "application/json"
+    assert answer.json()["code"] == "not_found"
+    assert admin_client.get("/no-such-page/")["Content-Type"].startswith("text/html")
