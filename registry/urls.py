@@ -26,6 +26,7 @@ urlpatterns = [
     path("wizard/", views.wizard_start, name="wizard-start"),
     path("wizard/test-login/", views.wizard_test_login, name="wizard-test-login"),
     path("wizard/check-name/", views.wizard_check_name, name="wizard-check-name"),
+    path("wizard/node-config/", views.wizard_node_config, name="wizard-node-config"),
     path("wizard/target/", views.WizardTargetView.as_view(), name="wizard-target"),
     path("wizard/credentials/", views.WizardCredentialsView.as_view(), name="wizard-credentials"),
     path("wizard/options/", views.WizardOptionsView.as_view(), name="wizard-options"),

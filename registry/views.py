@@ -45,7 +45,7 @@ from registry.imagematch import parse_image
 from registry.links import registry_url
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
-from registry.services import doctor, notifications, pull_check, secrets, wizard_support
+from registry.services import doctor, node_config, notifications, pull_check, secrets, wizard_support
 from registry.services.registry_login import registry_login_test
 from registry.throttles import LoginTestThrottle
 from registry.wizard import (
@@ -321,7 +321,13 @@ class WizardReviewView(WizardStepView):
     submit_label = "Create"
 
     def load(self) -> dict[str, Any]:
-        return {"manifest": review_manifest(self.state), "kubectl": kubectl_commands(self.state)}
+        return {
+            "manifest": review_manifest(self.state),
+            "kubectl": kubectl_commands(self.state),
+            "node_config_warning": node_config.WARNING,
+            "node_config_path": node_config.KUBELET_PATH,
+            "node_config_alternatives": node_config.ALTERNATIVES,
+        }
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         if self.held_passwords() is None:
@@ -453,6 +459,33 @@ def wizard_test_login(request: HttpRequest) -> HttpResponse:
             status=error.http_status,
         )
     return render(request, "registry/_login_result.html", {"result": result})
+
+
+@login_required
+@require_POST
+def wizard_node_config(request: HttpRequest) -> HttpResponseBase:
+    """The wizard's logins as a kubelet config.json to save (Review's "Download"), built from the passwords
+    held for this wizard and kept nowhere: the answer is marked no-store."""
+    state = WizardState.load(request.session)
+    vault = PasswordVault(request)
+    held = vault.get(state.id, [row.server for row in state.registries]) if state and state.registries else None
+    if state is None or held is None:
+        messages.warning(request, "The passwords are no longer held; enter them again to download the file.")
+        return redirect_after_success(request, wizard_step_url("credentials"))
+    credentials = state.credentials(held)
+    try:
+        built = node_config.node_config_build(
+            actor=request.user,
+            credentials=credentials,
+            servers=[credential.server for credential in credentials],
+            usernames=[credential.username for credential in credentials],
+        )
+    except BerthError as error:
+        return render_error(request, error, title="Credentials for nodes")
+    response = HttpResponse(built.document, content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="config.json"'
+    response["Cache-Control"] = "no-store"
+    return vault.apply(response)
 
 
 @login_required

@@ -1288,4 +1288,6 @@ NOT_CHANGING = {
     "process memory only); nothing changes before Create on the review step",
     "POST registry:wizard-credentials": "as registry:wizard-target",
     "POST registry:wizard-options": "as registry:wizard-target",
+    "POST registry:wizard-node-config": "changes nothing: it answers the wizard's logins as a file, building it "
+    "through node_config_build, whose audit event is sampled with api:registry-node-config",
 }

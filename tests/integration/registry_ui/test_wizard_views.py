@@ -227,3 +227,27 @@ def test_users_without_a_registry_tenant_get_no_namespaces(client, django_user_m
     response = client.get(reverse("registry:secret-list"), {"namespace": namespace})
     assert response.status_code == 404
     assert "does not exist, or is not one of your tenants" in response.content.decode()
+
+
+def test_review_offers_the_logins_as_a_kubelet_config_json_for_nodes(admin_client, kube_cluster, namespace):
+    web = Recorder(admin_client)
+    review = walk_to_review(web, [namespace])
+    assert "Every pod on the nodes that get this file may pull" in review.content.decode()
+
+    download = admin_client.post(reverse("registry:wizard-node-config"))
+
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == 'attachment; filename="config.json"'
+    assert download["Cache-Control"] == "no-store"
+    auths = json.loads(download.content)["auths"]
+    assert {server: decoded_auth(entry) for server, entry in auths.items()} == {
+        "harbor.example.com/team": f"{HARBOR['username']}:{HARBOR['password']}",
+        "quay.example.org:8443": f"{QUAY['username']}:{QUAY['password']}",
+    }
+    # Only the file carries the passwords: no page of the wizard showed them.
+    assert not any(password in body for body in web.bodies for password in PASSWORDS)
+
+
+def test_without_held_passwords_the_download_sends_back_to_the_credentials_step(admin_client):
+    answer = admin_client.post(reverse("registry:wizard-node-config"))
+    assert answer.status_code == 302 and answer.url == step("credentials")
