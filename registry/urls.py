@@ -15,6 +15,7 @@ urlpatterns = [
     path(f"{secret}entries/remove/", views.SecretRemoveEntryView.as_view(), name="secret-remove-entry"),
     path(f"{secret}link/", views.SecretLinkView.as_view(), name="secret-link"),
     path(f"{secret}unlink/<str:account>/", views.SecretUnlinkView.as_view(), name="secret-unlink"),
+    path(f"{secret}check/", views.SecretHealthCheckView.as_view(), name="secret-health-check"),
     path(f"{secret}delete/", views.SecretDeleteView.as_view(), name="secret-delete"),
     path("doctor/", views.PullDoctorView.as_view(), name="doctor"),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),

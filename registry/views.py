@@ -45,7 +45,15 @@ from registry.imagematch import parse_image
 from registry.links import registry_url
 from registry.models import KubeCluster
 from registry.selectors import kube_cluster_get
-from registry.services import doctor, node_config, notifications, pull_check, secrets, wizard_support
+from registry.services import (
+    credential_health,
+    doctor,
+    node_config,
+    notifications,
+    pull_check,
+    secrets,
+    wizard_support,
+)
 from registry.services.registry_login import registry_login_test
 from registry.throttles import LoginTestThrottle
 from registry.wizard import (
@@ -565,11 +573,14 @@ class SecretDetailView(NamespaceMixin, ServiceDetailView):
     def load(self) -> dict[str, Any]:
         info = secrets.secret_get(**self.secret_args())
         accounts = secrets.service_account_list(**self.service_args(), namespace=self.namespace)
+        checked = credential_health.credential_health_list(**self.service_args(), namespace=self.namespace)
+        health = {row.registry: row for row in checked if row.secret_name == info.name}
         return {
             "title": f"Pull secret {info.name}",
             "secret": info,
             "namespace": self.namespace,
             "unlinked_accounts": [name for name in accounts if name not in info.service_accounts],
+            "entries": [(entry, health.get(entry.key)) for entry in info.entries],
         }
 
 
@@ -660,6 +671,15 @@ class SecretLinkView(NamespaceMixin, ServiceFormView):
 
     def success_message(self, info) -> str:
         return f"{info.name} is linked to {', '.join(info.service_accounts)}."
+
+
+class SecretHealthCheckView(NamespaceMixin, ServiceActionView):
+    def perform(self):
+        return credential_health.credential_health_check_now(**self.secret_args())
+
+    def success_message(self, rows) -> str:
+        failing = [row.registry for row in rows if row.failing]
+        return f"Login failing for {', '.join(failing)}." if failing else "Every registry login works."
 
 
 class SecretUnlinkView(NamespaceMixin, ServiceActionView):

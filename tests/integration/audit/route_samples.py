@@ -922,6 +922,7 @@ REGISTRY_UI_SAMPLES = [
         setup=_unlinked_secret,
     ),
     Sample("registry:secret-unlink", "POST", "registry.secret.unlink", {**SECRET, "account": "default"}, setup=_secret),
+    Sample("registry:secret-health-check", "POST", "registry.credential.check", SECRET, {}, setup=_secret),
     Sample(
         "registry:secret-delete", "POST", "registry.secret.delete", SECRET, {"confirm_name": "{name}"}, setup=_secret
     ),

@@ -155,3 +155,23 @@ def test_a_tenant_sees_only_its_own_namespaces(admin_user, kube_cluster, namespa
     assert other.status_code == 404
     refused = api.post(reverse("api:registry-credential-check", args=[namespace, "robot-pull"]))
     assert refused.status_code == 403  # checking makes Berth connect: operators only
+
+
+def test_the_secret_page_shows_each_logins_health_and_checks_it_now(
+    admin_client, admin_user, kube_cluster, namespace, tenant, htpasswd_robot
+):
+    server = htpasswd_robot.url.removeprefix("http://")
+    make_secret(admin_user, kube_cluster, namespace, "robot-pull", server, "robot", PASSWORD)
+    page = reverse("registry:secret-detail", args=[namespace, "robot-pull"]) + "?cluster=local"
+    assert "not checked yet" in admin_client.get(page).content.decode()
+
+    checked = admin_client.post(
+        reverse("registry:secret-health-check", args=[namespace, "robot-pull"]) + "?cluster=local", follow=True
+    )
+    assert "Every registry login works." in checked.content.decode()
+    assert ">works</span>, checked" in admin_client.get(page).content.decode()
+
+    htpasswd_robot.set_password("Changed-by-the-registry-admin 7e2b")
+    admin_client.post(reverse("registry:secret-health-check", args=[namespace, "robot-pull"]) + "?cluster=local")
+    shown = admin_client.get(page).content.decode()
+    assert "wrong username or password" in shown and PASSWORD not in shown
