@@ -8,6 +8,7 @@ says what to do, never which object: a DELETE of the URL a GET has shown acts on
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -52,6 +53,15 @@ class StorageApi(BerthApiView):
 
     def namespace(self, request: Request) -> str:
         return validate_namespace(request.query_params.get("namespace", ""))
+
+    def place(self, request: Request, pool: str) -> dict[str, Any]:
+        """The service arguments naming who acts where: the cluster and RBD namespace from the query string."""
+        return {
+            "actor": request.user,
+            "cluster": self.cluster(request),
+            "pool": pool,
+            "namespace": self.namespace(request),
+        }
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -186,10 +196,7 @@ class ImageListApi(StorageApi):
         page = _positive_int(request, "page", 1, maximum=10**9)
         page_size = _positive_int(request, "page_size", 50, maximum=images.MAX_PAGE_SIZE)
         result = images.image_list(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             search=request.query_params.get("search", ""),
             sort=ordering.lstrip("-"),
             descending=ordering.startswith("-"),
@@ -291,10 +298,7 @@ class ImageDetailApi(StorageApi):
     def delete(self, request, pool, name):
         data = self.valid(s.ImageDeleteSerializer, request.data)
         task = images.image_delete(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             name=name,
             **data,
         )
@@ -309,10 +313,7 @@ class ImageCopyApi(StorageApi):
         data = self.valid(s.ImageCopySerializer, request.data)
         return _task_response(
             images.image_copy(
-                actor=request.user,
-                cluster=self.cluster(request),
-                pool=pool,
-                namespace=self.namespace(request),
+                **self.place(request, pool),
                 name=name,
                 **data,
             )
@@ -324,10 +325,7 @@ class ImageFlattenApi(StorageApi):
     def post(self, request, pool, name):
         return _task_response(
             snapshots.image_flatten(
-                actor=request.user,
-                cluster=self.cluster(request),
-                pool=pool,
-                namespace=self.namespace(request),
+                **self.place(request, pool),
                 name=name,
             )
         )
@@ -349,10 +347,7 @@ class SnapshotListApi(StorageApi):
     def post(self, request, pool, name):
         data = self.valid(s.SnapshotCreateSerializer, request.data)
         snapshot = snapshots.snapshot_create(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             image=name,
             snapshot=data["name"],
         )
@@ -369,10 +364,7 @@ class SnapshotDetailApi(StorageApi):
     def patch(self, request, pool, name, snapshot):
         data = self.valid(s.SnapshotRenameSerializer, request.data)
         renamed = snapshots.snapshot_rename(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             image=name,
             snapshot=snapshot,
             new_name=data["new_name"],
@@ -382,10 +374,7 @@ class SnapshotDetailApi(StorageApi):
     @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({204: None}))
     def delete(self, request, pool, name, snapshot):
         snapshots.snapshot_delete(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             image=name,
             snapshot=snapshot,
         )
@@ -402,10 +391,7 @@ def _snapshot_action(service, description: str):
         )
         def post(self, request, pool, name, snapshot):
             service(
-                actor=request.user,
-                cluster=self.cluster(request),
-                pool=pool,
-                namespace=self.namespace(request),
+                **self.place(request, pool),
                 image=name,
                 snapshot=snapshot,
             )
@@ -436,10 +422,7 @@ class SnapshotCopyApi(StorageApi):
         data = self.valid(s.ImageCopySerializer, request.data)
         return _task_response(
             images.image_copy(
-                actor=request.user,
-                cluster=self.cluster(request),
-                pool=pool,
-                namespace=self.namespace(request),
+                **self.place(request, pool),
                 name=name,
                 snapshot=snapshot,
                 **data,
@@ -458,10 +441,7 @@ class SnapshotCloneApi(StorageApi):
     def post(self, request, pool, name, snapshot):
         data = self.valid(s.CloneSerializer, request.data)
         image = snapshots.image_clone(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             image=name,
             snapshot=snapshot,
             **data,
@@ -507,10 +487,7 @@ class TrashEntryApi(StorageApi):
         data = self.valid(s.TrashPurgeSerializer, request.data)
         return _task_response(
             trash.trash_purge(
-                actor=request.user,
-                cluster=self.cluster(request),
-                pool=pool,
-                namespace=self.namespace(request),
+                **self.place(request, pool),
                 image_id=image_id,
                 **data,
             )
@@ -546,10 +523,7 @@ class SnapshotScheduleDetailApi(StorageApi):
     @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({200: s.SnapshotScheduleSerializer}))
     def get(self, request, pool, schedule_id):
         schedule = snapshot_schedules.snapshot_schedule_get(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             schedule_id=schedule_id,
         )
         return Response(s.SnapshotScheduleSerializer(schedule).data)
@@ -561,10 +535,7 @@ class SnapshotScheduleDetailApi(StorageApi):
     )
     def delete(self, request, pool, schedule_id):
         snapshot_schedules.snapshot_schedule_delete(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             schedule_id=schedule_id,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -579,10 +550,7 @@ class TrashRestoreApi(StorageApi):
     def post(self, request, pool, image_id):
         data = self.valid(s.TrashRestoreSerializer, request.data)
         image = trash.trash_restore(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             image_id=image_id,
             **data,
         )
@@ -616,10 +584,7 @@ class ImageQosApi(StorageApi):
     def patch(self, request, pool, name):
         changes = self.valid(s.QosChangeSerializer, request.data)
         settings = qos.image_qos_set(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             name=name,
             changes=changes,
         )
@@ -682,10 +647,7 @@ class ImageMetadataDetailApi(StorageApi):
     def put(self, request, pool, name, key):
         data = self.valid(s.MetadataValueSerializer, request.data)
         entry = metadata.image_metadata_set(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             name=name,
             key=key,
             value=data["value"],
@@ -695,10 +657,7 @@ class ImageMetadataDetailApi(StorageApi):
     @extend_schema(parameters=[CLUSTER, NAMESPACE], responses=with_errors({204: None}))
     def delete(self, request, pool, name, key):
         metadata.image_metadata_remove(
-            actor=request.user,
-            cluster=self.cluster(request),
-            pool=pool,
-            namespace=self.namespace(request),
+            **self.place(request, pool),
             name=name,
             key=key,
         )
