@@ -18,6 +18,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("overview/", overview_api.OverviewApi.as_view(), name="overview"),
     path("storage/", include("storage.api.urls")),
     path("registry/", include("registry.api.urls")),
+    path("kubernetes/", include("dashboard.kubevolumes.api_urls")),
     path("tasks/", include("dashboard.tasks.api.urls")),
     path("tokens/", include("dashboard.tenancy.api_urls")),
 ]
@@ -40,6 +41,7 @@ urlpatterns = [
     path("activity/", activity.activity, name="activity"),
     # Storage's tenant pages first: "quota-preview/" would otherwise be taken for a tenant's slug.
     path("tenants/", include("storage.tenant_urls")),
+    path("tenants/", include("dashboard.kubevolumes.urls")),
     path("tenants/", include("dashboard.tenancy.urls")),
     path("admin/", admin.site.urls),
     # A new major version goes beside v1 (api/v2/ with its own schema), so clients move when they choose.

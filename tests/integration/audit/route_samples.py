@@ -1189,6 +1189,27 @@ MANAGED_SAMPLES = [
 ]
 
 
+def _tenant_with_kube(ctx: SampleContext) -> dict:
+    """A tenant's RBD namespace and its Kubernetes cluster, with ceph-csi's namespace there; the
+    StorageClass written is removed afterwards."""
+    names = _tenant_namespace(ctx)
+    RegistryQuota.objects.create(
+        tenant=Tenant.objects.get(slug=names["slug"]), kube_cluster=ctx.kube, namespaces=[ctx.kube_namespace]
+    )
+    ctx.request.getfixturevalue("settings").BERTH_CSI_NAMESPACE = ctx.kube_namespace
+    storage = kube_client.StorageV1Api(ctx.request.getfixturevalue("kube_admin_api"))
+    name = f"berth-{names['slug']}-{names['rbd_namespace']}"
+    ctx.request.addfinalizer(lambda: storage.delete_storage_class(name))
+    return names
+
+
+SETUP = {"fs_type": "ext4", "reclaim_policy": "Delete"}
+KUBEVOLUMES_SAMPLES = [
+    Sample("tenant-binding-kubernetes", "POST", "kubernetes.binding.setup", BINDING, SETUP, setup=_tenant_with_kube),
+    Sample("api:kubernetes-binding", "POST", "kubernetes.binding.setup", BINDING, SETUP, setup=_tenant_with_kube),
+]
+
+
 SAMPLES = {
     (sample.route, sample.method): sample
     for sample in [
@@ -1204,6 +1225,7 @@ SAMPLES = {
         *MANAGED_SAMPLES,
         *TENANCY_SAMPLES,
         *ACCOUNT_SAMPLES,
+        *KUBEVOLUMES_SAMPLES,
     ]
 }
 

@@ -1,0 +1,273 @@
+"""Services joining a tenant's Ceph place and its Kubernetes cluster for ceph-csi.
+
+A binding's objects (Secret, `ceph-csi-config` entry, StorageClass) and an image's static volume are
+built from what storage/services/csi.py reads from Ceph and written by registry/services/csi.py. The
+Secret is written only in the request that mints the tenant key, so Berth still never stores the key;
+where Berth's Kubernetes credentials may not write an object, it comes back as YAML to apply.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from dashboard.audit.services import audited_action
+from dashboard.core.actors import Actor
+from dashboard.core.errors import BerthError, Conflict, InvalidInput, NotConfigured
+from registry.models import KubeCluster, RegistryQuota
+from registry.services import csi as kube_csi
+from registry.services.csi import TO_APPLY, KubeObject
+from registry.services.tenancy import registry_namespace_owners
+from storage.models import CephCluster, StorageBinding
+from storage.services import csi as ceph_csi
+from storage.services import tenant_keys
+from storage.services.connection import image_spec
+from storage.services.tenancy import binding_for
+
+NOT_WRITTEN = "not written"
+# A Kubernetes object name (DNS-1123 subdomain), for the claim a tenant names.
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+
+
+@dataclass(frozen=True)
+class KubeUse:
+    binding: StorageBinding
+    kube_cluster: KubeCluster
+    objects: list[KubeObject]
+    # A key was minted by this request: the Secret in `objects` holds it, shown this once.
+    key_minted: bool
+
+    @property
+    def to_apply(self) -> list[KubeObject]:
+        return [item for item in self.objects if item.outcome in (TO_APPLY, NOT_WRITTEN)]
+
+    @property
+    def yaml(self) -> str:
+        return kube_csi.manifests_yaml(item.shown for item in self.to_apply)
+
+
+def kube_cluster_of(binding: StorageBinding) -> KubeCluster:
+    quota = RegistryQuota.objects.filter(tenant=binding.tenant).select_related("kube_cluster").first()
+    if quota is None:
+        raise NotConfigured(
+            f"Tenant {binding.tenant} has no Kubernetes cluster: a platform admin gives it one with its registry "
+            "quota (Django admin, Registry quotas), which also names its Kubernetes namespaces.",
+            code="tenant_without_kube_cluster",
+        )
+    return quota.kube_cluster
+
+
+def _choice(value: str, choices: tuple[str, ...], field: str) -> str:
+    if value not in choices:
+        raise InvalidInput(
+            f"{field}: must be one of {', '.join(choices)} (got {value!r}).",
+            code="invalid_choice",
+            extra={"field": field},
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class _BindingObjects:
+    secret: dict[str, Any]
+    entry: dict[str, Any]
+    config_map: dict[str, Any]
+    storage_class: dict[str, Any]
+
+
+def _binding_objects(
+    binding: StorageBinding, place: ceph_csi.CsiPlace, *, key: str | None, fs_type: str, reclaim_policy: str
+) -> _BindingObjects:
+    csi = kube_csi.CsiSettings.current()
+    name = kube_csi.csi_object_name(binding.tenant.slug, binding.namespace)
+    entry = kube_csi.csi_config_entry(
+        cluster_id=place.cluster_id, monitors=place.monitors, rados_namespace=place.namespace
+    )
+    return _BindingObjects(
+        secret=kube_csi.csi_secret_manifest(
+            name=name, namespace=csi.namespace, tenant=binding.tenant.slug, user_id=place.user_id, user_key=key
+        ),
+        entry=entry,
+        config_map=kube_csi.csi_config_map_manifest(
+            name=csi.config_map, namespace=csi.namespace, config=kube_csi.csi_config_merged(None, entry, where="")
+        ),
+        storage_class=kube_csi.storage_class_manifest(
+            name=name,
+            tenant=binding.tenant.slug,
+            provisioner=csi.provisioner,
+            cluster_id=place.cluster_id,
+            pool=place.pool,
+            image_features=list(ceph_csi.KERNEL_FEATURES),
+            secret=name,
+            secret_namespace=csi.namespace,
+            fs_type=_choice(fs_type, kube_csi.FS_TYPES, "fs_type"),
+            reclaim_policy=_choice(reclaim_policy, kube_csi.RECLAIM_POLICIES, "reclaim_policy"),
+        ),
+    )
+
+
+def _unwritten(manifest: dict[str, Any], reason: str) -> KubeObject:
+    metadata = manifest["metadata"]
+    return KubeObject(manifest["kind"], metadata["name"], metadata.get("namespace", ""), NOT_WRITTEN, manifest, reason)
+
+
+def binding_kube_preview(
+    *, actor: Actor, binding: StorageBinding, fs_type: str = "ext4", reclaim_policy: str = "Delete"
+) -> KubeUse:
+    """The binding's objects as they would be written, nothing written (the key redacted). For its
+    tenant's admins: the page before "Write to Kubernetes"."""
+    place = ceph_csi.csi_place_get(actor=actor, binding=binding)
+    kube = kube_cluster_of(binding)
+    built = _binding_objects(binding, place, key=None, fs_type=fs_type, reclaim_policy=reclaim_policy)
+    reason = "Not written yet."
+    objects = [_unwritten(item, reason) for item in (built.secret, built.config_map, built.storage_class)]
+    return KubeUse(binding, kube, objects, key_minted=False)
+
+
+_SECRET_NEEDS_KEY = (
+    "Berth writes ceph-csi's Secret only in the request that mints the tenant's key, which it does not keep: "
+    "mint a new key (this revokes the old one) to write it."
+)
+
+
+@audited_action("kubernetes.binding.setup", target=("binding",), params=("mint_key", "fs_type", "reclaim_policy"))
+def binding_kube_setup(
+    *,
+    actor: Actor,
+    binding: StorageBinding,
+    mint_key: bool = False,
+    fs_type: str = "ext4",
+    reclaim_policy: str = "Delete",
+) -> KubeUse:
+    """Write the binding's `ceph-csi-config` entry and StorageClass to the tenant's Kubernetes cluster and,
+    with `mint_key`, mint a new tenant key (revoking an existing one) and write ceph-csi's Secret with it.
+
+    The Kubernetes objects that need no key go first: a cluster that is unreachable or lacks ceph-csi's
+    namespace fails the request before a key is minted. Once minted, the key reaches the caller whatever
+    happens to the Secret's write: as the written Secret, or inside the YAML to apply."""
+    place = ceph_csi.csi_place_get(actor=actor, binding=binding)
+    kube = kube_cluster_of(binding)
+    built = _binding_objects(binding, place, key=None, fs_type=fs_type, reclaim_policy=reclaim_policy)
+    config = kube_csi.csi_config_apply(cluster=kube, entry=built.entry)
+    storage_class = kube_csi.storage_class_apply(cluster=kube, manifest=built.storage_class)
+    if not mint_key:
+        return KubeUse(binding, kube, [_unwritten(built.secret, _SECRET_NEEDS_KEY), config, storage_class], False)
+    if tenant_keys.tenant_key_exists(actor=actor, binding=binding):
+        tenant_keys.tenant_key_revoke(actor=actor, binding=binding)
+    _entity, key = tenant_keys.tenant_key_create(actor=actor, binding=binding)
+    secret = _binding_objects(binding, place, key=key, fs_type=fs_type, reclaim_policy=reclaim_policy).secret
+    try:
+        written = kube_csi.csi_secret_apply(cluster=kube, manifest=secret)
+    except BerthError as error:
+        written = KubeObject("Secret", secret["metadata"]["name"], secret["metadata"]["namespace"], TO_APPLY, secret,
+                             error.message)  # fmt: skip
+    return KubeUse(binding, kube, [written, config, storage_class], key_minted=True)
+
+
+# --- one image as a static volume ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageVolume:
+    image: ceph_csi.CsiImage
+    kube_cluster: KubeCluster
+    kube_namespace: str
+    claim: str
+    objects: list[KubeObject]
+
+    @property
+    def to_apply(self) -> list[KubeObject]:
+        return [item for item in self.objects if item.outcome == TO_APPLY]
+
+    @property
+    def yaml(self) -> str:
+        return kube_csi.manifests_yaml(item.shown for item in self.to_apply)
+
+
+def _claim_name(claim: str) -> str:
+    if not _DNS_SUBDOMAIN.fullmatch(claim or ""):
+        raise InvalidInput(
+            f"claim: {claim!r} is not a Kubernetes object name (lower-case letters, digits, '-' and '.', starting "
+            "and ending with a letter or digit, at most 253 characters).",
+            code="invalid_claim_name",
+            extra={"field": "claim"},
+        )
+    return claim
+
+
+@audited_action(
+    "kubernetes.image.volume_create",
+    target=("cluster", "pool", "namespace", "name"),
+    params=("kube_namespace", "claim", "volume_mode", "fs_type"),
+)
+def image_kube_volume_create(
+    *,
+    actor: Actor,
+    cluster: CephCluster,
+    pool: str,
+    namespace: str,
+    name: str,
+    kube_namespace: str,
+    claim: str,
+    volume_mode: str = "Filesystem",
+    fs_type: str = "ext4",
+) -> ImageVolume:
+    """A static PersistentVolume of the image, bound by its claimRef to `claim` in `kube_namespace` (one of
+    the tenant's Kubernetes namespaces), and that claim. For the tenant's admins."""
+    claim = _claim_name(claim)
+    volume_mode = _choice(volume_mode, kube_csi.VOLUME_MODES, "volume_mode")
+    fs_type = _choice(fs_type, kube_csi.FS_TYPES, "fs_type")
+    image = ceph_csi.csi_image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
+    binding = binding_for(cluster, pool, namespace)
+    assert binding is not None  # csi_image_get refuses an image in no tenant's place
+    place = ceph_csi.csi_place_get(actor=actor, binding=binding)
+    kube = kube_cluster_of(binding)
+    spec = image_spec(pool, namespace, name)
+    owner = registry_namespace_owners(kube_cluster=kube).get(kube_namespace)
+    if owner is None or owner.pk != binding.tenant_id:
+        raise InvalidInput(
+            f"kube_namespace: {kube_namespace} is not one of tenant {binding.tenant}'s namespaces on Kubernetes "
+            f"cluster {kube.name} (its registry quota lists them).",
+            code="kube_namespace_not_tenants",
+            extra={"field": "kube_namespace"},
+        )
+    if image.watchers:
+        raise Conflict(
+            f"Image {spec} is open by {len(image.watchers)} client(s) ({', '.join(image.watchers)}). A volume "
+            "for Kubernetes must not be in use elsewhere: ceph-csi would map it a second time. Stop that client "
+            "(`rbd unmap`, or the pod using it) first.",
+            code="image_busy",
+            component="ceph",
+        )
+    if unmappable := ceph_csi.kernel_unmappable(image.features):
+        raise InvalidInput(
+            f"Image {spec} has features the kernel client cannot map: {', '.join(unmappable)}. "
+            f"{ceph_csi.KERNEL_RULE} Disable them on the image's page first.",
+            code="image_features_unmappable",
+            extra={"field": "features"},
+        )
+    csi = kube_csi.CsiSettings.current()
+    secret = kube_csi.csi_object_name(binding.tenant.slug, binding.namespace)
+    volume_name = kube_csi.kube_name("berth", binding.tenant.slug, namespace, name)
+    volume = kube_csi.persistent_volume_manifest(
+        name=volume_name,
+        tenant=binding.tenant.slug,
+        provisioner=csi.provisioner,
+        cluster_id=place.cluster_id,
+        pool=pool,
+        rbd_namespace=namespace,
+        image=name,
+        size=image.size,
+        features=image.features,
+        secret=secret,
+        secret_namespace=csi.namespace,
+        claim_namespace=kube_namespace,
+        claim=claim,
+        volume_mode=volume_mode,
+        fs_type=fs_type,
+    )
+    claim_object = kube_csi.claim_manifest(
+        name=claim, namespace=kube_namespace, tenant=binding.tenant.slug, volume=volume_name, size=image.size,
+        volume_mode=volume_mode,
+    )  # fmt: skip
+    objects = kube_csi.static_volume_apply(cluster=kube, volume=volume, claim=claim_object)
+    return ImageVolume(image, kube, kube_namespace, claim, objects)
