@@ -33,6 +33,7 @@ urlpatterns = [
     path("storage/", include("storage.urls")),
     path("registry/", include("registry.urls")),
     path("tasks/", include("dashboard.tasks.urls")),
+    path("kubernetes/", include("dashboard.kubevolumes.image_urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", audited_password_change(auth_views.PasswordChangeView.as_view()), name="password_change"),

@@ -10,8 +10,15 @@ from dashboard.core.api.base import BerthApiView, with_errors
 from dashboard.core.errors import NotFound
 from dashboard.kubevolumes import services as kubevolumes
 from dashboard.tenancy import services as tenancy
-from registry.services.csi import FS_TYPES, RECLAIM_POLICIES
+from registry.services.csi import FS_TYPES, RECLAIM_POLICIES, VOLUME_MODES
 from storage.models import StorageBinding
+from storage.selectors import ceph_cluster_get
+from storage.validation import validate_namespace, validate_object_name
+
+CLUSTER = OpenApiParameter("cluster", str, description="Ceph cluster name; the default cluster if omitted")
+NAMESPACE = OpenApiParameter(
+    "namespace", str, description="RBD namespace of the image. Read from here for every method, never from the body."
+)
 
 
 class KubeObjectSerializer(serializers.Serializer):
@@ -75,3 +82,40 @@ class BindingKubernetesApi(BerthApiView):
             **self.valid(BindingSetupSerializer, request.data),
         )
         return Response(KubeUseSerializer(use).data)
+
+
+class ImageVolumeRequestSerializer(serializers.Serializer):
+    kube_namespace = serializers.CharField(help_text="One of the tenant's Kubernetes namespaces, for the claim.")
+    claim = serializers.CharField(max_length=253, help_text="The PersistentVolumeClaim's name.")
+    volume_mode = serializers.ChoiceField(choices=VOLUME_MODES, default="Filesystem")
+    fs_type = serializers.ChoiceField(choices=FS_TYPES, default="ext4")
+
+
+class ImageVolumeSerializer(serializers.Serializer):
+    kube_cluster = serializers.CharField(source="kube_cluster.name")
+    kube_namespace = serializers.CharField()
+    claim = serializers.CharField()
+    objects = KubeObjectSerializer(many=True)
+    yaml = serializers.CharField(help_text="The objects Berth may not write, to apply by hand, as YAML.")
+
+
+class ImageVolumeApi(BerthApiView):
+    """An image as a static PersistentVolume with its claim; tenant admins only."""
+
+    @extend_schema(
+        parameters=[CLUSTER, NAMESPACE],
+        request=ImageVolumeRequestSerializer,
+        responses=with_errors({201: ImageVolumeSerializer}),
+    )
+    def post(self, request, pool: str, name: str):
+        validate_object_name(pool, field="pool")
+        validate_object_name(name, field="name")
+        volume = kubevolumes.image_kube_volume_create(
+            actor=request.user,
+            cluster=ceph_cluster_get(actor=request.user, name=request.query_params.get("cluster")),
+            pool=pool,
+            namespace=validate_namespace(request.query_params.get("namespace", "")),
+            name=name,
+            **self.valid(ImageVolumeRequestSerializer, request.data),
+        )
+        return Response(ImageVolumeSerializer(volume).data, status=201)

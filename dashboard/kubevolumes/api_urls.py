@@ -8,4 +8,5 @@ urlpatterns = [
         api.BindingKubernetesApi.as_view(),
         name="kubernetes-binding",
     ),
+    path("pools/<str:pool>/images/<str:name>/volume/", api.ImageVolumeApi.as_view(), name="kubernetes-image-volume"),
 ]

@@ -183,6 +183,47 @@ class ImageVolume:
         return kube_csi.manifests_yaml(item.shown for item in self.to_apply)
 
 
+@dataclass(frozen=True)
+class ImageVolumeOptions:
+    """What the per-image form offers, and what would stop a volume (empty: nothing)."""
+
+    image: ceph_csi.CsiImage
+    kube_cluster: KubeCluster
+    kube_namespaces: list[str]
+    problems: list[str]
+
+
+def _problems(image: ceph_csi.CsiImage) -> list[str]:
+    spec = image_spec(image.pool, image.namespace, image.name)
+    problems = []
+    if image.watchers:
+        problems.append(
+            f"Image {spec} is open by {len(image.watchers)} client(s) ({', '.join(image.watchers)}). A volume for "
+            "Kubernetes must not be in use elsewhere: ceph-csi would map it a second time. Stop that client "
+            "(`rbd unmap`, or the pod using it) first."
+        )
+    if unmappable := ceph_csi.kernel_unmappable(image.features):
+        problems.append(
+            f"Image {spec} has features the kernel client cannot map: {', '.join(unmappable)}. "
+            f"{ceph_csi.KERNEL_RULE} Disable them on the image's page first."
+        )
+    return problems
+
+
+def image_kube_volume_options(
+    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, name: str
+) -> ImageVolumeOptions:
+    image = ceph_csi.csi_image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
+    binding = binding_for(cluster, pool, namespace)
+    assert binding is not None  # csi_image_get refuses an image in no tenant's place
+    ceph_csi.csi_place_get(actor=actor, binding=binding)
+    kube = kube_cluster_of(binding)
+    owned = sorted(
+        ns for ns, owner in registry_namespace_owners(kube_cluster=kube).items() if owner.pk == binding.tenant_id
+    )
+    return ImageVolumeOptions(image, kube, owned, _problems(image))
+
+
 def _claim_name(claim: str) -> str:
     if not _DNS_SUBDOMAIN.fullmatch(claim or ""):
         raise InvalidInput(
@@ -221,7 +262,6 @@ def image_kube_volume_create(
     assert binding is not None  # csi_image_get refuses an image in no tenant's place
     place = ceph_csi.csi_place_get(actor=actor, binding=binding)
     kube = kube_cluster_of(binding)
-    spec = image_spec(pool, namespace, name)
     owner = registry_namespace_owners(kube_cluster=kube).get(kube_namespace)
     if owner is None or owner.pk != binding.tenant_id:
         raise InvalidInput(
@@ -231,20 +271,9 @@ def image_kube_volume_create(
             extra={"field": "kube_namespace"},
         )
     if image.watchers:
-        raise Conflict(
-            f"Image {spec} is open by {len(image.watchers)} client(s) ({', '.join(image.watchers)}). A volume "
-            "for Kubernetes must not be in use elsewhere: ceph-csi would map it a second time. Stop that client "
-            "(`rbd unmap`, or the pod using it) first.",
-            code="image_busy",
-            component="ceph",
-        )
-    if unmappable := ceph_csi.kernel_unmappable(image.features):
-        raise InvalidInput(
-            f"Image {spec} has features the kernel client cannot map: {', '.join(unmappable)}. "
-            f"{ceph_csi.KERNEL_RULE} Disable them on the image's page first.",
-            code="image_features_unmappable",
-            extra={"field": "features"},
-        )
+        raise Conflict(_problems(image)[0], code="image_busy", component="ceph")
+    if ceph_csi.kernel_unmappable(image.features):
+        raise InvalidInput(_problems(image)[-1], code="image_features_unmappable", extra={"field": "features"})
     csi = kube_csi.CsiSettings.current()
     secret = kube_csi.csi_object_name(binding.tenant.slug, binding.namespace)
     volume_name = kube_csi.kube_name("berth", binding.tenant.slug, namespace, name)

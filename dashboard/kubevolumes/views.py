@@ -6,6 +6,8 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -17,6 +19,8 @@ from dashboard.tenancy import services as tenancy
 from dashboard.tenancy.models import Tenant
 from registry.models import RegistryQuota
 from storage.models import StorageBinding
+from storage.selectors import ceph_cluster_get
+from storage.services.csi import KERNEL_RULE
 
 
 def tenant_panel_context(request: HttpRequest, tenant: Tenant, role: str) -> dict[str, Any]:
@@ -58,3 +62,36 @@ def binding_kube_use(request: HttpRequest, slug: str, binding_id: int) -> HttpRe
         {"title": f"{title}: {binding}", "binding": binding, "tenant": binding.tenant, "form": form, "use": use,
          "written": form.is_bound and form.is_valid()},
     )  # fmt: skip
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def image_kube_volume(request: HttpRequest, pool: str, name: str) -> HttpResponse:
+    """GET: the form, with what would stop a volume. POST: create the PersistentVolume and its claim."""
+    title = f"Use image {name} in Kubernetes"
+    namespace = request.GET.get("namespace", "")
+    cluster_name = request.GET.get("cluster", "")
+    volume = None
+    try:
+        cluster = ceph_cluster_get(actor=request.user, name=cluster_name or None)
+        options = kubevolumes.image_kube_volume_options(
+            actor=request.user, cluster=cluster, pool=pool, namespace=namespace, name=name
+        )
+        form = forms.ImageVolumeForm(request.POST or None, namespaces=options.kube_namespaces)
+        if form.is_bound and form.is_valid():
+            try:
+                volume = kubevolumes.image_kube_volume_create(
+                    actor=request.user, cluster=cluster, pool=pool, namespace=namespace, name=name, **form.cleaned_data
+                )
+            except BerthError as error:
+                if error.http_status >= 500:
+                    raise
+                field = error.extra.get("field")
+                form.add_error(field if field in form.fields else None, error.message)
+    except BerthError as error:
+        return render_error(request, error, title=title)
+    query = urlencode({key: value for key, value in (("cluster", cluster_name), ("namespace", namespace)) if value})
+    image_url = reverse("storage:image-detail", args=[pool, name]) + (f"?{query}" if query else "")
+    context = {"title": title, "options": options, "form": form, "volume": volume, "image_url": image_url}
+    return render(request, "kubevolumes/image_volume.html", {**context, "rule": KERNEL_RULE})

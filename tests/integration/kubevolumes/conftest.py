@@ -61,7 +61,11 @@ def place(
     )  # fmt: skip
     berths = "app.kubernetes.io/managed-by=berth"
     storage_api.delete_collection_storage_class(label_selector=berths)
-    core.delete_collection_persistent_volume(label_selector=berths)
+    for pv in core.list_persistent_volume(label_selector=berths).items:
+        # No pv-protection controller runs here to lift the finalizer the API server adds.
+        core.patch_persistent_volume(pv.metadata.name, {"metadata": {"finalizers": None}})
+        if pv.metadata.deletion_timestamp is None:
+            core.delete_persistent_volume(pv.metadata.name)
 
 
 @pytest.fixture
