@@ -461,3 +461,88 @@ def static_volume_apply(*, cluster: KubeCluster, volume: dict[str, Any], claim: 
             api.call("delete", "persistentvolumes", None, name, api.core.delete_persistent_volume, name)
         raise
     return done
+
+
+# --- which volumes name which image ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CsiVolume:
+    """A PersistentVolume of ceph-csi's RBD driver, reduced to where its image is and who claims it."""
+
+    name: str
+    cluster_id: str
+    pool: str
+    image: str
+    # The RADOS namespace when the volume says it itself (ceph-csi records it for volumes it provisioned in one).
+    rados_namespace: str | None
+    static: bool
+    claim_namespace: str
+    claim: str
+
+
+def csi_volumes_list(*, cluster: KubeCluster) -> list[CsiVolume]:
+    """The cluster's PersistentVolumes of the configured driver: static ones by their volumeHandle, those
+    ceph-csi provisioned by their `imageName` attribute."""
+    provisioner = CsiSettings.current().provisioner
+    api = CsiApi(cluster)
+    found = []
+    for pv in api.items("persistentvolumes", api.core.list_persistent_volume):
+        spec = pv.get("spec") or {}
+        csi = spec.get("csi") or {}
+        if csi.get("driver") != provisioner:
+            continue
+        attributes = csi.get("volumeAttributes") or {}
+        static = attributes.get("staticVolume") == "true"
+        image = csi.get("volumeHandle", "") if static else attributes.get("imageName", "")
+        claim = spec.get("claimRef") or {}
+        found.append(
+            CsiVolume(
+                name=pv["metadata"]["name"],
+                cluster_id=attributes.get("clusterID", ""),
+                pool=attributes.get("pool", ""),
+                image=image,
+                rados_namespace=attributes.get("radosNamespace"),
+                static=static,
+                claim_namespace=claim.get("namespace", ""),
+                claim=claim.get("name", ""),
+            )
+        )
+    return found
+
+
+def csi_rados_namespaces(*, cluster: KubeCluster) -> dict[str, str]:
+    """{clusterID: RADOS namespace} from `ceph-csi-config`; empty when it is missing or Berth may not read it."""
+    csi = CsiSettings.current()
+    api = CsiApi(cluster)
+    try:
+        found = api.find(
+            "configmaps", csi.namespace, csi.config_map, api.core.read_namespaced_config_map, csi.config_map,
+            csi.namespace,
+        )  # fmt: skip
+    except PermissionDenied:
+        return {}
+    try:
+        entries = json.loads(((found or {}).get("data") or {}).get(CONFIG_KEY) or "[]")
+    except ValueError:
+        return {}
+    if not isinstance(entries, list):
+        return {}
+    return {
+        str(entry.get("clusterID")): str(
+            (entry.get("rbd") or {}).get("radosNamespace") or entry.get("radosNamespace") or ""
+        )
+        for entry in entries
+        if isinstance(entry, dict)
+    }
+
+
+def claim_pods(*, cluster: KubeCluster, namespace: str) -> dict[str, list[str]]:
+    """{claim: names of the pods naming it} in one namespace."""
+    api = CsiApi(cluster)
+    pods: dict[str, list[str]] = {}
+    for pod in api.list_pods(namespace):
+        for volume in pod.spec.volumes or []:
+            if volume.persistent_volume_claim is not None:
+                pods.setdefault(volume.persistent_volume_claim.claim_name, []).append(pod.metadata.name)
+    return pods

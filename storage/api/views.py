@@ -267,6 +267,7 @@ class ImageDetailApi(StorageApi):
                 name=name,
                 size=data["size"],
                 allow_shrink=data["allow_shrink"],
+                force_in_use=data["force_in_use"],
             )
         if "new_name" in data and data["new_name"] != name:
             image = images.image_rename(
@@ -276,6 +277,7 @@ class ImageDetailApi(StorageApi):
                 namespace=namespace,
                 name=name,
                 new_name=data["new_name"],
+                force_in_use=data["force_in_use"],
             )
         if image is None:
             image = images.image_get(actor=request.user, cluster=cluster, pool=pool, namespace=namespace, name=name)

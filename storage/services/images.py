@@ -21,8 +21,8 @@ from dashboard.tasks.services import ProgressCallback, task_body, task_start
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster, QuotaReservation
 from storage.selectors import ceph_cluster_get
+from storage.services import image_users, usage
 from storage.services import tenancy as storage_tenancy
-from storage.services import usage
 from storage.services.bindings import rados, rbd
 from storage.services.connection import NotFoundImage, image_spec, mon_command, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
@@ -244,7 +244,9 @@ def image_create(
 
 
 @audited_action(
-    "storage.image.resize", target=("cluster", "pool", "namespace", "name"), params=("size", "allow_shrink")
+    "storage.image.resize",
+    target=("cluster", "pool", "namespace", "name"),
+    params=("size", "allow_shrink", "force_in_use"),
 )
 def image_resize(
     *,
@@ -255,6 +257,7 @@ def image_resize(
     name: str,
     size: int | str,
     allow_shrink: bool = False,
+    force_in_use: bool = False,
 ) -> ImageInfo:
     size = parse_size(size, field="size")
     tenant = storage_tenancy.storage_scope(
@@ -274,6 +277,11 @@ def image_resize(
                     code="shrink_not_confirmed",
                     extra={"field": "size", "old_size": current, "new_size": size},
                 )
+            if size < current:
+                image_users.refuse_if_in_use(
+                    actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name, doing="shrink",
+                    force=force_in_use,
+                )  # fmt: skip
             if size != current:
                 with storage_tenancy.quota_guard(
                     tenant=tenant, change=storage_tenancy.ImageChange(cluster, pool, namespace, name, size=size)
@@ -282,12 +290,24 @@ def image_resize(
     return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
 
 
-@audited_action("storage.image.rename", target=("cluster", "pool", "namespace", "name"), params=("new_name",))
+@audited_action(
+    "storage.image.rename", target=("cluster", "pool", "namespace", "name"), params=("new_name", "force_in_use")
+)
 def image_rename(
-    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, name: str, new_name: str
+    *,
+    actor: Actor,
+    cluster: CephCluster,
+    pool: str,
+    namespace: str,
+    name: str,
+    new_name: str,
+    force_in_use: bool = False,
 ) -> ImageInfo:
     validate_object_name(new_name, field="new_name")
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    image_users.refuse_if_in_use(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name, doing="rename", force=force_in_use
+    )
     spec = image_spec(pool, namespace, name)
     with open_ioctx(cluster, pool, namespace) as ioctx:
         with translate_ceph_errors(
@@ -460,7 +480,9 @@ def copy_image_in_background(
 
 
 @audited_action(
-    "storage.image.delete", target=("cluster", "pool", "namespace", "name"), params=("to_trash", "protect_days")
+    "storage.image.delete",
+    target=("cluster", "pool", "namespace", "name"),
+    params=("to_trash", "protect_days", "force_in_use"),
 )
 def image_delete(
     *,
@@ -472,6 +494,7 @@ def image_delete(
     to_trash: bool = True,
     confirm_name: str | None = None,
     protect_days: int = 0,
+    force_in_use: bool = False,
 ) -> BackgroundTask | None:
     """To the trash (restorable, immediate) by default; removal for good runs as a task.
 
@@ -484,6 +507,10 @@ def image_delete(
     spec = image_spec(pool, namespace, name)
     if not to_trash:
         validate_confirmation(confirm_name, expected=name)
+    image_users.refuse_if_in_use(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name,
+        doing="move to the trash" if to_trash else "delete", force=force_in_use,
+    )  # fmt: skip
     with open_image(cluster, pool, namespace, name, read_only=True) as image:
         with translate_ceph_errors(cluster.name, f"checking image {spec}"):
             watchers = list(image.watchers_list())
