@@ -7,4 +7,5 @@ from dashboard.kubevolumes import views
 
 urlpatterns = [
     path("pools/<str:pool>/images/<str:name>/volume/", views.image_kube_volume, name="image-kubernetes"),
+    path("volumes/stranded/", views.stranded_volumes, name="kubernetes-stranded-volumes"),
 ]

@@ -12,7 +12,8 @@ from typing import Any
 
 from dashboard.audit.services import audited_action
 from dashboard.core.actors import Actor
-from dashboard.core.errors import BerthError, Conflict, InvalidInput, NotConfigured
+from dashboard.core.errors import BerthError, Conflict, InvalidInput, NotConfigured, NotFound
+from dashboard.tenancy import services as tenancy
 from registry.models import KubeCluster, RegistryQuota
 from registry.services import csi as kube_csi
 from registry.services.csi import TO_APPLY, KubeObject
@@ -300,3 +301,62 @@ def image_kube_volume_create(
     )  # fmt: skip
     objects = kube_csi.static_volume_apply(cluster=kube, volume=volume, claim=claim_object)
     return ImageVolume(image, kube, kube_namespace, claim, objects)
+
+
+# --- volumes whose image is gone -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StrandedVolume:
+    kube_cluster: str
+    volume: str
+    claim: str
+    place: str
+    image: str
+
+
+@dataclass(frozen=True)
+class StrandedVolumes:
+    volumes: list[StrandedVolume]
+    # Kubernetes clusters or Ceph places Berth could not read: their volumes are not judged.
+    unread: list[str]
+
+
+def kube_volumes_stranded(*, actor: Actor) -> StrandedVolumes:
+    """The PersistentVolumes (of the configured driver, naming one of Berth's clusterIDs) whose image does not
+    exist: pods claiming them cannot start. For platform admins."""
+    tenancy.require_platform_admin(actor, "list Kubernetes volumes whose image is gone")
+    bindings = {
+        ceph_csi.csi_cluster_id(binding): binding
+        for binding in StorageBinding.objects.select_related("cluster").exclude(namespace="")
+    }
+    stranded: list[StrandedVolume] = []
+    unread: list[str] = []
+    names: dict[tuple[int, str, str], set[str] | None] = {}
+    for kube in KubeCluster.objects.order_by("name"):
+        try:
+            volumes = kube_csi.csi_volumes_list(cluster=kube)
+        except BerthError as error:
+            unread.append(f"Kubernetes cluster {kube.name}: {error.message}")
+            continue
+        for volume in volumes:
+            binding = bindings.get(volume.cluster_id)
+            if binding is None or not volume.image:
+                continue
+            key = (binding.cluster_id, volume.pool, binding.namespace)
+            place = f"{binding.cluster.name}:{volume.pool}/{binding.namespace}"
+            if key not in names:
+                try:
+                    names[key] = ceph_csi.csi_image_names(
+                        actor=actor, cluster=binding.cluster, pool=volume.pool, namespace=binding.namespace
+                    )
+                except NotFound:
+                    names[key] = set()
+                except BerthError as error:
+                    names[key] = None
+                    unread.append(f"{place}: {error.message}")
+            present = names[key]
+            if present is not None and volume.image not in present:
+                claim = f"{volume.claim_namespace}/{volume.claim}" if volume.claim else ""
+                stranded.append(StrandedVolume(kube.name, volume.name, claim, place, volume.image))
+    return StrandedVolumes(stranded, unread)

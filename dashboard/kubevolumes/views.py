@@ -27,6 +27,7 @@ def tenant_panel_context(request: HttpRequest, tenant: Tenant, role: str) -> dic
     quota = RegistryQuota.objects.filter(tenant=tenant).select_related("kube_cluster").first()
     return {
         "is_tenant_admin": role == tenancy.ADMIN,
+        "is_platform_admin": tenancy.is_platform_admin(request.user),
         "kube_cluster": quota.kube_cluster if quota else None,
         "bindings": list(tenant.storage_bindings.select_related("cluster").exclude(namespace="")),
     }
@@ -95,3 +96,14 @@ def image_kube_volume(request: HttpRequest, pool: str, name: str) -> HttpRespons
     image_url = reverse("storage:image-detail", args=[pool, name]) + (f"?{query}" if query else "")
     context = {"title": title, "options": options, "form": form, "volume": volume, "image_url": image_url}
     return render(request, "kubevolumes/image_volume.html", {**context, "rule": KERNEL_RULE})
+
+
+@login_required
+@require_http_methods(["GET"])
+def stranded_volumes(request: HttpRequest) -> HttpResponse:
+    title = "Kubernetes volumes whose image is gone"
+    try:
+        found = kubevolumes.kube_volumes_stranded(actor=request.user)
+    except BerthError as error:
+        return render_error(request, error, title=title)
+    return render(request, "kubevolumes/stranded.html", {"title": title, "found": found})

@@ -238,8 +238,19 @@ def claim_manifest(
     }
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (`config.json`) as literal blocks, readable as written rather than escaped."""
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _string)
+
+
 def manifests_yaml(manifests: Iterable[dict[str, Any]]) -> str:
-    return yaml.safe_dump_all(list(manifests), sort_keys=False, default_flow_style=False)
+    return yaml.dump_all(list(manifests), Dumper=_Dumper, sort_keys=False, default_flow_style=False)
 
 
 # --- writing them ------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from dashboard.core.errors import InvalidInput, NotFound
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster, StorageBinding
 from storage.services import tenancy as storage_tenancy
-from storage.services.connection import image_spec, mon_command, open_image
+from storage.services.bindings import rbd
+from storage.services.connection import image_spec, mon_command, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
 from storage.services.headers import feature_names
 from storage.services.tenant_keys import tenant_key_entity
@@ -122,3 +123,11 @@ def csi_image_get(*, actor: Actor, cluster: CephCluster, pool: str, namespace: s
                 features=feature_names(image.features()),
                 watchers=[str(watcher.get("addr", "")) for watcher in image.watchers_list()],
             )
+
+
+def csi_image_names(*, actor: Actor, cluster: CephCluster, pool: str, namespace: str) -> set[str]:
+    """The names of the images in a place (no header read): to tell which volumes point at nothing."""
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    with open_ioctx(cluster, pool, namespace) as ioctx:
+        with translate_ceph_errors(cluster.name, f"listing images in {image_spec(pool, namespace, '')}"):
+            return {entry["name"] for entry in rbd.RBD().list2(ioctx)}

@@ -7,7 +7,7 @@ from kubernetes import client
 
 from dashboard.audit.models import AuditEvent
 from dashboard.core.errors import Conflict, PermissionDenied
-from dashboard.kubevolumes.services import image_kube_volume_create
+from dashboard.kubevolumes.services import image_kube_volume_create, kube_volumes_stranded
 from storage.services import images
 from storage.services.csi import csi_cluster_id
 from tests.helpers import api_client_as, unique_name
@@ -164,3 +164,21 @@ def test_an_unreachable_cluster_is_not_taken_for_an_unused_image(place, image, s
         images.image_delete(actor=place.members["admin"], **where(place, image))
     assert getattr(refused.value, "code", "") == "kube_unreachable"
     assert not isinstance(refused.value, client.ApiException)
+
+
+def test_a_volume_whose_image_was_removed_outside_berth_is_listed(place, image, claimed, ceph_admin, admin_user):
+    ceph_admin.rbd("rm", f"{place.pool}/team-a/{image}")
+
+    found = kube_volumes_stranded(actor=admin_user)
+
+    [stranded] = [volume for volume in found.volumes if volume.volume == claimed]
+    assert stranded.image == image and stranded.claim == f"{place.app_namespace}/data"
+    assert stranded.place == f"local:{place.pool}/team-a"
+    page = browser_as(admin_user).get(reverse("kubernetes-stranded-volumes")).content.decode()
+    assert claimed in page
+    with pytest.raises(PermissionDenied):
+        kube_volumes_stranded(actor=place.members["admin"])
+
+
+def test_a_volume_whose_image_exists_is_not_listed(place, image, claimed, admin_user):
+    assert claimed not in [volume.volume for volume in kube_volumes_stranded(actor=admin_user).volumes]
