@@ -321,7 +321,7 @@ class NamespaceDeleteView(CephClusterMixin, ConfirmView):
 class ImageListView(ImageMixin, ServiceListView):
     template_name = "storage/image_list.html"
     table_template = "storage/_image_table.html"
-    kept_params = ("namespace", "cluster")
+    kept_params = ("namespace", "cluster", "kubernetes")
     columns = (
         Column("name", "Name", sortable=True),
         Column("size", "Size", sortable=True),
@@ -346,6 +346,7 @@ class ImageListView(ImageMixin, ServiceListView):
             offset=query.offset,
             limit=query.limit,
             with_used=True,
+            kubernetes=self.request.GET.get("kubernetes", ""),
         )
         return ListPage(items=found.items, total=found.total, query=query)
 
@@ -353,6 +354,7 @@ class ImageListView(ImageMixin, ServiceListView):
         return {
             "pool": self.pool,
             "namespace": self.namespace,
+            "kubernetes": self.request.GET.get("kubernetes", ""),
             "home_namespace": self.home_namespace(self.pool),
             "namespaces": namespaces.namespace_list(**self.service_args(), pool=self.pool),
         }

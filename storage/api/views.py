@@ -171,6 +171,12 @@ class ImageListApi(StorageApi):
                 bool,
                 description="Also measure each image of the page (fast-diff, like `rbd du`); `used` is null otherwise",
             ),
+            OpenApiParameter(
+                "kubernetes",
+                str,
+                enum=["used", "unused"],
+                description="Only the images a Kubernetes PersistentVolume names (used), or only the others (unused)",
+            ),
         ],
         operation_id="storage_pools_images_list",
         responses=with_errors({200: s.ImagePageSerializer}),
@@ -196,6 +202,7 @@ class ImageListApi(StorageApi):
             offset=(page - 1) * page_size,
             limit=page_size,
             with_used=request.query_params.get("with_used", "").lower() in ("1", "true", "yes"),
+            kubernetes=request.query_params.get("kubernetes", ""),
         )
         url = request.build_absolute_uri()
         has_next = page * page_size < result.total

@@ -41,6 +41,7 @@ from storage.validation import (
 )
 
 SORT_KEYS = ("name", "size", "created")
+KUBERNETES_FILTERS = ("", "used", "unused")
 MAX_PAGE_SIZE = 10000
 
 
@@ -97,9 +98,17 @@ def image_list(
     offset: int = 0,
     limit: int = 50,
     with_used: bool = False,
+    kubernetes: str = "",
 ) -> ImagePage:
     """A page of images; `with_used` also measures each image of the page (`rbd du`'s total, from
-    fast-diff: a few milliseconds per image, so only for the page shown)."""
+    fast-diff: a few milliseconds per image, so only for the page shown). `kubernetes`: "used" keeps the
+    images a Kubernetes PersistentVolume names, "unused" the others (image_users.py)."""
+    if kubernetes not in KUBERNETES_FILTERS:
+        raise InvalidInput(
+            f"kubernetes: must be one of {', '.join(KUBERNETES_FILTERS[1:])} or empty (got {kubernetes!r}).",
+            code="invalid_filter",
+            extra={"field": "kubernetes"},
+        )
     if sort not in SORT_KEYS:
         raise InvalidInput(
             f"sort: must be one of {', '.join(SORT_KEYS)} (got {sort!r}).", code="invalid_sort", extra={"field": "sort"}
@@ -113,6 +122,9 @@ def image_list(
             if search:
                 needle = search.lower()
                 entries = [entry for entry in entries if needle in entry[0].lower()]
+            if kubernetes:
+                used_by_kube = image_users.image_users_in(cluster, pool, namespace)
+                entries = [entry for entry in entries if (entry[0] in used_by_kube) == (kubernetes == "used")]
             if sort == "name":
                 # Names come with the directory read: only the page's headers need reading.
                 entries.sort(key=lambda entry: entry[0], reverse=descending)

@@ -182,3 +182,24 @@ def test_a_volume_whose_image_was_removed_outside_berth_is_listed(place, image, 
 
 def test_a_volume_whose_image_exists_is_not_listed(place, image, claimed, admin_user):
     assert claimed not in [volume.volume for volume in kube_volumes_stranded(actor=admin_user).volumes]
+
+
+def test_the_image_list_filters_by_kubernetes_use(place, image, claimed, ceph_admin):
+    spare = unique_name("spare")
+    ceph_admin.rbd("create", "--size", "64M", f"{place.pool}/team-a/{spare}")
+    listed = {
+        choice: [item.name for item in images.image_list(actor=place.members["viewer"], cluster=place.binding_a.cluster,
+                                                         pool=place.pool, namespace="team-a", kubernetes=choice).items]
+        for choice in ("used", "unused")
+    }  # fmt: skip
+    # The module's pool keeps the images of earlier tests, whose volumes are gone.
+    assert listed["used"] == [image] and spare in listed["unused"] and image not in listed["unused"]
+
+    api = api_client_as(place.members["viewer"])
+    url = reverse("api:storage-image-list", args=[place.pool]) + "?namespace=team-a&kubernetes=used"
+    assert [item["name"] for item in api.get(url).json()["results"]] == [image]
+    page = browser_as(place.members["viewer"]).get(
+        reverse("storage:image-list", args=[place.pool]) + "?namespace=team-a&kubernetes=unused"
+    )
+    text = page.content.decode()
+    assert f'data-name="{spare}"' in text and f'data-name="{image}"' not in text
