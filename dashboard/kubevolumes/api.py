@@ -47,6 +47,11 @@ class BindingSetupSerializer(serializers.Serializer):
     )
     fs_type = serializers.ChoiceField(choices=FS_TYPES, default="ext4")
     reclaim_policy = serializers.ChoiceField(choices=RECLAIM_POLICIES, default="Delete")
+    resource_quotas = serializers.BooleanField(
+        default=False,
+        help_text="Also write a ResourceQuota for the class in every namespace: the tenant's storage quota in its "
+        "namespaces, 0 in the others.",
+    )
 
 
 class BindingKubernetesApi(BerthApiView):

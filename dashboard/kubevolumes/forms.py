@@ -14,6 +14,12 @@ class BindingSetupForm(StyledForm):
         initial="Delete",
         help_text="Delete: removing a claim removes its image. Retain: the image stays until someone deletes it.",
     )
+    resource_quotas = forms.BooleanField(
+        label="Limit claims of the StorageClass with ResourceQuotas",
+        required=False,
+        help_text="Each of the tenant's namespaces may claim up to the tenant's storage quota of the class, every "
+        "other namespace of the cluster nothing. Namespaces made later get none until this is written again.",
+    )
     mint_key = forms.BooleanField(
         label="Mint a new Ceph key and write it into ceph-csi's Secret",
         required=False,

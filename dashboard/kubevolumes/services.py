@@ -130,7 +130,11 @@ _SECRET_NEEDS_KEY = (
 )
 
 
-@audited_action("kubernetes.binding.setup", target=("binding",), params=("mint_key", "fs_type", "reclaim_policy"))
+@audited_action(
+    "kubernetes.binding.setup",
+    target=("binding",),
+    params=("mint_key", "fs_type", "reclaim_policy", "resource_quotas"),
+)
 def binding_kube_setup(
     *,
     actor: Actor,
@@ -138,6 +142,7 @@ def binding_kube_setup(
     mint_key: bool = False,
     fs_type: str = "ext4",
     reclaim_policy: str = "Delete",
+    resource_quotas: bool = False,
 ) -> KubeUse:
     """Write the binding's `ceph-csi-config` entry and StorageClass to the tenant's Kubernetes cluster and,
     with `mint_key`, mint a new tenant key (revoking an existing one) and write ceph-csi's Secret with it.
@@ -150,8 +155,19 @@ def binding_kube_setup(
     built = _binding_objects(binding, place, key=None, fs_type=fs_type, reclaim_policy=reclaim_policy)
     config = kube_csi.csi_config_apply(cluster=kube, entry=built.entry)
     storage_class = kube_csi.storage_class_apply(cluster=kube, manifest=built.storage_class)
+    quotas = []
+    if resource_quotas:
+        owners = registry_namespace_owners(kube_cluster=kube)
+        quotas = kube_csi.resource_quotas_apply(
+            cluster=kube,
+            storage_class=storage_class.name,
+            tenant=binding.tenant.slug,
+            limit=place.provisioned_limit,
+            tenant_namespaces=[ns for ns, owner in owners.items() if owner.pk == binding.tenant_id],
+        )
     if not mint_key:
-        return KubeUse(binding, kube, [_unwritten(built.secret, _SECRET_NEEDS_KEY), config, storage_class], False)
+        objects = [_unwritten(built.secret, _SECRET_NEEDS_KEY), config, storage_class, *quotas]
+        return KubeUse(binding, kube, objects, False)
     if tenant_keys.tenant_key_exists(actor=actor, binding=binding):
         tenant_keys.tenant_key_revoke(actor=actor, binding=binding)
     _entity, key = tenant_keys.tenant_key_create(actor=actor, binding=binding)
@@ -161,7 +177,7 @@ def binding_kube_setup(
     except BerthError as error:
         written = KubeObject("Secret", secret["metadata"]["name"], secret["metadata"]["namespace"], TO_APPLY, secret,
                              error.message)  # fmt: skip
-    return KubeUse(binding, kube, [written, config, storage_class], key_minted=True)
+    return KubeUse(binding, kube, [written, config, storage_class, *quotas], key_minted=True)
 
 
 # --- one image as a static volume ----------------------------------------------------------------

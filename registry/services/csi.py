@@ -557,3 +557,79 @@ def claim_pods(*, cluster: KubeCluster, namespace: str) -> dict[str, list[str]]:
             if volume.persistent_volume_claim is not None:
                 pods.setdefault(volume.persistent_volume_claim.claim_name, []).append(pod.metadata.name)
     return pods
+
+
+# --- ResourceQuotas for a StorageClass -------------------------------------------------------------
+
+
+def resource_quota_manifest(
+    *, name: str, namespace: str, tenant: str, storage_class: str, limit: int
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": name, "namespace": namespace, "labels": _labels(tenant)},
+        "spec": {"hard": {f"{storage_class}.storageclass.storage.k8s.io/requests.storage": str(limit)}},
+    }
+
+
+def resource_quotas_apply(
+    *, cluster: KubeCluster, storage_class: str, tenant: str, limit: int | None, tenant_namespaces: list[str]
+) -> list[KubeObject]:
+    """A ResourceQuota named after the class in every namespace of the cluster: the tenant's namespaces may
+    claim up to `limit` bytes of the class each (none written when `limit` is None), every other namespace
+    nothing. Namespaces made later get none until this runs again."""
+    api = CsiApi(cluster)
+    try:
+        namespaces = [
+            item["metadata"]["name"]
+            for item in api.items("namespaces", api.core.list_namespace)
+            # A namespace being deleted takes no new objects (the API server answers 403).
+            if (item.get("status") or {}).get("phase") != "Terminating"
+        ]
+    except PermissionDenied as error:
+        if not _forbidden(error):
+            raise
+        namespaces = list(tenant_namespaces)
+        listing_refused = f"Only the tenant's namespaces: the others get no zero quota. {error.message}"
+    else:
+        listing_refused = ""
+    done = []
+    for namespace in namespaces:
+        ours = namespace in tenant_namespaces
+        if ours and limit is None:
+            continue
+        manifest = resource_quota_manifest(
+            name=storage_class, namespace=namespace, tenant=tenant, storage_class=storage_class,
+            limit=limit if ours and limit is not None else 0,
+        )  # fmt: skip
+        done.append(_resource_quota_apply(api, manifest, listing_refused))
+    return done
+
+
+def _resource_quota_apply(api: CsiApi, manifest: dict[str, Any], listing_refused: str) -> KubeObject:
+    namespace, name = manifest["metadata"]["namespace"], manifest["metadata"]["name"]
+    try:
+        existing = api.find("resourcequotas", namespace, name, api.core.read_namespaced_resource_quota, name, namespace)
+        if existing is None:
+            api.call(
+                "create", "resourcequotas", namespace, name, api.core.create_namespaced_resource_quota, namespace,
+                manifest,
+            )  # fmt: skip
+            return _shown(manifest, CREATED, listing_refused)
+        _require_managed(api.cluster, {**existing, "kind": "ResourceQuota"})
+        if (existing.get("spec") or {}).get("hard") == manifest["spec"]["hard"]:
+            return _shown(manifest, UNCHANGED, listing_refused)
+        body = {
+            **manifest,
+            "metadata": {**manifest["metadata"], "resourceVersion": existing["metadata"]["resourceVersion"]},
+        }
+        api.call(
+            "update", "resourcequotas", namespace, name, api.core.replace_namespaced_resource_quota, name, namespace,
+            body,
+        )  # fmt: skip
+        return _shown(manifest, UPDATED, listing_refused)
+    except PermissionDenied as error:
+        if _forbidden(error):
+            return _shown(manifest, TO_APPLY, error.message)
+        raise

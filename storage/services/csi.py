@@ -11,12 +11,13 @@ from dashboard.audit.services import audit_tenant
 from dashboard.core.actors import Actor
 from dashboard.core.errors import InvalidInput, NotFound
 from dashboard.tenancy import services as tenancy
-from storage.models import CephCluster, StorageBinding
+from storage.models import CephCluster, StorageBinding, StorageQuota
 from storage.services import tenancy as storage_tenancy
 from storage.services.bindings import rbd
 from storage.services.connection import image_spec, mon_command, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
 from storage.services.headers import feature_names
+from storage.services.tenancy import gib_to_bytes
 from storage.services.tenant_keys import tenant_key_entity
 
 # The features the kernel RBD client (krbd, which ceph-csi's node plugin uses unless told to use rbd-nbd)
@@ -51,6 +52,8 @@ class CsiPlace:
     namespace: str
     # The cephx entity without `client.`, as ceph-csi's Secret names it.
     user_id: str
+    # The tenant's storage quota (provisioned bytes), None: unlimited.
+    provisioned_limit: int | None
 
 
 @dataclass(frozen=True)
@@ -93,12 +96,14 @@ def _namespace_binding(actor: Actor, binding: StorageBinding) -> StorageBinding:
 def csi_place_get(*, actor: Actor, binding: StorageBinding) -> CsiPlace:
     """ceph-csi's view of a binding, for its tenant's admins."""
     binding = _namespace_binding(actor, binding)
+    quota = StorageQuota.objects.filter(tenant_id=binding.tenant_id).first()
     return CsiPlace(
         cluster_id=csi_cluster_id(binding),
         monitors=ceph_monitors(binding.cluster),
         pool=binding.pool,
         namespace=binding.namespace,
         user_id=tenant_key_entity(binding).removeprefix("client."),
+        provisioned_limit=gib_to_bytes(quota.max_provisioned_gib) if quota else None,
     )
 
 

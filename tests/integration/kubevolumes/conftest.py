@@ -61,6 +61,8 @@ def place(
     )  # fmt: skip
     berths = "app.kubernetes.io/managed-by=berth"
     storage_api.delete_collection_storage_class(label_selector=berths)
+    for quota in core.list_resource_quota_for_all_namespaces(label_selector=berths).items:
+        core.delete_namespaced_resource_quota(quota.metadata.name, quota.metadata.namespace)
     for pv in core.list_persistent_volume(label_selector=berths).items:
         # No pv-protection controller runs here to lift the finalizer the API server adds.
         core.patch_persistent_volume(pv.metadata.name, {"metadata": {"finalizers": None}})

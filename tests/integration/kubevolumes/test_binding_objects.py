@@ -14,6 +14,7 @@ from dashboard.core.errors import PermissionDenied
 from dashboard.kubevolumes.services import NOT_WRITTEN, binding_kube_preview, binding_kube_setup
 from registry.models import KubeCluster, RegistryQuota
 from registry.services.csi import CREATED, REDACTED, TO_APPLY, UNCHANGED, UPDATED
+from storage.models import StorageQuota
 from storage.services.csi import csi_cluster_id
 from storage.services.tenant_keys import tenant_key_exists, tenant_key_revoke
 from tests.helpers import leaks, stored_text
@@ -167,3 +168,20 @@ def test_without_the_rights_the_objects_come_as_yaml_with_the_new_key_once(
     # The page shown later has no key to show.
     later = binding_kube_preview(actor=place.members["admin"], binding=place.binding_a)
     assert yaml.safe_load_all(later.yaml).__next__()["stringData"]["userKey"] == REDACTED
+
+
+def test_resource_quotas_give_the_tenants_namespaces_its_quota_and_the_others_nothing(place, core, revoke_after):
+    StorageQuota.objects.update_or_create(tenant=place.a, defaults={"max_provisioned_gib": 10})
+
+    use = binding_kube_setup(actor=place.members["admin"], binding=place.binding_a, resource_quotas=True)
+
+    key = "berth-team-a-team-a.storageclass.storage.k8s.io/requests.storage"
+    hard = {
+        namespace: core.read_namespaced_resource_quota("berth-team-a-team-a", namespace).spec.hard[key]
+        for namespace in (place.app_namespace, place.other_namespace, "default")
+    }
+    assert hard == {place.app_namespace: str(10 << 30), place.other_namespace: "0", "default": "0"}
+    assert {item.kind for item in use.objects} == {"Secret", "ConfigMap", "StorageClass", "ResourceQuota"}
+    # Written again: nothing changes.
+    again = binding_kube_setup(actor=place.members["admin"], binding=place.binding_a, resource_quotas=True)
+    assert {item.outcome for item in again.objects if item.kind == "ResourceQuota"} == {UNCHANGED}
