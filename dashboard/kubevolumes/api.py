@@ -25,7 +25,9 @@ class KubeObjectSerializer(serializers.Serializer):
     kind = serializers.CharField()
     name = serializers.CharField()
     namespace = serializers.CharField()
-    outcome = serializers.ChoiceField(choices=["created", "updated", "unchanged", "to apply", "not written"])
+    outcome = serializers.ChoiceField(
+        choices=["created", "updated", "unchanged", "to apply", "not written", "left to Rook"]
+    )
     reason = serializers.CharField()
     manifest = serializers.DictField(
         source="shown",

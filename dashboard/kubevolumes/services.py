@@ -25,6 +25,7 @@ from storage.services.connection import image_spec
 from storage.services.tenancy import binding_for
 
 NOT_WRITTEN = "not written"
+LEFT_TO_ROOK = "left to Rook"
 # A Kubernetes object name (DNS-1123 subdomain), for the claim a tenant names.
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 
@@ -75,8 +76,39 @@ class _BindingObjects:
     storage_class: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Which clusterID and driver the objects name: Berth's own, or Rook's when Rook manages the namespace."""
+
+    cluster_id: str
+    provisioner: str
+    rook: kube_csi.RookNamespace | None
+
+
+def _target(kube: KubeCluster, place: ceph_csi.CsiPlace) -> _Target:
+    rook = kube_csi.rook_namespace_find(cluster=kube, pool=place.pool, rados_namespace=place.namespace)
+    if rook is not None:
+        return _Target(rook.cluster_id, rook.provisioner, rook)
+    return _Target(place.cluster_id, kube_csi.CsiSettings.current().provisioner, None)
+
+
+def _left_to_rook(manifest: dict[str, Any], rook: kube_csi.RookNamespace) -> KubeObject:
+    reason = (
+        f"Rook manages ceph-csi's cluster list: CephBlockPoolRadosNamespace {rook.namespace}/{rook.name} names "
+        f"clusterID {rook.cluster_id}, which the StorageClass and volumes use."
+    )
+    return KubeObject("ConfigMap", manifest["metadata"]["name"], manifest["metadata"]["namespace"], LEFT_TO_ROOK,
+                      manifest, reason)  # fmt: skip
+
+
 def _binding_objects(
-    binding: StorageBinding, place: ceph_csi.CsiPlace, *, key: str | None, fs_type: str, reclaim_policy: str
+    binding: StorageBinding,
+    place: ceph_csi.CsiPlace,
+    target: _Target,
+    *,
+    key: str | None,
+    fs_type: str,
+    reclaim_policy: str,
 ) -> _BindingObjects:
     csi = kube_csi.CsiSettings.current()
     name = kube_csi.csi_object_name(binding.tenant.slug, binding.namespace)
@@ -94,8 +126,8 @@ def _binding_objects(
         storage_class=kube_csi.storage_class_manifest(
             name=name,
             tenant=binding.tenant.slug,
-            provisioner=csi.provisioner,
-            cluster_id=place.cluster_id,
+            provisioner=target.provisioner,
+            cluster_id=target.cluster_id,
             pool=place.pool,
             image_features=list(ceph_csi.KERNEL_FEATURES),
             secret=name,
@@ -118,9 +150,11 @@ def binding_kube_preview(
     tenant's admins: the page before "Write to Kubernetes"."""
     place = ceph_csi.csi_place_get(actor=actor, binding=binding)
     kube = kube_cluster_of(binding)
-    built = _binding_objects(binding, place, key=None, fs_type=fs_type, reclaim_policy=reclaim_policy)
+    target = _target(kube, place)
+    built = _binding_objects(binding, place, target, key=None, fs_type=fs_type, reclaim_policy=reclaim_policy)
     reason = "Not written yet."
-    objects = [_unwritten(item, reason) for item in (built.secret, built.config_map, built.storage_class)]
+    config = _left_to_rook(built.config_map, target.rook) if target.rook else _unwritten(built.config_map, reason)
+    objects = [_unwritten(built.secret, reason), config, _unwritten(built.storage_class, reason)]
     return KubeUse(binding, kube, objects, key_minted=False)
 
 
@@ -152,8 +186,12 @@ def binding_kube_setup(
     happens to the Secret's write: as the written Secret, or inside the YAML to apply."""
     place = ceph_csi.csi_place_get(actor=actor, binding=binding)
     kube = kube_cluster_of(binding)
-    built = _binding_objects(binding, place, key=None, fs_type=fs_type, reclaim_policy=reclaim_policy)
-    config = kube_csi.csi_config_apply(cluster=kube, entry=built.entry)
+    target = _target(kube, place)
+    built = _binding_objects(binding, place, target, key=None, fs_type=fs_type, reclaim_policy=reclaim_policy)
+    if target.rook is not None:
+        config = _left_to_rook(built.config_map, target.rook)
+    else:
+        config = kube_csi.csi_config_apply(cluster=kube, entry=built.entry)
     storage_class = kube_csi.storage_class_apply(cluster=kube, manifest=built.storage_class)
     quotas = []
     if resource_quotas:
@@ -171,7 +209,7 @@ def binding_kube_setup(
     if tenant_keys.tenant_key_exists(actor=actor, binding=binding):
         tenant_keys.tenant_key_revoke(actor=actor, binding=binding)
     _entity, key = tenant_keys.tenant_key_create(actor=actor, binding=binding)
-    secret = _binding_objects(binding, place, key=key, fs_type=fs_type, reclaim_policy=reclaim_policy).secret
+    secret = _binding_objects(binding, place, target, key=key, fs_type=fs_type, reclaim_policy=reclaim_policy).secret
     try:
         written = kube_csi.csi_secret_apply(cluster=kube, manifest=secret)
     except BerthError as error:
@@ -292,13 +330,14 @@ def image_kube_volume_create(
     if ceph_csi.kernel_unmappable(image.features):
         raise InvalidInput(_problems(image)[-1], code="image_features_unmappable", extra={"field": "features"})
     csi = kube_csi.CsiSettings.current()
+    target = _target(kube, place)
     secret = kube_csi.csi_object_name(binding.tenant.slug, binding.namespace)
     volume_name = kube_csi.kube_name("berth", binding.tenant.slug, namespace, name)
     volume = kube_csi.persistent_volume_manifest(
         name=volume_name,
         tenant=binding.tenant.slug,
-        provisioner=csi.provisioner,
-        cluster_id=place.cluster_id,
+        provisioner=target.provisioner,
+        cluster_id=target.cluster_id,
         pool=pool,
         rbd_namespace=namespace,
         image=name,

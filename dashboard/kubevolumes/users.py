@@ -31,10 +31,12 @@ def kube_image_users(cluster: CephCluster, pool: str, namespace: str) -> dict[st
     kube = _kube_cluster(binding)
     if kube is None or binding is None:
         return {}
-    volumes = [volume for volume in kube_csi.csi_volumes_list(cluster=kube) if volume.pool == pool]
+    rook = kube_csi.rook_namespace_find(cluster=kube, pool=pool, rados_namespace=namespace)
+    drivers = [rook.provisioner] if rook else []
+    volumes = [volume for volume in kube_csi.csi_volumes_list(cluster=kube, drivers=drivers) if volume.pool == pool]
     if not volumes:
         return {}
-    cluster_ids = _cluster_ids(kube, binding, namespace)
+    cluster_ids = _cluster_ids(kube, binding, namespace) | ({rook.cluster_id} if rook else set())
     pods: dict[str, dict[str, list[str]]] = {}
     found: dict[str, list[ImageUser]] = {}
     for volume in volumes:

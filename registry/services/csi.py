@@ -492,16 +492,16 @@ class CsiVolume:
     claim: str
 
 
-def csi_volumes_list(*, cluster: KubeCluster) -> list[CsiVolume]:
-    """The cluster's PersistentVolumes of the configured driver: static ones by their volumeHandle, those
-    ceph-csi provisioned by their `imageName` attribute."""
-    provisioner = CsiSettings.current().provisioner
+def csi_volumes_list(*, cluster: KubeCluster, drivers: Iterable[str] = ()) -> list[CsiVolume]:
+    """The cluster's PersistentVolumes of the configured driver (and of `drivers`): static ones by their
+    volumeHandle, those ceph-csi provisioned by their `imageName` attribute."""
+    wanted = {CsiSettings.current().provisioner, *drivers}
     api = CsiApi(cluster)
     found = []
     for pv in api.items("persistentvolumes", api.core.list_persistent_volume):
         spec = pv.get("spec") or {}
         csi = spec.get("csi") or {}
-        if csi.get("driver") != provisioner:
+        if csi.get("driver") not in wanted:
             continue
         attributes = csi.get("volumeAttributes") or {}
         static = attributes.get("staticVolume") == "true"
@@ -633,3 +633,41 @@ def _resource_quota_apply(api: CsiApi, manifest: dict[str, Any], listing_refused
         if _forbidden(error):
             return _shown(manifest, TO_APPLY, error.message)
         raise
+
+
+# --- Rook ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RookNamespace:
+    """A Rook CephBlockPoolRadosNamespace: Rook writes ceph-csi's cluster list itself and names the entry."""
+
+    name: str
+    namespace: str
+    cluster_id: str
+
+    @property
+    def provisioner(self) -> str:
+        # Rook prefixes its drivers with the operator's namespace, which is its clusters' in the usual install.
+        return f"{self.namespace}.rbd.csi.ceph.com"
+
+
+def rook_namespace_find(*, cluster: KubeCluster, pool: str, rados_namespace: str) -> RookNamespace | None:
+    """The CephBlockPoolRadosNamespace for pool/namespace that Rook has reconciled (its status names the
+    clusterID), or None: no Rook, none for this place, or Berth may not read them."""
+    api = CsiApi(cluster)
+    custom = client.CustomObjectsApi(api.core.api_client)
+    try:
+        found = api.call(
+            "list", "cephblockpoolradosnamespaces", None, None, custom.list_cluster_custom_object,
+            "ceph.rook.io", "v1", "cephblockpoolradosnamespaces",
+        )  # fmt: skip
+    except (NotFound, PermissionDenied):
+        return None
+    for item in found.get("items") or []:
+        spec, metadata = item.get("spec") or {}, item.get("metadata") or {}
+        cluster_id = ((item.get("status") or {}).get("info") or {}).get("clusterID")
+        here = spec.get("blockPoolName") == pool and (spec.get("name") or metadata.get("name")) == rados_namespace
+        if here and cluster_id:
+            return RookNamespace(metadata.get("name", ""), metadata.get("namespace", ""), str(cluster_id))
+    return None
