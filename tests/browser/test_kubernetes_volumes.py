@@ -4,8 +4,10 @@ from the image page."""
 
 import base64
 import uuid
+from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from kubernetes import client
 from playwright.sync_api import Page, expect
 
@@ -19,6 +21,27 @@ from storage.services.tenant_keys import tenant_key_revoke
 from tests.helpers import temporary_namespace
 
 pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path("test-artifacts/screenshots")
+
+
+def axe_and_phone_width(page: Page, name: str) -> None:
+    """No serious or critical axe-core finding, and the page fits a 390 px screen (as
+    tests/browser/test_accessibility.py checks the main pages)."""
+    page.wait_for_load_state("networkidle")
+    findings = Axe().run(page, options={"resultTypes": ["violations"]}).response["violations"]
+    blocking = [item for item in findings if item["impact"] in ("serious", "critical")]
+    assert [f"{name}: {item['id']} {[node['target'] for node in item['nodes'][:5]]}" for item in blocking] == []
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"admin-phone-{name}.png", full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        if size:
+            page.set_viewport_size(size)
 
 
 @pytest.fixture
@@ -60,6 +83,7 @@ def test_binding_then_image_into_kubernetes(
     page.goto(f"{live_server.url}/tenants/team-a/")
     page.get_by_role("link", name=f"Use {tenant_pool}/team-a in Kubernetes").click()
     expect(page.get_by_test_id("kube-yaml")).to_contain_text("kind: StorageClass")
+    axe_and_phone_width(page, "kubernetes-binding")
     page.get_by_label("Mint a new Ceph key and write it into ceph-csi's Secret").check()
     page.get_by_role("button", name="Write to Kubernetes").click()
     try:
@@ -70,6 +94,7 @@ def test_binding_then_image_into_kubernetes(
 
         page.goto(f"{live_server.url}/storage/pools/{tenant_pool}/images/db/?namespace=team-a")
         page.get_by_role("link", name="Use in Kubernetes").click()
+        axe_and_phone_width(page, "kubernetes-image-volume")
         page.get_by_label("Kubernetes namespace").select_option(app_namespace)
         page.get_by_label("Claim name").fill("db-data")
         page.get_by_label("Volume mode").select_option("Block")
@@ -78,10 +103,13 @@ def test_binding_then_image_into_kubernetes(
         claim = core.read_namespaced_persistent_volume_claim("db-data", app_namespace)
         assert claim.spec.volume_mode == "Block"
 
+        axe_and_phone_width(page, "kubernetes-image-volume-created")
         page.get_by_role("link", name="Back to the image").click()
         expect(page.get_by_test_id("kube-users")).to_contain_text(f"claim {app_namespace}/db-data")
         page.get_by_role("link", name="Delete").first.click()
         page.locator("#object-form").get_by_role("button", name="Delete").click()
         expect(page.get_by_text("is used by Kubernetes")).to_be_visible()
+        page.goto(f"{live_server.url}/kubernetes/volumes/stranded/")
+        axe_and_phone_width(page, "kubernetes-stranded-volumes")
     finally:
         tenant_key_revoke(actor=admin_user, binding=binding)
