@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "dashboard",
     "storage",
     "registry",
+    # After both feature apps: it joins them (Ceph RBD volumes for the tenants' Kubernetes clusters).
+    "dashboard.kubevolumes",
 ]
 
 MIDDLEWARE = [
@@ -238,6 +240,12 @@ BERTH_CEPH_RETRY_AFTER = env_int("BERTH_CEPH_RETRY_AFTER", 5)
 # Seconds one request to a Kubernetes API server may take in all (connecting, TLS, the answer): a silent
 # API server fails a registry page within this time.
 BERTH_KUBE_TIMEOUT = env_int("BERTH_KUBE_TIMEOUT", 3)
+
+# Where ceph-csi's RBD plugin runs, the driver (provisioner) name it registers, and its cluster list:
+# Berth writes tenants' Secrets and `ceph-csi-config` entries there (docs/kubernetes-volumes.md).
+BERTH_CSI_NAMESPACE = env_str("BERTH_CSI_NAMESPACE", "ceph-csi-rbd")
+BERTH_CSI_PROVISIONER = env_str("BERTH_CSI_PROVISIONER", "rbd.csi.ceph.com")
+BERTH_CSI_CONFIG_MAP = env_str("BERTH_CSI_CONFIG_MAP", "ceph-csi-config")
 
 # Every process of a deployment shares one cache (login throttling counts, rate limits): the database's,
 # so that no cache server is needed. Its table is made by `manage.py createcachetable`.

@@ -18,6 +18,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("overview/", overview_api.OverviewApi.as_view(), name="overview"),
     path("storage/", include("storage.api.urls")),
     path("registry/", include("registry.api.urls")),
+    path("kubernetes/", include("dashboard.kubevolumes.api_urls")),
     path("tasks/", include("dashboard.tasks.api.urls")),
     path("tokens/", include("dashboard.tenancy.api_urls")),
     path("tenants/", include("dashboard.tenancy.api_tenant_urls")),
@@ -34,6 +35,7 @@ urlpatterns = [
     path("storage/", include("storage.urls")),
     path("registry/", include("registry.urls")),
     path("tasks/", include("dashboard.tasks.urls")),
+    path("kubernetes/", include("dashboard.kubevolumes.image_urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", audited_password_change(auth_views.PasswordChangeView.as_view()), name="password_change"),
@@ -43,6 +45,7 @@ urlpatterns = [
     # Storage's tenant pages first: "quota-preview/" would otherwise be taken for a tenant's slug.
     path("tenants/", include("storage.tenant_urls")),
     path("tenants/", include("registry.tenant_urls")),
+    path("tenants/", include("dashboard.kubevolumes.urls")),
     path("tenants/", include("dashboard.tenancy.urls")),
     path("admin/", admin.site.urls),
     # A new major version goes beside v1 (api/v2/ with its own schema), so clients move when they choose.

@@ -14,7 +14,7 @@ from django import forms
 from django.http import HttpRequest
 from django.urls import reverse
 
-from dashboard.core.errors import NotFound
+from dashboard.core.errors import BerthError, NotFound
 from dashboard.core.generic.views import (
     Column,
     ConfirmView,
@@ -32,6 +32,7 @@ from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
 from storage.services import (
     features,
+    image_users,
     images,
     metadata,
     namespaces,
@@ -320,7 +321,7 @@ class NamespaceDeleteView(CephClusterMixin, ConfirmView):
 class ImageListView(ImageMixin, ServiceListView):
     template_name = "storage/image_list.html"
     table_template = "storage/_image_table.html"
-    kept_params = ("namespace", "cluster")
+    kept_params = ("namespace", "cluster", "kubernetes")
     columns = (
         Column("name", "Name", sortable=True),
         Column("size", "Size", sortable=True),
@@ -345,6 +346,7 @@ class ImageListView(ImageMixin, ServiceListView):
             offset=query.offset,
             limit=query.limit,
             with_used=True,
+            kubernetes=self.request.GET.get("kubernetes", ""),
         )
         return ListPage(items=found.items, total=found.total, query=query)
 
@@ -352,6 +354,7 @@ class ImageListView(ImageMixin, ServiceListView):
         return {
             "pool": self.pool,
             "namespace": self.namespace,
+            "kubernetes": self.request.GET.get("kubernetes", ""),
             "home_namespace": self.home_namespace(self.pool),
             "namespaces": namespaces.namespace_list(**self.service_args(), pool=self.pool),
         }
@@ -371,7 +374,15 @@ class ImageDetailView(ImageMixin, ServiceDetailView):
             "snapshot_form": storage_forms.SnapshotCreateForm(),
             "clone_unprotected": snapshots.clone_v2_allowed(self.cluster),
             "usage": usage.image_usage(**self.image_args(), name=self.image),
+            **self.kube_users(),
         }
+
+    def kube_users(self) -> dict[str, Any]:
+        # The page stays useful when the tenant's Kubernetes cluster does not answer.
+        try:
+            return {"kube_users": image_users.image_users_get(**self.image_args(), name=self.image)}
+        except BerthError as error:
+            return {"kube_users": [], "kube_users_error": error}
 
 
 class ImageCreateView(ImageMixin, ServiceFormView):

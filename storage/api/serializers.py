@@ -148,10 +148,17 @@ class ImageCreateSerializer(serializers.Serializer):
         return validated_by(validation.validate_object_size, value, field="object_size")
 
 
+FORCE_IN_USE_HELP = (
+    "Platform admins only: go ahead although a Kubernetes PersistentVolume names the image (refused otherwise, "
+    "naming the volume, its claim and pods)."
+)
+
+
 class ImageUpdateSerializer(serializers.Serializer):
     size = SizeField(required=False, help_text="New size; shrinking needs allow_shrink")
     allow_shrink = serializers.BooleanField(default=False, help_text="Confirms a shrink, which destroys data")
     new_name = NameField(required=False)
+    force_in_use = serializers.BooleanField(default=False, help_text=FORCE_IN_USE_HELP)
 
 
 class ImageDeleteSerializer(serializers.Serializer):
@@ -168,6 +175,7 @@ class ImageDeleteSerializer(serializers.Serializer):
         max_value=validation.MAX_PROTECT_DAYS,
         help_text="Days the trash entry is protected from purging (only a forced purge removes it before)",
     )
+    force_in_use = serializers.BooleanField(default=False, help_text=FORCE_IN_USE_HELP)
 
 
 class ImageCopySerializer(serializers.Serializer):

@@ -181,6 +181,12 @@ class ImageListApi(StorageApi):
                 bool,
                 description="Also measure each image of the page (fast-diff, like `rbd du`); `used` is null otherwise",
             ),
+            OpenApiParameter(
+                "kubernetes",
+                str,
+                enum=["used", "unused"],
+                description="Only the images a Kubernetes PersistentVolume names (used), or only the others (unused)",
+            ),
         ],
         operation_id="storage_pools_images_list",
         responses=with_errors({200: s.ImagePageSerializer}),
@@ -203,6 +209,7 @@ class ImageListApi(StorageApi):
             offset=(page - 1) * page_size,
             limit=page_size,
             with_used=request.query_params.get("with_used", "").lower() in ("1", "true", "yes"),
+            kubernetes=request.query_params.get("kubernetes", ""),
         )
         url = request.build_absolute_uri()
         has_next = page * page_size < result.total
@@ -274,6 +281,7 @@ class ImageDetailApi(StorageApi):
                 name=name,
                 size=data["size"],
                 allow_shrink=data["allow_shrink"],
+                force_in_use=data["force_in_use"],
             )
         if "new_name" in data and data["new_name"] != name:
             image = images.image_rename(
@@ -283,6 +291,7 @@ class ImageDetailApi(StorageApi):
                 namespace=namespace,
                 name=name,
                 new_name=data["new_name"],
+                force_in_use=data["force_in_use"],
             )
         if image is None:
             image = images.image_get(actor=request.user, cluster=cluster, pool=pool, namespace=namespace, name=name)

@@ -21,8 +21,8 @@ from dashboard.tasks.services import ProgressCallback, task_body, task_start
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster, QuotaReservation
 from storage.selectors import ceph_cluster_get
+from storage.services import image_users, usage
 from storage.services import tenancy as storage_tenancy
-from storage.services import usage
 from storage.services.bindings import rados, rbd
 from storage.services.connection import NotFoundImage, image_spec, mon_command, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
@@ -41,6 +41,7 @@ from storage.validation import (
 )
 
 SORT_KEYS = ("name", "size", "created")
+KUBERNETES_FILTERS = ("", "used", "unused")
 MAX_PAGE_SIZE = 10000
 
 
@@ -97,9 +98,17 @@ def image_list(
     offset: int = 0,
     limit: int = 50,
     with_used: bool = False,
+    kubernetes: str = "",
 ) -> ImagePage:
     """A page of images; `with_used` also measures each image of the page (`rbd du`'s total, from
-    fast-diff: a few milliseconds per image, so only for the page shown)."""
+    fast-diff: a few milliseconds per image, so only for the page shown). `kubernetes`: "used" keeps the
+    images a Kubernetes PersistentVolume names, "unused" the others (image_users.py)."""
+    if kubernetes not in KUBERNETES_FILTERS:
+        raise InvalidInput(
+            f"kubernetes: must be one of {', '.join(KUBERNETES_FILTERS[1:])} or empty (got {kubernetes!r}).",
+            code="invalid_filter",
+            extra={"field": "kubernetes"},
+        )
     if sort not in SORT_KEYS:
         raise InvalidInput(
             f"sort: must be one of {', '.join(SORT_KEYS)} (got {sort!r}).", code="invalid_sort", extra={"field": "sort"}
@@ -113,6 +122,9 @@ def image_list(
             if search:
                 needle = search.lower()
                 entries = [entry for entry in entries if needle in entry[0].lower()]
+            if kubernetes:
+                used_by_kube = image_users.image_users_in(cluster, pool, namespace)
+                entries = [entry for entry in entries if (entry[0] in used_by_kube) == (kubernetes == "used")]
             if sort == "name":
                 # Names come with the directory read: only the page's headers need reading.
                 entries.sort(key=lambda entry: entry[0], reverse=descending)
@@ -244,7 +256,9 @@ def image_create(
 
 
 @audited_action(
-    "storage.image.resize", target=("cluster", "pool", "namespace", "name"), params=("size", "allow_shrink")
+    "storage.image.resize",
+    target=("cluster", "pool", "namespace", "name"),
+    params=("size", "allow_shrink", "force_in_use"),
 )
 def image_resize(
     *,
@@ -255,6 +269,7 @@ def image_resize(
     name: str,
     size: int | str,
     allow_shrink: bool = False,
+    force_in_use: bool = False,
 ) -> ImageInfo:
     size = parse_size(size, field="size")
     tenant = storage_tenancy.storage_scope(
@@ -274,6 +289,11 @@ def image_resize(
                     code="shrink_not_confirmed",
                     extra={"field": "size", "old_size": current, "new_size": size},
                 )
+            if size < current:
+                image_users.refuse_if_in_use(
+                    actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name, doing="shrink",
+                    force=force_in_use,
+                )  # fmt: skip
             if size != current:
                 with storage_tenancy.quota_guard(
                     tenant=tenant, change=storage_tenancy.ImageChange(cluster, pool, namespace, name, size=size)
@@ -282,12 +302,24 @@ def image_resize(
     return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
 
 
-@audited_action("storage.image.rename", target=("cluster", "pool", "namespace", "name"), params=("new_name",))
+@audited_action(
+    "storage.image.rename", target=("cluster", "pool", "namespace", "name"), params=("new_name", "force_in_use")
+)
 def image_rename(
-    *, actor: Actor, cluster: CephCluster, pool: str, namespace: str, name: str, new_name: str
+    *,
+    actor: Actor,
+    cluster: CephCluster,
+    pool: str,
+    namespace: str,
+    name: str,
+    new_name: str,
+    force_in_use: bool = False,
 ) -> ImageInfo:
     validate_object_name(new_name, field="new_name")
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.OPERATOR)
+    image_users.refuse_if_in_use(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name, doing="rename", force=force_in_use
+    )
     spec = image_spec(pool, namespace, name)
     with open_ioctx(cluster, pool, namespace) as ioctx:
         with translate_ceph_errors(
@@ -460,7 +492,9 @@ def copy_image_in_background(
 
 
 @audited_action(
-    "storage.image.delete", target=("cluster", "pool", "namespace", "name"), params=("to_trash", "protect_days")
+    "storage.image.delete",
+    target=("cluster", "pool", "namespace", "name"),
+    params=("to_trash", "protect_days", "force_in_use"),
 )
 def image_delete(
     *,
@@ -472,6 +506,7 @@ def image_delete(
     to_trash: bool = True,
     confirm_name: str | None = None,
     protect_days: int = 0,
+    force_in_use: bool = False,
 ) -> BackgroundTask | None:
     """To the trash (restorable, immediate) by default; removal for good runs as a task.
 
@@ -484,6 +519,10 @@ def image_delete(
     spec = image_spec(pool, namespace, name)
     if not to_trash:
         validate_confirmation(confirm_name, expected=name)
+    image_users.refuse_if_in_use(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name,
+        doing="move to the trash" if to_trash else "delete", force=force_in_use,
+    )  # fmt: skip
     with open_image(cluster, pool, namespace, name, read_only=True) as image:
         with translate_ceph_errors(cluster.name, f"checking image {spec}"):
             watchers = list(image.watchers_list())

@@ -1240,6 +1240,51 @@ MANAGED_SAMPLES = [
 ]
 
 
+def _tenant_with_kube(ctx: SampleContext) -> dict:
+    """A tenant's RBD namespace and its Kubernetes cluster, with ceph-csi's namespace there; the
+    StorageClass written is removed afterwards."""
+    names = _tenant_namespace(ctx)
+    RegistryQuota.objects.create(
+        tenant=Tenant.objects.get(slug=names["slug"]), kube_cluster=ctx.kube, namespaces=[ctx.kube_namespace]
+    )
+    ctx.request.getfixturevalue("settings").BERTH_CSI_NAMESPACE = ctx.kube_namespace
+    storage = kube_client.StorageV1Api(ctx.request.getfixturevalue("kube_admin_api"))
+    name = f"berth-{names['slug']}-{names['rbd_namespace']}"
+    ctx.request.addfinalizer(lambda: storage.delete_collection_storage_class(field_selector=f"metadata.name={name}"))
+    return names
+
+
+def _tenant_image_with_kube(ctx: SampleContext) -> dict:
+    """An image in a tenant's RBD namespace; the PersistentVolume made of it is removed afterwards."""
+    names = _tenant_with_kube(ctx)
+    image = unique("image")
+    images.image_create(**ctx.storage(namespace=names["rbd_namespace"], name=image, size=IMAGE_SIZE))
+    volume = f"berth-{names['slug']}-{names['rbd_namespace']}-{image}"
+
+    def remove_volume() -> None:
+        # No pv-protection controller runs on the test cluster to lift the API server's finalizer.
+        ctx.kube_core.patch_persistent_volume(volume, {"metadata": {"finalizers": None}})
+        ctx.kube_core.delete_persistent_volume(volume)
+
+    ctx.request.addfinalizer(remove_volume)
+    return {**names, "image": image, "kube_namespace": ctx.kube_namespace}
+
+
+SETUP = {"fs_type": "ext4", "reclaim_policy": "Delete"}
+IMAGE_VOLUME = {
+    "kwargs": {"pool": "{pool}", "name": "{image}"},
+    "query": {"namespace": "{rbd_namespace}"},
+    "body": {"kube_namespace": "{kube_namespace}", "claim": "{new}", "volume_mode": "Block", "fs_type": "ext4"},
+    "setup": _tenant_image_with_kube,
+}
+KUBEVOLUMES_SAMPLES = [
+    Sample("image-kubernetes", "POST", "kubernetes.image.volume_create", **IMAGE_VOLUME),
+    Sample("api:kubernetes-image-volume", "POST", "kubernetes.image.volume_create", **IMAGE_VOLUME),
+    Sample("tenant-binding-kubernetes", "POST", "kubernetes.binding.setup", BINDING, SETUP, setup=_tenant_with_kube),
+    Sample("api:kubernetes-binding", "POST", "kubernetes.binding.setup", BINDING, SETUP, setup=_tenant_with_kube),
+]
+
+
 SAMPLES = {
     (sample.route, sample.method): sample
     for sample in [
@@ -1255,6 +1300,7 @@ SAMPLES = {
         *MANAGED_SAMPLES,
         *TENANCY_SAMPLES,
         *ACCOUNT_SAMPLES,
+        *KUBEVOLUMES_SAMPLES,
     ]
 }
 

@@ -204,6 +204,7 @@ def test_the_cluster_role_holds_only_what_berth_calls(release, kube_admin_api):
         *(("serviceaccounts", verb) for verb in ("get", "list", "patch")),
         ("pods", "list"),
         ("events", "list"),
+        ("persistentvolumes", "list"),
     }
 
 
@@ -289,3 +290,23 @@ def test_without_a_service_account_token_berth_says_what_to_do(db, monkeypatch, 
         namespace_list(actor=admin_user, cluster=cluster)
     assert "registered as the cluster Berth runs in" in error.value.operator_message
     assert "run Berth in a pod of that cluster" in error.value.operator_message
+
+
+def test_the_volume_rights_are_granted_only_when_asked_for(helm, kube_admin_api, kube_namespace, tmp_path):
+    values = {**VALUES, "kubernetes": {**VALUES.get("kubernetes", {}), "rbac": {"create": True, "volumes": True}}}
+    role = by_kind(render(helm, kube_namespace, tmp_path, values))[("ClusterRole", f"{kube_namespace}-berth")]
+    granted = {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+    assert {
+        ("", "configmaps", "update"),
+        ("", "persistentvolumes", "create"),
+        ("", "persistentvolumeclaims", "create"),
+        ("storage.k8s.io", "storageclasses", "create"),
+        ("ceph.rook.io", "cephblockpoolradosnamespaces", "list"),
+    } <= granted
+    server_side_apply(kube_admin_api, DynamicClient(kube_admin_api).resources, role, kube_namespace, dry_run=True)
