@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import json
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -72,6 +73,14 @@ class AdminCli:
             if time.monotonic() > deadline:
                 raise AssertionError(f"pool {name} did not appear in `ceph df` within {timeout} s")
             time.sleep(0.2)
+
+
+def audit_writes_done() -> None:
+    """Waits for the threads that re-write an event its rolled-back transaction took with it
+    (dashboard/audit/services.py, `_record_surviving_rollback`)."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("berth-audit-"):
+            thread.join(timeout=30)
 
 
 def wait_for_task(task: BackgroundTask, timeout: float = 60) -> BackgroundTask:

@@ -2,8 +2,6 @@
 `atomic`) stays recorded when that transaction rolls back: what the change did outside the
 database (in Ceph, in Kubernetes) is not undone by the rollback, so its event must not be either."""
 
-import threading
-
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -11,14 +9,9 @@ from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import recording, verify_chain
 from dashboard.core.errors import Conflict
 from dashboard.tenancy.models import Tenant
+from tests.helpers import audit_writes_done
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def audit_writes_done() -> None:
-    for thread in threading.enumerate():
-        if thread.name.startswith("berth-audit-"):
-            thread.join(timeout=30)
 
 
 def test_a_change_that_fails_inside_a_transaction_that_rolls_back_is_recorded():
