@@ -126,7 +126,8 @@ def _current(place: Place) -> Listing | None:
     generation = cache.get(generation_key)
     with _lock:
         held = _memory.get(place)
-        if held is not None and (held.generation == generation or (generation is None and held.pending)):
+        # A first read this process is still sharing is newer than whatever the cache holds meanwhile.
+        if held is not None and (held.pending or held.generation == generation):
             _memory.move_to_end(place)
             return held
     stored = None if generation is None else cache.get(rows_key)
