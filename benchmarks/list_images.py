@@ -7,7 +7,8 @@ then measures in one run:
   rbd ls -l       `rbd ls -l --format json`, which opens every image;
   floor           plain Python, no Django, in a fresh process: connect, `list2`, and pipelined
                   asynchronous reads of the `size`, `features` and `order` omap keys of every
-                  `rbd_header.<id>` (all in flight), rows sorted by size;
+                  `rbd_header.<id>` (all in flight), rows sorted by size; once more with the
+                  client-side timeouts Berth's connections set (librados then arms a timer per read);
   Berth cold      a fresh process with an empty image list cache that has answered only /healthz: the
                   first list, the API's every row sorted by size (connecting to Ceph included, as in
                   the floor);
@@ -51,16 +52,17 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--worker", choices=("populate", "floor", "bare-create", "berth-cold"), help=argparse.SUPPRESS)
     parser.add_argument("--pool", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--timeouts", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 # --- Workers: fresh processes, plain Python unless they say otherwise -----------------------------
 
 
-def _connect(conf: str, keyring: str, pool: str):
+def _connect(conf: str, keyring: str, pool: str, extra: dict[str, str] | None = None):
     import rados
 
-    cluster = rados.Rados(conffile=conf, name="client.admin", conf={"keyring": keyring})
+    cluster = rados.Rados(conffile=conf, name="client.admin", conf={"keyring": keyring, **(extra or {})})
     cluster.connect()
     return cluster, cluster.open_ioctx(pool)
 
@@ -80,8 +82,11 @@ def worker_floor(arguments: argparse.Namespace) -> None:
     import rbd
 
     size_of = struct.Struct("<Q").unpack_from
+    # Berth's handles carry client-side timeouts (storage/services/connection.py); librados then arms a timer
+    # for every operation, which this variant of the floor measures.
+    timeouts = {"rados_osd_op_timeout": "4", "rados_mon_op_timeout": "4", "client_mount_timeout": "4"}
     started = time.perf_counter()
-    cluster, ioctx = _connect(arguments.conf, arguments.keyring, arguments.pool)
+    cluster, ioctx = _connect(arguments.conf, arguments.keyring, arguments.pool, timeouts if arguments.timeouts else {})
     entries = [(entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx)]
     in_flight = []
     for name, image_id in entries:
@@ -255,13 +260,15 @@ def run(arguments: argparse.Namespace, scratch: Path, conf: str, admin_keyring: 
         assert len(rows) == arguments.images, f"rbd ls -l listed {len(rows)} images"
         expected_sizes = sorted(row["size"] for row in rows)
 
-        floors, colds, cold_peak = [], [], 0
+        floors, timed_floors, colds, cold_peak = [], [], [], 0
         for _ in range(arguments.repeat):
             floors.append(worker("floor")["seconds"])
+            timed_floors.append(worker("floor", "--timeouts")["seconds"])
             cold = worker("berth-cold", "--data-dir", str(scratch / "berth"))
             colds.append(cold["seconds"])
             cold_peak = max(cold_peak, cold["peak_kib"])
         seconds_floor, seconds_cold = statistics.median(floors), statistics.median(colds)
+        seconds_timed_floor = statistics.median(timed_floors)
 
         everything = api(ordering="size", page_size=arguments.images)  # fills this process's cache
         seconds_warm, everything = timed(lambda: api(ordering="size", page_size=arguments.images), arguments.repeat)
@@ -292,11 +299,15 @@ def run(arguments: argparse.Namespace, scratch: Path, conf: str, admin_keyring: 
         print(f"images in pool: {arguments.images}   (median of {arguments.repeat} runs unless noted)")
         line("rbd ls -l --format json (1 run)", seconds_rbd)
         line("floor: list2 + async omap reads, no Django", seconds_floor)
+        line("floor with Berth's client timeouts", seconds_timed_floor)
         line("Berth cold: fresh process, all rows by size", seconds_cold)
         line("Berth warm: all rows by size", seconds_warm, "(target >= 300x)")
         for ordering, seconds in first_pages.items():
             line(f"Berth warm: first 50 rows, ordering={ordering}", seconds, "(target < 20 ms)")
-        print(f"  Berth cold / floor: {seconds_cold / seconds_floor:.3f}   (target <= 1.15)")
+        print(
+            f"  Berth cold / floor: {seconds_cold / seconds_floor:.3f}   (target <= 1.15);"
+            f"  / floor with timeouts: {seconds_cold / seconds_timed_floor:.3f}"
+        )
         print(
             f"  create: Berth image_create {seconds_create * 1000:.1f} ms, bare RBD.create {seconds_bare * 1000:.1f} ms"
             f", ratio {seconds_create / seconds_bare:.2f}   (target <= 2; median of {arguments.creates} each)"
