@@ -191,13 +191,14 @@ def log_in(page: Page, base_url: str, username: str) -> None:
 
 # Counts htmx requests in flight. Playwright's "networkidle" would wait 500 ms of silence on every page;
 # the panels and tables htmx loads after the page are known to have arrived once this reaches zero and
-# no element is still being swapped or settled (a swapped-in fragment may start loads of its own).
+# no element is still being requested for, swapped or settled (a swapped-in fragment may start loads of
+# its own). In a context without this script the classes alone tell.
 COUNT_HTMX_REQUESTS = """
 window.berthHtmxInFlight = 0;
 document.addEventListener("htmx:beforeRequest", () => { window.berthHtmxInFlight += 1; });
 document.addEventListener("htmx:afterRequest", () => { window.berthHtmxInFlight -= 1; });
 """
-HTMX_SETTLED = """() => document.readyState === "complete" && window.berthHtmxInFlight === 0
+HTMX_SETTLED = """() => document.readyState === "complete" && (window.berthHtmxInFlight ?? 0) === 0
   && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")"""
 
 
@@ -207,22 +208,27 @@ def settle(page: Page) -> None:
 
 
 class Audit:
-    """Runs axe on the pages one opens, at desktop width and then at phone width, photographs them,
-    and gathers what fails."""
+    """Runs axe on the pages one opens, at each of the given widths (desktop, then phone, unless
+    told), photographs them, and gathers what fails."""
 
-    def __init__(self, page: Page, role: str):
+    def __init__(self, page: Page, label: str, *viewports: dict[str, int]):
         self.page = page
-        self.role = role
+        self.label = label
+        self.viewports = viewports or (DESKTOP, PHONE)
         self.axe = Axe()
         self.problems: list[str] = []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def check(self, name: str) -> None:
         settle(self.page)
-        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            self.page.set_viewport_size(viewport)
-            self.check_at(f"{name} ({label})", f"{self.role}-{label}-{name}", viewport)
-        self.page.set_viewport_size(DESKTOP)
+        before = self.page.viewport_size
+        for viewport in self.viewports:
+            width = "phone" if viewport == PHONE else "desktop"
+            if viewport != self.page.viewport_size:
+                self.page.set_viewport_size(viewport)
+            self.check_at(f"{name} ({width})", f"{self.label}-{width}-{name}", viewport)
+        if before and before != self.page.viewport_size:
+            self.page.set_viewport_size(before)
 
     def check_at(self, name: str, screenshot: str, viewport: dict[str, int]) -> None:
         self.page.screenshot(path=SCREENSHOTS / f"{screenshot}.jpeg", full_page=True, type="jpeg", quality=80)
@@ -313,7 +319,7 @@ def check_the_folded_menu(audit: Audit) -> None:
     page.get_by_role("button", name="Menu").click()
     expect(page.get_by_role("link", name="Storage")).to_be_visible()
     settle(page)
-    audit.check_at("menu (phone)", f"{audit.role}-phone-menu", PHONE)
+    audit.check_at("menu (phone)", f"{audit.label}-phone-menu", PHONE)
     page.get_by_role("button", name="Menu").click()
     expect(page.get_by_role("link", name="Storage")).to_be_hidden()
     page.set_viewport_size(DESKTOP)
