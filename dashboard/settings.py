@@ -128,11 +128,42 @@ AUTHENTICATION_BACKENDS = [
     # Authenticates no one; answers permission questions (auditors: the audit log, nothing else) before
     # ModelBackend could grant a permission a user or group was given.
     "dashboard.tenancy.backends.PlatformRoleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords; with BERTH_LOCAL_LOGIN=false only for the break-glass superusers.
+    "dashboard.tenancy.backends.LocalPasswordBackend",
+    # Single sign-on through an OpenID provider, when BERTH_OIDC_ISSUER is set (docs/sso.md).
+    "dashboard.tenancy.oidc.OidcBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on with OpenID Connect (docs/sso.md). Off while BERTH_OIDC_ISSUER is empty; the provider's
+# endpoints and keys are read from its discovery document when a sign-in first needs them.
+BERTH_OIDC_ISSUER = env_str("BERTH_OIDC_ISSUER", "")
+BERTH_OIDC_CLIENT_ID = env_str("BERTH_OIDC_CLIENT_ID", "")
+BERTH_OIDC_CLIENT_SECRET = (env_secrets("BERTH_OIDC_CLIENT_SECRET") or [""])[0]
+if BERTH_OIDC_ISSUER and not (BERTH_OIDC_CLIENT_ID and BERTH_OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("BERTH_OIDC_ISSUER needs BERTH_OIDC_CLIENT_ID and BERTH_OIDC_CLIENT_SECRET(_FILE) too")
+# The button's words: "Sign in with <name>".
+BERTH_OIDC_PROVIDER_NAME = env_str("BERTH_OIDC_PROVIDER_NAME", "single sign-on")
+BERTH_OIDC_SCOPES = env_str("BERTH_OIDC_SCOPES", "openid email profile")
+BERTH_OIDC_GROUPS_CLAIM = env_str("BERTH_OIDC_GROUPS_CLAIM", "groups")
+BERTH_OIDC_USERNAME_CLAIM = env_str("BERTH_OIDC_USERNAME_CLAIM", "preferred_username")
+BERTH_OIDC_SIGN_ALGORITHMS = env_list("BERTH_OIDC_SIGN_ALGORITHMS", ["RS256"])
+BERTH_OIDC_TIMEOUT = env_int("BERTH_OIDC_TIMEOUT", 10)
+# OpenID bearer tokens (client credentials) the API accepts: JWTs from the provider above for this audience,
+# whose client is mapped to a Berth user by the rule table (docs/sso.md). Empty: the API takes none.
+BERTH_OIDC_API_AUDIENCE = env_str("BERTH_OIDC_API_AUDIENCE", "")
+# Password sign-in for everyone (true), or only for superusers, the break-glass accounts (false).
+BERTH_LOCAL_LOGIN = env_bool("BERTH_LOCAL_LOGIN", True)
+# mozilla-django-oidc's own settings, derived from the ones above (dashboard/tenancy/oidc.py supplies the rest).
+OIDC_RP_SCOPES = BERTH_OIDC_SCOPES
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
+OIDC_TIMEOUT = BERTH_OIDC_TIMEOUT
+LOGIN_REDIRECT_URL_FAILURE = "login"
 
 # Failed-login throttling: lock a username+address pair out for a while after repeated failures. The address
 # is the client's as dashboard/core/client_ip.py reads it: behind trusted proxies, from X-Forwarded-For.
