@@ -231,6 +231,7 @@ REST_FRAMEWORK = {
     # 401 with a `WWW-Authenticate: Token` challenge rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "dashboard.tenancy.authentication.ApiTokenAuthentication",
+        "dashboard.tenancy.authentication.OidcBearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -7,6 +7,7 @@ and subject rather than by e-mail address, and the groups claim is applied to th
 sign-in (dashboard/tenancy/directory.py). Client-credentials access tokens are checked here too, for the API.
 """
 
+import hashlib
 import logging
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Any
 import jwt
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
@@ -195,9 +197,24 @@ def oidc_setting(attr: str, *args: Any) -> Any:
     raise AttributeError(attr)
 
 
-def bearer_claims(token: str) -> dict[str, Any]:
-    """The claims of a client-credentials access token for Berth's API (audience BERTH_OIDC_API_AUDIENCE)."""
+def bearer_user(token: str) -> Any:
+    """The user an OpenID client-credentials access token acts as (BERTH_OIDC_API_AUDIENCE must be set).
+
+    Each client has a service user of its own, made at its first request, linked by issuer and subject like a
+    person. Its roles come from the rule table: a rule for the group `client:<client_id>`, or for a group or
+    app role the token names in the groups claim. They are brought up to date once per token, not per request."""
     try:
-        return verify_jwt(token, audience=settings.BERTH_OIDC_API_AUDIENCE)
-    except (jwt.InvalidTokenError, jwt.PyJWKClientError) as error:
+        claims = verify_jwt(token, audience=settings.BERTH_OIDC_API_AUDIENCE)
+    except (jwt.InvalidTokenError, jwt.PyJWKClientError, requests.RequestException) as error:
         raise NotAuthenticated(f"Bearer token refused: {error}", code="invalid_token") from None
+    issuer, subject = discovery()["issuer"], str(claims["sub"])
+    client_id = str(claims.get("client_id") or claims.get("azp") or subject)
+    user = external_user(source=OIDC, issuer=issuer, subject=subject)
+    if user is None:
+        user = external_user_create(source=OIDC, issuer=issuer, subject=subject, username=f"client-{client_id}")
+    if not user.is_active:
+        raise NotAuthenticated("This client's Berth user is deactivated.", code="invalid_token")
+    lifetime = max(1, int(claims["exp"]) - int(time.time()))
+    if cache.add(f"berth-oidc-bearer:{hashlib.sha256(token.encode()).hexdigest()}", True, timeout=lifetime):
+        directory_roles_sync(user=user, source=OIDC, groups=[f"client:{client_id}", *claim_groups(claims)])
+    return user

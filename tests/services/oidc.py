@@ -12,6 +12,7 @@ The provider's accounts, clients and seen events are changed and read at run tim
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -21,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jwt
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.services.postgres import free_loopback_port
 
@@ -29,6 +32,7 @@ HERE = Path(__file__).resolve().parent / "oidc"
 NODE = os.environ.get("BERTH_NODE", "node")
 NPM = os.environ.get("BERTH_NPM", "npm")
 API_AUDIENCE = "urn:berth:api"
+KEY_ID = "berth-test-1"
 
 
 def _installed_modules() -> Path:
@@ -63,6 +67,11 @@ class OidcProvider:
     admin_token: str
     process: subprocess.Popen[bytes]
     log: Path
+    signing_key: rsa.RSAPrivateKey
+
+    def sign(self, claims: dict[str, Any], *, key: Any = None, algorithm: str = "RS256") -> str:
+        """A JWT signed with the provider's own key (or `key`), with the provider's key id in its header."""
+        return jwt.encode(claims, key or self.signing_key, algorithm=algorithm, headers={"kid": KEY_ID})
 
     def _admin(self, method: str, path: str, body: Any = None) -> requests.Response:
         response = requests.request(
@@ -102,15 +111,27 @@ def start_provider(workdir: Path) -> OidcProvider:
         raise RuntimeError(f"{NODE} and {NPM} are needed for the SSO tests' OpenID provider (Node.js 20 or later).")
     folder = _installed_modules()
     port, token = free_loopback_port(), secrets.token_urlsafe(24)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = {**jwt.algorithms.RSAAlgorithm.to_jwk(key, as_dict=True), "kid": KEY_ID}
+    # PyJWT marks a private key "sign" only; the provider also verifies with it (the id_token_hint of a logout).
+    del jwk["key_ops"]
     log = workdir / "oidc-provider.log"
     process = subprocess.Popen(
         [NODE, str(folder / "provider.mjs")],
         cwd=folder,
-        env={**os.environ, "OIDC_PORT": str(port), "OIDC_ADMIN_TOKEN": token, "OIDC_API_AUDIENCE": API_AUDIENCE},
+        env={
+            **os.environ,
+            "OIDC_PORT": str(port),
+            "OIDC_ADMIN_TOKEN": token,
+            "OIDC_API_AUDIENCE": API_AUDIENCE,
+            "OIDC_SIGNING_KEY": json.dumps(jwk),
+        },
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    provider = OidcProvider(issuer=f"http://127.0.0.1:{port}", admin_token=token, process=process, log=log)
+    provider = OidcProvider(
+        issuer=f"http://127.0.0.1:{port}", admin_token=token, process=process, log=log, signing_key=key
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

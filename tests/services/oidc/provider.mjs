@@ -17,13 +17,15 @@ const issuer = `http://127.0.0.1:${port}`;
 const accounts = new Map();
 const events = [];
 
-const signingKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+// The key comes from the test run, which signs tokens of its own with it (an expired one, one for another
+// audience) to check that Berth refuses them for what they are, not merely for an unknown signature.
+const signingKey = JSON.parse(process.env.OIDC_SIGNING_KEY);
 
 // API tokens for the client-credentials client are JWTs for this audience, which Berth checks.
 const API_AUDIENCE = process.env.OIDC_API_AUDIENCE || 'urn:berth:api';
 
 const provider = new Provider(issuer, {
-  jwks: { keys: [{ ...signingKey, kid: 'berth-test-1', alg: 'RS256', use: 'sig' }] },
+  jwks: { keys: [{ ...signingKey, alg: 'RS256', use: 'sig' }] },
   cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
   // Claims in the ID token as well as at userinfo, as Entra ID and Keycloak put groups there.
   conformIdTokenClaims: false,
