@@ -146,9 +146,7 @@ def directory_roles_sync(*, user: Any, source: str, groups: Collection[str]) -> 
             )
             changes.granted.append(wanted.platform.role)
     # Django caches the user's platform role row; the next check must see this sign-in's.
-    user.__dict__.pop("platform_role", None)
-    if hasattr(user, "_state"):
-        user._state.fields_cache.pop("platform_role", None)
+    user._state.fields_cache.pop("platform_role", None)
     return changes
 
 

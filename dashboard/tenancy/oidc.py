@@ -16,6 +16,7 @@ from typing import Any
 import jwt
 import requests
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -90,8 +91,6 @@ class OidcBackend(OIDCAuthenticationBackend):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Django makes a backend for every request's user lookup: the library's __init__ reads the endpoints,
         # which here come from discovery, so nothing is read before a sign-in needs it.
-        from django.contrib.auth import get_user_model
-
         self.UserModel = get_user_model()
 
     @staticmethod
@@ -190,6 +189,8 @@ def oidc_setting(attr: str, *args: Any) -> Any:
         return settings.BERTH_OIDC_CLIENT_ID
     if attr == "OIDC_RP_CLIENT_SECRET":
         return settings.BERTH_OIDC_CLIENT_SECRET
+    if attr == "OIDC_RP_SCOPES":
+        return settings.BERTH_OIDC_SCOPES
     if hasattr(settings, attr):
         return getattr(settings, attr)
     if args:

@@ -11,8 +11,10 @@ from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django.views.generic import View
 from mozilla_django_oidc import views as oidc_views
 
 from dashboard.tenancy.oidc import discovery, oidc_enabled, oidc_setting
@@ -27,13 +29,14 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["sso_name"] = settings.BERTH_OIDC_PROVIDER_NAME if oidc_enabled() else ""
         context["local_login"] = settings.BERTH_LOCAL_LOGIN
+        context["ldap_login"] = bool(settings.BERTH_LDAP_SERVER_URI)
         return context
 
 
 class OidcStartView(oidc_views.OIDCAuthenticationRequestView):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # The library reads the endpoint here; it is read per request below, once a provider is configured.
-        pass
+        View.__init__(self, *args, **kwargs)
 
     get_settings = staticmethod(oidc_setting)
 
@@ -62,8 +65,11 @@ class OidcCallbackView(oidc_views.OIDCAuthenticationCallbackView):
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
-    """Ends Berth's session and, for a single sign-on session, sends the browser to the provider's
-    end_session_endpoint, which comes back to the login page."""
+    """Ends Berth's session and, for a single sign-on session, sends the browser on to the provider's
+    end_session_endpoint, which comes back to the login page.
+
+    It is sent there by a page rather than a redirect: the logout form's page allows forms to go to Berth
+    only (CSP form-action 'self'), and browsers apply that to where the form's answer redirects too."""
     id_token = request.session.get("oidc_id_token")
     from_sso = request.session.get(auth.BACKEND_SESSION_KEY) == OIDC_BACKEND
     auth.logout(request)
@@ -77,5 +83,10 @@ def logout(request: HttpRequest) -> HttpResponse:
             query = {"client_id": settings.BERTH_OIDC_CLIENT_ID, "post_logout_redirect_uri": login_url}
             if id_token:
                 query["id_token_hint"] = id_token
-            return HttpResponseRedirect(f"{end_session}?{urlencode(query)}")
+            context = {
+                "title": "Signed out",
+                "provider": settings.BERTH_OIDC_PROVIDER_NAME,
+                "end_session_url": f"{end_session}?{urlencode(query)}",
+            }
+            return render(request, "registration/sso_logged_out.html", context)
     return HttpResponseRedirect(login_url)
