@@ -1,8 +1,9 @@
 """Single sign-on in a real browser: Berth's "Sign in with ..." button, the OpenID provider's own login page
 (panva's oidc-provider, tests/fixtures/oidc.py), back in Berth with the roles of one's groups; and logging out
-ends the provider's session too, back on Berth's login page."""
+ends the provider's session too, back on Berth's login page (checked by axe-core with its SSO button)."""
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from dashboard.tenancy.models import DirectoryRoleRule, Membership, Tenant
@@ -42,6 +43,8 @@ def test_signing_in_and_out_through_the_providers_own_pages(page: Page, live_ser
     page.get_by_role("button", name="Yes, sign me out").click()
     page.wait_for_url(f"{live_server.url}/login/")
     assert "end_session.success" in oidc.provider.events()
+    violations = Axe().run(page, options={"resultTypes": ["violations"]}).response["violations"]
+    assert [rule["id"] for rule in violations if rule["impact"] in ("serious", "critical")] == []
     # The provider forgot her too: the button leads to its login page again, not straight back into Berth.
     page.get_by_role("link", name="Sign in with Test IdP").click()
     expect(page.get_by_placeholder("Enter any login")).to_be_visible()
