@@ -180,6 +180,7 @@ OIDC_USE_NONCE = True
 OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
 OIDC_TIMEOUT = BERTH_OIDC_TIMEOUT
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("BERTH_OIDC_CLIENT_SECRET_BASIC", False)
 LOGIN_REDIRECT_URL_FAILURE = "login"
 
 # Failed-login throttling: lock a username+address pair out for a while after repeated failures. The address

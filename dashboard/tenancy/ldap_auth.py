@@ -90,6 +90,11 @@ class LdapBackend(LDAPBackend):
             user = external_user_create(source=LDAP, issuer=issuer, subject=subject, username=username)
         return user, False
 
+    def get_group_permissions(self, user: Any, obj: Any = None) -> set[str]:
+        # Groups give Berth roles through the rule table, never Django permissions; Django asks every backend on
+        # every permission check, and answering from here would read the LDAP settings each time.
+        return set()
+
     def get_user(self, user_id: Any) -> Any:
         # django-auth-ldap loads inactive users too: a deactivated user's session would go on working.
         user = super().get_user(user_id)
