@@ -164,7 +164,9 @@ class OidcBackend(OIDCAuthenticationBackend):
         return self.update_user(user, claims)
 
     def update_user(self, user: Any, claims: dict[str, Any]) -> Any:
-        directory_roles_sync(user=user, source=OIDC, groups=claim_groups(claims))
+        # A deactivated user is refused by the callback right after this; their roles stay as they were.
+        if user.is_active:
+            directory_roles_sync(user=user, source=OIDC, groups=claim_groups(claims))
         return user
 
 
