@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.postgres",
     "tests.fixtures.tasks",
+    "tests.fixtures.oidc",
 ]
 
 # tests/postgres need Django itself on PostgreSQL, which settings fix at start-up; in any other run
