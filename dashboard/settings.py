@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.core.env import env_bool, env_int, env_list, env_secrets, env_str, generated_secret_file
+from dashboard.core.env import env_bool, env_int, env_list, env_secret, env_secrets, env_str, generated_secret_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("BERTH_DATA_DIR", str(BASE_DIR / "var")))
@@ -128,11 +128,60 @@ AUTHENTICATION_BACKENDS = [
     # Authenticates no one; answers permission questions (auditors: the audit log, nothing else) before
     # ModelBackend could grant a permission a user or group was given.
     "dashboard.tenancy.backends.PlatformRoleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords; with BERTH_LOCAL_LOGIN=false only for the break-glass superusers.
+    "dashboard.tenancy.backends.LocalPasswordBackend",
+    # Single sign-on through an OpenID provider, when BERTH_OIDC_ISSUER is set (docs/sso.md).
+    "dashboard.tenancy.oidc.OidcBackend",
+    # The login form's username and password checked against LDAP, when BERTH_LDAP_SERVER_URI is set.
+    "dashboard.tenancy.ldap_auth.LdapBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
+
+
+# Single sign-on with OpenID Connect (docs/sso.md). Off while BERTH_OIDC_ISSUER is empty; the provider's
+# endpoints and keys are read from its discovery document when a sign-in first needs them.
+BERTH_OIDC_ISSUER = env_str("BERTH_OIDC_ISSUER", "")
+BERTH_OIDC_CLIENT_ID = env_str("BERTH_OIDC_CLIENT_ID", "")
+BERTH_OIDC_CLIENT_SECRET = env_secret("BERTH_OIDC_CLIENT_SECRET")
+if BERTH_OIDC_ISSUER and not (BERTH_OIDC_CLIENT_ID and BERTH_OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("BERTH_OIDC_ISSUER needs BERTH_OIDC_CLIENT_ID and BERTH_OIDC_CLIENT_SECRET(_FILE) too")
+# The button's words: "Sign in with <name>".
+BERTH_OIDC_PROVIDER_NAME = env_str("BERTH_OIDC_PROVIDER_NAME", "single sign-on")
+BERTH_OIDC_SCOPES = env_str("BERTH_OIDC_SCOPES", "openid email profile")
+BERTH_OIDC_GROUPS_CLAIM = env_str("BERTH_OIDC_GROUPS_CLAIM", "groups")
+BERTH_OIDC_USERNAME_CLAIM = env_str("BERTH_OIDC_USERNAME_CLAIM", "preferred_username")
+BERTH_OIDC_SIGN_ALGORITHMS = env_list("BERTH_OIDC_SIGN_ALGORITHMS", ["RS256"])
+BERTH_OIDC_TIMEOUT = env_int("BERTH_OIDC_TIMEOUT", 10)
+# OpenID bearer tokens (client credentials) the API accepts: JWTs from the provider above for this audience,
+# whose client is mapped to a Berth user by the rule table (docs/sso.md). Empty: the API takes none.
+BERTH_OIDC_API_AUDIENCE = env_str("BERTH_OIDC_API_AUDIENCE", "")
+# LDAP sign-in with the login form (docs/sso.md); off while BERTH_LDAP_SERVER_URI is empty. Users are found under
+# the user base with the filter (%(user)s: the name typed), their groups under the group base.
+BERTH_LDAP_SERVER_URI = env_str("BERTH_LDAP_SERVER_URI", "")
+BERTH_LDAP_BIND_DN = env_str("BERTH_LDAP_BIND_DN", "")
+BERTH_LDAP_BIND_PASSWORD = env_secret("BERTH_LDAP_BIND_PASSWORD")
+BERTH_LDAP_START_TLS = env_bool("BERTH_LDAP_START_TLS", False)
+BERTH_LDAP_CA_FILE = env_str("BERTH_LDAP_CA_FILE", "")
+BERTH_LDAP_USER_BASE = env_str("BERTH_LDAP_USER_BASE", "")
+BERTH_LDAP_USER_FILTER = env_str("BERTH_LDAP_USER_FILTER", "(uid=%(user)s)")
+BERTH_LDAP_GROUP_BASE = env_str("BERTH_LDAP_GROUP_BASE", "")
+BERTH_LDAP_GROUP_FILTER = env_str("BERTH_LDAP_GROUP_FILTER", "(objectClass=groupOfNames)")
+BERTH_LDAP_GROUP_TYPE = env_str("BERTH_LDAP_GROUP_TYPE", "groupOfNames")
+BERTH_LDAP_TIMEOUT = env_int("BERTH_LDAP_TIMEOUT", 10)
+if BERTH_LDAP_SERVER_URI and not (BERTH_LDAP_USER_BASE and BERTH_LDAP_GROUP_BASE):
+    raise ImproperlyConfigured("BERTH_LDAP_SERVER_URI needs BERTH_LDAP_USER_BASE and BERTH_LDAP_GROUP_BASE too")
+# Password sign-in for everyone (true), or only for superusers, the break-glass accounts (false).
+BERTH_LOCAL_LOGIN = env_bool("BERTH_LOCAL_LOGIN", True)
+# mozilla-django-oidc's own settings; dashboard/tenancy/oidc.py gives it the ones above and the provider's endpoints.
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
+OIDC_TIMEOUT = BERTH_OIDC_TIMEOUT
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("BERTH_OIDC_CLIENT_SECRET_BASIC", False)
+LOGIN_REDIRECT_URL_FAILURE = "login"
 
 # Failed-login throttling: lock a username+address pair out for a while after repeated failures. The address
 # is the client's as dashboard/core/client_ip.py reads it: behind trusted proxies, from X-Forwarded-For.
@@ -200,6 +249,7 @@ REST_FRAMEWORK = {
     # 401 with a `WWW-Authenticate: Token` challenge rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "dashboard.tenancy.authentication.ApiTokenAuthentication",
+        "dashboard.tenancy.authentication.OidcBearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -9,6 +9,7 @@ from dashboard import activity, error_pages, health, views
 from dashboard import api as overview_api
 from dashboard.audit.accounts import audited_password_change
 from dashboard.core.api.views import ApiDocsView, unversioned_api_gone
+from dashboard.tenancy import sso_views
 
 handler403 = error_pages.permission_denied
 handler404 = error_pages.page_not_found
@@ -36,8 +37,9 @@ urlpatterns = [
     path("registry/", include("registry.urls")),
     path("tasks/", include("dashboard.tasks.urls")),
     path("kubernetes/", include("dashboard.kubevolumes.image_urls")),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", sso_views.LoginView.as_view(), name="login"),
+    path("logout/", sso_views.logout, name="logout"),
+    path("oidc/", include("dashboard.tenancy.sso_urls")),
     path("password/", audited_password_change(auth_views.PasswordChangeView.as_view()), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("account/", include("dashboard.tenancy.account_urls")),

@@ -1,5 +1,7 @@
+import dataclasses
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # The environment for the test run is set in tests/settings.py (pytest-django loads it first).
@@ -19,9 +21,19 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.postgres",
     "tests.fixtures.tasks",
+    "tests.fixtures.oidc",
 ]
 
 # tests/postgres need Django itself on PostgreSQL, which settings fix at start-up; in any other run
 # tests/integration/audit/test_postgres_suite.py starts a server and runs them in a second process.
 if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
     collect_ignore = ["postgres"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Schemathesis makes one test per API operation, but under pytest 9 they all get the function's
+    # node id: the operation goes into the id's parameters, so that --durations names the slow one and
+    # pytest-xdist, which keys tests by id, does not take them for one test and run only the first.
+    for item in items:
+        if (label := getattr(item, "operation_label", None)) and item.id.params is None:
+            item._id = dataclasses.replace(item.id, params=label)

@@ -71,6 +71,19 @@ def env_secrets(name: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
+def env_secret(name: str) -> str:
+    """One secret, whole (commas included), from NAME or else the file NAME_FILE names; empty when neither is set."""
+    if value := os.environ.get(name):
+        return value
+    path = os.environ.get(f"{name}_FILE")
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text().strip()
+    except OSError as error:
+        raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {error.strerror}") from None
+
+
 def generated_secret_file(path: Path) -> str:
     """The secret kept in `path`, created (readable by the owner only) when missing: for debug runs,
     so a fresh clone works without setting anything up."""

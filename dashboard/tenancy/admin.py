@@ -9,7 +9,15 @@ from django.http import HttpRequest, HttpResponseRedirect
 from dashboard.audit.admin import AuditedModelAdmin
 from dashboard.audit.services import recording
 from dashboard.core.errors import BerthError
-from dashboard.tenancy.models import ApiToken, Membership, PlatformRole, Tenant
+from dashboard.tenancy.models import (
+    MANUAL,
+    ApiToken,
+    DirectoryRoleRule,
+    ExternalIdentity,
+    Membership,
+    PlatformRole,
+    Tenant,
+)
 from dashboard.tenancy.services import refuse_while_owning
 
 
@@ -17,6 +25,8 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ("user",)
+    # A directory's memberships follow its groups at each sign-in; one set here stays as it is.
+    readonly_fields = ("source",)
 
 
 @admin.register(Tenant)
@@ -76,6 +86,11 @@ class TenantAdmin(AuditedModelAdmin, admin.ModelAdmin):
         if not touched:
             return super().save_formset(request, form, formset, change)
         model = formset.model._meta
+        if formset.model is Membership:
+            # A membership changed by hand is kept as it is by the directory from now on.
+            for inline_form in formset.forms:
+                if inline_form.has_changed():
+                    inline_form.instance.source = MANUAL
         changed = sorted({name for inline_form in formset.forms for name in inline_form.changed_data})
         with recording(
             f"admin.{model.app_label}.{model.model_name}.change",
@@ -115,18 +130,7 @@ def _superuser(request: HttpRequest) -> bool:
     return bool(request.user.is_active and request.user.is_superuser)
 
 
-@admin.register(PlatformRole)
-class PlatformRoleAdmin(AuditedModelAdmin, admin.ModelAdmin):
-    """Platform admins and auditors, granted and taken away by superusers only: whoever else may
-    change users (a platform admin given `auth.change_user`, say) must not be able to raise anyone,
-    themselves included, above the tenants."""
-
-    form = PlatformRoleForm
-    list_display = ("user", "role", "granted")
-    list_filter = ("role",)
-    search_fields = ("user__username",)
-    autocomplete_fields = ("user",)
-
+class SuperuserOnlyAdmin(admin.ModelAdmin):
     def has_module_permission(self, request):
         return _superuser(request)
 
@@ -142,7 +146,23 @@ class PlatformRoleAdmin(AuditedModelAdmin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return _superuser(request)
 
+
+@admin.register(PlatformRole)
+class PlatformRoleAdmin(AuditedModelAdmin, SuperuserOnlyAdmin):
+    """Platform admins and auditors, granted and taken away by superusers only: whoever else may
+    change users (a platform admin given `auth.change_user`, say) must not be able to raise anyone,
+    themselves included, above the tenants."""
+
+    form = PlatformRoleForm
+    list_display = ("user", "role", "source", "granted")
+    list_filter = ("role", "source")
+    readonly_fields = ("source",)
+    search_fields = ("user__username",)
+    autocomplete_fields = ("user",)
+
     def save_model(self, request, obj, form, change):
+        # Granted by hand: a directory no longer takes it away.
+        obj.source = MANUAL
         super().save_model(request, obj, form, change)
         user = obj.user
         if obj.role == PlatformRole.AUDITOR and not user.is_staff:
@@ -168,6 +188,34 @@ class ApiTokenAdmin(AuditedModelAdmin, admin.ModelAdmin):
     search_fields = ("name", "user__username", "prefix")
     fields = ("name", "user", "prefix", "created", "expires", "last_used")
     readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DirectoryRoleRule)
+class DirectoryRoleRuleAdmin(AuditedModelAdmin, SuperuserOnlyAdmin):
+    """Which directory group gives which role (docs/sso.md). Superusers only, as for platform roles: a rule can
+    make the members of a group platform admins. Applied at each member's next sign-in."""
+
+    list_display = ("group", "platform_role", "tenant", "tenant_role")
+    list_filter = ("platform_role", "tenant_role", "tenant")
+    search_fields = ("group", "tenant__name", "tenant__slug")
+    autocomplete_fields = ("tenant",)
+
+
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(AuditedModelAdmin, SuperuserOnlyAdmin):
+    """Which directory account signs in as which user. Made at a first sign-in; deleting a row makes the
+    account's next sign-in create a new user."""
+
+    list_display = ("subject", "issuer", "source", "user", "created")
+    list_filter = ("source",)
+    search_fields = ("subject", "user__username")
+    readonly_fields = ("user", "source", "issuer", "subject", "created")
 
     def has_add_permission(self, request):
         return False

@@ -5,6 +5,8 @@ backends after it."""
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
 from dashboard.tenancy.services import is_auditor, reads_all_activity
@@ -42,3 +44,13 @@ class PlatformRoleBackend:
 
     async def ahas_module_perms(self, user_obj: Any, app_label: str) -> bool:
         return await sync_to_async(self.has_module_perms)(user_obj, app_label)
+
+
+class LocalPasswordBackend(ModelBackend):
+    """Django's password sign-in; with BERTH_LOCAL_LOGIN=false only superusers (the break-glass accounts
+    kept for when the identity provider is away, docs/sso.md) may use it."""
+
+    def user_can_authenticate(self, user: Any) -> bool:
+        if not settings.BERTH_LOCAL_LOGIN and not getattr(user, "is_superuser", False):
+            return False
+        return super().user_can_authenticate(user)

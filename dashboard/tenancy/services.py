@@ -23,7 +23,7 @@ from dashboard.audit.services import audit_tenant, audited_action, inside_record
 from dashboard.core.actors import Actor, signed_in
 from dashboard.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, QuotaExceeded
 from dashboard.core.units import format_binary_size
-from dashboard.tenancy.models import Membership, PlatformRole, Tenant
+from dashboard.tenancy.models import MANUAL, Membership, PlatformRole, Tenant
 
 VIEWER, OPERATOR, ADMIN = Membership.VIEWER, Membership.OPERATOR, Membership.ADMIN
 _RANK = {VIEWER: 1, OPERATOR: 2, ADMIN: 3}
@@ -183,7 +183,10 @@ def membership_set(*, actor: Actor, tenant: Tenant, username: str, role: str) ->
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
         raise InvalidInput(f"username: no active user {username}.", code="unknown_user", extra={"field": "username"})
-    membership, _ = Membership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": role})
+    # Set by hand: a directory's sign-in sync leaves it alone from now on (docs/sso.md).
+    membership, _ = Membership.objects.update_or_create(
+        user=user, tenant=tenant, defaults={"role": role, "source": MANUAL}
+    )
     return membership
 
 

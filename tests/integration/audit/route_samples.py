@@ -28,7 +28,7 @@ from django.urls import reverse
 from kubernetes import client as kube_client
 
 from dashboard.tenancy import services as tenancy
-from dashboard.tenancy.models import ApiToken, PlatformRole, Tenant
+from dashboard.tenancy.models import ApiToken, DirectoryRoleRule, ExternalIdentity, PlatformRole, Tenant
 from dashboard.tenancy.tokens import api_token_create
 from registry.dockerconfig import Credential
 from registry.models import KubeCluster, Notification, RegistryQuota
@@ -269,6 +269,13 @@ _ADMIN_AND_ACCOUNT_SAMPLES = {
             },
         ),
     ),
+    ("admin:tenancy_directoryrolerule_add", "POST"): (
+        "admin.tenancy.directoryrolerule.create",
+        lambda _ctx: (
+            reverse("admin:tenancy_directoryrolerule_add"),
+            {"group": "payments-ops", "platform_role": "auditor", "tenant": "", "tenant_role": ""},
+        ),
+    ),
     ("admin:registry_kubecluster_delete", "POST"): (
         "admin.registry.kubecluster.delete",
         _delete(
@@ -283,6 +290,10 @@ _ADMIN_OBJECT_MAKERS = {
     Group: lambda: Group.objects.create(name="g"),
     ApiToken: lambda: api_token_create(actor=_other_user(), name="ci")[0],
     PlatformRole: lambda: PlatformRole.objects.create(user=_other_user(), role=PlatformRole.AUDITOR),
+    DirectoryRoleRule: lambda: DirectoryRoleRule.objects.create(group=unique("group"), platform_role="auditor"),
+    ExternalIdentity: lambda: ExternalIdentity.objects.create(
+        user=_other_user(), source="oidc", issuer="https://idp.example", subject=unique("sub")
+    ),
     CephCluster: _ceph_cluster,
     Tenant: lambda: Tenant.objects.create(name=unique("tenant"), slug=unique("tenant")),
     KubeCluster: lambda: KubeCluster.objects.create(name="k1", kubeconfig_path="/k"),
@@ -306,7 +317,7 @@ _ADMIN_OBJECT_MAKERS = {
 
 
 # Models the admin may delete but never change (the POST answers 403; see NOT_CHANGING).
-_READ_ONLY_IN_ADMIN = {ApiToken}
+_READ_ONLY_IN_ADMIN = {ApiToken, ExternalIdentity}
 
 
 def _admin_request(ctx):
@@ -1328,6 +1339,11 @@ NOT_CHANGING = {
     "* admin:audit_auditevent_*": "the audit log is read-only: add/change/delete answer 403 before anything",
     "* admin:tenancy_apitoken_add": "API tokens are made by their owner on the API tokens page: 403 here",
     "* admin:tenancy_apitoken_change": "API tokens are read-only in the admin (they can only be revoked): 403",
+    "* admin:tenancy_externalidentity_add": "links are made by a first single sign-on only: 403 here",
+    "* admin:tenancy_externalidentity_change": "links are read-only in the admin (they can only be deleted): 403",
+    "* oidc-login": "sends the browser to the OpenID provider; the sign-in's changes are recorded at the callback",
+    "* oidc-callback": "GET only (others answer 405); users and roles it makes are recorded by the directory "
+    "services (tenancy.directory.*)",
     "* admin:axes_*_add": "axes records are written by axes only; the admin refuses adding (403)",
     "* <unnamed> admin/*": "the admin's redirects (object id → change page) and its catch-all 404",
     "* api-unversioned": "the API's paths before /api/v1/ answer 410 with a pointer to their successor",
