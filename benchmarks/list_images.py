@@ -1,16 +1,25 @@
 #!/usr/bin/env python
-"""How fast Berth lists a big pool, compared with `rbd ls -l`.
+"""How fast Berth lists a big pool, against `rbd ls -l` and against the raw reads beneath it.
 
-Creates a pool of 2,000 images of random sizes (--images 10000 for the large run) on a
-throwaway dev cluster (scripts/ceph-dev-cluster, stopped afterwards) or on the cluster given
-with --conf/--keyring, then times in one run:
-  (a) `rbd ls -l --format json`, which opens every image;
-  (b) Berth's API returning every row sorted by size (page_size = the whole pool);
-  (c) Berth's API returning the first page of 50 rows sorted by name.
-Berth is driven in-process through Django's test client, so (b) and (c) include URL routing,
-authentication, validation, the service call and JSON rendering, but no network.
+Fills a pool with --images images of random sizes (bare RBD.create, no data) on a throwaway dev
+cluster (scripts/ceph-dev-cluster, stopped afterwards) or on the cluster given with --conf/--keyring,
+then measures in one run:
+  rbd ls -l       `rbd ls -l --format json`, which opens every image;
+  floor           plain Python, no Django, in a fresh process: connect, `list2`, and pipelined
+                  asynchronous reads of the `size`, `features` and `order` omap keys of every
+                  `rbd_header.<id>` (all in flight), rows sorted by size; once more with the
+                  client-side timeouts Berth's connections set (librados then arms a timer per read);
+  Berth cold      a fresh process with an empty image list cache that has answered only /healthz: the
+                  first list, the API's every row sorted by size (connecting to Ceph included, as in
+                  the floor);
+  Berth warm      the same request repeated in a process that has served it (the cache warm);
+  first page      the API's first 50 rows under each sort, warm;
+  create          Berth's image_create service against a bare RBD.create, --creates each.
+Berth is driven in-process through Django's test client: URL routing, authentication, validation, the
+service call and JSON rendering, no network (benchmarks/http_load.py measures over HTTP). Each timing is
+the median of --repeat runs; cold and floor runs alternate so that load from elsewhere hits both alike.
 
-Usage: .venv/bin/python benchmarks/list_images.py [--images N] [--repeat R]
+Usage: .venv/bin/python benchmarks/list_images.py [--images N] [--repeat R] [--creates C]
                                                   [--conf ceph.conf --keyring admin.keyring]
 """
 
@@ -18,7 +27,9 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -28,14 +39,114 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+FIRST_PAGE_ORDERINGS = ("name", "-name", "size", "-size", "created", "-created")
 
-def parse_arguments() -> argparse.Namespace:
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=2000, help="images in the pool (default 2000; try 10000)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each listing; the median is shown")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each listing; the median is shown")
+    parser.add_argument("--creates", type=int, default=100, help="images created by each of the two create paths")
     parser.add_argument("--conf", help="ceph.conf of an existing cluster (default: start a throwaway one)")
     parser.add_argument("--keyring", help="client.admin keyring of that cluster")
-    return parser.parse_args()
+    parser.add_argument("--worker", choices=("populate", "floor", "bare-create", "berth-cold"), help=argparse.SUPPRESS)
+    parser.add_argument("--pool", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--timeouts", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+# --- Workers: fresh processes, plain Python unless they say otherwise -----------------------------
+
+
+def _connect(conf: str, keyring: str, pool: str, extra: dict[str, str] | None = None):
+    import rados
+
+    cluster = rados.Rados(conffile=conf, name="client.admin", conf={"keyring": keyring, **(extra or {})})
+    cluster.connect()
+    return cluster, cluster.open_ioctx(pool)
+
+
+def worker_populate(arguments: argparse.Namespace) -> None:
+    import rbd
+
+    cluster, ioctx = _connect(arguments.conf, arguments.keyring, arguments.pool)
+    rng = random.Random(17)
+    for index in range(arguments.images):
+        rbd.RBD().create(ioctx, f"vol-{index:05d}", rng.randrange(4, 1024) * 2**20, old_format=False, features=1)
+    cluster.shutdown()
+
+
+def worker_floor(arguments: argparse.Namespace) -> None:
+    import rados
+    import rbd
+
+    size_of = struct.Struct("<Q").unpack_from
+    # Berth's handles carry client-side timeouts (storage/services/connection.py); librados then arms a timer
+    # for every operation, which this variant of the floor measures.
+    timeouts = {"rados_osd_op_timeout": "4", "rados_mon_op_timeout": "4", "client_mount_timeout": "4"}
+    started = time.perf_counter()
+    cluster, ioctx = _connect(arguments.conf, arguments.keyring, arguments.pool, timeouts if arguments.timeouts else {})
+    entries = [(entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx)]
+    in_flight = []
+    for name, image_id in entries:
+        op = ioctx.create_read_op()
+        values, _ = ioctx.get_omap_vals_by_keys(op, ("size", "features", "order"))
+        in_flight.append((name, op, values, ioctx.operate_aio_read_op(op, f"rbd_header.{image_id}")))
+    rows = []
+    for name, op, values, completion in in_flight:
+        completion.wait_for_complete()
+        header = dict(values)
+        rows.append((name, size_of(header["size"])[0], header["order"][0], size_of(header["features"])[0]))
+        ioctx.release_read_op(op)
+    rows.sort(key=lambda row: (row[1], row[0]))
+    seconds = time.perf_counter() - started
+    assert isinstance(ioctx, rados.Ioctx) and len(rows) == len(entries)
+    cluster.shutdown()
+    print(json.dumps({"seconds": seconds, "rows": len(rows)}))
+
+
+def worker_bare_create(arguments: argparse.Namespace) -> None:
+    import rbd
+
+    cluster, ioctx = _connect(arguments.conf, arguments.keyring, arguments.pool)
+    durations = []
+    for index in range(arguments.creates):
+        started = time.perf_counter()
+        rbd.RBD().create(ioctx, f"bare-{index:05d}", 2**30, order=22, old_format=False, features=1)
+        durations.append(time.perf_counter() - started)
+    cluster.shutdown()
+    print(json.dumps({"seconds": statistics.median(durations)}))
+
+
+def worker_berth_cold(arguments: argparse.Namespace) -> None:
+    setup_django(Path(arguments.data_dir), migrate=False)
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from storage.models import CephCluster
+    from storage.services import image_cache
+
+    cluster = CephCluster.objects.get(name="bench")
+    image_cache.forget_everywhere(cluster=cluster, pool=arguments.pool, namespace="")
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench"))
+    url = reverse("api:storage-image-list", kwargs={"pool": arguments.pool})
+    # As a served process is once it has answered anything: middleware built, URL map loaded. Ceph is not
+    # touched, so connecting to it counts in the timed request, as it does in the floor.
+    assert client.get(reverse("healthz")).status_code == 200
+    started = time.perf_counter()
+    response = client.get(url, {"ordering": "size", "page_size": arguments.images})
+    seconds = time.perf_counter() - started
+    assert response.status_code == 200, response.content[:500]
+    assert len(json.loads(response.content)["results"]) == arguments.images
+    image_cache.wait_for_revalidation()  # the rows are shared from a thread; a served process lives on
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "peak_kib": peak}))
+
+
+# --- The run ----------------------------------------------------------------------------------
 
 
 def start_dev_cluster(workdir: Path) -> dict[str, str]:
@@ -49,7 +160,7 @@ def start_dev_cluster(workdir: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("CEPH_"))
 
 
-def setup_django(data_dir: Path) -> None:
+def setup_django(data_dir: Path, *, migrate: bool = True) -> None:
     os.environ.update(
         BERTH_DEBUG="true",
         BERTH_ALLOWED_HOSTS="testserver",
@@ -60,9 +171,11 @@ def setup_django(data_dir: Path) -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    if migrate:
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+        call_command("migrate", verbosity=0)
+        call_command("createcachetable", verbosity=0)
 
 
 def timed(function, repeat: int) -> tuple[float, object]:
@@ -76,6 +189,9 @@ def timed(function, repeat: int) -> tuple[float, object]:
 
 def main() -> None:
     arguments = parse_arguments()
+    if arguments.worker:
+        globals()[f"worker_{arguments.worker.replace('-', '_')}"](arguments)
+        return
     with tempfile.TemporaryDirectory(prefix="berth-bench-") as scratch:
         scratch = Path(scratch)
         stop_cluster = None
@@ -109,23 +225,20 @@ def run(arguments: argparse.Namespace, scratch: Path, conf: str, admin_keyring: 
         name="bench", client_name="client.admin", conf_path=conf, keyring_path=admin_keyring, is_default=True
     )
     pool = f"berth-bench-{random.randrange(16**6):06x}"
+    creates_pool = f"{pool}-creates"
     pool_create(actor=user, cluster=cluster, name=pool, pg_num=32)
+    pool_create(actor=user, cluster=cluster, name=creates_pool, pg_num=32)
+
+    def worker(kind: str, *extra: str, target: str = pool) -> dict:
+        command = [sys.executable, __file__, "--worker", kind, "--conf", conf, "--keyring", admin_keyring]
+        command += ["--pool", target, "--images", str(arguments.images), "--creates", str(arguments.creates), *extra]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        return json.loads(output.splitlines()[-1]) if output.strip() else {}
+
     try:
         print(f"creating {arguments.images} images in {pool}…", file=sys.stderr)
         started = time.perf_counter()
-        sizes = [random.randrange(4, 1024) * 2**20 for _ in range(arguments.images)]
-
-        # One at a time: every creation writes an audit row, and SQLite takes one writer at a time.
-        for index, size in enumerate(sizes):
-            image_create(
-                actor=user,
-                cluster=cluster,
-                pool=pool,
-                namespace="",
-                name=f"vol-{index:05d}",
-                size=size,
-                features="minimal",
-            )
+        worker("populate")
         print(f"created in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
         def rbd_ls() -> list:
@@ -141,28 +254,68 @@ def run(arguments: argparse.Namespace, scratch: Path, conf: str, admin_keyring: 
         def api(**query) -> dict:
             response = client.get(url, query)
             assert response.status_code == 200, response.content[:500]
-            return response.json()
+            return json.loads(response.content)
 
-        # One untimed call of each so connection setup is not measured as listing.
-        rbd_ls(), api(ordering="name", page_size=50)
-
-        seconds_rbd, rows = timed(rbd_ls, arguments.repeat)
-        seconds_all, everything = timed(lambda: api(ordering="size", page_size=arguments.images), arguments.repeat)
-        seconds_page, page = timed(lambda: api(ordering="name", page_size=50), arguments.repeat)
-
+        seconds_rbd, rows = timed(rbd_ls, 1)
         assert len(rows) == arguments.images, f"rbd ls -l listed {len(rows)} images"
-        listed_sizes = [row["size"] for row in everything["results"]]
-        assert len(listed_sizes) == arguments.images and listed_sizes == sorted(sizes), "API rows wrong"
-        assert [row["name"] for row in page["results"]] == [f"vol-{i:05d}" for i in range(50)]
+        expected_sizes = sorted(row["size"] for row in rows)
 
-        print(f"images in pool:                                  {arguments.images}")
-        print(f"(a) rbd ls -l --format json:                     {seconds_rbd * 1000:9.1f} ms")
-        print(f"(b) Berth API, all {arguments.images} rows sorted by size:    {seconds_all * 1000:9.1f} ms")
-        print(f"(c) Berth API, first 50 rows sorted by name:     {seconds_page * 1000:9.1f} ms")
-        print(f"ratio (a)/(b):                                   {seconds_rbd / seconds_all:9.1f}x  (target >= 10x)")
-        print(f"(c) under 100 ms:                                {'yes' if seconds_page < 0.1 else 'NO'}")
+        floors, timed_floors, colds, cold_peak = [], [], [], 0
+        for _ in range(arguments.repeat):
+            floors.append(worker("floor")["seconds"])
+            timed_floors.append(worker("floor", "--timeouts")["seconds"])
+            cold = worker("berth-cold", "--data-dir", str(scratch / "berth"))
+            colds.append(cold["seconds"])
+            cold_peak = max(cold_peak, cold["peak_kib"])
+        seconds_floor, seconds_cold = statistics.median(floors), statistics.median(colds)
+        seconds_timed_floor = statistics.median(timed_floors)
+
+        everything = api(ordering="size", page_size=arguments.images)  # fills this process's cache
+        seconds_warm, everything = timed(lambda: api(ordering="size", page_size=arguments.images), arguments.repeat)
+        assert [row["size"] for row in everything["results"]] == expected_sizes, "API rows wrong"
+        first_pages = {}
+        for ordering in FIRST_PAGE_ORDERINGS:
+            first_pages[ordering], page = timed(lambda o=ordering: api(ordering=o, page_size=50), arguments.repeat * 4)
+            assert len(page["results"]) == 50
+        assert [row["name"] for row in api(ordering="name", page_size=50)["results"]] == [
+            f"vol-{i:05d}" for i in range(50)
+        ]
+
+        seconds_bare = worker("bare-create", target=creates_pool)["seconds"]
+        durations = []
+        for index in range(arguments.creates):
+            started = time.perf_counter()
+            image_create(
+                actor=user, cluster=cluster, pool=creates_pool, namespace="", name=f"berth-{index:05d}",
+                size=2**30, features="minimal",
+            )  # fmt: skip
+            durations.append(time.perf_counter() - started)
+        seconds_create = statistics.median(durations)
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        def line(label: str, seconds: float, note: str = "") -> None:
+            print(f"  {label:<44} {seconds * 1000:10.1f} ms   rbd ls -l / this {seconds_rbd / seconds:9.1f}x  {note}")
+
+        print(f"images in pool: {arguments.images}   (median of {arguments.repeat} runs unless noted)")
+        line("rbd ls -l --format json (1 run)", seconds_rbd)
+        line("floor: list2 + async omap reads, no Django", seconds_floor)
+        line("floor with Berth's client timeouts", seconds_timed_floor)
+        line("Berth cold: fresh process, all rows by size", seconds_cold)
+        line("Berth warm: all rows by size", seconds_warm, "(target >= 300x)")
+        for ordering, seconds in first_pages.items():
+            line(f"Berth warm: first 50 rows, ordering={ordering}", seconds, "(target < 20 ms)")
+        print(
+            f"  Berth cold / floor: {seconds_cold / seconds_floor:.3f}   (target <= 1.15);"
+            f"  / floor with timeouts: {seconds_cold / seconds_timed_floor:.3f}"
+        )
+        print(
+            f"  create: Berth image_create {seconds_create * 1000:.1f} ms, bare RBD.create {seconds_bare * 1000:.1f} ms"
+            f", ratio {seconds_create / seconds_bare:.2f}   (target <= 2; median of {arguments.creates} each)"
+        )
+        print(f"  peak RSS: cold process {cold_peak / 1024:.0f} MiB, warm process {peak_mib:.0f} MiB")
     finally:
         pool_delete(actor=user, cluster=cluster, name=pool, confirm_name=pool)
+        pool_delete(actor=user, cluster=cluster, name=creates_pool, confirm_name=creates_pool)
 
 
 if __name__ == "__main__":

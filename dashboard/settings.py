@@ -286,6 +286,13 @@ BERTH_CEPH_TIMEOUT = env_int("BERTH_CEPH_TIMEOUT", 4)
 # After a connect got no answer, requests for that cluster fail at once for this many seconds instead of
 # each waiting BERTH_CEPH_TIMEOUT again; 0 tries every time.
 BERTH_CEPH_RETRY_AFTER = env_int("BERTH_CEPH_RETRY_AFTER", 5)
+# Image lists come from a cache of header rows per pool and RBD namespace shared through CACHES
+# (docs/image-list-cache.md). Images added, removed or renamed by anyone show at once (the pool's image
+# directory is checked on every list); sizes and snapshots changed outside Berth within this many seconds
+# (the rows are re-read in the background once they are older). 0 turns the cache off.
+BERTH_IMAGE_LIST_REVALIDATE = env_int("BERTH_IMAGE_LIST_REVALIDATE", 30)
+# Header rows each process keeps decoded in memory, over all pools (least recently used dropped first).
+BERTH_IMAGE_LIST_MEMORY_ROWS = env_int("BERTH_IMAGE_LIST_MEMORY_ROWS", 200_000)
 
 # Seconds one request to a Kubernetes API server may take in all (connecting, TLS, the answer): a silent
 # API server fails a registry page within this time.

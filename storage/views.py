@@ -5,6 +5,7 @@ Each view declares what it shows and which ONE service it calls; dashboard.core.
 """
 
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from functools import cached_property
 from operator import attrgetter
 from typing import Any, cast
@@ -337,7 +338,16 @@ class ImageListView(ImageMixin, ServiceListView):
     def title(self) -> str:
         return f"Images in {self.pool}/{self.namespace}" if self.namespace else f"Images in pool {self.pool}"
 
+    as_of: datetime | None = None
+
     def fetch(self, query: ListQuery) -> ListPage:
+        refresh = self.request.GET.get("refresh") == "1"
+        if refresh:
+            # A one-off: the sort and page links drawn in this answer must not re-read everything again.
+            kept = self.request.GET.copy()
+            del kept["refresh"]
+            kept._mutable = False
+            self.request.GET = kept  # type: ignore[assignment]  # the stubs type GET as never replaced
         found = images.image_list(
             **self.image_args(),
             search=query.search,
@@ -347,8 +357,18 @@ class ImageListView(ImageMixin, ServiceListView):
             limit=query.limit,
             with_used=True,
             kubernetes=self.request.GET.get("kubernetes", ""),
+            refresh=refresh,
         )
+        self.as_of = found.as_of
         return ListPage(items=found.items, total=found.total, query=query)
+
+    @property
+    def data_age(self) -> str:
+        """How old the listed sizes may be (the shared image list cache), in words."""
+        seconds = max(0, int((datetime.now(UTC) - self.as_of).total_seconds())) if self.as_of else 0
+        if seconds < 2:
+            return "just now"
+        return f"{seconds} seconds ago" if seconds < 120 else f"{seconds // 60} minutes ago"
 
     def get_context_data(self) -> dict[str, Any]:
         return {

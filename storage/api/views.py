@@ -8,8 +8,11 @@ says what to do, never which object: a DELETE of the URL a GET has shown acts on
 """
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -201,7 +204,7 @@ class ImageListApi(StorageApi):
             )
         page = _positive_int(request, "page", 1, maximum=10**9)
         page_size = _positive_int(request, "page_size", 50, maximum=images.MAX_PAGE_SIZE)
-        result = images.image_list(
+        result = images.image_list_plain(
             **self.place(request, pool),
             search=request.query_params.get("search", ""),
             sort=ordering.lstrip("-"),
@@ -213,20 +216,24 @@ class ImageListApi(StorageApi):
         )
         url = request.build_absolute_uri()
         has_next = page * page_size < result.total
-        return Response(
-            {
-                "count": result.total,
-                "next": replace_query_param(url, "page", page + 1) if has_next else None,
-                "previous": (
-                    None
-                    if page == 1
-                    else remove_query_param(url, "page")
-                    if page == 2
-                    else replace_query_param(url, "page", page - 1)
-                ),
-                "results": s.ImageSerializer(result.items, many=True).data,
-            }
-        )
+        body = {
+            "count": result.total,
+            "next": replace_query_param(url, "page", page + 1) if has_next else None,
+            "previous": (
+                None
+                if page == 1
+                else remove_query_param(url, "page")
+                if page == 2
+                else replace_query_param(url, "page", page - 1)
+            ),
+            # Rows are already in ImageSerializer's shape: 10,000 of them through DRF's fields cost more
+            # than reading their headers from Ceph.
+            "results": result.items,
+        }
+        response = HttpResponse(orjson.dumps(body, option=orjson.OPT_UTC_Z), content_type="application/json")
+        # How old the rows may be (the shared image list cache), as HTTP says it for a cached answer.
+        response["Age"] = str(max(0, int((datetime.now(UTC) - result.as_of).total_seconds())))
+        return response
 
     @extend_schema(
         parameters=[CLUSTER, NAMESPACE],

@@ -20,6 +20,7 @@ from dashboard.core.actors import Actor
 from dashboard.core.errors import Conflict, InvalidInput
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
+from storage.services import image_cache
 from storage.services import tenancy as storage_tenancy
 from storage.services.connection import image_spec, open_image
 from storage.services.errors import translate_ceph_errors
@@ -128,4 +129,6 @@ def image_features_update(
                 with translate_ceph_errors(cluster.name, f"rebuilding the object map of {spec}", overrides=overrides):
                     image.rebuild_object_map()
         with translate_ceph_errors(cluster.name, f"reading the features of {spec}"):
-            return feature_names(image.features())
+            now = feature_names(image.features())
+    image_cache.image_changed(cluster=cluster, pool=pool, namespace=namespace, name=name)
+    return now

@@ -2,15 +2,21 @@
 
 Listing reads what `rbd ls -l` gets by opening each image (~4 ms apiece) straight from each
 image's header object instead: one pipelined RADOS read of a few omap keys per image (~0.1 ms
-apiece when all are in flight). Nothing is cached between requests, so an image created, resized
-or removed with the `rbd` CLI or by ceph-csi shows up correctly on the next list; one removed
-between the directory read and its header read simply drops out of the page.
+apiece when all are in flight), kept in a cache shared by Berth's processes (image_cache.py): an
+image created, renamed or removed by anyone shows on the next list, one resized outside Berth within
+BERTH_IMAGE_LIST_REVALIDATE seconds; one removed between the directory read and its header read simply
+drops out of the page.
 """
 
 import errno
-from dataclasses import replace
+import math
+import struct
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from django.utils import timezone
 
 from dashboard.audit.services import audited_action
 from dashboard.core.actors import Actor
@@ -21,13 +27,13 @@ from dashboard.tasks.services import ProgressCallback, task_body, task_start
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster, QuotaReservation
 from storage.selectors import ceph_cluster_get
-from storage.services import image_users, usage
+from storage.services import image_cache, image_users, usage
 from storage.services import tenancy as storage_tenancy
 from storage.services.bindings import rados, rbd
 from storage.services.connection import NotFoundImage, image_spec, mon_command, open_image, open_ioctx
 from storage.services.errors import translate_ceph_errors
-from storage.services.headers import FEATURE_BITS, ImageHeader, feature_names, read_headers
-from storage.services.types import ImageInfo, ImagePage
+from storage.services.headers import FEATURE_BITS, ID, IS_CLONE, NAME, ImageHeader, Row, feature_names, read_rows
+from storage.services.types import ImageInfo, ImagePage, ImageRows
 from storage.validation import (
     DEFAULT_FEATURE_PRESET,
     DEFAULT_OBJECT_SIZE,
@@ -42,7 +48,9 @@ from storage.validation import (
 
 SORT_KEYS = ("name", "size", "created")
 KUBERNETES_FILTERS = ("", "used", "unused")
-MAX_PAGE_SIZE = 10000
+# A whole pool of 50,000 images fits one page (about 10 MB of JSON, encoded from cached rows in a fraction
+# of a second), so a client can sort or export it without paging through a moving list.
+MAX_PAGE_SIZE = 100_000
 
 
 def _preset_bits(preset: str) -> int:
@@ -86,6 +94,84 @@ def _image_info(
     )
 
 
+@dataclass(frozen=True)
+class _Page:
+    listing: image_cache.Listing
+    rows: list[Row]
+    total: int
+    used: dict[str, int | None]
+
+    @property
+    def as_of(self) -> datetime:
+        return datetime.fromtimestamp(self.listing.fetched_at, tz=UTC)
+
+
+def _page(
+    *,
+    actor: Actor,
+    cluster: CephCluster,
+    pool: str,
+    namespace: str,
+    search: str,
+    sort: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+    with_used: bool,
+    kubernetes: str,
+    refresh: bool,
+) -> _Page:
+    if kubernetes not in KUBERNETES_FILTERS:
+        raise InvalidInput(
+            f"kubernetes: must be one of {', '.join(KUBERNETES_FILTERS[1:])} or empty (got {kubernetes!r}).",
+            code="invalid_filter",
+            extra={"field": "kubernetes"},
+        )
+    if sort not in SORT_KEYS:
+        raise InvalidInput(
+            f"sort: must be one of {', '.join(SORT_KEYS)} (got {sort!r}).", code="invalid_sort", extra={"field": "sort"}
+        )
+    offset, limit = max(0, int(offset)), max(0, min(int(limit), MAX_PAGE_SIZE))
+    namespace = validate_namespace(namespace)
+    # Access is decided for the place before any row is read, cached or not.
+    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
+    with open_ioctx(cluster, pool, namespace) as ioctx:
+        listing = image_cache.listing_for(cluster, ioctx, pool, namespace, refresh=refresh)
+        rows = listing.ordered(sort)
+        if search:
+            needle = search.lower()
+            rows = [row for row in rows if needle in row[NAME].lower()]
+        if kubernetes:
+            used_by_kube = image_users.image_users_in(cluster, pool, namespace)
+            rows = [row for row in rows if (row[NAME] in used_by_kube) == (kubernetes == "used")]
+        total = len(rows)
+        if descending:
+            end = max(0, total - offset)
+            page = rows[max(0, end - limit) : end][::-1]
+        else:
+            page = rows[offset : offset + limit]
+        with translate_ceph_errors(cluster.name, f"listing images in {image_spec(pool, namespace, '')}"):
+            for row in page:
+                if row[IS_CLONE] and row[ID] not in listing.parents:
+                    listing.parents[row[ID]] = _parent_spec(ioctx, row[NAME])
+            used: dict[str, int | None] = {}
+            if with_used:
+                used = _used_of(ioctx, listing, page)
+    return _Page(listing, page, total, used)
+
+
+def _used_of(ioctx: "rados.Ioctx", listing: image_cache.Listing, page: list[Row]) -> dict[str, int | None]:
+    """What the page's images use (`rbd du`), measured at most once per revalidation interval: it
+    opens each image, a few milliseconds apiece."""
+    now, fresh_for = time.time(), image_cache.revalidate_seconds()
+    stale = [row for row in page if now - listing.used.get(row[ID], (-math.inf, None))[0] >= fresh_for]
+    if stale:
+        measured = usage.used_by_name(ioctx, [row[NAME] for row in stale])
+        for row in stale:
+            listing.used[row[ID]] = (now, measured.get(row[NAME]))
+    return {row[NAME]: listing.used[row[ID]][1] for row in page}
+
+
 def image_list(
     *,
     actor: Actor,
@@ -99,54 +185,67 @@ def image_list(
     limit: int = 50,
     with_used: bool = False,
     kubernetes: str = "",
+    refresh: bool = False,
 ) -> ImagePage:
     """A page of images; `with_used` also measures each image of the page (`rbd du`'s total, from
     fast-diff: a few milliseconds per image, so only for the page shown). `kubernetes`: "used" keeps the
-    images a Kubernetes PersistentVolume names, "unused" the others (image_users.py)."""
-    if kubernetes not in KUBERNETES_FILTERS:
-        raise InvalidInput(
-            f"kubernetes: must be one of {', '.join(KUBERNETES_FILTERS[1:])} or empty (got {kubernetes!r}).",
-            code="invalid_filter",
-            extra={"field": "kubernetes"},
-        )
-    if sort not in SORT_KEYS:
-        raise InvalidInput(
-            f"sort: must be one of {', '.join(SORT_KEYS)} (got {sort!r}).", code="invalid_sort", extra={"field": "sort"}
-        )
-    offset, limit = max(0, int(offset)), max(0, min(int(limit), MAX_PAGE_SIZE))
-    namespace = validate_namespace(namespace)
-    storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
-    with open_ioctx(cluster, pool, namespace) as ioctx:
-        with translate_ceph_errors(cluster.name, f"listing images in {image_spec(pool, namespace, '')}"):
-            entries = [(entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx)]
-            if search:
-                needle = search.lower()
-                entries = [entry for entry in entries if needle in entry[0].lower()]
-            if kubernetes:
-                used_by_kube = image_users.image_users_in(cluster, pool, namespace)
-                entries = [entry for entry in entries if (entry[0] in used_by_kube) == (kubernetes == "used")]
-            if sort == "name":
-                # Names come with the directory read: only the page's headers need reading.
-                entries.sort(key=lambda entry: entry[0], reverse=descending)
-                headers = read_headers(cluster, ioctx, entries[offset : offset + limit])
-                total = len(entries) - (min(limit, max(0, len(entries) - offset)) - len(headers))
-            else:
-                headers = read_headers(cluster, ioctx, entries)
-                total = len(headers)
-                if sort == "size":
-                    headers.sort(key=lambda header: (header.size, header.name), reverse=descending)
-                else:
-                    epoch = datetime.min.replace(tzinfo=UTC)
-                    headers.sort(key=lambda header: (header.created or epoch, header.name), reverse=descending)
-                headers = headers[offset : offset + limit]
-            items = [
-                _image_info(pool, namespace, header, _parent_spec(ioctx, header.name) if header.is_clone else None)
-                for header in headers
-            ]
-            if with_used:
-                used = usage.used_by_name(ioctx, [item.name for item in items])
-                items = [replace(item, used=used.get(item.name)) for item in items]
-    return ImagePage(total=total, items=items)
+    images a Kubernetes PersistentVolume names, "unused" the others (image_users.py). The rows come from
+    the shared cache (image_cache.py): `as_of` says how old they may be; `refresh` reads them afresh."""
+    found = _page(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, search=search, sort=sort,
+        descending=descending, offset=offset, limit=limit, with_used=with_used, kubernetes=kubernetes, refresh=refresh,
+    )  # fmt: skip
+    parents = found.listing.parents
+    items = [
+        _image_info(pool, namespace, ImageHeader.of(row), parents.get(row[ID]), found.used.get(row[NAME]))
+        for row in found.rows
+    ]
+    return ImagePage(total=found.total, items=items, as_of=found.as_of)
+
+
+def image_list_plain(
+    *,
+    actor: Actor,
+    cluster: CephCluster,
+    pool: str,
+    namespace: str = "",
+    search: str = "",
+    sort: str = "name",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+    with_used: bool = False,
+    kubernetes: str = "",
+) -> ImageRows:
+    """`image_list` with each image as a plain dict of JSON-ready values (the API's shape): a page of
+    10,000 rows is then encoded without any per-field serializer work."""
+    found = _page(
+        actor=actor, cluster=cluster, pool=pool, namespace=namespace, search=search, sort=sort,
+        descending=descending, offset=offset, limit=limit, with_used=with_used, kubernetes=kubernetes, refresh=False,
+    )  # fmt: skip
+    parents, used, zone = found.listing.parents, found.used, timezone.get_current_timezone()
+    names = _FEATURE_NAMES
+    items = [
+        {
+            "pool": pool,
+            "namespace": namespace,
+            "name": name,
+            "id": image_id,
+            "size": size,
+            "used": used.get(name),
+            "features": names.get(features) or names.setdefault(features, feature_names(features)),
+            "object_size": 1 << order,
+            "parent": parents.get(image_id) if is_clone else None,
+            "snapshot_count": snapshot_count,
+            "created": None if created is None else datetime.fromtimestamp(created, tz=zone),
+        }
+        for name, image_id, size, order, features, created, is_clone, snapshot_count in found.rows
+    ]
+    return ImageRows(total=found.total, items=items, as_of=found.as_of)
+
+
+# Feature names by feature bits: a pool's images share a handful of combinations.
+_FEATURE_NAMES: dict[int, list[str]] = {}
 
 
 def image_get(*, actor: Actor, cluster: CephCluster, pool: str, namespace: str, name: str) -> ImageInfo:
@@ -249,10 +348,23 @@ def image_create(
                 ),
             },
         ):
-            rbd.RBD().create(
-                ioctx, name, size, order=object_size.bit_length() - 1, old_format=False, features=_preset_bits(features)
-            )
-    return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
+            bits = _preset_bits(features)
+            rbd.RBD().create(ioctx, name, size, order=object_size.bit_length() - 1, old_format=False, features=bits)
+        # What was made, from its header (one read) rather than by opening the image (several): a new image
+        # has no parent, no snapshots, and nothing written, which fast-diff can tell (`used` 0) and else not.
+        with translate_ceph_errors(cluster.name, f"reading image {spec}"):
+            rows = read_rows(cluster, ioctx, [(name, _image_id(ioctx, name))])
+    if not rows:
+        raise NotFoundImage(f"Image {spec} was removed right after it was created.")
+    used = 0 if bits & FEATURE_BITS["fast-diff"] else None
+    return _image_info(pool, namespace, ImageHeader.of(rows[0]), None, used)
+
+
+def _image_id(ioctx: "rados.Ioctx", name: str) -> str:
+    """A format-2 image's id, from its `rbd_id.<name>` object (a length-prefixed string)."""
+    raw = ioctx.read(f"rbd_id.{name}")
+    (length,) = struct.unpack_from("<I", raw)
+    return str(raw[4 : 4 + length].decode())
 
 
 @audited_action(
@@ -299,6 +411,7 @@ def image_resize(
                     tenant=tenant, change=storage_tenancy.ImageChange(cluster, pool, namespace, name, size=size)
                 ):
                     image.resize(size, allow_shrink=allow_shrink)
+    image_cache.image_changed(cluster=cluster, pool=pool, namespace=namespace, name=name)
     return image_get(actor=actor, cluster=cluster, pool=pool, namespace=namespace, name=name)
 
 

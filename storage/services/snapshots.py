@@ -13,6 +13,7 @@ from dashboard.tasks.services import ProgressCallback, task_body, task_start
 from dashboard.tenancy import services as tenancy
 from storage.models import CephCluster
 from storage.selectors import ceph_cluster_get
+from storage.services import image_cache
 from storage.services import tenancy as storage_tenancy
 from storage.services.bindings import rbd
 from storage.services.connection import image_spec, mon_command, open_image, open_ioctx
@@ -110,6 +111,7 @@ def _snapshot_operation(
     with open_image(cluster, pool, namespace, image) as handle:
         with translate_ceph_errors(cluster.name, f"{what} {spec}@{snapshot}", overrides=overrides):
             operate(handle)
+    image_cache.image_changed(cluster=cluster, pool=pool, namespace=namespace, name=image)
 
 
 @audited_action("storage.snapshot.create", target=_SNAPSHOT_TARGET)
@@ -137,6 +139,7 @@ def snapshot_create(
             },
         ):
             handle.create_snap(snapshot)
+    image_cache.image_changed(cluster=cluster, pool=pool, namespace=namespace, name=image)
     return next(
         snap
         for snap in snapshot_list(actor=actor, cluster=cluster, pool=pool, namespace=namespace, image=image)
@@ -201,6 +204,7 @@ def snapshot_rollback(
             ),
         ):
             handle.rollback_to_snap(snapshot)
+    image_cache.image_changed(cluster=cluster, pool=pool, namespace=namespace, name=image)
 
 
 @audited_action("storage.snapshot.rename", target=_SNAPSHOT_TARGET, params=("new_name",))
@@ -364,4 +368,5 @@ def flatten_image_in_background(
         translate_ceph_errors(ceph.name, f"flattening image {spec}"),
     ):
         handle.flatten(on_progress=progress)
+    image_cache.image_changed(cluster=ceph, pool=pool, namespace=namespace, name=name)
     return {"image": spec}

@@ -3,6 +3,7 @@ serializers and templates cannot reach past the service layer into librados/libr
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,16 @@ class ImageInfo:
 class ImagePage:
     total: int
     items: list[ImageInfo] = field(default_factory=list)
+    as_of: datetime | None = None  # the rows may be this old (the image list cache)
+
+
+@dataclass(frozen=True)
+class ImageRows:
+    """A page of images as plain dicts in the API's shape (see image_list_plain)."""
+
+    total: int
+    items: list[dict[str, Any]]
+    as_of: datetime
 
 
 @dataclass(frozen=True)

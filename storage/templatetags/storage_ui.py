@@ -1,8 +1,13 @@
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django import template
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.timezone import localtime
+
+from dashboard.templatetags.berth import binary_size
+from storage.services.types import ImageInfo
 
 register = template.Library()
 
@@ -25,3 +30,50 @@ def storage_url(
 @register.simple_tag(name="storage_url", takes_context=True)
 def storage_url_tag(context, url_name: str, *args: object, namespace: str = "", **params: object) -> str:
     return storage_url(context.get("request"), url_name, *args, namespace=namespace, **params)
+
+
+# The rows of a page differ in the image's name only: one reverse() per page, each name quoted into its slot
+# as reverse() quotes path arguments.
+_NAME_SLOT = "\x00"
+_QUOTED_SLOT = "%00"
+_PATH_SAFE = "!$&'()*+,;=/~:@"
+
+
+def _detail_url(context, item: ImageInfo) -> str:
+    if not item.name or "/" in item.name:
+        return storage_url(context.get("request"), "image-detail", item.pool, item.name, namespace=item.namespace)
+    key = ("image-detail", item.pool, item.namespace)
+    pattern = context.render_context.get(key)
+    if pattern is None:
+        pattern = storage_url(context.get("request"), "image-detail", item.pool, _NAME_SLOT, namespace=item.namespace)
+        context.render_context[key] = pattern
+    return pattern.replace(_QUOTED_SLOT, quote(item.name, safe=_PATH_SAFE), 1)
+
+
+@register.simple_tag(takes_context=True)
+def image_row(context, item: ImageInfo) -> str:
+    """One row of the image table, formatted in one call: as ~20 template nodes, a page of 50 rows was most
+    of the image list page's time."""
+    detail = _detail_url(context, item)
+    created = localtime(item.created).strftime("%Y-%m-%d %H:%M") if item.created else "—"
+    return format_html(
+        '<tr data-testid="image-row" data-name="{name}">\n'
+        '  <td><a href="{detail}">{name}</a></td>\n'
+        '  <td data-testid="image-size">{size}</td>\n'
+        "  <td>{used}</td>\n"
+        '  <td class="small">{features}</td>\n'
+        "  <td>{object_size}</td>\n"
+        '  <td class="small">{parent}</td>\n'
+        "  <td>{snapshots}</td>\n"
+        '  <td class="text-nowrap">{created}</td>\n'
+        "</tr>",
+        name=item.name,
+        detail=detail,
+        size=binary_size(item.size),
+        used=binary_size(item.used),
+        features=", ".join(item.features) or "—",
+        object_size=binary_size(item.object_size),
+        parent=item.parent or "—",
+        snapshots=item.snapshot_count,
+        created=created,
+    )

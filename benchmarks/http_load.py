@@ -1,0 +1,184 @@
+#!/usr/bin/env python
+"""Requests per second and latency of Berth's image list over HTTP, served as scripts/install-and-run
+serves it (gunicorn, two workers), for a pool of --images images (default 10,000).
+
+Starts a throwaway dev cluster (scripts/ceph-dev-cluster, stopped afterwards), fills a pool with images
+of random sizes (bare RBD.create, as benchmarks/list_images.py does), prepares a SQLite database with a
+platform admin and a session, serves Berth with gunicorn and drives it with `wrk` (Debian's package:
+`apt-get install wrk`) at --connections concurrent connections for --seconds, signed in by the session
+cookie, for:
+  the API's first page   GET /api/v1/storage/pools/bench/images/?page_size=50   (sorted by name)
+  the API by size        the same, ordering=-size
+  the HTML page          GET /storage/pools/bench/images/   (the first 50 rows, with measured use)
+Each is warmed up first (one request, then a short wrk run), so the image list cache is filled: cold
+listing is what list_images.py measures. Prints requests/s, p50 and p99, and the peak memory (VmHWM) of
+each gunicorn worker.
+
+Usage: .venv/bin/python benchmarks/http_load.py [--images N] [--seconds S] [--connections C]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from http_serving import free_port, manage
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TARGETS = {"api": 300.0, "api-by-size": 300.0, "html": 150.0}
+P99_TARGET_MS = 100.0
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=10000)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    return parser.parse_args()
+
+
+def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
+    """A cluster with the pool `bench` of `images` images, a database that knows it, and an admin's session key."""
+    started = subprocess.run(
+        [str(ROOT / "scripts" / "ceph-dev-cluster"), "start", str(scratch / "ceph")],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CEPH_MON_PORT": str(free_port())},
+    ).stdout
+    ceph = dict(line.split("=", 1) for line in started.splitlines() if line.startswith("CEPH_"))
+    admin = ["--conf", ceph["CEPH_CONF"], "--keyring", ceph["CEPH_ADMIN_KEYRING"]]
+    subprocess.run(["ceph", *admin, "osd", "pool", "create", "bench", "32"], check=True, capture_output=True)
+    subprocess.run(["rbd", *admin, "pool", "init", "bench"], check=True, capture_output=True)
+    print(f"creating {images} images…", file=sys.stderr)
+    populate = [sys.executable, str(ROOT / "benchmarks" / "list_images.py"), "--worker", "populate"]
+    subprocess.run([*populate, *admin, "--pool", "bench", "--images", str(images)], check=True)
+    env = {
+        **os.environ,
+        "BERTH_DEBUG": "false",
+        "BERTH_SECRET_KEY": "benchmark-secret-key-not-for-production-0123456789",
+        "BERTH_AUDIT_KEY": "benchmark-audit-key-not-for-production-0123456789",
+        "BERTH_DATA_DIR": str(scratch),
+        "BERTH_LOG_LEVEL": "WARNING",
+    }
+    manage(env, "migrate", "--noinput")
+    manage(env, "createcachetable")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    manage(
+        env, "register_ceph_cluster", "local", "--default", "--client", ceph["CEPH_CLIENT"],
+        "--conf", ceph["CEPH_CONF"], "--keyring", ceph["CEPH_BERTH_KEYRING"],
+    )  # fmt: skip
+    session = (
+        manage(
+            env,
+            "shell",
+            "-c",
+            "from django.contrib.auth import get_user_model;"
+            "from django.contrib.sessions.backends.db import SessionStore;"
+            "user = get_user_model().objects.create_superuser('bench', 'b@example.com', 'x');"
+            "s = SessionStore(); s['_auth_user_id'] = str(user.pk);"
+            "s['_auth_user_backend'] = 'dashboard.tenancy.backends.LocalPasswordBackend';"
+            "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create(); print(s.session_key)",
+        )
+        .strip()
+        .splitlines()[-1]
+    )  # Django's shell may print a line about its automatic imports first
+    return env, session
+
+
+def serve(env: dict[str, str], port: int) -> subprocess.Popen:
+    """gunicorn as scripts/install-and-run starts it (in the foreground here, so it can be stopped)."""
+    command = [str(BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
+            return process
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not start") from None
+            time.sleep(0.2)
+
+
+def wrk(url: str, session: str, connections: int, seconds: int) -> dict[str, float]:
+    output = subprocess.run(
+        ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: sessionid={session}", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if "Non-2xx" in output:
+        raise SystemExit(f"{url} did not answer 200:\n{output}")
+
+    def milliseconds(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": milliseconds("50%"),
+        "p99": milliseconds("99%"),
+    }
+
+
+def peak_memory_mib(master: int) -> list[float]:
+    """VmHWM (peak resident memory) of each of gunicorn's worker processes."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    peaks = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        peaks.append(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024)
+    return peaks
+
+
+def main() -> None:
+    arguments = parse_arguments()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    with tempfile.TemporaryDirectory(prefix="berth-http-load-") as scratch_name:
+        scratch = Path(scratch_name)
+        try:
+            env, session = prepare(scratch, arguments.images)
+            port = free_port()
+            server = serve(env, port)
+            base = f"http://127.0.0.1:{port}"
+            urls = {
+                "api": f"{base}/api/v1/storage/pools/bench/images/?page_size=50",
+                "api-by-size": f"{base}/api/v1/storage/pools/bench/images/?page_size=50&ordering=-size",
+                "html": f"{base}/storage/pools/bench/images/",
+            }
+            results = {}
+            try:
+                for kind, url in urls.items():
+                    wrk(url, session, 2, 3)  # both workers read the pool once and measure the page's use
+                    results[kind] = wrk(url, session, arguments.connections, arguments.seconds)
+                peaks = peak_memory_mib(server.pid)
+            finally:
+                server.send_signal(signal.SIGTERM)
+                server.wait(20)
+        finally:
+            subprocess.run([str(ROOT / "scripts" / "ceph-dev-cluster"), "stop", str(scratch / "ceph")], check=False)
+    print(
+        f"image list over HTTP: {arguments.images} images, gunicorn --workers 2, {arguments.connections} connections, "
+        f"{arguments.seconds} s each, {os.cpu_count()} CPUs"
+    )
+    for kind, figures in results.items():
+        verdict = "ok" if figures["rps"] >= TARGETS[kind] and figures["p99"] < P99_TARGET_MS else "MISSED"
+        print(
+            f"  {kind:<12} {figures['rps']:8.1f} req/s   p50 {figures['p50']:7.1f} ms   p99 {figures['p99']:7.1f} ms"
+            f"   (target >= {TARGETS[kind]:.0f} req/s, p99 < {P99_TARGET_MS:.0f} ms: {verdict})"
+        )
+    print("  peak RSS of the gunicorn workers: " + ", ".join(f"{peak:.0f} MiB" for peak in peaks))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""The shared image list cache (storage/services/image_cache.py) against the real cluster: every change
+Berth makes shows on the next list, in this process and in a fresh one; changes made with the `rbd` CLI
+show at once when they touch the image directory and after the background re-read when they do not;
+and the cache never lets anyone see a place they could not see without it."""
+
+import json
+import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from storage.models import StorageBinding
+from storage.services import image_cache
+from storage.services.features import image_features_update
+from storage.services.images import image_copy, image_create, image_delete, image_list, image_rename, image_resize
+from storage.services.namespaces import namespace_create
+from storage.services.snapshots import (
+    image_clone,
+    image_flatten,
+    snapshot_create,
+    snapshot_delete,
+    snapshot_protect,
+    snapshot_rollback,
+)
+from storage.services.trash import trash_list, trash_restore
+from storage.validation import GiB
+from tests.helpers import api_client_as, two_tenants, unique_name, wait_for_task
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def place(ceph_cluster, admin_user, storage_pool):
+    namespace = unique_name("cache")
+    namespace_create(actor=admin_user, cluster=ceph_cluster, pool=storage_pool, name=namespace)
+    return {"actor": admin_user, "cluster": ceph_cluster, "pool": storage_pool, "namespace": namespace}
+
+
+def listed(place, *, fresh_process: bool = False) -> dict[str, tuple]:
+    """name -> (size, snapshots, parent, features) as the list shows them; `fresh_process` first drops what
+    this process holds, so the rows come from the shared cache as another gunicorn worker would get them."""
+    image_cache.wait_for_revalidation()
+    if fresh_process:
+        image_cache.forget()
+    page = image_list(**place, limit=1000)
+    return {item.name: (item.size, item.snapshot_count, item.parent, item.features) for item in page.items}
+
+
+def test_every_change_berth_makes_shows_on_the_next_list(place, ceph_admin):
+    spec = f"{place['pool']}/{place['namespace']}"
+    image_create(**place, name="a", size="1GiB", features="default")
+    image_create(**place, name="b", size="1GiB", features="default")
+    assert set(listed(place)) == {"a", "b"}
+    # The rows are cached: a resize made outside Berth does not show yet (it shows after a re-read)...
+    ceph_admin.rbd("resize", "--size", "3G", f"{spec}/b")
+    assert listed(place)["b"][0] == 1 * GiB
+    # ...while every change Berth makes shows at once, here and in any other process.
+    image_create(**place, name="c", size="2GiB")
+    for fresh in (False, True):
+        assert listed(place, fresh_process=fresh)["c"][0] == 2 * GiB
+
+    image_resize(**place, name="a", size="4GiB")
+    for fresh in (False, True):
+        assert listed(place, fresh_process=fresh)["a"][0] == 4 * GiB
+
+    image_rename(**place, name="c", new_name="c2")
+    for fresh in (False, True):
+        assert {"c2"} <= set(listed(place, fresh_process=fresh)) and "c" not in listed(place)
+
+    snapshot_create(**place, image="a", snapshot="s1")
+    for fresh in (False, True):
+        assert listed(place, fresh_process=fresh)["a"][1] == 1
+
+    image_resize(**place, name="a", size="5GiB")
+    snapshot_rollback(**place, image="a", snapshot="s1")
+    for fresh in (False, True):
+        assert listed(place, fresh_process=fresh)["a"][0] == 4 * GiB
+
+    snapshot_protect(**place, image="a", snapshot="s1")
+    image_clone(
+        **place, image="a", snapshot="s1", dest_pool=place["pool"], dest_namespace=place["namespace"], dest_name="kid"
+    )
+    for fresh in (False, True):
+        assert listed(place, fresh_process=fresh)["kid"][2] == f"{spec}/a@s1"
+
+    wait_for_task(image_flatten(**place, name="kid"))
+    for fresh in (False, True):
+        assert listed(place, fresh_process=fresh)["kid"][2] is None
+
+    image_features_update(**place, name="kid", features={"fast-diff": False, "object-map": False})
+    for fresh in (False, True):
+        assert "object-map" not in listed(place, fresh_process=fresh)["kid"][3]
+
+    task = image_copy(**place, dest_pool=place["pool"], dest_namespace=place["namespace"], dest_name="copy", name="c2")
+    wait_for_task(task)
+    for fresh in (False, True):
+        assert listed(place, fresh_process=fresh)["copy"][0] == 2 * GiB
+
+    image_delete(**place, name="copy", to_trash=True)
+    for fresh in (False, True):
+        assert "copy" not in listed(place, fresh_process=fresh)
+    (entry,) = [entry for entry in trash_list(**place) if entry.name == "copy"]
+    trash_restore(**place, image_id=entry.id)
+    for fresh in (False, True):
+        assert "copy" in listed(place, fresh_process=fresh)
+
+    wait_for_task(image_delete(**place, name="copy", to_trash=False, confirm_name="copy"))
+    for fresh in (False, True):
+        assert "copy" not in listed(place, fresh_process=fresh)
+
+    # The outside resize of b was never shown: only a re-read brings it in.
+    assert listed(place)["b"][0] == 1 * GiB
+    image_cache.revalidate(cluster=place["cluster"], pool=place["pool"], namespace=place["namespace"])
+    assert listed(place)["b"][0] == 3 * GiB
+
+
+def test_snapshot_delete_shows_at_once(place):
+    image_create(**place, name="s", size="1GiB")
+    snapshot_create(**place, image="s", snapshot="one")
+    assert listed(place)["s"][1] == 1
+    snapshot_delete(**place, image="s", snapshot="one")
+    for fresh in (False, True):
+        assert listed(place, fresh_process=fresh)["s"][1] == 0
+
+
+def test_outside_changes_show_at_once_or_after_the_background_re_read(place, ceph_admin, settings):
+    settings.BERTH_IMAGE_LIST_REVALIDATE = 1
+    spec = f"{place['pool']}/{place['namespace']}"
+    ceph_admin.rbd("create", "--size", "1G", f"{spec}/one")
+    ceph_admin.rbd("create", "--size", "1G", f"{spec}/two")
+    first = image_list(**place)
+    assert [item.name for item in first.items] == ["one", "two"]
+
+    # Adds, removes and renames move the directory's version: the next list has them.
+    ceph_admin.rbd("create", "--size", "1G", f"{spec}/three")
+    ceph_admin.rbd("rm", f"{spec}/two")
+    ceph_admin.rbd("rename", f"{spec}/one", f"{spec}/uno")
+    assert set(listed(place)) == {"three", "uno"}
+
+    # A resize and a snapshot leave the directory alone: they show once the rows are older than the interval
+    # and the list that noticed has re-read them in the background (serving the old rows meanwhile).
+    ceph_admin.rbd("resize", "--size", "2G", f"{spec}/uno")
+    ceph_admin.rbd("snap", "create", f"{spec}/three@outside")
+    assert listed(place)["uno"] == (1 * GiB, 0, None, listed(place)["uno"][3])
+    time.sleep(1.1)
+    stale = image_list(**place)
+    assert {item.name: item.size for item in stale.items}["uno"] == 1 * GiB
+    assert stale.as_of == first.as_of  # the page says how old its rows are
+    image_cache.wait_for_revalidation()
+    fresh = image_list(**place)
+    assert {item.name: (item.size, item.snapshot_count) for item in fresh.items} == {
+        "three": (1 * GiB, 1),
+        "uno": (2 * GiB, 0),
+    }
+    assert fresh.as_of > first.as_of
+    ceph_admin.rbd("snap", "rm", f"{spec}/three@outside")
+
+
+def test_refresh_on_the_page_reads_everything_again(place, ceph_admin, client):
+    spec = f"{place['pool']}/{place['namespace']}"
+    image_create(**place, name="page", size="1GiB")
+    client.force_login(place["actor"])
+    url = reverse("storage:image-list", args=[place["pool"]])
+    shown = client.get(url, {"namespace": place["namespace"]})
+    assert b'data-testid="image-list-age"' in shown.content and b"Refresh" in shown.content
+    ceph_admin.rbd("resize", "--size", "3G", f"{spec}/page")
+    assert b"1 GiB" in client.get(url, {"namespace": place["namespace"]}, HTTP_HX_REQUEST="true").content
+    refreshed = client.get(url, {"namespace": place["namespace"], "refresh": "1"}, HTTP_HX_REQUEST="true")
+    assert b"3 GiB" in refreshed.content
+    # The answer's own links do not carry the refresh along.
+    assert b"refresh=1" in refreshed.content  # the Refresh button itself
+    assert refreshed.content.count(b"refresh=1") == 2  # its href and hx-get, and nothing else
+
+
+def test_the_cache_shows_no_place_the_user_may_not_see(ceph_cluster, admin_user, storage_pool, ceph_admin):
+    a, b, members, _ = two_tenants()
+    for tenant, namespace in ((a, "team-a"), (b, "team-b")):
+        namespace_create(actor=admin_user, cluster=ceph_cluster, pool=storage_pool, name=f"{namespace}-{tenant.pk}")
+        StorageBinding.objects.create(
+            tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace=f"{namespace}-{tenant.pk}"
+        )
+    own, other = f"team-a-{a.pk}", f"team-b-{b.pk}"
+    ceph_admin.rbd("create", "--size", "64M", f"{storage_pool}/{own}/mine")
+    ceph_admin.rbd("create", "--size", "64M", f"{storage_pool}/{other}/theirs")
+    # A platform admin's lists fill the cache for the other tenant's namespace and the pool's default one.
+    admin = api_client_as(admin_user)
+    url = reverse("api:storage-image-list", kwargs={"pool": storage_pool})
+    for namespace in (other, ""):
+        assert admin.get(url, {"namespace": namespace}).status_code == 200
+    image_cache.wait_for_revalidation()
+
+    viewer = api_client_as(members["viewer"])
+    mine = viewer.get(url, {"namespace": own})
+    assert [row["name"] for row in json.loads(mine.content)["results"]] == ["mine"]
+    for namespace in (other, ""):
+        refused = viewer.get(url, {"namespace": namespace})
+        assert refused.status_code == 404 and refused.json()["code"] == "tenant_denied"
+        assert b"theirs" not in refused.content
+    # The same through the page, from the shared rows as a fresh process reads them.
+    image_cache.forget()
+    page = Client()
+    page.force_login(members["viewer"])
+    other_page = page.get(reverse("storage:image-list", args=[storage_pool]), {"namespace": other})
+    assert other_page.status_code == 404 and b"theirs" not in other_page.content
+    for namespace in (own, other):
+        ceph_admin.rbd("rm", f"{storage_pool}/{namespace}/{'mine' if namespace == own else 'theirs'}")
