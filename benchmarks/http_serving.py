@@ -97,7 +97,7 @@ def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
             "from django.contrib.sessions.backends.db import SessionStore;"
             "user = get_user_model().objects.create_superuser('bench', 'b@example.com', 'x');"
             "s = SessionStore(); s['_auth_user_id'] = str(user.pk);"
-            "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend';"
+            "s['_auth_user_backend'] = 'dashboard.tenancy.backends.LocalPasswordBackend';"
             "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create(); print(s.session_key)",
         )
         .strip()
