@@ -29,7 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from http_serving import free_port, manage
+from http_serving import berth_database, free_port, start_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -47,51 +47,11 @@ def parse_arguments() -> argparse.Namespace:
 
 def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
     """A cluster with the pool `bench` of `images` images, a database that knows it, and an admin's session key."""
-    started = subprocess.run(
-        [str(ROOT / "scripts" / "ceph-dev-cluster"), "start", str(scratch / "ceph")],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "CEPH_MON_PORT": str(free_port())},
-    ).stdout
-    ceph = dict(line.split("=", 1) for line in started.splitlines() if line.startswith("CEPH_"))
-    admin = ["--conf", ceph["CEPH_CONF"], "--keyring", ceph["CEPH_ADMIN_KEYRING"]]
-    subprocess.run(["ceph", *admin, "osd", "pool", "create", "bench", "32"], check=True, capture_output=True)
-    subprocess.run(["rbd", *admin, "pool", "init", "bench"], check=True, capture_output=True)
+    ceph, admin = start_cluster(scratch)
     print(f"creating {images} images…", file=sys.stderr)
     populate = [sys.executable, str(ROOT / "benchmarks" / "list_images.py"), "--worker", "populate"]
     subprocess.run([*populate, *admin, "--pool", "bench", "--images", str(images)], check=True)
-    env = {
-        **os.environ,
-        "BERTH_DEBUG": "false",
-        "BERTH_SECRET_KEY": "benchmark-secret-key-not-for-production-0123456789",
-        "BERTH_AUDIT_KEY": "benchmark-audit-key-not-for-production-0123456789",
-        "BERTH_DATA_DIR": str(scratch),
-        "BERTH_LOG_LEVEL": "WARNING",
-    }
-    manage(env, "migrate", "--noinput")
-    manage(env, "createcachetable")
-    manage(env, "collectstatic", "--noinput", "-v", "0")
-    manage(
-        env, "register_ceph_cluster", "local", "--default", "--client", ceph["CEPH_CLIENT"],
-        "--conf", ceph["CEPH_CONF"], "--keyring", ceph["CEPH_BERTH_KEYRING"],
-    )  # fmt: skip
-    session = (
-        manage(
-            env,
-            "shell",
-            "-c",
-            "from django.contrib.auth import get_user_model;"
-            "from django.contrib.sessions.backends.db import SessionStore;"
-            "user = get_user_model().objects.create_superuser('bench', 'b@example.com', 'x');"
-            "s = SessionStore(); s['_auth_user_id'] = str(user.pk);"
-            "s['_auth_user_backend'] = 'dashboard.tenancy.backends.LocalPasswordBackend';"
-            "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create(); print(s.session_key)",
-        )
-        .strip()
-        .splitlines()[-1]
-    )  # Django's shell may print a line about its automatic imports first
-    return env, session
+    return berth_database(scratch, ceph)
 
 
 def serve(env: dict[str, str], port: int) -> subprocess.Popen:

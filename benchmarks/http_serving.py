@@ -48,11 +48,10 @@ def manage(env: dict[str, str], *args: str) -> str:
     ).stdout
 
 
-def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
-    """A cluster with a pool of `images` images, a database that knows it, and an admin's session key."""
-    cluster = scratch / "ceph"
+def start_cluster(scratch: Path) -> tuple[dict[str, str], list[str]]:
+    """A throwaway dev cluster with the pool `bench`: its CEPH_* settings and the admin's CLI arguments."""
     started = subprocess.run(
-        [str(ROOT / "scripts" / "ceph-dev-cluster"), "start", str(cluster)],
+        [str(ROOT / "scripts" / "ceph-dev-cluster"), "start", str(scratch / "ceph")],
         check=True,
         capture_output=True,
         text=True,
@@ -62,9 +61,12 @@ def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
     admin = ["--conf", ceph["CEPH_CONF"], "--keyring", ceph["CEPH_ADMIN_KEYRING"]]
     subprocess.run(["ceph", *admin, "osd", "pool", "create", "bench", "32"], check=True, capture_output=True)
     subprocess.run(["rbd", *admin, "pool", "init", "bench"], check=True, capture_output=True)
-    script = "\n".join(f"create --size {64 + number % 512}M bench/image-{number:05d}" for number in range(images))
-    for line in script.splitlines():
-        subprocess.run(["rbd", *admin, *line.split()], check=True, capture_output=True)
+    return ceph, admin
+
+
+def berth_database(scratch: Path, ceph: dict[str, str]) -> tuple[dict[str, str], str]:
+    """A production-settings SQLite database in `scratch` that knows the cluster, and a platform admin's
+    session key: the environment to serve Berth with, and the cookie to send."""
     env = {
         **os.environ,
         "BERTH_DEBUG": "false",
@@ -77,17 +79,9 @@ def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
     manage(env, "createcachetable")
     manage(env, "collectstatic", "--noinput", "-v", "0")
     manage(
-        env,
-        "register_ceph_cluster",
-        "local",
-        "--default",
-        "--client",
-        ceph["CEPH_CLIENT"],
-        "--conf",
-        ceph["CEPH_CONF"],
-        "--keyring",
-        ceph["CEPH_BERTH_KEYRING"],
-    )
+        env, "register_ceph_cluster", "local", "--default", "--client", ceph["CEPH_CLIENT"],
+        "--conf", ceph["CEPH_CONF"], "--keyring", ceph["CEPH_BERTH_KEYRING"],
+    )  # fmt: skip
     session = (
         manage(
             env,
@@ -104,6 +98,15 @@ def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
         .splitlines()[-1]
     )  # Django's shell may print a line about its automatic imports first
     return env, session
+
+
+def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
+    """A cluster with a pool of `images` images, a database that knows it, and an admin's session key."""
+    ceph, admin = start_cluster(scratch)
+    for number in range(images):
+        create = ["create", "--size", f"{64 + number % 512}M", f"bench/image-{number:05d}"]
+        subprocess.run(["rbd", *admin, *create], check=True, capture_output=True)
+    return berth_database(scratch, ceph)
 
 
 def serve(kind: str, env: dict[str, str], port: int) -> subprocess.Popen:
