@@ -35,7 +35,7 @@ from storage.validation import MiB
 from tests.fixtures.berth import TEST_PASSWORD
 from tests.helpers import failing_pod, unique_name, wait_for_task
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.long]
 
 SCREENSHOTS = Path("test-artifacts/screenshots")
 DESKTOP = {"width": 1280, "height": 800}

@@ -37,7 +37,7 @@ from storage.models import CephCluster, SnapshotSchedule
 from tests.helpers import AdminCli, api_client_as, create_service_account, failing_pod, unique_name, wait_for_task
 
 # Transactional: storage's background tasks run in worker threads with their own connections.
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.django_db(transaction=True)]
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.integration.migrations.test_core_apps_move import _manage
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 BEFORE_KEY_IDS = ["storage", "0003_cluster_record_help_texts"]
 

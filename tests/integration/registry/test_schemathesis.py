@@ -25,7 +25,7 @@ from tests.helpers import api_token_for
 
 # Transactional: a real WSGI request closes its database connection when it ends, which would
 # close the connection holding a rolled-back test transaction.
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.django_db(transaction=True)]
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

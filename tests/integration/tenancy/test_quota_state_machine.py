@@ -26,7 +26,7 @@ from storage.models import StorageQuota
 from storage.services import images, snapshots, trash
 from tests.helpers import unique_name, wait_for_task
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.django_db(transaction=True)]
 
 MIB = 1 << 20
 GIB = 1 << 30

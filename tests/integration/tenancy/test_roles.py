@@ -18,7 +18,7 @@ from dashboard.tenancy.models import Membership, PlatformRole
 from storage.services import features, images, metadata, namespaces, pools, qos, snapshots, trash, usage
 from tests.helpers import RANK, wait_for_task
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
