@@ -29,7 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from http_serving import berth_database, free_port, start_cluster
+from http_serving import berth_database, free_port, start_cluster, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -67,27 +67,6 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
             if time.monotonic() > deadline:
                 raise SystemExit("gunicorn did not start") from None
             time.sleep(0.2)
-
-
-def wrk(url: str, session: str, connections: int, seconds: int) -> dict[str, float]:
-    output = subprocess.run(
-        ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: sessionid={session}", url],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    if "Non-2xx" in output:
-        raise SystemExit(f"{url} did not answer 200:\n{output}")
-
-    def milliseconds(label: str) -> float:
-        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": milliseconds("50%"),
-        "p99": milliseconds("99%"),
-    }
 
 
 def peak_memory_mib(master: int) -> list[float]:

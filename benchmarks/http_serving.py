@@ -127,25 +127,16 @@ def serve(kind: str, env: dict[str, str], port: int) -> subprocess.Popen:
             time.sleep(0.2)
 
 
-def measure(port: int, session: str, arguments: argparse.Namespace) -> dict[str, float]:
-    url = f"http://127.0.0.1:{port}/storage/pools/bench/images/"
+def wrk(url: str, session: str, connections: int, seconds: int) -> dict[str, float]:
+    """Requests/s, p50 and p99 (ms) of `url` under `connections` connections for `seconds`, signed in by `session`."""
     output = subprocess.run(
-        [
-            "wrk",
-            "--latency",
-            "-t2",
-            f"-c{arguments.connections}",
-            f"-d{arguments.seconds}s",
-            "-H",
-            f"Cookie: sessionid={session}",
-            url,
-        ],
+        ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: sessionid={session}", url],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
     if "Non-2xx" in output:
-        raise SystemExit(f"the page did not answer 200:\n{output}")
+        raise SystemExit(f"{url} did not answer 200:\n{output}")
 
     def milliseconds(label: str) -> float:
         value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()
@@ -156,6 +147,11 @@ def measure(port: int, session: str, arguments: argparse.Namespace) -> dict[str,
         "p50": milliseconds("50%"),
         "p99": milliseconds("99%"),
     }
+
+
+def measure(port: int, session: str, arguments: argparse.Namespace) -> dict[str, float]:
+    page = f"http://127.0.0.1:{port}/storage/pools/bench/images/"
+    return wrk(page, session, arguments.connections, arguments.seconds)
 
 
 def main() -> None:
