@@ -177,7 +177,6 @@ BERTH_LOCAL_LOGIN = env_bool("BERTH_LOCAL_LOGIN", True)
 # mozilla-django-oidc's own settings; dashboard/tenancy/oidc.py gives it the ones above and the provider's endpoints.
 OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True
-OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
 OIDC_TIMEOUT = BERTH_OIDC_TIMEOUT
 OIDC_TOKEN_USE_BASIC_AUTH = env_bool("BERTH_OIDC_CLIENT_SECRET_BASIC", False)

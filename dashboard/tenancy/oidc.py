@@ -85,6 +85,10 @@ def verify_jwt(token: str, *, audience: str) -> dict[str, Any]:
     )
 
 
+# Where the backend leaves the ID token for the callback view, on the request rather than in the session.
+LOGOUT_HINT_ATTRIBUTE = "berth_oidc_logout_hint"
+
+
 class OidcBackend(OIDCAuthenticationBackend):
     """Signs in the users of the configured OpenID provider; answers nothing while none is configured."""
 
@@ -122,6 +126,11 @@ class OidcBackend(OIDCAuthenticationBackend):
         except (SuspiciousOperation, requests.RequestException) as error:
             logger.warning("single sign-on refused: %s", error)
             return None
+
+    def store_tokens(self, access_token: str, id_token: str) -> None:
+        # The library would keep the ID token in the session, which the database holds; it goes to the browser
+        # instead, as the hint of the provider's logout (sso_views.OidcCallbackView).
+        setattr(self.request, LOGOUT_HINT_ATTRIBUTE, id_token)
 
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         try:

@@ -17,9 +17,12 @@ from django.views.decorators.http import require_POST
 from django.views.generic import View
 from mozilla_django_oidc import views as oidc_views
 
-from dashboard.tenancy.oidc import discovery, oidc_enabled, oidc_setting
+from dashboard.tenancy.oidc import LOGOUT_HINT_ATTRIBUTE, discovery, oidc_enabled, oidc_setting
 
 OIDC_BACKEND = "dashboard.tenancy.oidc.OidcBackend"
+# The ID token, which the provider's logout wants back as id_token_hint. Kept by the browser, sent to the logout
+# URL only, never readable by scripts: a token from the provider is never written to Berth's database.
+LOGOUT_HINT_COOKIE = "berth_sso_logout_hint"
 
 
 class LoginView(auth_views.LoginView):
@@ -55,6 +58,21 @@ class OidcStartView(oidc_views.OIDCAuthenticationRequestView):
 class OidcCallbackView(oidc_views.OIDCAuthenticationCallbackView):
     get_settings = staticmethod(oidc_setting)
 
+    def login_success(self) -> HttpResponse:
+        response = super().login_success()
+        hint = getattr(self.request, LOGOUT_HINT_ATTRIBUTE, None)
+        if hint:
+            response.set_cookie(
+                LOGOUT_HINT_COOKIE,
+                hint,
+                max_age=settings.SESSION_COOKIE_AGE,
+                path=reverse("logout"),
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Strict",
+            )
+        return response
+
     def login_failure(self) -> HttpResponse:
         messages.error(
             self.request,
@@ -70,9 +88,16 @@ def logout(request: HttpRequest) -> HttpResponse:
 
     It is sent there by a page rather than a redirect: the logout form's page allows forms to go to Berth
     only (CSP form-action 'self'), and browsers apply that to where the form's answer redirects too."""
-    id_token = request.session.get("oidc_id_token")
+    id_token = request.COOKIES.get(LOGOUT_HINT_COOKIE)
     from_sso = request.session.get(auth.BACKEND_SESSION_KEY) == OIDC_BACKEND
     auth.logout(request)
+    response = _leave(request, from_sso, id_token)
+    response.delete_cookie(LOGOUT_HINT_COOKIE, path=reverse("logout"), samesite="Strict")
+    return response
+
+
+def _leave(request: HttpRequest, from_sso: bool, id_token: str | None) -> HttpResponse:
+    """The page that continues to the provider's logout for a single sign-on session, else the login page."""
     login_url = request.build_absolute_uri(reverse("login"))
     if from_sso and oidc_enabled():
         try:
