@@ -25,14 +25,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-from http_serving import berth_database, free_port, start_cluster, wrk
+from http_serving import berth_database, free_port, serve, start_cluster, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 TARGETS = {"api": 300.0, "api-by-size": 300.0, "html": 150.0}
 P99_TARGET_MS = 100.0
 
@@ -54,21 +51,6 @@ def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
     return berth_database(scratch, ceph)
 
 
-def serve(env: dict[str, str], port: int) -> subprocess.Popen:
-    """gunicorn as scripts/install-and-run starts it (in the foreground here, so it can be stopped)."""
-    command = [str(BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
-            return process
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start") from None
-            time.sleep(0.2)
-
-
 def peak_memory_mib(master: int) -> list[float]:
     """VmHWM (peak resident memory) of each of gunicorn's worker processes."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
@@ -88,7 +70,7 @@ def main() -> None:
         try:
             env, session = prepare(scratch, arguments.images)
             port = free_port()
-            server = serve(env, port)
+            server = serve("gunicorn", env, port)
             base = f"http://127.0.0.1:{port}"
             urls = {
                 "api": f"{base}/api/v1/storage/pools/bench/images/?page_size=50",
