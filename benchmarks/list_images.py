@@ -125,6 +125,7 @@ def worker_berth_cold(arguments: argparse.Namespace) -> None:
     from django.test import Client
     from django.urls import reverse
 
+    import dashboard.wsgi  # noqa: F401  (loaded as gunicorn loads it, which also freezes the start-up heap)
     from storage.models import CephCluster
     from storage.services import image_cache
 
