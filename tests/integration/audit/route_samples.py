@@ -900,6 +900,13 @@ REGISTRY_UI_SAMPLES = [
         setup=_notification,
     ),
     Sample(
+        "registry:webhook-create",
+        "POST",
+        "registry.webhook.create",
+        body={"name": "{new}", "url": "https://hooks.example.com/x", "secret": "Sample-signing-secret-3", "tenant": ""},
+    ),
+    Sample("registry:webhook-delete", "POST", "registry.webhook.delete", {"name": "{name}"}, setup=_webhook),
+    Sample(
         "registry:secret-rotate",
         "POST",
         "registry.secret.rotate",
