@@ -466,7 +466,29 @@ class ImageFormView(ImageMixin, ServiceFormView):
         return self.image_url()
 
 
-class ImageResizeView(ImageFormView):
+class InUseImageFormView(ImageFormView):
+    """A change refused while Kubernetes uses the image (409 image_in_use_by_kubernetes, naming the volumes,
+    claims and pods). The refusal is shown to everyone; platform admins are also offered to force it, which
+    the service allows them alone and audits as `force_in_use`."""
+
+    form_template = "storage/_in_use_form.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "image_name": self.image}
+
+    def forced(self) -> bool:
+        return bool(self.form.cleaned_data["force_in_use"])
+
+    def render_form(self, form: forms.Form, *, status: int = 200, error=None):
+        refused = error is not None and error.code == "image_in_use_by_kubernetes"
+        # Only an offer: who may force is the service's call, whatever the form posts.
+        if (refused or "force_confirm_name" in form.errors) and tenancy.is_platform_admin(self.request.user):
+            cast(storage_forms.ForceInUseForm, form).offer_force()
+            self.loaded = {**self.loaded, "offer_force": True}
+        return super().render_form(form, status=status, error=error)
+
+
+class ImageResizeView(InUseImageFormView):
     form_class = storage_forms.ImageResizeForm
     form_template = "storage/_resize_form.html"
     submit_label = "Resize"
@@ -481,6 +503,7 @@ class ImageResizeView(ImageFormView):
             name=self.image,
             size=form.cleaned_data["size"],
             allow_shrink=form.cleaned_data["allow_shrink"],
+            force_in_use=self.forced(),
         )
 
     def render_form(self, form: forms.Form, *, status: int = 200, error=None):
@@ -494,7 +517,7 @@ class ImageResizeView(ImageFormView):
         return f"Image {image.name} resized."
 
 
-class ImageRenameView(ImageFormView):
+class ImageRenameView(InUseImageFormView):
     form_class = storage_forms.ImageRenameForm
     submit_label = "Rename"
 
@@ -503,7 +526,9 @@ class ImageRenameView(ImageFormView):
         return f"Rename image {self.image}"
 
     def perform(self, form: forms.Form):
-        return images.image_rename(**self.image_args(), name=self.image, new_name=form.cleaned_data["new_name"])
+        return images.image_rename(
+            **self.image_args(), name=self.image, new_name=form.cleaned_data["new_name"], force_in_use=self.forced()
+        )
 
     def success_message(self, image) -> str:
         return f"Image {self.image} renamed to {image.name}."
@@ -534,7 +559,7 @@ class ImageCopyView(ImageFormView):
         return self.url("image-list", data["dest_pool"], namespace=data.get("dest_namespace", ""))
 
 
-class ImageDeleteView(ImageFormView):
+class ImageDeleteView(InUseImageFormView):
     form_class = storage_forms.ImageDeleteForm
     template_name = "generic/confirm_delete.html"
     submit_label = "Delete"
@@ -544,9 +569,6 @@ class ImageDeleteView(ImageFormView):
     def title(self) -> str:
         return f"Delete image {self.image}"
 
-    def get_form_kwargs(self) -> dict[str, Any]:
-        return {"image_name": self.image}
-
     def perform(self, form: forms.Form):
         removing = form.cleaned_data["mode"] == storage_forms.ImageDeleteForm.REMOVE
         return images.image_delete(
@@ -555,6 +577,7 @@ class ImageDeleteView(ImageFormView):
             to_trash=not removing,
             confirm_name=form.cleaned_data["confirm_name"] if removing else None,
             protect_days=0 if removing else form.cleaned_data["protect_days"] or 0,
+            force_in_use=self.forced(),
         )
 
     def success_message(self, result) -> str:
