@@ -371,3 +371,7 @@ class SnapshotRenameForm(StyledForm):
 
     def clean_new_name(self) -> str:
         return checked(validation.validate_object_name, self.cleaned_data["new_name"], field="new_name")
+
+
+class TrashAutoPurgeForm(StyledForm):
+    enabled = forms.BooleanField(label="Purge expired trash entries automatically", required=False)

@@ -12,6 +12,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -925,6 +926,37 @@ class TrashPurgeView(CephClusterMixin, ConfirmView):
 
     def back_url(self) -> str:
         return self.url("trash-list", self.pool)
+
+
+class TrashAutoPurgeView(CephClusterMixin, ServiceFormView):
+    """Whether the cluster's expired trash entries are purged on a schedule; reached from a trash page (`next`)."""
+
+    form_class = storage_forms.TrashAutoPurgeForm
+    template_name = "storage/trash_auto_purge.html"
+    title = "Automatic trash purging"
+
+    def load(self) -> dict[str, Any]:
+        # The form changes every tenant's trash at once: no one else is shown it.
+        tenancy.require_platform_admin(self.request.user, "turn automatic trash purging on or off")
+        return {
+            "auto_purge_note": trash.trash_auto_purge_note(cluster=self.cluster),
+            "purge_minutes": settings.BERTH_TRASH_PURGE_MINUTES,
+        }
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"enabled": self.cluster.purge_expired_trash}
+
+    def perform(self, form: forms.Form) -> CephCluster:
+        return trash.trash_auto_purge_set(**self.service_args(), enabled=form.cleaned_data["enabled"])
+
+    def success_message(self, cluster: CephCluster) -> str:
+        return trash.trash_auto_purge_note(cluster=cluster)
+
+    def back_url(self) -> str:
+        return self.url("pool-list")
+
+    def success_url(self, cluster: CephCluster) -> str:
+        return self.cancel_url()
 
 
 # --- Snapshot schedules ----------------------------------------------------------------------------

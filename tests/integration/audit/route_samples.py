@@ -582,6 +582,7 @@ STORAGE_UI_SAMPLES = [
         {"confirm_name": "{image}"},
         setup=_trashed_image,
     ),
+    Sample("storage:trash-auto-purge", "POST", "storage.trash.set_auto_purge", body={"enabled": ""}, setup=_in_pool),
     Sample(
         "storage:snapshot-schedule-create",
         "POST",
