@@ -37,8 +37,8 @@ def test_a_platform_admin_sets_up_a_webhook_sees_its_deliveries_and_deletes_it(a
     Tenant.objects.create(name="Team W", slug="team-w")
     listed = admin_client.get(reverse("registry:webhook-list"))
     assert listed.status_code == 200 and b'data-testid="empty-state"' in listed.content
-    notifications_page = admin_client.get(reverse("registry:notifications")).content.decode()
-    assert reverse("registry:webhook-list") in notifications_page
+    for linking in ("registry:notifications", "registry:managed-list"):
+        assert reverse("registry:webhook-list") in admin_client.get(reverse(linking)).content.decode(), linking
     page = admin_client.get(reverse("registry:webhook-create")).content.decode()
     assert 'value="team-w"' in page and 'value="credential_failing"' in page
 
@@ -95,7 +95,8 @@ def test_tenant_admins_get_neither_the_pages_nor_the_changes(client, admin_user,
     ):
         refused = client.get(url)
         assert refused.status_code == 403 and shows_no_secret(refused), url
-    assert reverse("registry:webhook-list") not in client.get(reverse("registry:notifications")).content.decode()
+    for linking in ("registry:notifications", "registry:managed-list"):
+        assert reverse("registry:webhook-list") not in client.get(reverse(linking)).content.decode(), linking
 
     create = client.post(reverse("registry:webhook-create"), form("https://elsewhere.example.com/x", name="mine"))
     delete = client.post(reverse("registry:webhook-delete", args=["ops-chat"]), {})
