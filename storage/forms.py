@@ -174,6 +174,8 @@ class ForceInUseForm(StyledForm):
     def __init__(self, *args: Any, image_name: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.image_name = image_name
+        # Here rather than in offer_force(): a bound field copies its help text when validation first reads it.
+        self.fields["force_confirm_name"].help_text = f"Type “{image_name}” exactly."
 
     def offer_force(self) -> None:
         for name in ("force_in_use", "force_confirm_name"):  # below the fields of the change itself
@@ -182,7 +184,6 @@ class ForceInUseForm(StyledForm):
         self.fields["force_confirm_name"].widget = forms.TextInput(
             attrs={"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
         )
-        self.fields["force_confirm_name"].help_text = f"Type “{self.image_name}” exactly."
 
     def clean(self) -> dict[str, Any]:
         # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.

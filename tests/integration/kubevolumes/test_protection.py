@@ -236,7 +236,7 @@ def test_the_image_pages_show_the_refusal_and_let_a_platform_admin_force_it(
     text = refused.content.decode()
     assert refused.status_code == 409 and 'data-error-code="image_in_use_by_kubernetes"' in text
     assert claimed in text and f"claim {place.app_namespace}/data" in text and f"pod {place.app_namespace}/app" in text
-    assert offers_force(refused)
+    assert offers_force(refused) and f"Type “{image}” exactly." in text
 
     mistyped = ui_change(web, place, image, change, force_in_use="on", force_confirm_name="not-the-name")
     assert mistyped.status_code == 400 and offers_force(mistyped)
