@@ -26,7 +26,7 @@ from registry.dockerconfig import (
     parse_config,
 )
 from registry.imagematch import ImageReferenceError, parse_image
-from registry.models import ManagedPullSecret
+from registry.models import ManagedPullSecret, Notification
 
 SECRET_TYPE_CHOICES = [
     (ConfigFormat.DOCKERCONFIGJSON.secret_type, "kubernetes.io/dockerconfigjson (current)"),
@@ -49,6 +49,13 @@ class ServerInput(forms.TextInput):
     def format_value(self, value: Any) -> str | None:
         formatted = super().format_value(value)
         return None if formatted and "@" in formatted else formatted
+
+
+class SecretTextInput(forms.TextInput):
+    """A text input that, like a password input, never writes a submitted value back into the page."""
+
+    def format_value(self, value: Any) -> None:
+        return None
 
 
 class SecretTextarea(forms.Textarea):
@@ -394,3 +401,39 @@ class SourceCredentialsForm(CredentialsStepForm):
 
     def __init__(self, data=None, files=None, *, initial: dict | None = None):
         super().__init__(data, files if data is not None else None, rows=(initial or {}).get("rows"))
+
+
+class WebhookForm(StyledForm):
+    """A new webhook. Its URL, like its signing secret, is never written back into the page: a Slack-style
+    URL carries a token in its path, so a form shown again after an error asks for both again."""
+
+    name = forms.SlugField(label="Name", max_length=100, widget=plain_text_input())
+    url = forms.CharField(
+        label="URL",
+        max_length=2048,
+        strip=True,
+        widget=SecretTextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "url"}),
+        help_text="https:// (or http://). Only its scheme and host are shown again: the path may hold a token.",
+    )
+    secret = forms.CharField(
+        label="Signing secret",
+        min_length=16,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 16 characters; the HMAC-SHA256 key receivers check X-Berth-Signature with. "
+        "Never shown again.",
+    )
+    tenant = forms.ChoiceField(label="Tenant", required=False, help_text="Empty: notifications of every tenant.")
+    kinds = forms.MultipleChoiceField(
+        label="Only these kinds",
+        required=False,
+        choices=Notification.KINDS,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every kind.",
+    )
+
+    def __init__(self, *args: Any, tenants: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["tenant"]).choices = [("", "Every tenant")] + [
+            (slug, slug) for slug in tenants
+        ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from operator import attrgetter
 from typing import Any, cast
@@ -39,11 +41,12 @@ from dashboard.core.generic.views import (
     redirect_after_success,
     render_error,
 )
+from dashboard.tenancy import services as tenancy
 from registry import forms as registry_forms
 from registry.dockerconfig import normalise_server
 from registry.imagematch import parse_image
 from registry.links import registry_url
-from registry.models import KubeCluster
+from registry.models import KubeCluster, Webhook
 from registry.selectors import kube_cluster_get
 from registry.services import (
     credential_health,
@@ -786,3 +789,129 @@ class NotificationDismissView(ServiceActionView):
 
     def back_url(self) -> str:
         return reverse("registry:notifications")
+
+
+# --- Webhooks (platform admins) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookRow:
+    """What a page shows of a webhook: never its URL, whose path may hold a token, nor its secret."""
+
+    name: str
+    destination: str
+    tenant: str
+    kinds: list[str]
+    enabled: bool
+    created: datetime
+
+    @classmethod
+    def of(cls, webhook: Webhook) -> WebhookRow:
+        return cls(
+            name=webhook.name,
+            destination=notifications.destination(webhook.url),
+            tenant=webhook.tenant.slug if webhook.tenant else "",
+            kinds=list(webhook.kinds),
+            enabled=webhook.enabled,
+            created=webhook.created,
+        )
+
+
+class WebhookListView(ServiceListView):
+    title = "Webhooks"
+    template_name = "registry/webhook_list.html"
+    table_template = "registry/_webhook_table.html"
+    columns = (
+        Column("name", "Name", sortable=True),
+        Column("destination", "Sends to"),
+        Column("tenant", "Tenant", sortable=True),
+        Column("kinds", "Kinds"),
+        Column("created", "Created", sortable=True),
+    )
+
+    def fetch(self, query: ListQuery) -> ListPage:
+        rows = [WebhookRow.of(webhook) for webhook in notifications.webhook_list(actor=self.request.user)]
+        return page_of(
+            rows,
+            query,
+            search_key=lambda row: f"{row.name} {row.destination} {row.tenant}",
+            sort_keys={column.key: attrgetter(column.key) for column in self.columns if column.sortable},
+        )
+
+
+class WebhookDetailView(ServiceDetailView):
+    template_name = "registry/webhook_detail.html"
+
+    @property
+    def title(self) -> str:
+        return f"Webhook {self.kwargs['name']}"
+
+    def load(self) -> dict[str, Any]:
+        name = self.kwargs["name"]
+        return {
+            "webhook": WebhookRow.of(notifications.webhook_get(actor=self.request.user, name=name)),
+            "deliveries": notifications.webhook_deliveries(actor=self.request.user, name=name),
+        }
+
+
+@takes_passwords
+class WebhookCreateView(ServiceFormView):
+    form_class = registry_forms.WebhookForm
+    title = "New webhook"
+    submit_label = "Create webhook"
+
+    def load(self) -> dict[str, Any]:
+        # The form lists every tenant, which only a platform admin may see.
+        tenancy.require_platform_admin(self.request.user, "set up webhooks")
+        return {}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"tenants": sorted(tenancy.tenants_for(self.request.user).values_list("slug", flat=True))}
+
+    def perform(self, form: forms.Form) -> Webhook:
+        data = form.cleaned_data
+        tenant = tenancy.tenant_get(actor=self.request.user, slug=data["tenant"]) if data["tenant"] else None
+        return notifications.webhook_create(
+            actor=self.request.user,
+            name=data["name"],
+            url=data["url"],
+            secret=data["secret"],
+            tenant=tenant,
+            kinds=data["kinds"],
+        )
+
+    def success_message(self, webhook: Webhook) -> str:
+        return f"Webhook {webhook.name} created: notifications go to {notifications.destination(webhook.url)}."
+
+    def success_url(self, webhook: Webhook) -> str:
+        return reverse("registry:webhook-detail", args=[webhook.name])
+
+    def back_url(self) -> str:
+        return reverse("registry:webhook-list")
+
+
+class WebhookDeleteView(ConfirmView):
+    submit_label = "Delete webhook"
+
+    @property
+    def title(self) -> str:
+        return f"Delete webhook {self.kwargs['name']}"
+
+    def load(self) -> dict[str, Any]:
+        return {"webhook": WebhookRow.of(notifications.webhook_get(actor=self.request.user, name=self.kwargs["name"]))}
+
+    @property
+    def warning(self) -> str:
+        return (
+            f"Notifications stop going to {self.loaded['webhook'].destination}, deliveries still pending are "
+            "dropped, and the signing secret is gone: to send there again, set the webhook up anew."
+        )
+
+    def perform(self, form: forms.Form) -> None:
+        notifications.webhook_delete(actor=self.request.user, name=self.kwargs["name"])
+
+    def success_message(self, result: None) -> str:
+        return f"Webhook {self.kwargs['name']} deleted."
+
+    def back_url(self) -> str:
+        return reverse("registry:webhook-list")

@@ -159,7 +159,46 @@ class ImageCreateForm(SizeFieldsMixin, StyledForm):
         return checked(validation.validate_feature_preset, self.cleaned_data["features"], field="features")
 
 
-class ImageResizeForm(SizeFieldsMixin, StyledForm):
+class ForceInUseForm(StyledForm):
+    """A change the storage services refuse while a Kubernetes PersistentVolume names the image (delete, trash,
+    rename, shrink). Once refused, a platform admin is offered to go ahead anyway (`offer_force`): ticking the box
+    and typing the image's name, since the volume is then left pointing at nothing, or at less than promised."""
+
+    force_in_use = forms.BooleanField(
+        label="Go ahead although Kubernetes uses the image", required=False, widget=forms.HiddenInput
+    )
+    force_confirm_name = forms.CharField(
+        label="Type the image name to go ahead anyway", required=False, strip=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args: Any, image_name: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.image_name = image_name
+        # Here rather than in offer_force(): a bound field copies its help text when validation first reads it.
+        self.fields["force_confirm_name"].help_text = f"Type “{image_name}” exactly."
+
+    def offer_force(self) -> None:
+        for name in ("force_in_use", "force_confirm_name"):  # below the fields of the change itself
+            self.fields[name] = self.fields.pop(name)
+        self.fields["force_in_use"].widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
+        self.fields["force_confirm_name"].widget = forms.TextInput(
+            attrs={"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
+        )
+
+    def clean(self) -> dict[str, Any]:
+        # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
+        cleaned = cast(dict[str, Any], super().clean())
+        if cleaned.get("force_in_use"):
+            try:
+                validation.validate_confirmation(
+                    cleaned.get("force_confirm_name"), expected=self.image_name, field="force_confirm_name"
+                )
+            except InvalidInput as error:
+                self.add_error("force_confirm_name", error.message)
+        return cleaned
+
+
+class ImageResizeForm(SizeFieldsMixin, ForceInUseForm):
     size, size_unit = size_fields("New size", "e.g. 20 with GiB chosen, or 1.5 TiB.")
     allow_shrink = forms.BooleanField(
         label="Shrink anyway: the data at the end of the image is lost", required=False, widget=forms.HiddenInput
@@ -169,7 +208,7 @@ class ImageResizeForm(SizeFieldsMixin, StyledForm):
         self.fields["allow_shrink"].widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
 
 
-class ImageRenameForm(StyledForm):
+class ImageRenameForm(ForceInUseForm):
     new_name = name_field("New name")
 
     def clean_new_name(self) -> str:
@@ -195,7 +234,7 @@ class ImageDestinationForm(StyledForm):
         return checked(validation.validate_object_name, self.cleaned_data["dest_name"], field="dest_name")
 
 
-class ImageDeleteForm(StyledForm):
+class ImageDeleteForm(ForceInUseForm):
     """Deleting moves the image to the RBD trash (restorable); removing it at once loses its data
     and so needs the typed name."""
 
@@ -220,13 +259,9 @@ class ImageDeleteForm(StyledForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
-    def __init__(self, *args: Any, image_name: str, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.image_name = image_name
-
     def clean(self) -> dict[str, Any]:
         # Form.clean() answers cleaned_data; its stub also allows None, for overrides that answer nothing.
-        cleaned = cast(dict[str, Any], super().clean())
+        cleaned = super().clean()
         if cleaned.get("mode") == self.REMOVE:
             try:
                 validation.validate_confirmation(cleaned.get("confirm_name"), expected=self.image_name)
@@ -337,3 +372,7 @@ class SnapshotRenameForm(StyledForm):
 
     def clean_new_name(self) -> str:
         return checked(validation.validate_object_name, self.cleaned_data["new_name"], field="new_name")
+
+
+class TrashAutoPurgeForm(StyledForm):
+    enabled = forms.BooleanField(label="Purge expired trash entries automatically", required=False)

@@ -39,6 +39,7 @@ urlpatterns = [
     path(f"{snapshot}clone/", views.SnapshotCloneView.as_view(), name="snapshot-clone"),
     path(f"{snapshot}rename/", views.SnapshotRenameView.as_view(), name="snapshot-rename"),
     path(f"{snapshot}copy/", views.SnapshotCopyView.as_view(), name="snapshot-copy"),
+    path("trash-auto-purge/", views.TrashAutoPurgeView.as_view(), name="trash-auto-purge"),
     path("pools/<str:pool>/trash/", views.TrashListView.as_view(), name="trash-list"),
     path("pools/<str:pool>/trash/purge/", views.TrashPurgeView.as_view(), name="trash-purge"),
     path("pools/<str:pool>/trash/empty/", views.TrashPurgeView.as_view(force=True), name="trash-purge-forced"),

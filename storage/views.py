@@ -12,6 +12,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -466,7 +467,29 @@ class ImageFormView(ImageMixin, ServiceFormView):
         return self.image_url()
 
 
-class ImageResizeView(ImageFormView):
+class InUseImageFormView(ImageFormView):
+    """A change refused while Kubernetes uses the image (409 image_in_use_by_kubernetes, naming the volumes,
+    claims and pods). The refusal is shown to everyone; platform admins are also offered to force it, which
+    the service allows them alone and audits as `force_in_use`."""
+
+    form_template = "storage/_in_use_form.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "image_name": self.image}
+
+    def forced(self) -> bool:
+        return bool(self.form.cleaned_data["force_in_use"])
+
+    def render_form(self, form: forms.Form, *, status: int = 200, error=None):
+        refused = error is not None and error.code == "image_in_use_by_kubernetes"
+        # Only an offer: who may force is the service's call, whatever the form posts.
+        if (refused or "force_confirm_name" in form.errors) and tenancy.is_platform_admin(self.request.user):
+            cast(storage_forms.ForceInUseForm, form).offer_force()
+            self.loaded = {**self.loaded, "offer_force": True}
+        return super().render_form(form, status=status, error=error)
+
+
+class ImageResizeView(InUseImageFormView):
     form_class = storage_forms.ImageResizeForm
     form_template = "storage/_resize_form.html"
     submit_label = "Resize"
@@ -481,6 +504,7 @@ class ImageResizeView(ImageFormView):
             name=self.image,
             size=form.cleaned_data["size"],
             allow_shrink=form.cleaned_data["allow_shrink"],
+            force_in_use=self.forced(),
         )
 
     def render_form(self, form: forms.Form, *, status: int = 200, error=None):
@@ -494,7 +518,7 @@ class ImageResizeView(ImageFormView):
         return f"Image {image.name} resized."
 
 
-class ImageRenameView(ImageFormView):
+class ImageRenameView(InUseImageFormView):
     form_class = storage_forms.ImageRenameForm
     submit_label = "Rename"
 
@@ -503,7 +527,9 @@ class ImageRenameView(ImageFormView):
         return f"Rename image {self.image}"
 
     def perform(self, form: forms.Form):
-        return images.image_rename(**self.image_args(), name=self.image, new_name=form.cleaned_data["new_name"])
+        return images.image_rename(
+            **self.image_args(), name=self.image, new_name=form.cleaned_data["new_name"], force_in_use=self.forced()
+        )
 
     def success_message(self, image) -> str:
         return f"Image {self.image} renamed to {image.name}."
@@ -534,7 +560,7 @@ class ImageCopyView(ImageFormView):
         return self.url("image-list", data["dest_pool"], namespace=data.get("dest_namespace", ""))
 
 
-class ImageDeleteView(ImageFormView):
+class ImageDeleteView(InUseImageFormView):
     form_class = storage_forms.ImageDeleteForm
     template_name = "generic/confirm_delete.html"
     submit_label = "Delete"
@@ -544,9 +570,6 @@ class ImageDeleteView(ImageFormView):
     def title(self) -> str:
         return f"Delete image {self.image}"
 
-    def get_form_kwargs(self) -> dict[str, Any]:
-        return {"image_name": self.image}
-
     def perform(self, form: forms.Form):
         removing = form.cleaned_data["mode"] == storage_forms.ImageDeleteForm.REMOVE
         return images.image_delete(
@@ -555,6 +578,7 @@ class ImageDeleteView(ImageFormView):
             to_trash=not removing,
             confirm_name=form.cleaned_data["confirm_name"] if removing else None,
             protect_days=0 if removing else form.cleaned_data["protect_days"] or 0,
+            force_in_use=self.forced(),
         )
 
     def success_message(self, result) -> str:
@@ -902,6 +926,37 @@ class TrashPurgeView(CephClusterMixin, ConfirmView):
 
     def back_url(self) -> str:
         return self.url("trash-list", self.pool)
+
+
+class TrashAutoPurgeView(CephClusterMixin, ServiceFormView):
+    """Whether the cluster's expired trash entries are purged on a schedule; reached from a trash page (`next`)."""
+
+    form_class = storage_forms.TrashAutoPurgeForm
+    template_name = "storage/trash_auto_purge.html"
+    title = "Automatic trash purging"
+
+    def load(self) -> dict[str, Any]:
+        # The form changes every tenant's trash at once: no one else is shown it.
+        tenancy.require_platform_admin(self.request.user, "turn automatic trash purging on or off")
+        return {
+            "auto_purge_note": trash.trash_auto_purge_note(cluster=self.cluster),
+            "purge_minutes": settings.BERTH_TRASH_PURGE_MINUTES,
+        }
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"enabled": self.cluster.purge_expired_trash}
+
+    def perform(self, form: forms.Form) -> CephCluster:
+        return trash.trash_auto_purge_set(**self.service_args(), enabled=form.cleaned_data["enabled"])
+
+    def success_message(self, cluster: CephCluster) -> str:
+        return trash.trash_auto_purge_note(cluster=cluster)
+
+    def back_url(self) -> str:
+        return self.url("pool-list")
+
+    def success_url(self, cluster: CephCluster) -> str:
+        return self.cancel_url()
 
 
 # --- Snapshot schedules ----------------------------------------------------------------------------

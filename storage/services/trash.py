@@ -221,12 +221,22 @@ def trash_auto_purge_note(*, cluster: CephCluster) -> str:
     if not cluster.purge_expired_trash:
         return (
             f"Expired entries stay until someone purges them: automatic purging is off for cluster {cluster.name} "
-            "(a platform admin turns it on in the cluster's settings)."
+            "(a platform admin may turn it on)."
         )
     return (
         f"Entries whose protection has ended are purged automatically on cluster {cluster.name}, "
         f"every {settings.BERTH_TRASH_PURGE_MINUTES} minutes."
     )
+
+
+@audited_action("storage.trash.set_auto_purge", target=("cluster",), params=("enabled",))
+def trash_auto_purge_set(*, actor: Actor, cluster: CephCluster, enabled: bool) -> CephCluster:
+    """Turn the scheduled purge of expired entries on or off for every RBD pool of the cluster: all tenants'
+    trash at once, so it is the platform's call."""
+    tenancy.require_platform_admin(actor, "turn automatic trash purging on or off")
+    CephCluster.objects.filter(pk=cluster.pk).update(purge_expired_trash=enabled)
+    cluster.purge_expired_trash = enabled
+    return cluster
 
 
 def _rbd_pools(cluster: CephCluster) -> list[str]:

@@ -19,8 +19,9 @@ from playwright.sync_api import Page, expect
 from dashboard.tasks.models import BackgroundTask
 from dashboard.tenancy.models import Membership, Tenant
 from registry.dockerconfig import Credential
-from registry.models import RegistryQuota
+from registry.models import Notification, RegistryQuota
 from registry.services.managed import RECONCILE_TASK, managed_secret_create
+from registry.services.notifications import notification_dismiss, notify, webhook_create
 from registry.services.secrets import secret_create
 from storage.models import StorageBinding, StorageQuota
 from storage.services.images import image_create, image_delete
@@ -51,13 +52,15 @@ VIEWER = "a-viewer"
 NAMESPACE = "team-a"  # the tenant's RBD namespace
 HARBOR = "harbor.example.com"  # the registry in the pull secret (never contacted)
 MANAGED = ["team-a", "team-pull"]  # the managed pull secret: tenant, name
+WEBHOOK = "ops-chat"  # a notification webhook, with one delivery
 
 
 @dataclass
 class Site:
     """What the pages show: a pool with the tenant's namespace, an image with a snapshot, a QoS limit
     and a metadata key, a trashed image, a finished task, a pull secret in the tenant's Kubernetes
-    namespace, and a managed pull secret kept from it (in sync, so its fleet table has stopped polling)."""
+    namespace, a managed pull secret kept from it (in sync, so its fleet table has stopped polling),
+    and a webhook with a delivery of a notification."""
 
     pool: str
     kube_namespace: str
@@ -91,6 +94,8 @@ class Site:
             "pull-doctor": with_query(reverse("registry:doctor"), kube),
             "managed-list": reverse("registry:managed-list"),
             "managed-detail": reverse("registry:managed-detail", args=MANAGED),
+            "webhooks": reverse("registry:webhook-list"),
+            "webhook-deliveries": reverse("registry:webhook-detail", args=[WEBHOOK]),
             "managed-rotate": reverse("registry:managed-rotate", args=MANAGED),
             "tenant-list": reverse("tenant-list"),
             "tenant-detail": reverse("tenant-detail", args=["team-a"]),
@@ -115,6 +120,7 @@ class Site:
             "snapshot-rollback": with_query(reverse("storage:snapshot-rollback", args=[*image, "before-upgrade"]), rbd),
             "trash-restore-as": with_query(reverse("storage:trash-restore-as", args=[self.pool, self.trash_id]), rbd),
             "trash-empty": with_query(reverse("storage:trash-purge-forced", args=[self.pool]), rbd),
+            "trash-auto-purge": reverse("storage:trash-auto-purge"),
             "snapshot-schedule-create": with_query(reverse("storage:snapshot-schedule-create", args=[self.pool]), rbd),
             "tenant-quota": reverse("tenant-quota", args=["team-a"]),
             "tenant-create": reverse("tenant-create"),
@@ -128,6 +134,7 @@ class Site:
             "secret-link": reverse("registry:secret-link", args=secret),
             "secret-delete": reverse("registry:secret-delete", args=secret),
             "managed-create": reverse("registry:managed-create"),
+            "webhook-create": reverse("registry:webhook-create"),
             "managed-edit": reverse("registry:managed-edit", args=MANAGED),
             "managed-delete": reverse("registry:managed-delete", args=MANAGED),
             "pull-doctor-image": with_query(
@@ -177,6 +184,9 @@ def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_us
     )
     wait_for_task(BackgroundTask.objects.get(name=RECONCILE_TASK))
     failing_pod(core, namespace, "web", f"{HARBOR}/team/web:1.2")
+    webhook_create(actor=admin_user, name=WEBHOOK, url="http://127.0.0.1:9/hooks/token", secret="A11y-signing-secret-1")
+    sent = notify(None, Notification.DRIFT_FOUND, "a copy of team-pull differs", {})
+    notification_dismiss(actor=admin_user, notification_id=sent.pk)  # its banner would be on every page
     yield Site(pool=pool, kube_namespace=namespace, task_id=str(task.id), trash_id=trashed.id, binding_id=binding.pk)
     pool_delete(actor=admin_user, cluster=ceph_cluster, name=pool, confirm_name=pool)
 

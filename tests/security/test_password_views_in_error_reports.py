@@ -59,6 +59,10 @@ def ui_posts(namespace: str) -> list[tuple[str, dict]]:
         (secret(namespace, "rotate") + "&server=registry.example.com", {"password": CANARY}),
         (secret(namespace, "add-entry"), ROW),
         (reverse("admin:password_change"), {"old_password": CANARY, "new_password1": CANARY, "new_password2": CANARY}),
+        (
+            reverse("registry:webhook-create"),
+            {"name": "hook", "url": f"https://hooks.example.com/{CANARY}", "secret": CANARY},
+        ),
     ]
 
 

@@ -582,6 +582,7 @@ STORAGE_UI_SAMPLES = [
         {"confirm_name": "{image}"},
         setup=_trashed_image,
     ),
+    Sample("storage:trash-auto-purge", "POST", "storage.trash.set_auto_purge", body={"enabled": ""}, setup=_in_pool),
     Sample(
         "storage:snapshot-schedule-create",
         "POST",
@@ -899,6 +900,13 @@ REGISTRY_UI_SAMPLES = [
         {"notification_id": "{id}"},
         setup=_notification,
     ),
+    Sample(
+        "registry:webhook-create",
+        "POST",
+        "registry.webhook.create",
+        body={"name": "{new}", "url": "https://hooks.example.com/x", "secret": "Sample-signing-secret-3", "tenant": ""},
+    ),
+    Sample("registry:webhook-delete", "POST", "registry.webhook.delete", {"name": "{name}"}, setup=_webhook),
     Sample(
         "registry:secret-rotate",
         "POST",

@@ -8,9 +8,10 @@ from kubernetes import client
 from dashboard.audit.models import AuditEvent
 from dashboard.core.errors import Conflict, PermissionDenied
 from dashboard.kubevolumes.services import image_kube_volume_create, kube_volumes_stranded
+from dashboard.tasks.models import BackgroundTask
 from storage.services import images
 from storage.services.csi import csi_cluster_id
-from tests.helpers import api_client_as, unique_name
+from tests.helpers import api_client_as, unique_name, wait_for_task
 from tests.integration.kubevolumes.test_binding_pages import browser_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -203,3 +204,69 @@ def test_the_image_list_filters_by_kubernetes_use(place, image, claimed, ceph_ad
     )
     text = page.content.decode()
     assert f'data-name="{spare}"' in text and f'data-name="{image}"' not in text
+
+
+# --- Through the image pages --------------------------------------------------------------------------------
+
+UI_CHANGES = {
+    "trash": ("image-delete", {"mode": "trash", "protect_days": "0", "confirm_name": ""}),
+    "delete": ("image-delete", {"mode": "remove", "protect_days": "0", "confirm_name": "{image}"}),
+    "rename": ("image-rename", {"new_name": "{image}-moved"}),
+    "shrink": ("image-resize", {"size": "32", "size_unit": "MiB", "allow_shrink": "True"}),
+}
+
+
+def ui_change(web, place, image: str, change: str, **extra: str):
+    view, body = UI_CHANGES[change]
+    url = reverse(f"storage:{view}", args=[place.pool, image]) + "?namespace=team-a"
+    return web.post(url, {**{key: value.format(image=image) for key, value in body.items()}, **extra})
+
+
+def offers_force(response) -> bool:
+    text = response.content.decode()
+    return 'data-testid="force-in-use-warning"' in text and '<input type="text" name="force_confirm_name"' in text
+
+
+@pytest.mark.parametrize("change", list(UI_CHANGES))
+def test_the_image_pages_show_the_refusal_and_let_a_platform_admin_force_it(
+    place, image, claimed, admin_user, ceph_admin, change
+):
+    web = browser_as(admin_user)
+    refused = ui_change(web, place, image, change)
+    text = refused.content.decode()
+    assert refused.status_code == 409 and 'data-error-code="image_in_use_by_kubernetes"' in text
+    assert claimed in text and f"claim {place.app_namespace}/data" in text and f"pod {place.app_namespace}/app" in text
+    assert offers_force(refused) and f"Type “{image}” exactly." in text
+
+    mistyped = ui_change(web, place, image, change, force_in_use="on", force_confirm_name="not-the-name")
+    assert mistyped.status_code == 400 and offers_force(mistyped)
+    assert image in ceph_admin.rbd("ls", f"{place.pool}/team-a")
+    assert not AuditEvent.objects.filter(outcome="success", parameters__force_in_use=True).exists()
+
+    forced = ui_change(web, place, image, change, force_in_use="on", force_confirm_name=image)
+    assert forced.status_code == 302
+    event = AuditEvent.objects.get(outcome="success", parameters__force_in_use=True)
+    assert event.actor_name == admin_user.username and event.target["name"] == image
+    if change == "delete":
+        wait_for_task(BackgroundTask.objects.get(name="storage.image.delete"))
+    listed = ceph_admin.rbd("ls", f"{place.pool}/team-a").split()
+    if change == "shrink":
+        info = ceph_admin.rbd("info", "--format", "json", f"{place.pool}/team-a/{image}")
+        assert f'"size":{32 << 20}' in info.replace(" ", "")
+    else:
+        assert image not in listed
+        assert (f"{image}-moved" in listed) == (change == "rename")
+
+
+@pytest.mark.parametrize("change", list(UI_CHANGES))
+def test_a_tenant_admin_sees_the_refusal_only_and_cannot_force_it(place, image, claimed, ceph_admin, change):
+    web = browser_as(place.members["admin"])
+    refused = ui_change(web, place, image, change)
+    assert refused.status_code == 409 and claimed in refused.content.decode()
+    assert not offers_force(refused) and b"force-in-use-warning" not in refused.content
+
+    forcing = ui_change(web, place, image, change, force_in_use="on", force_confirm_name=image)
+    assert forcing.status_code == 403 and "Only platform admins" in forcing.content.decode()
+    assert image in ceph_admin.rbd("ls", f"{place.pool}/team-a").split()
+    info = ceph_admin.rbd("info", "--format", "json", f"{place.pool}/team-a/{image}")
+    assert f'"size":{64 << 20}' in info.replace(" ", "")

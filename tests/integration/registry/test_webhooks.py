@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -44,8 +45,9 @@ class Receiver:
         return hmac.compare_digest(headers["X-Berth-Signature"], f"sha256={expected}")
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def receiving() -> Iterator[Receiver]:
+    """An HTTP receiver on a free loopback port, for as long as the block runs."""
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -66,6 +68,12 @@ def receiver() -> Iterator[Receiver]:
     yield state
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with receiving() as state:
+        yield state
 
 
 def settled(delivery_count: int, timeout: float = 60) -> list[WebhookDelivery]:

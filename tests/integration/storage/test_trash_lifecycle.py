@@ -4,6 +4,7 @@ restoring is unchanged; the scheduled purge removes expired entries on clusters 
 audit event per cluster; and a trashed image still counts against the quota."""
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -16,7 +17,7 @@ from dashboard.tenancy.models import Membership, Tenant
 from storage.models import CephCluster, StorageBinding
 from storage.services.images import image_create, image_delete
 from storage.services.tenancy import tenant_storage_usage
-from storage.services.trash import trash_list, trash_purge, trash_restore
+from storage.services.trash import trash_auto_purge_set, trash_list, trash_purge, trash_restore
 from tests.helpers import api_client_as, unique_name, wait_for_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -169,3 +170,42 @@ def test_trash_page_shows_protection_and_forced_emptying_needs_the_pool_name(adm
     assert client.post(empty_url, {"confirm_name": place["pool"]}).status_code == 302
     wait_for_task(BackgroundTask.objects.filter(name="storage.image.trash_purge").latest("created"))
     assert names_in_trash(admin_user, place) == set()
+
+
+def test_a_platform_admin_turns_automatic_purging_on_from_the_trash_page(admin_user, client, place):
+    trashed(admin_user, place, "auto-old", protect_days=0)
+    client.force_login(admin_user)
+    trash_url = reverse("storage:trash-list", args=[place["pool"]]) + f"?namespace={place['namespace']}"
+    switch_url = reverse("storage:trash-auto-purge")
+    assert switch_url in client.get(trash_url).content.decode()
+    form = client.get(switch_url)
+    assert form.status_code == 200 and "automatic purging is off" in form.content.decode()
+
+    turned_on = client.post(f"{switch_url}?{urlencode({'next': trash_url})}", {"enabled": "on"}, follow=True)
+    assert turned_on.redirect_chain == [(trash_url, 302)]
+    assert "are purged automatically on cluster" in turned_on.content.decode()
+    assert CephCluster.objects.get(pk=place["cluster"].pk).purge_expired_trash
+    event = AuditEvent.objects.get(action="storage.trash.set_auto_purge")
+    assert (event.outcome, event.parameters, event.actor_name) == ("success", {"enabled": True}, admin_user.username)
+    started = scheduler_tick(now=datetime.now(UTC) + timedelta(days=1))
+    wait_for_task(next(task for task in started if task.name == "storage.trash.purge_expired"))
+    assert "auto-old" not in names_in_trash(admin_user, place)
+
+    assert client.post(switch_url, {}).status_code == 302  # an unticked box: off again
+    assert not CephCluster.objects.get(pk=place["cluster"].pk).purge_expired_trash
+
+
+def test_tenant_admins_see_the_state_but_cannot_switch_automatic_purging(client, place, django_user_model):
+    tenant_admin = member(django_user_model, place["tenant"], Membership.ADMIN)
+    with pytest.raises(PermissionDenied):
+        trash_auto_purge_set(actor=tenant_admin, cluster=place["cluster"], enabled=True)
+    client.force_login(tenant_admin)
+    trash_url = reverse("storage:trash-list", args=[place["pool"]]) + f"?namespace={place['namespace']}"
+    page = client.get(trash_url).content.decode()
+    switch_url = reverse("storage:trash-auto-purge")
+    assert "automatic purging is off for cluster" in page and switch_url not in page
+
+    assert client.get(switch_url).status_code == 403
+    refused = client.post(switch_url, {"enabled": "on"})
+    assert refused.status_code == 403 and "Only platform admins" in refused.content.decode()
+    assert not CephCluster.objects.get(pk=place["cluster"].pk).purge_expired_trash
