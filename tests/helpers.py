@@ -190,24 +190,39 @@ class AdminCli:
             if protect:
                 image.protect_snap(snapshot)
 
+    def clone(self, parent: str, child: str) -> None:
+        """`rbd clone POOL/[NAMESPACE/]IMAGE@SNAPSHOT CHILD` (the child with the cluster's default features)."""
+        parent_spec, snapshot = parent.split("@")
+        parent_pool, parent_namespace, parent_name = _split_spec(parent_spec)
+        child_pool, child_namespace, child_name = _split_spec(child)
+        with self.ioctx(parent_pool, parent_namespace) as source, self.ioctx(child_pool, child_namespace) as target:
+            _RBD().clone(source, parent_name, snapshot, target, child_name)
+
     def remove_image(self, spec: str) -> None:
         pool, namespace, name = _split_spec(spec)
         with self.ioctx(pool, namespace) as ioctx:
             _RBD().remove(ioctx, name)
 
-    def images(self, place: str) -> dict[str, dict]:
-        """Each image of POOL[/NAMESPACE] by name, as `rbd ls -l` and `rbd info` show it (see `_described`)."""
+    def images(self, place: str, prefix: str = "") -> dict[str, dict]:
+        """Each image of POOL[/NAMESPACE] (named with `prefix`) by name, as `rbd ls -l` and `rbd info` show it
+        (see `_described`)."""
         pool, _, namespace = place.partition("/")
         with self.ioctx(pool, namespace) as ioctx:
-            return {entry["name"]: self._described(ioctx, entry["id"]) for entry in _RBD().list2(ioctx)}
+            return {
+                entry["name"]: self._described(ioctx, entry["id"])
+                for entry in _RBD().list2(ioctx)
+                if entry["name"].startswith(prefix)
+            }
 
-    def trash(self, place: str) -> dict[str, dict]:
-        """Each image in POOL[/NAMESPACE]'s trash by id, as `rbd trash ls` and `rbd info --image-id` show it."""
+    def trash(self, place: str, prefix: str = "") -> dict[str, dict]:
+        """Each image in POOL[/NAMESPACE]'s trash (named with `prefix`) by id, as `rbd trash ls` and
+        `rbd info --image-id` show it."""
         pool, _, namespace = place.partition("/")
         with self.ioctx(pool, namespace) as ioctx:
             return {
                 entry["id"]: {"name": entry["name"], **self._described(ioctx, entry["id"])}
                 for entry in _RBD().trash_list(ioctx)
+                if entry["name"].startswith(prefix)
             }
 
     @staticmethod

@@ -101,8 +101,7 @@ class Twins:
 
     def state(self, namespace: str) -> dict:
         """What the namespace holds under the twins' name (and names starting with it)."""
-        found = self.ceph.images(self._where(namespace))
-        images = {name: image for name, image in found.items() if name.startswith(self.name)}
+        images = self.ceph.images(self._where(namespace), prefix=self.name)
         schedules = SnapshotSchedule.objects.filter(pool=self.pool, namespace=namespace, image__startswith=self.name)
         return {
             "images": images,
@@ -111,8 +110,9 @@ class Twins:
         }
 
     def trash(self, namespace: str) -> dict[str, str]:
-        entries = self.ceph.trash(self._where(namespace))
-        return {entry_id: entry["name"] for entry_id, entry in entries.items() if entry["name"].startswith(self.name)}
+        return {
+            entry_id: entry["name"] for entry_id, entry in self.ceph.trash(self._where(namespace), self.name).items()
+        }
 
     def image_id(self, namespace: str) -> str:
         with self.ceph.image(self.spec(namespace)) as image:
@@ -144,12 +144,13 @@ def _protected(twins: Twins, namespace: str) -> None:
 
 def _cloned(twins: Twins, namespace: str) -> None:
     _protected(twins, namespace)
-    twins.ceph.rbd("clone", f"{twins.spec(namespace)}@s", twins.spec(namespace, f"{twins.name}-clone"))
+    twins.ceph.clone(f"{twins.spec(namespace)}@s", twins.spec(namespace, f"{twins.name}-clone"))
 
 
 def _grown_after_snapshot(twins: Twins, namespace: str) -> None:
     _snapshot(twins, namespace)
-    twins.ceph.rbd("resize", "--size", f"{(SIZES[namespace] >> 20) + 64}M", twins.spec(namespace))
+    with twins.ceph.image(twins.spec(namespace)) as image:
+        image.resize(SIZES[namespace] + (64 << 20))
 
 
 def _trashed(twins: Twins, namespace: str) -> None:
@@ -245,7 +246,8 @@ def _target_usage(twins: Twins, body: dict) -> None:
 
 
 def _own_qos(twins: Twins, namespace: str) -> None:
-    twins.ceph.rbd("config", "image", "set", twins.spec(namespace), "rbd_qos_iops_limit", str(SIZES[namespace]))
+    with twins.ceph.image(twins.spec(namespace)) as image:
+        image.config_set("rbd_qos_iops_limit", str(SIZES[namespace]))
 
 
 def _target_qos(twins: Twins, body: list) -> None:
