@@ -5,6 +5,7 @@ search for leaked passwords."""
 
 import base64
 import datetime as dt
+import errno
 import json
 import subprocess
 import threading
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
 
+import rados
+import rbd as librbd
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
@@ -38,11 +41,36 @@ def unique_name(prefix: str) -> str:
 # --- Ceph ----------------------------------------------------------------------------------------
 
 
+# Taken at import: tests that spy on Berth's librbd calls replace these classes in the module, and the
+# admin's own set-up must neither show up among those calls nor go through a test's stand-in.
+_RBD, _Image = librbd.RBD, librbd.Image
+_SIZE_UNITS = {"M": 1 << 20, "G": 1 << 30}
+
+
+def _bytes(size: str | int) -> int:
+    """A size as the `rbd` CLI takes it ("64M", "2G") or in bytes."""
+    if isinstance(size, int):
+        return size
+    return int(size[:-1]) * _SIZE_UNITS[size[-1]]
+
+
+def _split_spec(spec: str) -> tuple[str, str, str]:
+    """(pool, namespace, name) of "pool/name" or "pool/namespace/name"."""
+    pool, *namespace, name = spec.split("/")
+    return pool, "/".join(namespace), name
+
+
 class AdminCli:
-    """`ceph` and `rbd` as client.admin of the session's dev cluster."""
+    """client.admin of the session's dev cluster, independent of Berth: one librados connection for
+    setting things up and reading them back (a `ceph` or `rbd` process would connect and authenticate
+    anew for each step, and `ceph` starts a Python interpreter), and the `ceph` and `rbd` CLIs for tests
+    that check what those show."""
 
     def __init__(self, endpoints):
+        self.endpoints = endpoints
         self.base = ["-c", str(endpoints.conf), "-n", "client.admin", "-k", str(endpoints.admin_keyring)]
+        self._connection: rados.Rados | None = None
+        self._connecting = threading.Lock()
 
     def ceph(self, *args: str) -> str:
         return self._run("ceph", *args)
@@ -56,23 +84,181 @@ class AdminCli:
             raise AssertionError(f"{tool} {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
         return result.stdout
 
+    # --- through librados / librbd ---
+
+    @property
+    def connection(self) -> rados.Rados:
+        with self._connecting:
+            if self._connection is None:
+                connection = rados.Rados(
+                    conffile=str(self.endpoints.conf),
+                    name="client.admin",
+                    conf={
+                        "keyring": str(self.endpoints.admin_keyring),
+                        # The CLIs' admin socket path is per entity: this long-lived client would take it from them.
+                        "admin_socket": "",
+                        # As long as the CLI calls were given, rather than librados' default of waiting forever.
+                        "client_mount_timeout": "120",
+                        "rados_mon_op_timeout": "120",
+                        "rados_osd_op_timeout": "120",
+                    },
+                )
+                connection.connect()
+                self._connection = connection
+            return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.shutdown()
+            self._connection = None
+
+    def mon(self, prefix: str, **arguments) -> str:
+        """A monitor command, as `ceph PREFIX ...` sends it."""
+        code, out, status = self.connection.mon_command(json.dumps({"prefix": prefix, **arguments}), b"")
+        if code:
+            # Worded as the CLI reports it ("Error ENOENT: ..."), which tests look for.
+            raise AssertionError(
+                f"ceph {prefix} {arguments} failed: Error {errno.errorcode.get(-code, code)}: {status}"
+            )
+        return out.decode()
+
+    @contextmanager
+    def ioctx(self, pool: str, namespace: str = "") -> Iterator[rados.Ioctx]:
+        with self.connection.open_ioctx(pool) as ioctx:
+            ioctx.set_namespace(namespace)
+            yield ioctx
+
+    @contextmanager
+    def image(self, spec: str) -> Iterator[librbd.Image]:
+        pool, namespace, name = _split_spec(spec)
+        with self.ioctx(pool, namespace) as ioctx, _Image(ioctx, name) as image:
+            yield image
+
     def create_pool(self, name: str) -> None:
-        self.ceph("osd", "pool", "create", name, "8")
-        self.ceph("osd", "pool", "application", "enable", name, "rbd")
+        self.mon("osd pool create", pool=name, pg_num=8)
+        self.mon("osd pool application enable", pool=name, app="rbd")
 
     def delete_pool(self, name: str) -> None:
-        self.ceph("osd", "pool", "rm", name, name, "--yes-i-really-really-mean-it")
+        self.mon("osd pool rm", pool=name, pool2=name, yes_i_really_really_mean_it=True)
 
     def pools(self) -> list[str]:
-        return self.ceph("osd", "pool", "ls").split()
+        return json.loads(self.mon("osd pool ls", format="json"))
 
     def wait_for_pool_in_df(self, name: str, timeout: float = 30) -> None:
-        """`ceph df` is answered by the manager, which learns of a new pool a moment after the monitors."""
+        """`ceph df` is answered from the manager's digest, which learns of a new pool a moment after the monitors."""
         deadline = time.monotonic() + timeout
-        while name not in {pool["name"] for pool in json.loads(self.ceph("df", "--format", "json"))["pools"]}:
+        while name not in {pool["name"] for pool in json.loads(self.mon("df", format="json"))["pools"]}:
             if time.monotonic() > deadline:
                 raise AssertionError(f"pool {name} did not appear in `ceph df` within {timeout} s")
             time.sleep(0.2)
+
+    def create_namespace(self, place: str) -> None:
+        """`rbd namespace create POOL/NAMESPACE`."""
+        pool, namespace = place.split("/")
+        with self.ioctx(pool) as ioctx:
+            _RBD().namespace_create(ioctx, namespace)
+
+    def create_image(
+        self,
+        spec: str,
+        size: str | int,
+        *,
+        features: int | None = None,
+        snapshots: tuple[str, ...] = (),
+        protected: tuple[str, ...] = (),
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        """`rbd create --size SIZE SPEC` (features: the cluster's default unless given), then `rbd snap create`
+        of each snapshot in order, `rbd snap protect` of `protected` ones and `rbd image-meta set` of `metadata`."""
+        pool, namespace, name = _split_spec(spec)
+        with self.ioctx(pool, namespace) as ioctx:
+            _RBD().create(ioctx, name, _bytes(size), old_format=False, features=features)
+            if snapshots or metadata:
+                with _Image(ioctx, name) as image:
+                    for snapshot in snapshots:
+                        image.create_snap(snapshot)
+                    for snapshot in protected:
+                        image.protect_snap(snapshot)
+                    for key, value in (metadata or {}).items():
+                        image.metadata_set(key, value)
+
+    def create_snapshot(self, spec: str, *, protect: bool = False) -> None:
+        """`rbd snap create IMAGE@SNAPSHOT` (and `rbd snap protect` of it)."""
+        image_spec, snapshot = spec.split("@")
+        with self.image(image_spec) as image:
+            image.create_snap(snapshot)
+            if protect:
+                image.protect_snap(snapshot)
+
+    def clone(self, parent: str, child: str) -> None:
+        """`rbd clone POOL/[NAMESPACE/]IMAGE@SNAPSHOT CHILD` (the child with the cluster's default features)."""
+        parent_spec, snapshot = parent.split("@")
+        parent_pool, parent_namespace, parent_name = _split_spec(parent_spec)
+        child_pool, child_namespace, child_name = _split_spec(child)
+        with self.ioctx(parent_pool, parent_namespace) as source, self.ioctx(child_pool, child_namespace) as target:
+            _RBD().clone(source, parent_name, snapshot, target, child_name)
+
+    def remove_image(self, spec: str) -> None:
+        pool, namespace, name = _split_spec(spec)
+        with self.ioctx(pool, namespace) as ioctx:
+            _RBD().remove(ioctx, name)
+
+    def images(self, place: str, prefix: str = "") -> dict[str, dict]:
+        """Each image of POOL[/NAMESPACE] (named with `prefix`) by name, as `rbd ls -l` and `rbd info` show it
+        (see `_described`)."""
+        pool, _, namespace = place.partition("/")
+        with self.ioctx(pool, namespace) as ioctx:
+            return {
+                entry["name"]: self._described(ioctx, entry["id"])
+                for entry in _RBD().list2(ioctx)
+                if entry["name"].startswith(prefix)
+            }
+
+    def trash(self, place: str, prefix: str = "") -> dict[str, dict]:
+        """Each image in POOL[/NAMESPACE]'s trash (named with `prefix`) by id, as `rbd trash ls` and
+        `rbd info --image-id` show it."""
+        pool, _, namespace = place.partition("/")
+        with self.ioctx(pool, namespace) as ioctx:
+            return {
+                entry["id"]: {"name": entry["name"], **self._described(ioctx, entry["id"])}
+                for entry in _RBD().trash_list(ioctx)
+                if entry["name"].startswith(prefix)
+            }
+
+    @staticmethod
+    def _described(ioctx: rados.Ioctx, image_id: str) -> dict:
+        """id, size, features (a bit mask), parent (None or librbd's spec of it), snapshots ({name: (size,
+        protected)}) and metadata (QoS overrides are its conf_ keys) of one image."""
+        with _Image(ioctx, image_id=image_id, read_only=True) as image:
+            try:
+                parent = image.get_parent_image_spec()
+            except librbd.ImageNotFound:
+                parent = None
+            return {
+                "id": image.id(),
+                "size": image.size(),
+                "features": image.features(),
+                "parent": parent,
+                "snapshots": {
+                    snapshot["name"]: (snapshot["size"], image.is_protected_snap(snapshot["name"]))
+                    for snapshot in image.list_snaps()
+                },
+                "metadata": dict(image.metadata_list()),
+            }
+
+    def empty(self, place: str) -> None:
+        """`rbd rm` of every image in POOL[/NAMESPACE], then `rbd trash purge` of it."""
+        pool, _, namespace = place.partition("/")
+        with self.ioctx(pool, namespace) as ioctx:
+            for entry in _RBD().list2(ioctx):
+                _RBD().remove(ioctx, entry["name"])
+            _RBD().trash_purge(ioctx)
+
+    def trash_image(self, spec: str) -> None:
+        """`rbd trash mv SPEC`."""
+        pool, namespace, name = _split_spec(spec)
+        with self.ioctx(pool, namespace) as ioctx:
+            _RBD().trash_move(ioctx, name, 0)
 
 
 def audit_writes_done() -> None:

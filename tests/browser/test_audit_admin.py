@@ -21,7 +21,7 @@ def tenant_pool(transactional_db, ceph_admin):
     """A pool with namespace team-a, made with the admin CLI so that its setup records no events."""
     name = f"ui-audit-{uuid.uuid4().hex[:8]}"
     ceph_admin.create_pool(name)
-    ceph_admin.rbd("namespace", "create", f"{name}/team-a")
+    ceph_admin.create_namespace(f"{name}/team-a")
     yield name
     ceph_admin.delete_pool(name)
 

@@ -101,22 +101,7 @@ class Twins:
 
     def state(self, namespace: str) -> dict:
         """What the namespace holds under the twins' name (and names starting with it)."""
-        images = {}
-        for image in json.loads(self.ceph.rbd("ls", "--format", "json", self._where(namespace))):
-            if image.startswith(self.name):
-                info = json.loads(self.ceph.rbd("info", "--format", "json", self.spec(namespace, image)))
-                snaps = json.loads(self.ceph.rbd("snap", "ls", "--format", "json", self.spec(namespace, image)))
-                images[image] = {
-                    "id": info["id"],
-                    "size": info["size"],
-                    "parent": info.get("parent"),
-                    "snapshots": sorted((snap["name"], snap["size"], snap.get("protected")) for snap in snaps),
-                    "features": info["features"],
-                    # QoS overrides are conf_ keys among them.
-                    "metadata": json.loads(
-                        self.ceph.rbd("image-meta", "list", "--format", "json", self.spec(namespace, image)) or "{}"
-                    ),
-                }
+        images = self.ceph.images(self._where(namespace), prefix=self.name)
         schedules = SnapshotSchedule.objects.filter(pool=self.pool, namespace=namespace, image__startswith=self.name)
         return {
             "images": images,
@@ -125,11 +110,13 @@ class Twins:
         }
 
     def trash(self, namespace: str) -> dict[str, str]:
-        entries = json.loads(self.ceph.rbd("trash", "ls", "--format", "json", self._where(namespace)))
-        return {entry["id"]: entry["name"] for entry in entries if entry["name"].startswith(self.name)}
+        return {
+            entry_id: entry["name"] for entry_id, entry in self.ceph.trash(self._where(namespace), self.name).items()
+        }
 
     def image_id(self, namespace: str) -> str:
-        return json.loads(self.ceph.rbd("info", "--format", "json", self.spec(namespace)))["id"]
+        with self.ceph.image(self.spec(namespace)) as image:
+            return image.id()
 
     def schedule_id(self, namespace: str) -> int:
         return SnapshotSchedule.objects.get(pool=self.pool, namespace=namespace, image=self.name).pk
@@ -148,26 +135,26 @@ def _on_both(step: Callable[[Twins, str], None]) -> Callable[[Twins], None]:
 
 
 def _snapshot(twins: Twins, namespace: str, snapshot: str = "s") -> None:
-    twins.ceph.rbd("snap", "create", f"{twins.spec(namespace)}@{snapshot}")
+    twins.ceph.create_snapshot(f"{twins.spec(namespace)}@{snapshot}")
 
 
 def _protected(twins: Twins, namespace: str) -> None:
-    _snapshot(twins, namespace)
-    twins.ceph.rbd("snap", "protect", f"{twins.spec(namespace)}@s")
+    twins.ceph.create_snapshot(f"{twins.spec(namespace)}@s", protect=True)
 
 
 def _cloned(twins: Twins, namespace: str) -> None:
     _protected(twins, namespace)
-    twins.ceph.rbd("clone", f"{twins.spec(namespace)}@s", twins.spec(namespace, f"{twins.name}-clone"))
+    twins.ceph.clone(f"{twins.spec(namespace)}@s", twins.spec(namespace, f"{twins.name}-clone"))
 
 
 def _grown_after_snapshot(twins: Twins, namespace: str) -> None:
     _snapshot(twins, namespace)
-    twins.ceph.rbd("resize", "--size", f"{(SIZES[namespace] >> 20) + 64}M", twins.spec(namespace))
+    with twins.ceph.image(twins.spec(namespace)) as image:
+        image.resize(SIZES[namespace] + (64 << 20))
 
 
 def _trashed(twins: Twins, namespace: str) -> None:
-    twins.ceph.rbd("trash", "mv", twins.spec(namespace))
+    twins.ceph.trash_image(twins.spec(namespace))
 
 
 def _scheduled(twins: Twins, namespace: str) -> None:
@@ -187,7 +174,7 @@ def _own_snapshot(twins: Twins, namespace: str) -> None:
 
 
 def _empty_namespace(twins: Twins) -> None:
-    twins.ceph.rbd("namespace", "create", f"{twins.pool}/{twins.name}-ns")
+    twins.ceph.create_namespace(f"{twins.pool}/{twins.name}-ns")
 
 
 # --- what a GET must answer, and what else an unsafe request must have done ---
@@ -259,7 +246,8 @@ def _target_usage(twins: Twins, body: dict) -> None:
 
 
 def _own_qos(twins: Twins, namespace: str) -> None:
-    twins.ceph.rbd("config", "image", "set", twins.spec(namespace), "rbd_qos_iops_limit", str(SIZES[namespace]))
+    with twins.ceph.image(twins.spec(namespace)) as image:
+        image.config_set("rbd_qos_iops_limit", str(SIZES[namespace]))
 
 
 def _target_qos(twins: Twins, body: list) -> None:
@@ -275,7 +263,8 @@ def _features_of_target(twins: Twins, body: dict) -> None:
 
 
 def _own_metadata(twins: Twins, namespace: str) -> None:
-    twins.ceph.rbd("image-meta", "set", twins.spec(namespace), "owner", namespace or "default")
+    with twins.ceph.image(twins.spec(namespace)) as image:
+        image.metadata_set("owner", namespace or "default")
 
 
 def _target_metadata(twins: Twins, body: list) -> None:
@@ -575,7 +564,7 @@ def _storage_params() -> list:
 
 @pytest.fixture(scope="module")
 def addressing_pool(ceph_admin, storage_pool) -> str:
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{NS1}")
+    ceph_admin.create_namespace(f"{storage_pool}/{NS1}")
     return storage_pool
 
 
@@ -586,7 +575,7 @@ def test_storage_request_acts_on_the_named_object(
     case = STORAGE_CASES[(route, method)]
     twins = Twins(ceph_admin, addressing_pool, unique_name("twin"), target)
     for namespace, size in SIZES.items():
-        ceph_admin.rbd("create", "--size", f"{size >> 20}M", twins.spec(namespace))
+        ceph_admin.create_image(twins.spec(namespace), f"{size >> 20}M")
     if case.prepare:
         case.prepare(twins)
     names = {"name": twins.name, "pool": twins.pool, "target": target}

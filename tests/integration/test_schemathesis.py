@@ -36,7 +36,7 @@ def fuzzed_cluster(ceph_admin):
     before = set(ceph_admin.pools())
     pool = unique_name("berth-fuzz")
     ceph_admin.create_pool(pool)
-    ceph_admin.rbd("create", "--size", "64M", f"{pool}/disk")
+    ceph_admin.create_image(f"{pool}/disk", "64M")
     yield pool
     for created in set(ceph_admin.pools()) - before:
         ceph_admin.delete_pool(created)

@@ -49,9 +49,9 @@ def pool(ceph_admin):
     (16 MiB of data, read at most 16 MiB/s through librbd's QoS)."""
     name = f"procs-{uuid.uuid4().hex[:8]}"
     ceph_admin.create_pool(name)
-    ceph_admin.rbd("namespace", "create", f"{name}/team-a")
+    ceph_admin.create_namespace(f"{name}/team-a")
     source = f"{name}/team-a/source"
-    ceph_admin.rbd("create", "--size", "32M", source)
+    ceph_admin.create_image(source, "32M")
     ceph_admin.rbd("bench", "--io-type", "write", "--io-size", "4M", "--io-total", "16M", "--io-pattern", "seq", source)
     ceph_admin.rbd("config", "image", "set", source, "rbd_qos_read_bps_limit", str(16 * MiB))
     yield name

@@ -26,7 +26,7 @@ def tenant_pool(ceph_admin):
     """A pool with namespace team-a."""
     pool = f"quota-{uuid.uuid4().hex[:8]}"
     ceph_admin.create_pool(pool)
-    ceph_admin.rbd("namespace", "create", f"{pool}/team-a")
+    ceph_admin.create_namespace(f"{pool}/team-a")
     yield pool
     ceph_admin.delete_pool(pool)
 

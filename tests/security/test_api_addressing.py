@@ -26,7 +26,7 @@ NAMESPACE = "ns1"
 
 @pytest.fixture(scope="module")
 def pool_with_ns1(ceph_admin, storage_pool) -> str:
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{NAMESPACE}")
+    ceph_admin.create_namespace(f"{storage_pool}/{NAMESPACE}")
     return storage_pool
 
 
@@ -34,8 +34,8 @@ def pool_with_ns1(ceph_admin, storage_pool) -> str:
 def twins(ceph_admin, pool_with_ns1) -> str:
     """One image name, taken in both the default namespace and ns1 (64 MiB each)."""
     name = unique_name("x")
-    ceph_admin.rbd("create", "--size", "64M", f"{pool_with_ns1}/{name}")
-    ceph_admin.rbd("create", "--size", "64M", f"{pool_with_ns1}/{NAMESPACE}/{name}")
+    ceph_admin.create_image(f"{pool_with_ns1}/{name}", "64M")
+    ceph_admin.create_image(f"{pool_with_ns1}/{NAMESPACE}/{name}", "64M")
     return name
 
 

@@ -28,8 +28,8 @@ def tenant_pool(ceph_admin, ceph_cluster):
     """Tenant A owning namespace team-a of a fresh pool, with one image in it."""
     pool = f"auditor-{uuid.uuid4().hex[:8]}"
     ceph_admin.create_pool(pool)
-    ceph_admin.rbd("namespace", "create", f"{pool}/team-a")
-    ceph_admin.rbd("create", "--size", "64M", f"{pool}/team-a/payroll-db")
+    ceph_admin.create_namespace(f"{pool}/team-a")
+    ceph_admin.create_image(f"{pool}/team-a/payroll-db", "64M")
     tenant = Tenant.objects.create(name="Team A", slug="team-a")
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=pool, namespace="team-a")
     yield pool

@@ -34,7 +34,7 @@ def images_in(ceph_admin, pool: str, namespace: str) -> list[str]:
 
 
 def test_viewer_cannot_copy_a_tenants_image_into_their_own_tenant(teams, attacker, ceph_admin):  # noqa: F811
-    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/crown-jewels")
+    ceph_admin.create_image(f"{teams.pool}/team-a/crown-jewels", "64M")
     api = api_client_as(attacker)
 
     response = api.post(
@@ -49,9 +49,7 @@ def test_viewer_cannot_copy_a_tenants_image_into_their_own_tenant(teams, attacke
 
 
 def test_viewer_cannot_clone_a_tenants_snapshot_into_their_own_tenant(teams, attacker, ceph_admin):  # noqa: F811
-    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/golden")
-    ceph_admin.rbd("snap", "create", f"{teams.pool}/team-a/golden@base")
-    ceph_admin.rbd("snap", "protect", f"{teams.pool}/team-a/golden@base")
+    ceph_admin.create_image(f"{teams.pool}/team-a/golden", "64M", snapshots=("base",), protected=("base",))
     api = api_client_as(attacker)
 
     response = api.post(

@@ -23,8 +23,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 def tenant_image(ceph_admin, ceph_cluster):
     pool = f"shrink-{uuid.uuid4().hex[:8]}"
     ceph_admin.create_pool(pool)
-    ceph_admin.rbd("namespace", "create", f"{pool}/team-a")
-    ceph_admin.rbd("create", "--size", "64M", f"{pool}/team-a/ledger")
+    ceph_admin.create_namespace(f"{pool}/team-a")
+    ceph_admin.create_image(f"{pool}/team-a/ledger", "64M")
     tenant = Tenant.objects.create(name="Team A", slug="team-a")
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=pool, namespace="team-a")
     yield pool, tenant

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 def tenant_key(ceph_admin, storage_pool, ceph_cluster):
     """(entity, key) minted by tenant A's admin on the tenant page, for a namespace A owns."""
     namespace = unique_name("ns")
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
+    ceph_admin.create_namespace(f"{storage_pool}/{namespace}")
     a, _, members, _ = two_tenants()
     binding = StorageBinding.objects.create(tenant=a, cluster=ceph_cluster, pool=storage_pool, namespace=namespace)
     browser = Client()
@@ -33,7 +33,7 @@ def tenant_key(ceph_admin, storage_pool, ceph_cluster):
     html = browser.post(reverse("tenant-key-create", args=[a.slug, binding.pk])).content.decode()
     entity = re.search(r"<dt>Ceph client</dt><dd><code>([^<]+)</code>", html).group(1)
     yield entity, re.search(r'data-testid="tenant-key">([^<]+)<', html).group(1)
-    ceph_admin.ceph("auth", "rm", entity)
+    ceph_admin.mon("auth rm", entity=entity)
 
 
 @pytest.fixture

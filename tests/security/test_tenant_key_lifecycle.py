@@ -32,7 +32,7 @@ class Place:
 @pytest.fixture
 def place(ceph_admin, storage_pool) -> Place:
     namespace = unique_name("shared")
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
+    ceph_admin.create_namespace(f"{storage_pool}/{namespace}")
     return Place(storage_pool, namespace)
 
 

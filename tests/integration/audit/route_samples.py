@@ -1009,7 +1009,7 @@ def _tenant_namespace(ctx: SampleContext) -> dict:
         namespace=names["rbd_namespace"],
     )
     entity, ceph_admin = tenant_keys.tenant_key_entity(binding), ctx.request.getfixturevalue("ceph_admin")
-    ctx.request.addfinalizer(lambda: ceph_admin.ceph("auth", "rm", entity))
+    ctx.request.addfinalizer(lambda: ceph_admin.mon("auth rm", entity=entity))
     return {**names, "binding_id": binding.pk}
 
 
@@ -1024,8 +1024,8 @@ def _orphaned_key(ctx: SampleContext) -> dict:
     names = _rbd_namespace(ctx)
     entity, ceph_admin = f"client.berth-tenant-{unique('gone')}", ctx.request.getfixturevalue("ceph_admin")
     cap = f"profile rbd pool={names['pool']} namespace={names['rbd_namespace']}"
-    ceph_admin.ceph("auth", "get-or-create", entity, "mon", "profile rbd", "osd", cap, "mgr", cap)
-    ctx.request.addfinalizer(lambda: ceph_admin.ceph("auth", "rm", entity))
+    ceph_admin.mon("auth get-or-create", entity=entity, caps=["mon", "profile rbd", "osd", cap, "mgr", cap])
+    ctx.request.addfinalizer(lambda: ceph_admin.mon("auth rm", entity=entity))
     TenantKeyEntity.objects.create(cluster=ctx.ceph, entity=entity)
     return {"entity": entity}
 

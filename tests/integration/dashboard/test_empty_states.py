@@ -43,7 +43,7 @@ def test_no_pools_tells_a_tenant_member_who_binds_one(viewer, ceph_cluster):
 
 def test_no_images_offers_to_create_one(admin_client, ceph_cluster, ceph_admin, storage_pool):
     namespace = unique_name("empty")
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
+    ceph_admin.create_namespace(f"{storage_pool}/{namespace}")
 
     response = admin_client.get(reverse("storage:image-list", args=[storage_pool]), {"namespace": namespace})
 

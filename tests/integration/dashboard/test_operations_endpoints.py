@@ -189,11 +189,11 @@ def tenant_with_usage(ceph_cluster, ceph_admin, storage_pool, kube_cluster, name
     storage quota, a registry quota on a fresh namespace holding one pull secret, and a copy holding room."""
     tenant = Tenant.objects.create(name="Metrics team", slug="metrics-team")
     rbd_namespace = unique_name("metrics")
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{rbd_namespace}")
-    ceph_admin.rbd("create", "--size", "1G", f"{storage_pool}/{rbd_namespace}/one")
-    ceph_admin.rbd("snap", "create", f"{storage_pool}/{rbd_namespace}/one@first")
-    ceph_admin.rbd("snap", "create", f"{storage_pool}/{rbd_namespace}/one@second")
-    ceph_admin.rbd("create", "--size", "2G", f"{storage_pool}/{rbd_namespace}/two")
+    ceph_admin.create_namespace(f"{storage_pool}/{rbd_namespace}")
+    ceph_admin.create_image(f"{storage_pool}/{rbd_namespace}/one", "1G")
+    ceph_admin.create_snapshot(f"{storage_pool}/{rbd_namespace}/one@first")
+    ceph_admin.create_snapshot(f"{storage_pool}/{rbd_namespace}/one@second")
+    ceph_admin.create_image(f"{storage_pool}/{rbd_namespace}/two", "2G")
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace=rbd_namespace)
     StorageQuota.objects.create(tenant=tenant, max_images=10, max_provisioned_gib=20, max_snapshots=None)
     RegistryQuota.objects.create(

@@ -179,8 +179,8 @@ def test_a_silent_api_server_leaves_the_page_up_and_its_panel_says_so(admin_clie
 def test_tenant_users_see_their_usage_against_the_quota(team, ceph_cluster, ceph_admin, storage_pool):
     a, _, members, _ = team
     namespace = unique_name("usage")
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
-    ceph_admin.rbd("create", "--size", "64M", f"{storage_pool}/{namespace}/disk")
+    ceph_admin.create_namespace(f"{storage_pool}/{namespace}")
+    ceph_admin.create_image(f"{storage_pool}/{namespace}/disk", "64M")
     StorageBinding.objects.create(tenant=a, cluster=ceph_cluster, pool=storage_pool, namespace=namespace)
     StorageQuota.objects.create(tenant=a, max_images=4, max_provisioned_gib=1)
     viewer = signed_in(members["viewer"])

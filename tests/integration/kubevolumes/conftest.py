@@ -18,7 +18,7 @@ def csi_pool(ceph_admin) -> Iterator[str]:
     name = unique_name("csi")
     ceph_admin.create_pool(name)
     for namespace in ("team-a", "team-b"):
-        ceph_admin.rbd("namespace", "create", f"{name}/{namespace}")
+        ceph_admin.create_namespace(f"{name}/{namespace}")
     yield name
     ceph_admin.delete_pool(name)
 

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def image(place, ceph_admin) -> str:
     name = unique_name("vol")
-    ceph_admin.rbd("create", "--size", "64M", f"{place.pool}/team-a/{name}")
+    ceph_admin.create_image(f"{place.pool}/team-a/{name}", "64M")
     return name
 
 

@@ -28,7 +28,7 @@ TIMEOUTS = {"client_mount_timeout": "5", "rados_mon_op_timeout": "5", "rados_osd
 @pytest.fixture
 def image(place, ceph_admin) -> str:
     name = unique_name("vol")
-    ceph_admin.rbd("create", "--size", "64M", f"{place.pool}/team-a/{name}")
+    ceph_admin.create_image(f"{place.pool}/team-a/{name}", "64M")
     return name
 
 
@@ -135,7 +135,7 @@ def test_only_tenant_admins_make_volumes(place, image, role):
 def test_a_claim_refused_by_kubernetes_leaves_no_volume_behind(place, image, ceph_admin, core):
     create(place, image, claim="data")
     other = unique_name("vol")
-    ceph_admin.rbd("create", "--size", "64M", f"{place.pool}/team-a/{other}")
+    ceph_admin.create_image(f"{place.pool}/team-a/{other}", "64M")
     with pytest.raises(Conflict) as refused:
         # The claim name is taken: the second volume would wait for a claim that is another's.
         create(place, other, claim="data")
@@ -189,7 +189,7 @@ def test_the_same_key_cannot_open_an_image_in_another_namespace(
 ):
     """A volume edited by hand to name tenant B's image (same pool, its RBD namespace) gets nowhere."""
     theirs = unique_name("theirs")
-    ceph_admin.rbd("create", "--size", "64M", f"{place.pool}/team-b/{theirs}")
+    ceph_admin.create_image(f"{place.pool}/team-b/{theirs}", "64M")
     volume = create(place, image)
     pv = core.read_persistent_volume(volume.objects[0].name)
     pv.spec.csi.volume_handle = theirs

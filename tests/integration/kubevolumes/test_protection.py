@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def image(place, ceph_admin) -> str:
     name = unique_name("vol")
-    ceph_admin.rbd("create", "--size", "64M", f"{place.pool}/team-a/{name}")
+    ceph_admin.create_image(f"{place.pool}/team-a/{name}", "64M")
     return name
 
 
@@ -187,7 +187,7 @@ def test_a_volume_whose_image_exists_is_not_listed(place, image, claimed, admin_
 
 def test_the_image_list_filters_by_kubernetes_use(place, image, claimed, ceph_admin):
     spare = unique_name("spare")
-    ceph_admin.rbd("create", "--size", "64M", f"{place.pool}/team-a/{spare}")
+    ceph_admin.create_image(f"{place.pool}/team-a/{spare}", "64M")
     listed = {
         choice: [item.name for item in images.image_list(actor=place.members["viewer"], cluster=place.binding_a.cluster,
                                                          pool=place.pool, namespace="team-a", kubernetes=choice).items]

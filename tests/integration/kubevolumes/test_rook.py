@@ -71,7 +71,7 @@ def test_rooks_cluster_id_and_driver_are_used_and_its_list_left_alone(place, roo
     assert sc.provisioner == f"{rook}.rbd.csi.ceph.com" and sc.parameters["clusterID"] == ROOK_CLUSTER_ID
 
     image = unique_name("vol")
-    ceph_admin.rbd("create", "--size", "64M", f"{place.pool}/team-a/{image}")
+    ceph_admin.create_image(f"{place.pool}/team-a/{image}", "64M")
     where = {"cluster": place.binding_a.cluster, "pool": place.pool, "namespace": "team-a", "name": image}
     volume = image_kube_volume_create(
         actor=place.members["admin"], **where, kube_namespace=place.app_namespace, claim="data"

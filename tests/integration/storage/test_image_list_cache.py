@@ -129,13 +129,13 @@ def test_outside_changes_show_at_once_or_after_the_background_re_read(place, cep
     # short interval, and a re-read started early would show the resize before the test looks for old rows.
     settings.BERTH_IMAGE_LIST_REVALIDATE = 3600
     spec = f"{place['pool']}/{place['namespace']}"
-    ceph_admin.rbd("create", "--size", "1G", f"{spec}/one")
-    ceph_admin.rbd("create", "--size", "1G", f"{spec}/two")
+    ceph_admin.create_image(f"{spec}/one", "1G")
+    ceph_admin.create_image(f"{spec}/two", "1G")
     first = image_list(**place)
     assert [item.name for item in first.items] == ["one", "two"]
 
     # Adds, removes and renames move the directory's version: the next list has them.
-    ceph_admin.rbd("create", "--size", "1G", f"{spec}/three")
+    ceph_admin.create_image(f"{spec}/three", "1G")
     ceph_admin.rbd("rm", f"{spec}/two")
     ceph_admin.rbd("rename", f"{spec}/one", f"{spec}/uno")
     assert set(listed(place)) == {"three", "uno"}
@@ -143,7 +143,7 @@ def test_outside_changes_show_at_once_or_after_the_background_re_read(place, cep
     # A resize and a snapshot leave the directory alone: they show once the rows are older than the interval
     # and the list that noticed has re-read them in the background (serving the old rows meanwhile).
     ceph_admin.rbd("resize", "--size", "2G", f"{spec}/uno")
-    ceph_admin.rbd("snap", "create", f"{spec}/three@outside")
+    ceph_admin.create_snapshot(f"{spec}/three@outside")
     assert listed(place)["uno"] == (1 * GiB, 0, None, listed(place)["uno"][3])
     settings.BERTH_IMAGE_LIST_REVALIDATE = 1
     time.sleep(1.1)
@@ -184,8 +184,8 @@ def test_the_cache_shows_no_place_the_user_may_not_see(ceph_cluster, admin_user,
             tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace=f"{namespace}-{tenant.pk}"
         )
     own, other = f"team-a-{a.pk}", f"team-b-{b.pk}"
-    ceph_admin.rbd("create", "--size", "64M", f"{storage_pool}/{own}/mine")
-    ceph_admin.rbd("create", "--size", "64M", f"{storage_pool}/{other}/theirs")
+    ceph_admin.create_image(f"{storage_pool}/{own}/mine", "64M")
+    ceph_admin.create_image(f"{storage_pool}/{other}/theirs", "64M")
     # A platform admin's lists fill the cache for the other tenant's namespace and the pool's default one.
     admin = api_client_as(admin_user)
     url = reverse("api:storage-image-list", kwargs={"pool": storage_pool})

@@ -64,8 +64,8 @@ def test_pool_default_reaches_images_in_its_namespaces_and_the_image_override_wi
     ceph_cluster, ceph_admin, admin_user, storage_pool, image
 ):
     namespace = unique_name("qos-ns")
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
-    ceph_admin.rbd("create", "--size", "8M", f"{storage_pool}/{namespace}/inner")
+    ceph_admin.create_namespace(f"{storage_pool}/{namespace}")
+    ceph_admin.create_image(f"{storage_pool}/{namespace}/inner", "8M")
     try:
         qos.pool_qos_set(actor=admin_user, cluster=ceph_cluster, pool=storage_pool, changes={"rbd_qos_bps_limit": 4096})
         assert rbd_config(ceph_admin, f"{storage_pool}/{namespace}/inner")["rbd_qos_bps_limit"] == ("4096", "pool")
@@ -100,7 +100,7 @@ def test_qos_refuses_unknown_options_and_negative_values(ceph_cluster, admin_use
 
 def test_a_namespace_tenant_may_not_set_the_shared_pools_defaults(ceph_cluster, ceph_admin, storage_pool):
     namespace = unique_name("qos-t")
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
+    ceph_admin.create_namespace(f"{storage_pool}/{namespace}")
     tenant = Tenant.objects.create(name="QoS", slug=namespace)
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace=namespace)
     user = get_user_model().objects.create_user(f"{namespace}-admin")

@@ -134,7 +134,7 @@ def test_list_sorts_pages_and_searches_across_the_pool(ceph_cluster, ceph_admin,
     # changed outside shows once the cached rows are re-read (test_image_list_cache.py covers when).
     ceph_admin.rbd("resize", "--size", "10G", f"{storage_pool}/{namespace}/b-img")
     ceph_admin.rbd("rm", f"{storage_pool}/{namespace}/c-img")
-    ceph_admin.rbd("create", "--size", "2G", f"{storage_pool}/{namespace}/e-cli")
+    ceph_admin.create_image(f"{storage_pool}/{namespace}/e-cli", "2G")
     after = image_list(actor=admin_user, cluster=ceph_cluster, pool=storage_pool, namespace=namespace, sort="name")
     assert [item.name for item in after.items] == ["a-img", "b-img", "d-other", "e-cli"]
     image_cache.revalidate(cluster=ceph_cluster, pool=storage_pool, namespace=namespace)

@@ -32,7 +32,7 @@ T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def place(ceph_cluster, ceph_admin, storage_pool, django_user_model):
     namespace = unique_name("sched")
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
+    ceph_admin.create_namespace(f"{storage_pool}/{namespace}")
     tenant = Tenant.objects.create(name=namespace, slug=namespace)
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace=namespace)
     users = {}

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 def place(ceph_cluster, ceph_admin, storage_pool):
     """An RBD namespace of the module's pool of its own, owned by a tenant with an admin and an operator."""
     namespace = unique_name("trash")
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
+    ceph_admin.create_namespace(f"{storage_pool}/{namespace}")
     tenant = Tenant.objects.create(name=namespace, slug=namespace)
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace=namespace)
     return {"cluster": ceph_cluster, "pool": storage_pool, "namespace": namespace, "tenant": tenant}

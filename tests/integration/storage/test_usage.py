@@ -4,6 +4,7 @@ what the `rbd` CLI itself reports for the same image."""
 import json
 
 import pytest
+import rbd as librbd
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
@@ -27,9 +28,9 @@ def measured_image(ceph_admin, storage_pool) -> str:
     """Written, snapshotted as s1, written again."""
     name = unique_name("du")
     spec = f"{storage_pool}/{name}"
-    ceph_admin.rbd("create", "--size", "256M", spec)
+    ceph_admin.create_image(spec, "256M")
     written(ceph_admin, spec)
-    ceph_admin.rbd("snap", "create", f"{spec}@s1")
+    ceph_admin.create_snapshot(f"{spec}@s1")
     written(ceph_admin, spec)
     return name
 
@@ -53,7 +54,7 @@ def test_image_and_snapshot_usage_match_rbd_du(ceph_cluster, ceph_admin, admin_u
 
 def test_without_fast_diff_usage_is_unknown_not_scanned(ceph_cluster, ceph_admin, admin_user, storage_pool):
     name = unique_name("nofd")
-    ceph_admin.rbd("create", "--size", "64M", "--image-feature", "layering", f"{storage_pool}/{name}")
+    ceph_admin.create_image(f"{storage_pool}/{name}", "64M", features=librbd.RBD_FEATURE_LAYERING)
     found = usage.image_usage(actor=admin_user, cluster=ceph_cluster, pool=storage_pool, namespace="", name=name)
     assert (found.used, found.total) == (None, None)
 
@@ -86,11 +87,11 @@ def test_pages_show_used(ceph_cluster, ceph_admin, admin_client, storage_pool, m
 
 def test_tenant_page_shows_live_provisioned_and_the_sampled_used(client, ceph_cluster, ceph_admin, storage_pool):
     namespace = unique_name("du-t")
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
+    ceph_admin.create_namespace(f"{storage_pool}/{namespace}")
     spec = f"{storage_pool}/{namespace}/disk"
-    ceph_admin.rbd("create", "--size", "128M", spec)
+    ceph_admin.create_image(spec, "128M")
     written(ceph_admin, spec)
-    ceph_admin.rbd("create", "--size", "64M", "--image-feature", "layering", f"{storage_pool}/{namespace}/old")
+    ceph_admin.create_image(f"{storage_pool}/{namespace}/old", "64M", features=librbd.RBD_FEATURE_LAYERING)
     tenant = Tenant.objects.create(name="Usage", slug=namespace)
     StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=storage_pool, namespace=namespace)
     viewer = get_user_model().objects.create_user(f"{namespace}-viewer")
@@ -110,7 +111,7 @@ def test_tenant_page_shows_live_provisioned_and_the_sampled_used(client, ceph_cl
 
     # Data written after the sample shows at the next one; provisioned is read from Ceph at every view.
     later = f"{storage_pool}/{namespace}/later"
-    ceph_admin.rbd("create", "--size", "32M", later)
+    ceph_admin.create_image(later, "32M")
     written(ceph_admin, later)
     page = client.get(reverse("tenant-detail", args=[namespace])).content.decode()
     assert 'data-testid="tenant-provisioned-used"' in page and "224 MiB provisioned" in page

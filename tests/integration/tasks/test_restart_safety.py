@@ -53,8 +53,8 @@ def slow_source(ceph_admin, storage_pool):
     the copy's reads as it throttles any client's)."""
     name = f"src-{uuid.uuid4().hex[:6]}"
     spec = f"{storage_pool}/tenant-ns/{name}"
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/tenant-ns")
-    ceph_admin.rbd("create", "--size", "128M", spec)
+    ceph_admin.create_namespace(f"{storage_pool}/tenant-ns")
+    ceph_admin.create_image(spec, "128M")
     ceph_admin.rbd("bench", "--io-type", "write", "--io-size", "4M", "--io-total", "64M", "--io-pattern", "seq", spec)
     ceph_admin.rbd("config", "image", "set", spec, "rbd_qos_read_bps_limit", str(8 * MiB))
     yield name

@@ -49,7 +49,7 @@ def test_the_next_run_happens_once_after_the_worker_is_killed_and_another_starts
     ceph_cluster, ceph_admin, storage_pool, admin_user, tmp_path
 ):
     namespace = unique_name("restart")
-    ceph_admin.rbd("namespace", "create", f"{storage_pool}/{namespace}")
+    ceph_admin.create_namespace(f"{storage_pool}/{namespace}")
     where = {"cluster": ceph_cluster, "pool": storage_pool, "namespace": namespace}
     image_create(actor=admin_user, **where, name="vol", size="64MiB")
     schedule = snapshot_schedule_create(actor=admin_user, **where, image="vol", frequency="hourly", keep=24)

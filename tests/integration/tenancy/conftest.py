@@ -17,7 +17,7 @@ def pool_with_team_namespaces(ceph_admin, prefix: str = "tenancy") -> Iterator[s
     name = unique_name(prefix)
     ceph_admin.create_pool(name)
     for namespace in ("team-a", "team-b"):
-        ceph_admin.rbd("namespace", "create", f"{name}/{namespace}")
+        ceph_admin.create_namespace(f"{name}/{namespace}")
     yield name
     ceph_admin.delete_pool(name)
 

@@ -27,9 +27,7 @@ def source_image(teams, ceph_admin) -> str:
     name = unique_name("src")
     for namespace in ("team-a", "team-b"):
         spec = f"{teams.pool}/{namespace}/{name}"
-        ceph_admin.rbd("create", "--size", "64M", spec)
-        ceph_admin.rbd("snap", "create", f"{spec}@base")
-        ceph_admin.rbd("snap", "protect", f"{spec}@base")
+        ceph_admin.create_image(spec, "64M", snapshots=("base",), protected=("base",))
     return name
 
 

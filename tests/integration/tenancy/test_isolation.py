@@ -18,7 +18,7 @@ def images_url(pool: str, namespace: str) -> str:
 
 
 def test_api_lists_only_own_images_and_hides_other_tenants(teams, ceph_admin):
-    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-b/secret-b")
+    ceph_admin.create_image(f"{teams.pool}/team-b/secret-b", "64M")
     api = api_client_as(teams.members["viewer"])
     assert api.get(images_url(teams.pool, "team-a")).status_code == 200
 
@@ -63,7 +63,7 @@ def test_api_quota_refusal_says_which_limit_and_by_how_much(teams):
 
 def test_over_a_lowered_limit_a_tenant_can_still_shrink_and_delete(teams, ceph_admin):
     name = f"big-{uuid.uuid4().hex[:6]}"
-    ceph_admin.rbd("create", "--size", "2G", f"{teams.pool}/team-a/{name}")
+    ceph_admin.create_image(f"{teams.pool}/team-a/{name}", "2G")
     StorageQuota.objects.filter(tenant=teams.a).update(max_provisioned_gib=1, max_image_gib=1)
     api = api_client_as(teams.members["admin"])
     detail = f"{reverse('api:storage-image-detail', kwargs={'pool': teams.pool, 'name': name})}?namespace=team-a"
@@ -92,7 +92,7 @@ def test_ui_hides_other_tenants(teams, client):
 
 def test_tenant_page_shows_usage_meters_and_only_own_tenants(teams, client, ceph_admin):
     StorageQuota.objects.filter(tenant=teams.a).update(max_images=4)
-    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/page-{uuid.uuid4().hex[:6]}")
+    ceph_admin.create_image(f"{teams.pool}/team-a/page-{uuid.uuid4().hex[:6]}", "64M")
     client.force_login(teams.members["viewer"])
     page = client.get(reverse("tenant-detail", args=["team-a"]))
     html = page.content.decode()

@@ -131,7 +131,7 @@ def test_a_queued_copy_whose_room_lapsed_checks_the_quota_again_before_it_runs(t
 def test_a_failed_change_releases_its_room(teams, ceph_cluster, ceph_admin):
     StorageQuota.objects.filter(tenant=teams.a).update(max_provisioned_gib=1)
     name = unique_name("taken")
-    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/{name}")
+    ceph_admin.create_image(f"{teams.pool}/team-a/{name}", "64M")
     with pytest.raises(BerthError) as failed:
         images.image_create(actor=teams.members["operator"], **where(teams, ceph_cluster), name=name, size=GIB // 2)
     assert failed.value.code == "image_exists"

@@ -3,13 +3,12 @@
 Hypothesis drives random sequences of create, resize (grow and shrink), snapshot, rollback,
 trash, restore, copy, clone (from the tenant's own snapshots and from another tenant's), rename
 and purge through Berth's services against the real cluster, for a tenant with small limits.
-After every step the tenant's usage is read back with the `rbd` CLI, trash included,
-independently of Berth, and must be within every limit. A step Berth refuses must be refused
+After every step the tenant's usage is read back with client.admin's own librbd connection, trash
+included, independently of Berth, and must be within every limit. A step Berth refuses must be refused
 with `quota_exceeded`, and only when what it would add really does not fit.
 """
 
 import itertools
-import json
 import uuid
 from dataclasses import dataclass, field
 
@@ -45,7 +44,7 @@ class Image:
 
 @dataclass
 class Usage:
-    """A tenant namespace as the `rbd` CLI shows it."""
+    """A tenant namespace as Ceph holds it."""
 
     live: dict[str, Image]
     trash: dict[str, Image]  # by the name it had
@@ -64,24 +63,19 @@ class Usage:
 
 
 def read_usage(ceph_admin, place: str) -> Usage:
-    live: dict[str, Image] = {}
-    for entry in json.loads(ceph_admin.rbd("ls", "-l", "--format", "json", place)):
-        if "snapshot" in entry:
-            live[entry["image"]].snapshots[entry["snapshot"]] = entry["size"]
-            if entry.get("protected") == "true":
-                live[entry["image"]].protected.add(entry["snapshot"])
-        else:
-            live[entry["image"]] = Image(entry["size"])
-    trash = {}
-    for entry in json.loads(ceph_admin.rbd("trash", "ls", "--format", "json", place)):
-        pool, namespace = place.split("/")
-        info = json.loads(
-            ceph_admin.rbd(
-                "info", "--pool", pool, "--namespace", namespace, "--image-id", entry["id"], "--format", "json"
-            )
+    """What the namespace holds, read from Ceph with the admin's own connection (not through Berth)."""
+    live = {
+        name: Image(
+            found["size"],
+            snapshots={snapshot: size for snapshot, (size, _) in found["snapshots"].items()},
+            protected={snapshot for snapshot, (_, protected) in found["snapshots"].items() if protected},
         )
-        counted = {str(number): 0 for number in range(info["snapshot_count"])}
-        trash[entry["name"]] = Image(info["size"], id=entry["id"], snapshots=counted)
+        for name, found in ceph_admin.images(place).items()
+    }
+    trash = {
+        found["name"]: Image(found["size"], id=image_id, snapshots={str(n): 0 for n in range(len(found["snapshots"]))})
+        for image_id, found in ceph_admin.trash(place).items()
+    }
     return Usage(live, trash)
 
 
@@ -111,7 +105,7 @@ class QuotaMachine(RuleBasedStateMachine):
         super().__init__()
         # Each run starts in an empty namespace of its own, bound to tenant A.
         self.namespace = f"run-{uuid.uuid4().hex[:8]}"
-        self.ceph_admin.rbd("namespace", "create", f"{self.teams.pool}/{self.namespace}")
+        self.ceph_admin.create_namespace(f"{self.teams.pool}/{self.namespace}")
         self.teams.binding_a.namespace = self.namespace
         self.teams.binding_a.save()
         self.place = f"{self.teams.pool}/{self.namespace}"
@@ -283,9 +277,7 @@ def test_no_sequence_of_operations_takes_a_tenant_past_its_quota(teams, ceph_clu
     Membership.objects.create(user=actor, tenant=teams.b, role="operator")
     other_source = unique_name("b-source")
     spec = f"{teams.pool}/team-b/{other_source}"
-    ceph_admin.rbd("create", "--size", "512M", spec)
-    ceph_admin.rbd("snap", "create", f"{spec}@base")
-    ceph_admin.rbd("snap", "protect", f"{spec}@base")
+    ceph_admin.create_image(spec, "512M", snapshots=("base",), protected=("base",))
 
     QuotaMachine.teams, QuotaMachine.cluster, QuotaMachine.ceph_admin = teams, ceph_cluster, ceph_admin
     QuotaMachine.actor, QuotaMachine.other_source = actor, other_source

@@ -26,11 +26,7 @@ def image(teams, ceph_admin) -> str:
     """An image in tenant A's namespace with a snapshot s0 and a protected snapshot s1."""
     name = f"img-{uuid.uuid4().hex[:8]}"
     spec = f"{teams.pool}/team-a/{name}"
-    ceph_admin.rbd("create", "--size", "64M", spec)
-    ceph_admin.rbd("snap", "create", f"{spec}@s0")
-    ceph_admin.rbd("snap", "create", f"{spec}@s1")
-    ceph_admin.rbd("snap", "protect", f"{spec}@s1")
-    ceph_admin.rbd("image-meta", "set", spec, "owner", "team-a")
+    ceph_admin.create_image(spec, "64M", snapshots=("s0", "s1"), protected=("s1",), metadata={"owner": "team-a"})
     return name
 
 

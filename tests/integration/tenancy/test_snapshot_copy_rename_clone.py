@@ -20,8 +20,8 @@ def shrunk_image(teams, ceph_admin) -> str:
     """2 GiB with snapshot `big`, then shrunk to 512 MiB."""
     name = unique_name("snapcopy")
     spec = f"{teams.pool}/team-a/{name}"
-    ceph_admin.rbd("create", "--size", "2G", spec)
-    ceph_admin.rbd("snap", "create", f"{spec}@big")
+    ceph_admin.create_image(spec, "2G")
+    ceph_admin.create_snapshot(f"{spec}@big")
     ceph_admin.rbd("resize", "--size", "512M", "--allow-shrink", spec)
     return name
 
@@ -69,7 +69,7 @@ def test_snapshot_rename(teams, ceph_cluster, ceph_admin, shrunk_image):
     assert renamed.name == "before-shrink" and renamed.size == 2 << 30
     spec = f"{teams.pool}/team-a/{shrunk_image}"
     assert [s["name"] for s in json.loads(ceph_admin.rbd("snap", "ls", "--format", "json", spec))] == ["before-shrink"]
-    ceph_admin.rbd("snap", "create", f"{spec}@other")
+    ceph_admin.create_snapshot(f"{spec}@other")
     with pytest.raises(Conflict) as taken:
         snapshots.snapshot_rename(actor=operator, **where, snapshot="other", new_name="before-shrink")
     assert taken.value.code == "snapshot_exists"

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 def removal_task(actor, teams, cluster, ceph_admin, namespace: str):
     """A real background task: removing an image of `namespace` for good."""
     name = f"doomed-{uuid.uuid4().hex[:8]}"
-    ceph_admin.rbd("create", "--size", "16M", f"{teams.pool}/{namespace}/{name}")
+    ceph_admin.create_image(f"{teams.pool}/{namespace}/{name}", "16M")
     return wait_for_task(
         images.image_delete(
             actor=actor,

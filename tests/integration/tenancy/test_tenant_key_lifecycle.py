@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def known_to_ceph(ceph_admin, entity: str) -> bool:
     try:
-        ceph_admin.ceph("auth", "get", entity)
+        ceph_admin.mon("auth get", entity=entity)
     except AssertionError as failed:
         assert "ENOENT" in str(failed), failed
         return False
@@ -30,7 +30,7 @@ def known_to_ceph(ceph_admin, entity: str) -> bool:
 def minted_by_hand(ceph_admin, entity: str, pool: str, namespace: str) -> str:
     """A tenant key made outside Berth's records, as Berth made them before it kept any."""
     cap = f"profile rbd pool={pool} namespace={namespace}"
-    ceph_admin.ceph("auth", "get-or-create", entity, "mon", "profile rbd", "osd", cap, "mgr", cap)
+    ceph_admin.mon("auth get-or-create", entity=entity, caps=["mon", "profile rbd", "osd", cap, "mgr", cap])
     return entity
 
 
@@ -40,7 +40,7 @@ def keyed(teams, ceph_admin):
     entity, _ = tenant_keys.tenant_key_create(actor=teams.members["admin"], binding=teams.binding_a)
     yield entity
     for record in TenantKeyEntity.objects.all():
-        ceph_admin.ceph("auth", "rm", record.entity)
+        ceph_admin.mon("auth rm", entity=record.entity)
     TenantKeyEntity.objects.all().delete()
 
 
@@ -184,6 +184,6 @@ def test_the_command_lists_revokes_and_forgets_orphans(teams, keyed, ceph_cluste
 
     call_command("tenant_keys_orphaned", "--forget", keyed, stdout=output)
     assert not TenantKeyEntity.objects.exists() and known_to_ceph(ceph_admin, keyed)
-    ceph_admin.ceph("auth", "rm", keyed)
+    ceph_admin.mon("auth rm", entity=keyed)
     with pytest.raises(CommandError, match="is not a tenant key"):
         call_command("tenant_keys_orphaned", "--adopt", "client.admin")

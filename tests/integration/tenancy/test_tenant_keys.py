@@ -105,7 +105,7 @@ def test_taking_over_the_lock_of_a_vanished_client_needs_the_blocklist_cap(teams
     entity, key = tenant_key_create(actor=teams.members["admin"], binding=teams.binding_a)
     narrow = f"client.berth-tenant-narrow-{uuid.uuid4().hex[:8]}"
     cap = f"profile rbd pool={teams.pool} namespace=team-a"
-    ceph_admin.ceph("auth", "get-or-create", narrow, "mon", "allow r", "osd", cap, "mgr", cap)
+    ceph_admin.mon("auth get-or-create", entity=narrow, caps=["mon", "allow r", "osd", cap, "mgr", cap])
     narrow_key = ceph_admin.ceph("auth", "print-key", narrow).strip()
     image = f"locked-{uuid.uuid4().hex[:8]}"
     ceph_admin.rbd(
@@ -125,7 +125,7 @@ def test_taking_over_the_lock_of_a_vanished_client_needs_the_blocklist_cap(teams
     finally:
         holder.shutdown()
         tenant_key_revoke(actor=teams.members["admin"], binding=teams.binding_a)
-        ceph_admin.ceph("auth", "rm", narrow)
+        ceph_admin.mon("auth rm", entity=narrow)
         ceph_admin.ceph("osd", "blocklist", "rm", holder_address)
     assert (narrowed, kept) == ("EACCES", "broken")
     assert holder_address in blocklist
@@ -152,5 +152,5 @@ def test_a_berth_client_with_the_caps_of_an_earlier_version_is_told_what_to_upda
         with pytest.raises(PermissionDenied) as refused:
             tenant_key_create(actor=teams.members["admin"], binding=binding)
     finally:
-        ceph_admin.ceph("auth", "rm", client)
+        ceph_admin.mon("auth rm", entity=client)
     assert refused.value.code == "tenant_key_caps_refused" and "docs/tenant-keys.md" in refused.value.message

@@ -29,7 +29,7 @@ def namespaces_of(ceph_admin, pool: str) -> list[str]:
 
 def known_to_ceph(ceph_admin, entity: str) -> bool:
     try:
-        ceph_admin.ceph("auth", "get", entity)
+        ceph_admin.mon("auth get", entity=entity)
     except AssertionError as failed:
         assert "ENOENT" in str(failed), failed
         return False
@@ -41,10 +41,7 @@ def emptied_afterwards(shared_pool, ceph_admin):
     """The module's tests share one pool: each leaves the teams' namespaces without images."""
     yield
     for namespace in ("team-a", "team-b"):
-        place = f"{shared_pool}/{namespace}"
-        for image in json.loads(ceph_admin.rbd("ls", "--format", "json", place)):
-            ceph_admin.rbd("rm", "--no-progress", f"{place}/{image}")
-        ceph_admin.rbd("trash", "purge", place)
+        ceph_admin.empty(f"{shared_pool}/{namespace}")
 
 
 def events(action: str) -> list[AuditEvent]:
@@ -110,7 +107,7 @@ def test_deleting_a_tenant_needs_its_slug_typed(teams, admin_user):
 
 
 def test_a_tenant_owning_images_is_not_deleted(teams, admin_user, ceph_admin):
-    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/{unique_name('kept')}")
+    ceph_admin.create_image(f"{teams.pool}/team-a/{unique_name('kept')}", "64M")
 
     with pytest.raises(Conflict) as refused:
         tenancy.tenant_delete(actor=admin_user, tenant=teams.a, confirm_name="team-a")
@@ -126,7 +123,7 @@ def test_a_tenant_owning_images_is_not_deleted(teams, admin_user, ceph_admin):
 
 
 def test_the_django_admin_does_not_delete_a_tenant_owning_images_either(teams, admin_client, ceph_admin):
-    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/{unique_name('kept')}")
+    ceph_admin.create_image(f"{teams.pool}/team-a/{unique_name('kept')}", "64M")
 
     refused = admin_client.post(reverse("admin:tenancy_tenant_delete", args=[teams.a.pk]), {"post": "yes"}, follow=True)
 
@@ -214,7 +211,7 @@ def test_binding_a_missing_namespace_creates_it_in_one_audited_step(teams, admin
 
 def test_binding_an_existing_namespace_keeps_it(teams, admin_user, ceph_cluster, ceph_admin):
     name = unique_name("old-ns")
-    ceph_admin.rbd("namespace", "create", f"{teams.pool}/{name}")
+    ceph_admin.create_namespace(f"{teams.pool}/{name}")
 
     tenant_bindings.storage_binding_create(
         actor=admin_user, tenant=teams.b, cluster=ceph_cluster, pool=teams.pool, namespace=name
@@ -273,7 +270,7 @@ def test_tenant_admins_cannot_bind_or_unbind(teams, ceph_cluster, ceph_admin):
 
 def test_unbinding_a_place_with_images_is_refused_unless_they_are_kept(teams, admin_user, ceph_admin):
     image = unique_name("data")
-    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/{image}")
+    ceph_admin.create_image(f"{teams.pool}/team-a/{image}", "64M")
 
     with pytest.raises(Conflict) as refused:
         tenant_bindings.storage_binding_delete(actor=admin_user, binding=teams.binding_a, keep_images=False)
@@ -311,7 +308,7 @@ def test_the_django_admin_binds_and_unbinds_by_the_same_rules(teams, admin_clien
     assert namespace in namespaces_of(ceph_admin, teams.pool)
     assert events("storage.binding.create")[-1].parameters == {"namespace_created": True}
 
-    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/team-a/{unique_name('data')}")
+    ceph_admin.create_image(f"{teams.pool}/team-a/{unique_name('data')}", "64M")
     url, data = admin_tenant_form(admin_client, teams.a)
     refused = admin_client.post(url, {**data, f"{binding_row(data, teams.binding_a)}-DELETE": "on"}, follow=True)
 
@@ -323,8 +320,8 @@ def test_the_django_admin_binds_and_unbinds_by_the_same_rules(teams, admin_clien
 
 def test_a_trashed_image_also_keeps_the_place_bound(teams, admin_user, ceph_admin):
     image = f"{teams.pool}/team-a/{unique_name('trashed')}"
-    ceph_admin.rbd("create", "--size", "64M", image)
-    ceph_admin.rbd("trash", "mv", image)
+    ceph_admin.create_image(image, "64M")
+    ceph_admin.trash_image(image)
 
     with pytest.raises(Conflict):
         tenant_bindings.storage_binding_delete(actor=admin_user, binding=teams.binding_a, keep_images=False)
@@ -344,7 +341,7 @@ def test_unbinding_revokes_the_bindings_keys(teams, admin_user, ceph_admin):
 
 def test_while_ceph_is_unreachable_a_keyed_binding_stays(teams, admin_user, ceph_admin, request):
     entity, _ = tenant_keys.tenant_key_create(actor=teams.members["admin"], binding=teams.binding_a)
-    request.addfinalizer(lambda: ceph_admin.ceph("auth", "rm", entity))
+    request.addfinalizer(lambda: ceph_admin.mon("auth rm", entity=entity))
     request.getfixturevalue("ceph_out_of_reach")
 
     with pytest.raises(BerthError) as refused:
@@ -410,7 +407,7 @@ def test_the_pages_create_bind_and_refuse_to_unbind(teams, admin_user, ceph_admi
     assert quota.status_code == 302 and RegistryQuota.objects.get(tenant__slug="web").namespaces == [namespace]
 
     binding = StorageBinding.objects.get(tenant__slug="web")
-    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/{name}/disk")
+    ceph_admin.create_image(f"{teams.pool}/{name}/disk", "64M")
     refused = browser.post(reverse("tenant-unbind", args=["web", binding.pk]), {})
     assert refused.status_code == 409 and "still holds 1 image of tenant web" in refused.content.decode()
     refused = browser.post(reverse("tenant-delete", args=["web"]), {"confirm_name": "web"})
@@ -449,7 +446,7 @@ def test_the_api_creates_binds_unbinds_and_deletes(teams, admin_user, ceph_admin
     )
     assert bound.status_code == 201 and name in namespaces_of(ceph_admin, teams.pool)
     detail = reverse("api:tenant-binding-detail", args=["api-team", bound.json()["id"]])
-    ceph_admin.rbd("create", "--size", "64M", f"{teams.pool}/{name}/disk")
+    ceph_admin.create_image(f"{teams.pool}/{name}/disk", "64M")
 
     refused = api.delete(detail, format="json")
     assert (refused.status_code, refused.json()["code"]) == (409, "binding_holds_images")

@@ -22,10 +22,10 @@ def shared_pool(ceph_admin):
 def test_trashed_images_and_their_snapshots_count_until_purged(teams, ceph_admin, client):
     StorageQuota.objects.filter(tenant=teams.a).update(max_images=5, max_provisioned_gib=1, max_snapshots=5)
     place = f"{teams.pool}/team-a"
-    ceph_admin.rbd("create", "--size", "64M", f"{place}/live")
-    ceph_admin.rbd("create", "--size", "128M", f"{place}/trashed")
-    ceph_admin.rbd("snap", "create", f"{place}/trashed@kept")
-    ceph_admin.rbd("trash", "mv", f"{place}/trashed")
+    ceph_admin.create_image(f"{place}/live", "64M")
+    ceph_admin.create_image(f"{place}/trashed", "128M")
+    ceph_admin.create_snapshot(f"{place}/trashed@kept")
+    ceph_admin.trash_image(f"{place}/trashed")
 
     rows = {row.label: row.used for row in tenant_usage_rows(actor=teams.members["viewer"], tenant=teams.a)}
     assert rows == {"Images": 2, "Provisioned": 192 * MIB, "Snapshots": 1}
