@@ -14,10 +14,15 @@ then measures in one run:
                   the floor);
   Berth warm      the same request repeated in a process that has served it (the cache warm);
   first page      the API's first 50 rows under each sort, warm;
-  create          Berth's image_create service against a bare RBD.create, --creates each.
+  create          Berth's image_create service against a bare RBD.create on a connection of its own, --creates
+                  each, alternating one of each in one process.
 Berth is driven in-process through Django's test client: URL routing, authentication, validation, the
-service call and JSON rendering, no network (benchmarks/http_load.py measures over HTTP). Each timing is
-the median of --repeat runs; cold and floor runs alternate so that load from elsewhere hits both alike.
+service call and JSON rendering, no network (benchmarks/http_load.py measures over HTTP), with production
+settings: debug on would time Django's query log, which on SQLite runs one more query per query to quote
+its parameters. Each timing is the median of --repeat runs; cold and floor runs alternate, and so do the
+two creates, so that load from elsewhere hits both alike. Alternating the creates also gives the bare
+one the pause between creates that any real caller leaves: back to back in a tight loop, each create
+finds librados and the OSD still awake from the last one and comes back about a millisecond sooner.
 
 Usage: .venv/bin/python benchmarks/list_images.py [--images N] [--repeat R] [--creates C]
                                                   [--conf ceph.conf --keyring admin.keyring]
@@ -49,7 +54,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--creates", type=int, default=100, help="images created by each of the two create paths")
     parser.add_argument("--conf", help="ceph.conf of an existing cluster (default: start a throwaway one)")
     parser.add_argument("--keyring", help="client.admin keyring of that cluster")
-    parser.add_argument("--worker", choices=("populate", "floor", "bare-create", "berth-cold"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("populate", "floor", "berth-cold"), help=argparse.SUPPRESS)
     parser.add_argument("--pool", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--timeouts", action="store_true", help=argparse.SUPPRESS)
@@ -106,19 +111,6 @@ def worker_floor(arguments: argparse.Namespace) -> None:
     print(json.dumps({"seconds": seconds, "rows": len(rows)}))
 
 
-def worker_bare_create(arguments: argparse.Namespace) -> None:
-    import rbd
-
-    cluster, ioctx = _connect(arguments.conf, arguments.keyring, arguments.pool)
-    durations = []
-    for index in range(arguments.creates):
-        started = time.perf_counter()
-        rbd.RBD().create(ioctx, f"bare-{index:05d}", 2**30, order=22, old_format=False, features=1)
-        durations.append(time.perf_counter() - started)
-    cluster.shutdown()
-    print(json.dumps({"seconds": statistics.median(durations)}))
-
-
 def worker_berth_cold(arguments: argparse.Namespace) -> None:
     setup_django(Path(arguments.data_dir), migrate=False)
     from django.contrib.auth import get_user_model
@@ -162,10 +154,14 @@ def start_dev_cluster(workdir: Path) -> dict[str, str]:
 
 
 def setup_django(data_dir: Path, *, migrate: bool = True) -> None:
+    (data_dir / "static").mkdir(parents=True, exist_ok=True)
     os.environ.update(
-        BERTH_DEBUG="true",
+        BERTH_DEBUG="false",
+        BERTH_SECRET_KEY="benchmark-secret-key-not-for-production-0123456789",
+        BERTH_AUDIT_KEY="benchmark-audit-key-not-for-production-0123456789",
         BERTH_ALLOWED_HOSTS="testserver",
         BERTH_DATA_DIR=str(data_dir),
+        BERTH_STATIC_ROOT=str(data_dir / "static"),  # nothing static is asked for; whitenoise wants the folder
         BERTH_LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="dashboard.settings",
     )
@@ -186,6 +182,32 @@ def timed(function, repeat: int) -> tuple[float, object]:
         result = function()
         durations.append(time.perf_counter() - started)
     return statistics.median(durations), result
+
+
+def create_both(count: int, user, cluster, pool: str, conf: str, keyring: str) -> tuple[float, float]:
+    """Median seconds of a bare RBD.create (a plain connection as the workers', no Django) and of Berth's
+    image_create, one of each in turn."""
+    import rbd
+
+    from storage.services.images import image_create
+
+    bare_cluster, ioctx = _connect(conf, keyring, pool)
+    bare, berth = [], []
+    try:
+        for index in range(count):
+            started = time.perf_counter()
+            rbd.RBD().create(ioctx, f"bare-{index:05d}", 2**30, order=22, old_format=False, features=1)
+            bare.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            image_create(
+                actor=user, cluster=cluster, pool=pool, namespace="", name=f"berth-{index:05d}", size=2**30,
+                features="minimal",
+            )  # fmt: skip
+            berth.append(time.perf_counter() - started)
+    finally:
+        ioctx.close()
+        bare_cluster.shutdown()
+    return statistics.median(bare), statistics.median(berth)
 
 
 def main() -> None:
@@ -217,7 +239,6 @@ def run(arguments: argparse.Namespace, scratch: Path, conf: str, admin_keyring: 
     from django.urls import reverse
 
     from storage.models import CephCluster
-    from storage.services.images import image_create
     from storage.services.pools import pool_create, pool_delete
 
     cli = ["-c", conf, "-n", "client.admin", "-k", admin_keyring]
@@ -282,16 +303,7 @@ def run(arguments: argparse.Namespace, scratch: Path, conf: str, admin_keyring: 
             f"vol-{i:05d}" for i in range(50)
         ]
 
-        seconds_bare = worker("bare-create", target=creates_pool)["seconds"]
-        durations = []
-        for index in range(arguments.creates):
-            started = time.perf_counter()
-            image_create(
-                actor=user, cluster=cluster, pool=creates_pool, namespace="", name=f"berth-{index:05d}",
-                size=2**30, features="minimal",
-            )  # fmt: skip
-            durations.append(time.perf_counter() - started)
-        seconds_create = statistics.median(durations)
+        seconds_bare, seconds_create = create_both(arguments.creates, user, cluster, creates_pool, conf, admin_keyring)
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         def line(label: str, seconds: float, note: str = "") -> None:

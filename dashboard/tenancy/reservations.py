@@ -104,11 +104,11 @@ def admit(
     Retried with a fresh observation while changes settle in between, so `decide` never judges
     by a usage read that a finished change has outdated.
     """
-    ledger._default_manager.get_or_create(tenant=tenant)
+    # The row as created or found is the first look at `settled`; a retry looks again.
+    seen = ledger._default_manager.get_or_create(tenant=tenant)[0].settled
     ttl = reservation_ttl().total_seconds()
     deadline = time.monotonic() + ADMIT_DEADLINE_SECONDS
     while True:
-        seen = ledger._default_manager.filter(tenant=tenant).values_list("settled", flat=True).get()
         observed_at = time.monotonic()
         observation = observe()
         with transaction.atomic():
@@ -128,6 +128,7 @@ def admit(
             )
         # Others are settling: step aside briefly so the retries do not all collide again.
         time.sleep(random.uniform(0, 0.02))
+        seen = ledger._default_manager.filter(tenant=tenant).values_list("settled", flat=True).get()
 
 
 def settle(*, ledger: type[QuotaLedger], reservation: Reservation) -> None:

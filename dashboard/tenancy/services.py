@@ -100,6 +100,11 @@ def require_role(actor: Actor, tenant: Tenant, role: str) -> None:
     held = role_in(actor, tenant)
     if held is None:
         raise deny_access(actor, f"Tenant {tenant.slug}", {"tenant": tenant.slug})
+    require_rank(tenant, held, role)
+
+
+def require_rank(tenant: Tenant, held: str, role: str) -> None:
+    """For a caller that already looked up the member's role (`held`): 403 when it is below `role`."""
     if _RANK[held] < _RANK[role]:
         raise PermissionDenied(
             f"This needs the {role} role in tenant {tenant.slug}; you are {held}. Ask one of the tenant's admins.",
