@@ -51,18 +51,19 @@ class ServerInput(forms.TextInput):
         return None if formatted and "@" in formatted else formatted
 
 
-class SecretTextInput(forms.TextInput):
-    """A text input that, like a password input, never writes a submitted value back into the page."""
+class NeverWrittenBack(forms.Widget):
+    """Like a password input, never writes a submitted value back into the page."""
 
     def format_value(self, value: Any) -> None:
         return None
 
 
-class SecretTextarea(forms.Textarea):
-    """A textarea that, like a password input, never writes a submitted value back into the page."""
+class SecretTextInput(NeverWrittenBack, forms.TextInput):
+    pass
 
-    def format_value(self, value: Any) -> None:
-        return None
+
+class SecretTextarea(NeverWrittenBack, forms.Textarea):
+    pass
 
 
 class TargetForm(StyledForm):
