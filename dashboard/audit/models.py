@@ -211,7 +211,9 @@ class AuditEvent(models.Model):
         raise AuditLogIsAppendOnly("Audit events are removed only by `manage.py prune_audit`, which archives them.")
 
     @classmethod
-    def record(cls, *, actor: "User | None", tenant: AuditTenant | None = None, **fields: Any) -> "AuditEvent":
+    def record(
+        cls, *, actor: "User | None", actor_name: str | None = None, tenant: AuditTenant | None = None, **fields: Any
+    ) -> "AuditEvent":
         """Append one event to the chain.
 
         On PostgreSQL the chain head row is locked until the surrounding transaction ends, so
@@ -221,7 +223,7 @@ class AuditEvent(models.Model):
         """
         event = cls(
             actor=actor,
-            actor_name=actor.get_username() if actor else "system",
+            actor_name=actor_name or (actor.get_username() if actor else "system"),
             tenant_slug=getattr(tenant, "slug", tenant) or "",
             **fields,
         )

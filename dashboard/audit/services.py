@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
-from django.db import DatabaseError, OperationalError, connections, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.transaction import TransactionManagementError
 
@@ -210,6 +210,11 @@ def _retrying_when_busy(fields: dict[str, Any]) -> None:
         try:
             record_event(**fields)
             return
+        except IntegrityError:
+            if not signed_in(fields["actor"]) or "actor_name" in fields:
+                raise
+            # The actor was deleted while the change ran: the event keeps their name, without the link.
+            fields = {**fields, "actor": None, "actor_name": fields["actor"].get_username()}
         except OperationalError:
             if attempt == 2:
                 logger.exception("audit event could not be written: %s", json.dumps(_plain(fields), sort_keys=True))
@@ -269,10 +274,12 @@ def record_event(
     error: str = "",
     duration_ms: int = 0,
     tenant: AuditTenant | None = None,
+    actor_name: str | None = None,
 ) -> AuditEvent:
 
     event = AuditEvent.record(
         actor=actor if signed_in(actor) else None,
+        actor_name=actor_name,
         action=action,
         target=_plain(target),
         parameters=_plain(parameters),

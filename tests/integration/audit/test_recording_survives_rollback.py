@@ -56,3 +56,28 @@ def test_a_committed_transaction_keeps_its_one_event():
 
     event = AuditEvent.objects.get(action="test.change")
     assert (event.outcome, event.parameters) == ("success", {})
+
+
+def test_a_rolled_back_change_whose_actor_is_deleted_meanwhile_is_recorded_under_their_name(django_user_model):
+    actor = django_user_model.objects.create_user("leaving", password="unused-password-123")
+    # Another admin deletes the user while their request runs (through another instance: this one keeps its key).
+    django_user_model.objects.filter(pk=actor.pk).delete()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with recording("test.change", actor=actor, target={"image": "rbd/a"}):
+            pass
+        raise RuntimeError("a later step of the same save fails")
+    audit_writes_done()
+
+    event = AuditEvent.objects.get(action="test.change")
+    assert (event.actor_id, event.actor_name, event.parameters) == (None, "leaving", {"transaction": "rolled back"})
+    assert verify_chain().intact
+
+
+def test_a_change_whose_actor_is_deleted_while_it_runs_is_recorded_under_their_name(django_user_model):
+    actor = django_user_model.objects.create_user("leaving", password="unused-password-123")
+    with recording("test.change", actor=actor, target={"image": "rbd/a"}):
+        django_user_model.objects.filter(pk=actor.pk).delete()
+
+    event = AuditEvent.objects.get(action="test.change")
+    assert (event.actor_id, event.actor_name, event.outcome) == (None, "leaving", "success")
+    assert verify_chain().intact
