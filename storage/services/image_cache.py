@@ -32,10 +32,10 @@ from django.core.cache import caches
 from django.db import connection
 
 from storage.models import CephCluster
-from storage.services.bindings import rados, rbd
+from storage.services.bindings import rados
 from storage.services.connection import image_spec, open_ioctx
 from storage.services.errors import translate_ceph_errors
-from storage.services.headers import CREATED, ID, NAME, SIZE, Row, read_rows
+from storage.services.headers import CREATED, ID, NAME, SIZE, Row, read_directory, read_rows
 
 logger = logging.getLogger(__name__)
 
@@ -180,21 +180,17 @@ def directory_version(ioctx: "rados.Ioctx") -> int:
     return int(ioctx.get_last_version())
 
 
-def _entries(ioctx: "rados.Ioctx") -> list[tuple[str, str]]:
-    return [(entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx)]
-
-
 def _read_all(cluster: CephCluster, ioctx: "rados.Ioctx") -> Listing:
     # Stamped before reading: a change landing during the read is at most this old when shown.
-    fetched_at, version = time.time(), directory_version(ioctx)
-    entries = ((entry["name"], entry["id"]) for entry in rbd.RBD().list2(ioctx))
+    fetched_at = time.time()
+    version, entries = read_directory(ioctx)
     return Listing("", version, fetched_at, read_rows(cluster, ioctx, entries))
 
 
-def _catch_up(cluster: CephCluster, ioctx: "rados.Ioctx", listing: Listing, version: int) -> Listing:
+def _catch_up(cluster: CephCluster, ioctx: "rados.Ioctx", listing: Listing) -> Listing:
     """The directory changed: keep the rows of images still there under the same name and id, read
     the headers of the others."""
-    entries = _entries(ioctx)
+    version, entries = read_directory(ioctx)
     known = {(row[NAME], row[ID]): row for row in listing.rows}
     rows, missing = [], []
     for entry in entries:
@@ -223,7 +219,7 @@ def listing_for(
             return listing
         version = directory_version(ioctx)
         if version != listing.directory_version:
-            caught_up = _catch_up(cluster, ioctx, listing, version)
+            caught_up = _catch_up(cluster, ioctx, listing)
             _publish(place, caught_up, replacing=listing.generation)
             listing = caught_up
         if time.time() - listing.fetched_at > revalidate_seconds():

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from storage.models import StorageBinding
-from storage.services import image_cache
+from storage.services import headers, image_cache
 from storage.services.features import image_features_update
 from storage.services.images import image_copy, image_create, image_delete, image_list, image_rename, image_resize
 from storage.services.namespaces import namespace_create
@@ -24,7 +24,7 @@ from storage.services.snapshots import (
     snapshot_rollback,
 )
 from storage.services.trash import trash_list, trash_restore
-from storage.validation import GiB
+from storage.validation import GiB, MiB
 from tests.helpers import api_client_as, two_tenants, unique_name, wait_for_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -113,6 +113,23 @@ def test_every_change_berth_makes_shows_on_the_next_list(place, ceph_admin):
     assert listed(place)["b"][0] == 1 * GiB
     image_cache.revalidate(cluster=place["cluster"], pool=place["pool"], namespace=place["namespace"])
     assert listed(place)["b"][0] == 3 * GiB
+
+
+def test_a_place_larger_than_a_directory_page_and_the_read_window_lists_every_image(place, ceph_admin, monkeypatch):
+    # The real sizes (1,024 names a directory page, 4,096 header reads in flight) need thousands of images; the
+    # same paging, with pages of 3 names and a window of 4 reads collected one at a time, needs eleven.
+    monkeypatch.setattr(headers, "_DIRECTORY_PAGE", 3)
+    monkeypatch.setattr(headers, "_READ_WINDOW", 4)
+    monkeypatch.setattr(headers, "_COLLECTED_AT_ONCE", 1)
+    spec = f"{place['pool']}/{place['namespace']}"
+    sizes = {f"img-{index:02d}": (11 - index) * MiB for index in range(11)}
+    for name, size in sizes.items():
+        ceph_admin.create_image(f"{spec}/{name}", f"{size // MiB}M")
+    image_cache.forget_everywhere(cluster=place["cluster"], pool=place["pool"], namespace=place["namespace"])
+
+    by_size = image_list(**place, sort="size", limit=1000)
+    assert [(item.name, item.size) for item in by_size.items] == sorted(sizes.items(), key=lambda item: item[1])
+    assert by_size.total == 11
 
 
 def test_snapshot_delete_shows_at_once(place):
