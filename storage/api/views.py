@@ -204,7 +204,7 @@ class ImageListApi(StorageApi):
             )
         page = _positive_int(request, "page", 1, maximum=10**9)
         page_size = _positive_int(request, "page_size", 50, maximum=images.MAX_PAGE_SIZE)
-        result = images.image_list_plain(
+        result = images.image_list_json(
             **self.place(request, pool),
             search=request.query_params.get("search", ""),
             sort=ordering.lstrip("-"),
@@ -216,7 +216,7 @@ class ImageListApi(StorageApi):
         )
         url = request.build_absolute_uri()
         has_next = page * page_size < result.total
-        body = {
+        envelope = {
             "count": result.total,
             "next": replace_query_param(url, "page", page + 1) if has_next else None,
             "previous": (
@@ -226,11 +226,11 @@ class ImageListApi(StorageApi):
                 if page == 2
                 else replace_query_param(url, "page", page - 1)
             ),
-            # Rows are already in ImageSerializer's shape: 10,000 of them through DRF's fields cost more
-            # than reading their headers from Ceph.
-            "results": result.items,
         }
-        response = HttpResponse(orjson.dumps(body, option=orjson.OPT_UTC_Z), content_type="application/json")
+        # The rows come as ImageSerializer's JSON, each encoded once: 10,000 of them through DRF's fields
+        # would cost more than reading their headers from Ceph.
+        body = b"".join((orjson.dumps(envelope)[:-1], b',"results":[', b",".join(result.items), b"]}"))
+        response = HttpResponse(body, content_type="application/json")
         # How old the rows may be (the shared image list cache), as HTTP says it for a cached answer.
         response["Age"] = str(max(0, int((datetime.now(UTC) - result.as_of).total_seconds())))
         return response

@@ -10,7 +10,7 @@ per-row object or method call beyond that shows up next to the reads themselves.
 
 import errno
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -125,9 +125,16 @@ def read_directory(ioctx: "rados.Ioctx") -> tuple[int, list[tuple[str, str]]]:
         after = _DIRECTORY_NAME_KEY + page[-1][0]
 
 
-def read_rows(cluster: CephCluster, ioctx: "rados.Ioctx", entries: Iterable[tuple[str, str]]) -> list[Row]:
+def read_rows(
+    cluster: CephCluster,
+    ioctx: "rados.Ioctx",
+    entries: Iterable[tuple[str, str]],
+    *,
+    on_collected: Callable[[list[Row]], None] | None = None,
+) -> list[Row]:
     """Header rows of the given (name, id) images, in order; images that vanished are left out. Reads start
-    while `entries` is still being produced.
+    while `entries` is still being produced. `on_collected` gets the rows collected so far while the
+    remaining reads are in flight: work done there is hidden behind the OSD's answers.
 
     Snapshots are counted in a second pass, only for images whose `snap_seq` shows they ever had one:
     iterating an empty omap answer still costs ~10 us in the bindings, a tenth of a whole header read."""
@@ -141,9 +148,15 @@ def read_rows(cluster: CephCluster, ioctx: "rados.Ioctx", entries: Iterable[tupl
         values, _ = get_keys(op, _HEADER_KEYS)
         in_flight.append((name, image_id, op, values, operate(op, "rbd_header." + image_id)))
         if len(in_flight) >= _READ_WINDOW:
+            collected = len(rows)
             _collect(cluster, ioctx, in_flight[:_COLLECTED_AT_ONCE], rows, had_snapshots)
             del in_flight[:_COLLECTED_AT_ONCE]
+            if on_collected is not None:
+                on_collected(rows[collected:])
+    collected = len(rows)
     _collect(cluster, ioctx, in_flight, rows, had_snapshots)
+    if on_collected is not None:
+        on_collected(rows[collected:])
     for start in range(0, len(had_snapshots), _READ_WINDOW):
         _count_snapshots(ioctx, rows, had_snapshots[start : start + _READ_WINDOW])
     return rows

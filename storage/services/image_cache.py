@@ -19,6 +19,7 @@ Which images a user may see is decided before the cache is consulted (storage_sc
 exactly as without it: the cache holds whole places and answers only for places already allowed.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -26,10 +27,13 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import request_finished, request_started
 from django.db import connection
+from django.dispatch import receiver
 
 from storage.models import CephCluster
 from storage.services.bindings import rados
@@ -40,6 +44,7 @@ from storage.services.headers import CREATED, ID, NAME, SIZE, Row, read_director
 logger = logging.getLogger(__name__)
 
 Place = tuple[int, str, str]
+Prepare = Callable[[Row], Any]
 # Rows are shared for a day at most: a place nobody lists any more leaves the cache table by itself.
 _SHARED_SECONDS = 86400
 _EPOCH_BEFORE_ALL = float("-inf")
@@ -64,6 +69,9 @@ class Listing:
     _orders: dict[str, list[Row]] = field(default_factory=dict, repr=False)
     parents: dict[str, str | None] = field(default_factory=dict, repr=False)
     used: dict[str, tuple[float, int | None]] = field(default_factory=dict, repr=False)
+    # What a service derived from a row (the API's JSON of it), by image id with the row it came from: valid
+    # while the image's row is that row. Carried from generation to generation of the place in this process.
+    prepared: dict[str, tuple[Row, Any]] = field(default_factory=dict, repr=False)
 
     def ordered(self, sort: str) -> list[Row]:
         """The rows in ascending order of `sort`, ties by name (computed once per generation)."""
@@ -109,7 +117,13 @@ def _keys(place: Place) -> tuple[str, str]:
 def _remember(place: Place, listing: Listing) -> None:
     budget = settings.BERTH_IMAGE_LIST_MEMORY_ROWS
     with _lock:
-        _memory.pop(place, None)
+        replaced = _memory.pop(place, None)
+        if replaced is not None and not listing.prepared:
+            listing.prepared = replaced.prepared
+            # Removed images leave their entries behind; sweeping them once they are as many as the rows keeps
+            # the cost of that rare.
+            if len(listing.prepared) > 2 * len(listing.rows):
+                listing.prepared = {row[ID]: kept for row in listing.rows if (kept := listing.prepared.get(row[ID]))}
         if len(listing.rows) > budget:
             return
         _memory[place] = listing
@@ -153,14 +167,45 @@ def _publish(place: Place, listing: Listing, *, replacing: str | None) -> bool:
     return True
 
 
+# A first read made while serving a request is shared once its response has been sent: pickling 10,000 rows
+# holds the interpreter lock, and would otherwise slow the building of that response by a few percent.
+_serving = threading.local()
+_held: set[threading.Event] = set()
+# How long a share waits for a response that is never closed.
+_HELD_AT_MOST = 5.0
+
+
+@receiver(request_started)
+def _serving_a_request(**kwargs: Any) -> None:
+    _serving.held = []
+
+
+@receiver(request_finished)
+def _response_sent(**kwargs: Any) -> None:
+    for release in getattr(_serving, "held", None) or ():
+        release.set()
+    _serving.held = None
+
+
 def _publish_soon(place: Place, listing: Listing) -> None:
-    """Share a first read from a thread: the request that read it answers meanwhile (pickling and
-    writing 10,000 rows would add a few percent to it), and this process uses it already."""
+    """Share a first read from a thread, after the response of the request that read it (if any) has
+    been sent; this process uses it already."""
     listing.generation, listing.pending = uuid.uuid4().hex, True
     _remember(place, listing)
+    release = threading.Event()
+    held = getattr(_serving, "held", None)
+    if held is None:
+        release.set()
+    else:
+        held.append(release)
+        with _lock:
+            _held.add(release)
 
     def publish() -> None:
         try:
+            release.wait(_HELD_AT_MOST)
+            with _lock:
+                _held.discard(release)
             _publish(place, listing, replacing=None)
         except Exception:
             logger.warning("Sharing the images of %s failed", image_spec(place[1], place[2], ""), exc_info=True)
@@ -180,11 +225,22 @@ def directory_version(ioctx: "rados.Ioctx") -> int:
     return int(ioctx.get_last_version())
 
 
-def _read_all(cluster: CephCluster, ioctx: "rados.Ioctx") -> Listing:
+def _read_all(cluster: CephCluster, ioctx: "rados.Ioctx", prepare: Prepare | None = None) -> Listing:
     # Stamped before reading: a change landing during the read is at most this old when shown.
     fetched_at = time.time()
     version, entries = read_directory(ioctx)
-    return Listing("", version, fetched_at, read_rows(cluster, ioctx, entries))
+    prepared: dict[str, tuple[Row, Any]] = {}
+    on_collected = None if prepare is None else functools.partial(_prepare_rows, prepare, prepared)
+    return Listing(
+        "", version, fetched_at, read_rows(cluster, ioctx, entries, on_collected=on_collected), prepared=prepared
+    )
+
+
+def _prepare_rows(prepare: Prepare, prepared: dict[str, tuple[Row, Any]], rows: list[Row]) -> None:
+    for row in rows:
+        derived = prepare(row)
+        if derived is not None:
+            prepared[row[ID]] = (row, derived)
 
 
 def _catch_up(cluster: CephCluster, ioctx: "rados.Ioctx", listing: Listing) -> Listing:
@@ -204,17 +260,25 @@ def _catch_up(cluster: CephCluster, ioctx: "rados.Ioctx", listing: Listing) -> L
 
 
 def listing_for(
-    cluster: CephCluster, ioctx: "rados.Ioctx", pool: str, namespace: str, *, refresh: bool = False
+    cluster: CephCluster,
+    ioctx: "rados.Ioctx",
+    pool: str,
+    namespace: str,
+    *,
+    refresh: bool = False,
+    prepare: Prepare | None = None,
 ) -> Listing:
     """Every image of the place (whose access the caller has checked), from the cache when it can be.
-    `refresh` reads every header now, as an operator's Refresh asks."""
+    `refresh` reads every header now, as an operator's Refresh asks. When the headers are read now,
+    `prepare` derives what the caller will want of each row (kept in `prepared`) while the reads are in
+    flight, where the work costs no time; a row it returns None for is left to the caller."""
     with translate_ceph_errors(cluster.name, f"listing images in {image_spec(pool, namespace, '')}"):
         if revalidate_seconds() <= 0:
-            return _read_all(cluster, ioctx)
+            return _read_all(cluster, ioctx, prepare)
         place = (cluster.pk, pool, namespace)
         listing = None if refresh else _current(place)
         if listing is None:
-            listing = _read_all(cluster, ioctx)
+            listing = _read_all(cluster, ioctx, prepare)
             _publish_soon(place, listing)
             return listing
         version = directory_version(ioctx)
@@ -270,6 +334,8 @@ def _revalidate_later(cluster: CephCluster, pool: str, namespace: str) -> None:
 def wait_for_revalidation(timeout: float = 30) -> None:
     """Block until this process's background reads and writes are done (for tests and benchmarks)."""
     with _lock:
+        for release in _held:
+            release.set()
         running = list(_threads)
     for thread in running:
         thread.join(timeout)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from django.utils import timezone
 
 from dashboard.audit.services import audited_action
@@ -120,6 +121,7 @@ def _page(
     with_used: bool,
     kubernetes: str,
     refresh: bool,
+    prepare: image_cache.Prepare | None = None,
 ) -> _Page:
     if kubernetes not in KUBERNETES_FILTERS:
         raise InvalidInput(
@@ -136,7 +138,7 @@ def _page(
     # Access is decided for the place before any row is read, cached or not.
     storage_tenancy.storage_scope(actor=actor, cluster=cluster, pool=pool, namespace=namespace, role=tenancy.VIEWER)
     with open_ioctx(cluster, pool, namespace) as ioctx:
-        listing = image_cache.listing_for(cluster, ioctx, pool, namespace, refresh=refresh)
+        listing = image_cache.listing_for(cluster, ioctx, pool, namespace, refresh=refresh, prepare=prepare)
         rows = listing.ordered(sort)
         if search:
             needle = search.lower()
@@ -203,7 +205,7 @@ def image_list(
     return ImagePage(total=found.total, items=items, as_of=found.as_of)
 
 
-def image_list_plain(
+def image_list_json(
     *,
     actor: Actor,
     cluster: CephCluster,
@@ -217,30 +219,56 @@ def image_list_plain(
     with_used: bool = False,
     kubernetes: str = "",
 ) -> ImageRows:
-    """`image_list` with each image as a plain dict of JSON-ready values (the API's shape): a page of
-    10,000 rows is then encoded without any per-field serializer work."""
+    """`image_list` with each image as its JSON in the API's shape (ImageSerializer's fields). A row's
+    JSON is encoded once and kept with the cached rows, so a page of 10,000 is joined rather than
+    encoded; when the headers are read for this request, each is encoded while the rest are in flight."""
+    zone = timezone.get_current_timezone()
+    zone_key = str(zone)
+
+    def encode(row: Row, parent: str | None = None, used: int | None = None) -> bytes:
+        name, image_id, size, order, features, created, _, snapshot_count = row
+        return orjson.dumps(
+            {
+                "pool": pool,
+                "namespace": namespace,
+                "name": name,
+                "id": image_id,
+                "size": size,
+                "used": used,
+                "features": _FEATURE_NAMES.get(features)
+                or _FEATURE_NAMES.setdefault(features, feature_names(features)),
+                "object_size": 1 << order,
+                "parent": parent,
+                "snapshot_count": snapshot_count,
+                "created": None if created is None else datetime.fromtimestamp(created, tz=zone),
+            },
+            option=orjson.OPT_UTC_Z,
+        )
+
+    def prepare(row: Row) -> tuple[str, bytes] | None:
+        # A clone's parent is looked up for the page it is shown on, so its JSON is not kept.
+        return None if row[IS_CLONE] else (zone_key, encode(row))
+
     found = _page(
         actor=actor, cluster=cluster, pool=pool, namespace=namespace, search=search, sort=sort,
         descending=descending, offset=offset, limit=limit, with_used=with_used, kubernetes=kubernetes, refresh=False,
+        prepare=prepare,
     )  # fmt: skip
-    parents, used, zone = found.listing.parents, found.used, timezone.get_current_timezone()
-    names = _FEATURE_NAMES
-    items = [
-        {
-            "pool": pool,
-            "namespace": namespace,
-            "name": name,
-            "id": image_id,
-            "size": size,
-            "used": used.get(name),
-            "features": names.get(features) or names.setdefault(features, feature_names(features)),
-            "object_size": 1 << order,
-            "parent": parents.get(image_id) if is_clone else None,
-            "snapshot_count": snapshot_count,
-            "created": None if created is None else datetime.fromtimestamp(created, tz=zone),
-        }
-        for name, image_id, size, order, features, created, is_clone, snapshot_count in found.rows
-    ]
+    parents, used, prepared = found.listing.parents, found.used, found.listing.prepared
+    items = []
+    kept_for = prepared.get
+    for row in found.rows:
+        if row[IS_CLONE] or with_used:
+            items.append(encode(row, parents.get(row[ID]) if row[IS_CLONE] else None, used.get(row[NAME])))
+            continue
+        kept = kept_for(row[ID])
+        # Mostly the very row the JSON was made of; a row read again since compares equal when unchanged.
+        if kept is not None and (kept[0] is row or kept[0] == row) and kept[1][0] == zone_key:
+            items.append(kept[1][1])
+        else:
+            fragment = encode(row)
+            prepared[row[ID]] = (row, (zone_key, fragment))
+            items.append(fragment)
     return ImageRows(total=found.total, items=items, as_of=found.as_of)
 
 

@@ -3,7 +3,6 @@ serializers and templates cannot reach past the service layer into librados/libr
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -46,10 +45,10 @@ class ImagePage:
 
 @dataclass(frozen=True)
 class ImageRows:
-    """A page of images as plain dicts in the API's shape (see image_list_plain)."""
+    """A page of images, each as its JSON in the API's shape (see image_list_json)."""
 
     total: int
-    items: list[dict[str, Any]]
+    items: list[bytes]
     as_of: datetime
 
 

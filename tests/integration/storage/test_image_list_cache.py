@@ -4,6 +4,7 @@ show at once when they touch the image directory and after the background re-rea
 and the cache never lets anyone see a place they could not see without it."""
 
 import json
+import threading
 import time
 
 import pytest
@@ -13,7 +14,15 @@ from django.urls import reverse
 from storage.models import StorageBinding
 from storage.services import headers, image_cache
 from storage.services.features import image_features_update
-from storage.services.images import image_copy, image_create, image_delete, image_list, image_rename, image_resize
+from storage.services.images import (
+    image_copy,
+    image_create,
+    image_delete,
+    image_list,
+    image_list_json,
+    image_rename,
+    image_resize,
+)
 from storage.services.namespaces import namespace_create
 from storage.services.snapshots import (
     image_clone,
@@ -44,7 +53,13 @@ def listed(place, *, fresh_process: bool = False) -> dict[str, tuple]:
     if fresh_process:
         image_cache.forget()
     page = image_list(**place, limit=1000)
-    return {item.name: (item.size, item.snapshot_count, item.parent, item.features) for item in page.items}
+    shown = {item.name: (item.size, item.snapshot_count, item.parent, item.features) for item in page.items}
+    # The API's JSON of a row is kept with the cached rows: it has to change with them.
+    in_api = [json.loads(item) for item in image_list_json(**place, limit=1000).items]
+    assert {
+        row["name"]: (row["size"], row["snapshot_count"], row["parent"], row["features"]) for row in in_api
+    } == shown
+    return shown
 
 
 def test_every_change_berth_makes_shows_on_the_next_list(place, ceph_admin):
@@ -127,9 +142,13 @@ def test_a_place_larger_than_a_directory_page_and_the_read_window_lists_every_im
         ceph_admin.create_image(f"{spec}/{name}", f"{size // MiB}M")
     image_cache.forget_everywhere(cluster=place["cluster"], pool=place["pool"], namespace=place["namespace"])
 
+    # Read for the API first: its JSON of each row is encoded while the remaining reads are in flight.
+    in_api = image_list_json(**place, sort="size", limit=1000)
     by_size = image_list(**place, sort="size", limit=1000)
-    assert [(item.name, item.size) for item in by_size.items] == sorted(sizes.items(), key=lambda item: item[1])
-    assert by_size.total == 11
+    expected = sorted(sizes.items(), key=lambda item: item[1])
+    assert [(item.name, item.size) for item in by_size.items] == expected
+    assert [(row["name"], row["size"]) for row in map(json.loads, in_api.items)] == expected
+    assert by_size.total == in_api.total == 11
 
 
 def test_snapshot_delete_shows_at_once(place):
@@ -191,6 +210,23 @@ def test_refresh_on_the_page_reads_everything_again(place, ceph_admin, client):
     # The answer's own links do not carry the refresh along.
     assert b"refresh=1" in refreshed.content  # the Refresh button itself
     assert refreshed.content.count(b"refresh=1") == 2  # its href and hx-get, and nothing else
+
+
+def test_a_first_read_for_a_request_is_shared_once_its_response_is_sent(place, ceph_admin):
+    spec = f"{place['pool']}/{place['namespace']}"
+    ceph_admin.create_image(f"{spec}/shared", "1G")
+    image_cache.forget_everywhere(cluster=place["cluster"], pool=place["pool"], namespace=place["namespace"])
+    url = reverse("api:storage-image-list", kwargs={"pool": place["pool"]})
+    assert api_client_as(place["actor"]).get(url, {"namespace": place["namespace"]}).status_code == 200
+    # Sent: sharing starts now, not after the few seconds a response that is never closed is given.
+    sharing = [thread for thread in threading.enumerate() if thread.name == "image-list-publish"]
+    for thread in sharing:
+        thread.join(timeout=image_cache._HELD_AT_MOST / 2)
+    assert not any(thread.is_alive() for thread in sharing)
+    # Shared: another process answers from the rows read for that request, without the resize made since.
+    ceph_admin.rbd("resize", "--size", "3G", f"{spec}/shared")
+    image_cache.forget()
+    assert listed(place)["shared"][0] == 1 * GiB
 
 
 def test_the_cache_shows_no_place_the_user_may_not_see(ceph_cluster, admin_user, storage_pool, ceph_admin):
