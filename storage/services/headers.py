@@ -10,7 +10,7 @@ per-row object or method call beyond that shows up next to the reads themselves.
 
 import errno
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -99,30 +99,52 @@ def created_at(seconds: float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
 
 
-def read_directory(ioctx: "rados.Ioctx") -> tuple[int, list[tuple[str, str]]]:
+def read_directory(cluster: CephCluster, ioctx: "rados.Ioctx") -> tuple[int, Iterator[tuple[str, str]]]:
     """The version of the place's image directory (which every add, remove and rename bumps; 0 for a
-    place that never had an image) and the (name, id) of its every image, in name order.
+    place that never had an image) and the (name, id) of its every image, in name order, as they come.
 
     The directory's `name_<image>` omap keys are read directly, a page per read: what `rbd_list2` gets
     from cls_rbd's `dir_list`, without its extra read for format-1 images, which have no header for
-    Berth to read. The version is that of the first page read: a change landing during a later page is
-    then seen as a change by the next list."""
-    entries: list[tuple[str, str]] = []
-    version, after = 0, ""
-    while True:
-        with rados.ReadOpCtx() as op:
-            values, _ = ioctx.get_omap_vals(op, after, _DIRECTORY_NAME_KEY, _DIRECTORY_PAGE)
-            try:
-                ioctx.operate_read_op(op, _DIRECTORY)
-            except rados.ObjectNotFound:
-                return 0, []
-            version = version or int(ioctx.get_last_version())
-            # Each value is the image id as Ceph encodes a string: its length (u32) first.
-            page = [(key[5:], value[4 : 4 + _U32(value)[0]].decode()) for key, value in values]
-        if not page:
-            return version, entries
-        entries += page
-        after = _DIRECTORY_NAME_KEY + page[-1][0]
+    Berth to read. The first page is read at once and gives the version: a change landing during a later
+    page is then seen as a change by the next list. Each later page is asked for as the one before it is
+    handed out, so it arrives while the caller's reads for that one are in flight."""
+    with rados.ReadOpCtx() as op:
+        values, _ = ioctx.get_omap_vals(op, "", _DIRECTORY_NAME_KEY, _DIRECTORY_PAGE)
+        try:
+            ioctx.operate_read_op(op, _DIRECTORY)
+        except rados.ObjectNotFound:
+            return 0, iter(())
+        version = int(ioctx.get_last_version())
+        first = _directory_page(values)
+    return version, _directory_entries(cluster, ioctx, first)
+
+
+def _directory_page(values: Iterable[tuple[str, bytes]]) -> list[tuple[str, str]]:
+    # Each value is the image id as Ceph encodes a string: its length (u32) first.
+    return [(key[5:], value[4 : 4 + _U32(value)[0]].decode()) for key, value in values]
+
+
+def _directory_entries(
+    cluster: CephCluster, ioctx: "rados.Ioctx", page: list[tuple[str, str]]
+) -> Iterator[tuple[str, str]]:
+    # A page that comes back empty ends the directory.
+    while page:
+        op = ioctx.create_read_op()
+        values, _ = ioctx.get_omap_vals(op, _DIRECTORY_NAME_KEY + page[-1][0], _DIRECTORY_NAME_KEY, _DIRECTORY_PAGE)
+        completion = ioctx.operate_aio_read_op(op, _DIRECTORY)
+        try:
+            yield from page
+            completion.wait_for_complete()
+            code = completion.get_return_value()
+            if code == -errno.ENOENT:  # the place was removed meanwhile
+                return
+            if code < 0:
+                raise error_from_errno(cluster.name, "reading the image directory", code)
+            page = _directory_page(values)
+        finally:
+            # Also when the caller stops early: the answer must have landed before its buffers are freed.
+            completion.wait_for_complete()
+            ioctx.release_read_op(op)
 
 
 def read_rows(
@@ -143,18 +165,25 @@ def read_rows(
     # Bound once: this loop runs once per image, and its cost is mostly calls into the bindings.
     create_read_op, get_keys, operate = ioctx.create_read_op, ioctx.get_omap_vals_by_keys, ioctx.operate_aio_read_op
     in_flight: list[_InFlight] = []
-    for name, image_id in entries:
-        op = create_read_op()
-        values, _ = get_keys(op, _HEADER_KEYS)
-        in_flight.append((name, image_id, op, values, operate(op, "rbd_header." + image_id)))
-        if len(in_flight) >= _READ_WINDOW:
-            collected = len(rows)
-            _collect(cluster, ioctx, in_flight[:_COLLECTED_AT_ONCE], rows, had_snapshots)
-            del in_flight[:_COLLECTED_AT_ONCE]
-            if on_collected is not None:
-                on_collected(rows[collected:])
-    collected = len(rows)
-    _collect(cluster, ioctx, in_flight, rows, had_snapshots)
+    try:
+        for name, image_id in entries:
+            op = create_read_op()
+            values, _ = get_keys(op, _HEADER_KEYS)
+            in_flight.append((name, image_id, op, values, operate(op, "rbd_header." + image_id)))
+            if len(in_flight) >= _READ_WINDOW:
+                collected, oldest = len(rows), in_flight[:_COLLECTED_AT_ONCE]
+                del in_flight[:_COLLECTED_AT_ONCE]
+                _collect(cluster, ioctx, oldest, rows, had_snapshots)
+                if on_collected is not None:
+                    on_collected(rows[collected:])
+        collected, oldest, in_flight = len(rows), in_flight, []
+        _collect(cluster, ioctx, oldest, rows, had_snapshots)
+    except BaseException:
+        # Reads still in flight write into their ops' buffers: wait for each before freeing it.
+        for *_, op, _values, completion in in_flight:
+            completion.wait_for_complete()
+            ioctx.release_read_op(op)
+        raise
     if on_collected is not None:
         on_collected(rows[collected:])
     for start in range(0, len(had_snapshots), _READ_WINDOW):
@@ -165,7 +194,10 @@ def read_rows(
 def _collect(
     cluster: CephCluster, ioctx: "rados.Ioctx", in_flight: list[_InFlight], rows: list[Row], had_snapshots: list[int]
 ) -> None:
+    """Wait for each read and turn its answer into a row; every op is released, and the first failed read
+    (other than an image gone meanwhile) is raised once all have landed."""
     append, release_read_op = rows.append, ioctx.release_read_op
+    failed: Exception | None = None
     for name, image_id, op, values, completion in in_flight:
         completion.wait_for_complete()
         try:
@@ -174,8 +206,8 @@ def _collect(
             if size is None:
                 # A failed read leaves no values: gone (ENOENT) drops the image, any other error is one.
                 code = completion.get_return_value()
-                if code < 0 and code != -errno.ENOENT:
-                    raise error_from_errno(cluster.name, f"reading the header of image {name}", code)
+                if code < 0 and code != -errno.ENOENT and failed is None:
+                    failed = error_from_errno(cluster.name, f"reading the header of image {name}", code)
                 continue
             features = header.get("features")
             created = header.get("create_timestamp")
@@ -200,6 +232,8 @@ def _collect(
             )
         finally:
             release_read_op(op)
+    if failed is not None:
+        raise failed
 
 
 def _count_snapshots(ioctx: "rados.Ioctx", rows: list[Row], positions: list[int]) -> None:

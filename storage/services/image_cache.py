@@ -228,7 +228,7 @@ def directory_version(ioctx: "rados.Ioctx") -> int:
 def _read_all(cluster: CephCluster, ioctx: "rados.Ioctx", prepare: Prepare | None = None) -> Listing:
     # Stamped before reading: a change landing during the read is at most this old when shown.
     fetched_at = time.time()
-    version, entries = read_directory(ioctx)
+    version, entries = read_directory(cluster, ioctx)
     prepared: dict[str, tuple[Row, Any]] = {}
     on_collected = None if prepare is None else functools.partial(_prepare_rows, prepare, prepared)
     return Listing(
@@ -246,7 +246,7 @@ def _prepare_rows(prepare: Prepare, prepared: dict[str, tuple[Row, Any]], rows: 
 def _catch_up(cluster: CephCluster, ioctx: "rados.Ioctx", listing: Listing) -> Listing:
     """The directory changed: keep the rows of images still there under the same name and id, read
     the headers of the others."""
-    version, entries = read_directory(ioctx)
+    version, entries = read_directory(cluster, ioctx)
     known = {(row[NAME], row[ID]): row for row in listing.rows}
     rows, missing = [], []
     for entry in entries:
