@@ -227,23 +227,21 @@ def image_list_json(
 
     def encode(row: Row, parent: str | None = None, used: int | None = None) -> bytes:
         name, image_id, size, order, features, created, _, snapshot_count = row
-        return orjson.dumps(
-            {
-                "pool": pool,
-                "namespace": namespace,
-                "name": name,
-                "id": image_id,
-                "size": size,
-                "used": used,
-                "features": _FEATURE_NAMES.get(features)
-                or _FEATURE_NAMES.setdefault(features, feature_names(features)),
-                "object_size": 1 << order,
-                "parent": parent,
-                "snapshot_count": snapshot_count,
-                "created": None if created is None else datetime.fromtimestamp(created, tz=zone),
-            },
-            option=orjson.OPT_UTC_Z,
-        )
+        fields = {
+            "pool": pool,
+            "namespace": namespace,
+            "name": name,
+            "id": image_id,
+            "size": size,
+            "used": used,
+            "features": _FEATURE_NAMES.get(features) or _FEATURE_NAMES.setdefault(features, feature_names(features)),
+            "object_size": 1 << order,
+            "parent": parent,
+            "snapshot_count": snapshot_count,
+            "created": None if created is None else datetime.fromtimestamp(created, tz=zone),
+        }
+        # Copied: the bytes orjson returns keep the 4 KiB buffer they were written into, twenty times the JSON.
+        return bytes(memoryview(orjson.dumps(fields, option=orjson.OPT_UTC_Z)))
 
     def prepare(row: Row) -> tuple[str, bytes] | None:
         # A clone's parent is looked up for the page it is shown on, so its JSON is not kept.

@@ -6,13 +6,14 @@ and the cache never lets anyone see a place they could not see without it."""
 import json
 import threading
 import time
+import tracemalloc
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from storage.models import StorageBinding
-from storage.services import headers, image_cache
+from storage.services import headers, image_cache, images
 from storage.services.features import image_features_update
 from storage.services.images import (
     image_copy,
@@ -149,6 +150,25 @@ def test_a_place_larger_than_a_directory_page_and_the_read_window_lists_every_im
     assert [(item.name, item.size) for item in by_size.items] == expected
     assert [(row["name"], row["size"]) for row in map(json.loads, in_api.items)] == expected
     assert by_size.total == in_api.total == 11
+
+
+def test_the_json_kept_with_the_rows_costs_about_its_own_length(place, ceph_admin):
+    spec = f"{place['pool']}/{place['namespace']}"
+    for index in range(20):
+        ceph_admin.create_image(f"{spec}/kept-{index:02d}", "1M")
+    image_cache.forget_everywhere(cluster=place["cluster"], pool=place["pool"], namespace=place["namespace"])
+    tracemalloc.start()
+    try:
+        items = image_list_json(**place, limit=1000).items
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    # What images.py allocated and still holds: the rows' JSON, kept for the next list, and the page's list.
+    held = sum(
+        stat.size for stat in snapshot.filter_traces([tracemalloc.Filter(True, images.__file__)]).statistics("filename")
+    )
+    assert len(items) == 20
+    assert held < 20 * 2 * max(map(len, items)), f"{held / 20:.0f} bytes a row for JSON of {max(map(len, items))}"
 
 
 def test_snapshot_delete_shows_at_once(place):
