@@ -63,8 +63,9 @@ class Listing:
     directory_version: int
     fetched_at: float
     rows: list[Row]
-    # Kept by the process only, for this generation: orderings, clones' parents, measured use, and
-    # whether it is still being written to the shared cache.
+    # Kept by the process only, for this generation: orderings, clones' parents, measured use (by image id,
+    # with when it was measured; carried to the place's next generation like `prepared`), and whether it is
+    # still being written to the shared cache.
     pending: bool = field(default=False, repr=False)
     _orders: dict[str, list[Row]] = field(default_factory=dict, repr=False)
     parents: dict[str, str | None] = field(default_factory=dict, repr=False)
@@ -90,13 +91,17 @@ _revalidating: set[Place] = set()
 _threads: set[threading.Thread] = set()
 
 
-def _start(name: str, work: Callable[[], None]) -> None:
+def in_background(name: str, work: Callable[[], None]) -> None:
+    """Run `work` in a thread of this process that wait_for_revalidation waits for; it closes its own
+    database connection when done."""
+
     def run() -> None:
         try:
             work()
         finally:
             with _lock:
                 _threads.discard(thread)
+            connection.close()
 
     thread = threading.Thread(target=run, name=name, daemon=True)
     with _lock:
@@ -114,16 +119,23 @@ def _keys(place: Place) -> tuple[str, str]:
     return f"{base}:generation", f"{base}:rows"
 
 
+def _carried(by_id: dict[str, Any], rows: list[Row]) -> dict[str, Any]:
+    """`by_id` for the next generation: removed images leave their entries behind, swept once they are as
+    many as the rows, which keeps the cost of sweeping rare."""
+    if len(by_id) <= 2 * len(rows):
+        return by_id
+    return {row[ID]: kept for row in rows if (kept := by_id.get(row[ID])) is not None}
+
+
 def _remember(place: Place, listing: Listing) -> None:
     budget = settings.BERTH_IMAGE_LIST_MEMORY_ROWS
     with _lock:
         replaced = _memory.pop(place, None)
-        if replaced is not None and not listing.prepared:
-            listing.prepared = replaced.prepared
-            # Removed images leave their entries behind; sweeping them once they are as many as the rows keeps
-            # the cost of that rare.
-            if len(listing.prepared) > 2 * len(listing.rows):
-                listing.prepared = {row[ID]: kept for row in listing.rows if (kept := listing.prepared.get(row[ID]))}
+        if replaced is not None:
+            if not listing.prepared:
+                listing.prepared = _carried(replaced.prepared, listing.rows)
+            if not listing.used:
+                listing.used = _carried(replaced.used, listing.rows)
         if len(listing.rows) > budget:
             return
         _memory[place] = listing
@@ -213,7 +225,7 @@ def _publish_soon(place: Place, listing: Listing) -> None:
             listing.pending = False
             connection.close()
 
-    _start("image-list-publish", publish)
+    in_background("image-list-publish", publish)
 
 
 def directory_version(ioctx: "rados.Ioctx") -> int:
@@ -328,7 +340,7 @@ def _revalidate_later(cluster: CephCluster, pool: str, namespace: str) -> None:
         if place in _revalidating:
             return
         _revalidating.add(place)
-    _start("image-list-revalidate", lambda: _revalidate_in_background(cluster, pool, namespace))
+    in_background("image-list-revalidate", lambda: _revalidate_in_background(cluster, pool, namespace))
 
 
 def wait_for_revalidation(timeout: float = 30) -> None:

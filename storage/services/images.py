@@ -9,7 +9,7 @@ drops out of the page.
 """
 
 import errno
-import math
+import logging
 import struct
 import time
 from dataclasses import dataclass
@@ -46,6 +46,8 @@ from storage.validation import (
     validate_object_name,
     validate_protect_days,
 )
+
+logger = logging.getLogger(__name__)
 
 SORT_KEYS = ("name", "size", "created")
 KUBERNETES_FILTERS = ("", "used", "unused")
@@ -158,20 +160,49 @@ def _page(
                     listing.parents[row[ID]] = _parent_spec(ioctx, row[NAME])
             used: dict[str, int | None] = {}
             if with_used:
-                used = _used_of(ioctx, listing, page)
+                used = _used_of(cluster, pool, namespace, ioctx, listing, page)
     return _Page(listing, page, total, used)
 
 
-def _used_of(ioctx: "rados.Ioctx", listing: image_cache.Listing, page: list[Row]) -> dict[str, int | None]:
-    """What the page's images use (`rbd du`), measured at most once per revalidation interval: it
-    opens each image, a few milliseconds apiece."""
+def _used_of(
+    cluster: CephCluster, pool: str, namespace: str, ioctx: "rados.Ioctx", listing: image_cache.Listing, page: list[Row]
+) -> dict[str, int | None]:
+    """What the page's images use (`rbd du`). Measuring opens each image, a few milliseconds apiece, so
+    an image is measured at most once per revalidation interval: the first time it is shown, before the
+    answer; after that, once its measure is older than the interval, in the background while the answer
+    shows the last one (which then counts as fresh, so that only one page view starts it)."""
     now, fresh_for = time.time(), image_cache.revalidate_seconds()
-    stale = [row for row in page if now - listing.used.get(row[ID], (-math.inf, None))[0] >= fresh_for]
-    if stale:
-        measured = usage.used_by_name(ioctx, [row[NAME] for row in stale])
-        for row in stale:
-            listing.used[row[ID]] = (now, measured.get(row[NAME]))
+    never, aged = [], []
+    for row in page:
+        measured = listing.used.get(row[ID])
+        if measured is None:
+            never.append(row)
+        elif now - measured[0] >= fresh_for:
+            aged.append(row)
+            listing.used[row[ID]] = (now, measured[1])
+    if never:
+        found = usage.used_by_name(ioctx, [row[NAME] for row in never])
+        for row in never:
+            listing.used[row[ID]] = (now, found.get(row[NAME]))
+    if aged:
+        image_cache.in_background("image-usage", lambda: _measure_again(cluster, pool, namespace, listing, aged))
     return {row[NAME]: listing.used[row[ID]][1] for row in page}
+
+
+def _measure_again(
+    cluster: CephCluster, pool: str, namespace: str, listing: image_cache.Listing, rows: list[Row]
+) -> None:
+    try:
+        with open_ioctx(cluster, pool, namespace) as ioctx:
+            with translate_ceph_errors(cluster.name, f"measuring images in {image_spec(pool, namespace, '')}"):
+                found = usage.used_by_name(ioctx, [row[NAME] for row in rows])
+    except Exception:
+        # The page keeps showing the last measure; the next view after the interval tries again.
+        logger.warning("Measuring the images of %s failed", image_spec(pool, namespace, ""), exc_info=True)
+        return
+    measured_at = time.time()
+    for row in rows:
+        listing.used[row[ID]] = (measured_at, found.get(row[NAME]))
 
 
 def image_list(

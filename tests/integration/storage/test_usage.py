@@ -2,6 +2,7 @@
 what the `rbd` CLI itself reports for the same image."""
 
 import json
+import time
 
 import pytest
 import rbd as librbd
@@ -12,7 +13,7 @@ from dashboard.core.errors import NotFound
 from dashboard.templatetags.berth import binary_size
 from dashboard.tenancy.models import Membership, Tenant
 from storage.models import StorageBinding, UsageSample
-from storage.services import images, usage
+from storage.services import image_cache, images, usage
 from storage.services.usage_history import usage_sample_take
 from tests.helpers import api_client_as, unique_name
 
@@ -74,6 +75,28 @@ def test_the_list_measures_the_shown_page_only(ceph_cluster, ceph_admin, admin_u
     assert listed.json()["results"][0]["used"] == expected
     one = api.get(reverse("api:storage-image-usage", kwargs={"pool": storage_pool, "name": measured_image})).json()
     assert one["total"] == expected and [s["name"] for s in one["snapshots"]] == ["s1"]
+
+
+def test_the_list_shows_the_last_measure_while_it_measures_again(
+    ceph_cluster, ceph_admin, admin_user, storage_pool, settings
+):
+    settings.BERTH_IMAGE_LIST_REVALIDATE = 1
+    name = unique_name("again")
+    spec = f"{storage_pool}/{name}"
+    ceph_admin.create_image(spec, "64M")
+
+    def shown() -> int | None:
+        page = images.image_list(actor=admin_user, cluster=ceph_cluster, pool=storage_pool, search=name, with_used=True)
+        return page.items[0].used
+
+    assert shown() == 0  # never measured: measured before the answer
+    written(ceph_admin, spec)
+    time.sleep(1.1)
+    # Older than the interval: the answer is the last measure (the rows, re-read meanwhile, keep it), and the
+    # image is measured again in the background.
+    assert shown() == 0
+    image_cache.wait_for_revalidation()
+    assert shown() == sum(rbd_du(ceph_admin, spec).values()) > 0
 
 
 def test_pages_show_used(ceph_cluster, ceph_admin, admin_client, storage_pool, measured_image):
