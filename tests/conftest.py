@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.tasks",
     "tests.fixtures.oidc",
+    "tests.fixtures.database",
 ]
 
 # tests/postgres need Django itself on PostgreSQL, which settings fix at start-up; in any other run

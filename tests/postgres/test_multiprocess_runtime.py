@@ -51,7 +51,7 @@ def pool(ceph_admin):
     ceph_admin.create_pool(name)
     ceph_admin.create_namespace(f"{name}/team-a")
     source = f"{name}/team-a/source"
-    ceph_admin.create_image(source, "32M")
+    ceph_admin.create_image(source, "16M")
     ceph_admin.rbd("bench", "--io-type", "write", "--io-size", "4M", "--io-total", "16M", "--io-pattern", "seq", source)
     ceph_admin.rbd("config", "image", "set", source, "rbd_qos_read_bps_limit", str(16 * MiB))
     yield name

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.integration.migrations.test_core_apps_move import _manage
+from tests.integration.migrations.test_core_apps_move import _manage, migrations_then
 
 pytestmark = [pytest.mark.integration, pytest.mark.long]
 
@@ -47,9 +47,7 @@ print(json.dumps({
 
 def test_bindings_get_key_ids_and_keep_the_keys_named_the_old_way(tmp_path):
     database = tmp_path / "before-key-ids.sqlite3"
-    _manage(database, "migrate")
-    _manage(database, "migrate", *BEFORE_KEY_IDS)
-    _manage(database, "shell", "-c", POPULATE)
+    _manage(database, "shell", "-c", migrations_then([], BEFORE_KEY_IDS, script=POPULATE))
 
     _manage(database, "migrate")
     facts = json.loads(_manage(database, "shell", "-c", CHECK).strip().splitlines()[-1])
