@@ -11,8 +11,9 @@ cookie, for:
   the API by size        the same, ordering=-size
   the HTML page          GET /storage/pools/bench/images/   (the first 50 rows, with measured use)
 Each is warmed up first (one request, then a short wrk run), so the image list cache is filled: cold
-listing is what list_images.py measures. Prints requests/s, p50 and p99, and the peak memory (VmHWM) of
-each gunicorn worker.
+listing is what list_images.py measures. Prints requests/s, p50 and p99, then the same at two connections
+(one a worker, so no request waits behind another: the latency of the request itself), and the peak
+memory (VmHWM) of each gunicorn worker.
 
 Usage: .venv/bin/python benchmarks/http_load.py [--images N] [--seconds S] [--connections C]
 """
@@ -77,11 +78,13 @@ def main() -> None:
                 "api-by-size": f"{base}/api/v1/storage/pools/bench/images/?page_size=50&ordering=-size",
                 "html": f"{base}/storage/pools/bench/images/",
             }
-            results = {}
+            results, unqueued = {}, {}
             try:
                 for kind, url in urls.items():
                     wrk(url, session, 2, 3)  # both workers read the pool once and measure the page's use
                     results[kind] = wrk(url, session, arguments.connections, arguments.seconds)
+                    # One connection a worker: what a request costs without waiting behind others.
+                    unqueued[kind] = wrk(url, session, 2, max(5, arguments.seconds // 2))
                 peaks = peak_memory_mib(server.pid)
             finally:
                 server.send_signal(signal.SIGTERM)
@@ -98,6 +101,14 @@ def main() -> None:
             f"  {kind:<12} {figures['rps']:8.1f} req/s   p50 {figures['p50']:7.1f} ms   p99 {figures['p99']:7.1f} ms"
             f"   (target >= {TARGETS[kind]:.0f} req/s, p99 < {P99_TARGET_MS:.0f} ms: {verdict})"
         )
+    print(
+        f"  with {arguments.connections} connections and no pause between requests, mean latency is connections /"
+        f" throughput (Little's law): {arguments.connections / TARGETS['html'] * 1000:.0f} ms at"
+        f" {TARGETS['html']:.0f} req/s, {arguments.connections / TARGETS['api'] * 1000:.0f} ms at {TARGETS['api']:.0f}"
+    )
+    print("  at 2 connections (one a worker, nothing queued):")
+    for kind, figures in unqueued.items():
+        print(f"  {kind:<12} {figures['rps']:8.1f} req/s   p50 {figures['p50']:7.1f} ms   p99 {figures['p99']:7.1f} ms")
     print("  peak RSS of the gunicorn workers: " + ", ".join(f"{peak:.0f} MiB" for peak in peaks))
 
 
