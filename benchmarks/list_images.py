@@ -255,7 +255,10 @@ def run(arguments: argparse.Namespace, scratch: Path, conf: str, admin_keyring: 
     def worker(kind: str, *extra: str, target: str = pool) -> dict:
         command = [sys.executable, __file__, "--worker", kind, "--conf", conf, "--keyring", admin_keyring]
         command += ["--pool", target, "--images", str(arguments.images), "--creates", str(arguments.creates), *extra]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        finished = subprocess.run(command, capture_output=True, text=True)
+        if finished.returncode:
+            raise SystemExit(f"the {kind} worker failed (exit {finished.returncode}):\n{finished.stderr[-3000:]}")
+        output = finished.stdout
         return json.loads(output.splitlines()[-1]) if output.strip() else {}
 
     try:
