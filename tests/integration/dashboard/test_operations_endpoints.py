@@ -135,14 +135,16 @@ def test_readyz_answers_within_a_second_while_a_ceph_cluster_is_silent(
 
 @transactional
 def test_readyz_is_503_when_the_database_does_not_answer(client, settings):
-    real = connection.settings_dict["NAME"]
+    real = connection.settings_dict
     connection.close()
-    connection.settings_dict["NAME"] = "/nonexistent/berth/readyz.sqlite3"
+    # A copy for this thread's connection alone: the dict is shared with every other thread's connection, and
+    # the test's task worker polling meanwhile would find the database gone too.
+    connection.settings_dict = {**real, "NAME": "/nonexistent/berth/readyz.sqlite3"}
     try:
         response = client.get("/readyz")
     finally:
         connection.close()
-        connection.settings_dict["NAME"] = real
+        connection.settings_dict = real
     assert response.status_code == 503
     assert response.json()["status"] == "not ready" and response.json()["database"]["reachable"] is False
     assert client.get("/healthz").status_code == 200
