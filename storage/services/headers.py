@@ -121,7 +121,8 @@ def read_directory(cluster: CephCluster, ioctx: "rados.Ioctx") -> tuple[int, Ite
 
 def _directory_page(values: Iterable[tuple[str, bytes]]) -> list[tuple[str, str]]:
     # Each value is the image id as Ceph encodes a string: its length (u32) first.
-    return [(key[5:], value[4 : 4 + _U32(value)[0]].decode()) for key, value in values]
+    start = len(_DIRECTORY_NAME_KEY)
+    return [(key[start:], value[4 : 4 + _U32(value)[0]].decode()) for key, value in values]
 
 
 def _directory_entries(

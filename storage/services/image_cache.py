@@ -223,7 +223,6 @@ def _publish_soon(place: Place, listing: Listing) -> None:
             logger.warning("Sharing the images of %s failed", image_spec(place[1], place[2], ""), exc_info=True)
         finally:
             listing.pending = False
-            connection.close()
 
     in_background("image-list-publish", publish)
 
@@ -331,7 +330,6 @@ def _revalidate_in_background(cluster: CephCluster, pool: str, namespace: str) -
     finally:
         with _lock:
             _revalidating.discard(place)
-        connection.close()
 
 
 def _revalidate_later(cluster: CephCluster, pool: str, namespace: str) -> None:
