@@ -109,6 +109,20 @@ def prepare(scratch: Path, images: int) -> tuple[dict[str, str], str]:
     return berth_database(scratch, ceph)
 
 
+def background_processes(env: dict[str, str]) -> list[subprocess.Popen]:
+    """The task worker and the scheduler of periodic jobs, which command 1 runs next to gunicorn."""
+    return [
+        subprocess.Popen(
+            [sys.executable, "manage.py", command],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for command in ("berth_worker", "berth_scheduler")
+    ]
+
+
 def serve(kind: str, env: dict[str, str], port: int) -> subprocess.Popen:
     if kind == "gunicorn":
         command = [str(BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
@@ -127,14 +141,16 @@ def serve(kind: str, env: dict[str, str], port: int) -> subprocess.Popen:
             time.sleep(0.2)
 
 
-def wrk(url: str, session: str, connections: int, seconds: int) -> dict[str, float]:
-    """Requests/s, p50 and p99 (ms) of `url` under `connections` connections for `seconds`, signed in by `session`."""
-    output = subprocess.run(
-        ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: sessionid={session}", url],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+def wrk(url: str, session: str, connections: int, seconds: int, pause_ms: float = 0) -> dict[str, float]:
+    """Requests/s, p50 and p99 (ms) of `url` under `connections` connections for `seconds`, signed in by `session`.
+    `pause_ms`: each connection waits that long after an answer before its next request (a client's think time)."""
+    command = ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: sessionid={session}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if pause_ms > 0:
+            script.write(f"function delay()\n  return {pause_ms:.0f}\nend\n")
+            script.flush()
+            command += ["-s", script.name]
+        output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
     if "Non-2xx" in output:
         raise SystemExit(f"{url} did not answer 200:\n{output}")
 

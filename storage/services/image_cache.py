@@ -12,8 +12,10 @@ read (the current generation) and one stat of the `rbd_directory` object:
   that one header and publish a new generation (`image_changed`).
 - Changes made elsewhere that leave the directory alone (a resize with the `rbd` CLI) show once the
   rows are re-read in full: a list served from rows older than BERTH_IMAGE_LIST_REVALIDATE seconds
-  starts that in a background thread (one process per place at a time) and answers from the old rows
-  meanwhile, saying how old they are.
+  asks for that and answers from the old rows meanwhile, saying how old they are. The re-read is a
+  periodic job (`storage.image_lists.revalidate`, every BERTH_IMAGE_LIST_REVALIDATE seconds), so it runs
+  in a task worker: in a web process it would hold the interpreter lock for half a second of every
+  interval while that process answers requests. A change made elsewhere shows within two intervals.
 
 Which images a user may see is decided before the cache is consulted (storage_scope on the place),
 exactly as without it: the cache holds whole places and answers only for places already allowed.
@@ -27,6 +29,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +38,9 @@ from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.dispatch import receiver
 
+from dashboard.core.errors import BerthError
+from dashboard.tasks.scheduler import periodic
+from dashboard.tasks.services import ProgressCallback
 from storage.models import CephCluster
 from storage.services.bindings import rados
 from storage.services.connection import image_spec, open_ioctx
@@ -87,7 +93,8 @@ class Listing:
 
 _lock = threading.Lock()
 _memory: "OrderedDict[Place, Listing]" = OrderedDict()
-_revalidating: set[Place] = set()
+# When this process last asked for each place to be re-read.
+_asked: dict[Place, float] = {}
 _threads: set[threading.Thread] = set()
 
 
@@ -298,13 +305,13 @@ def listing_for(
             _publish(place, caught_up, replacing=listing.generation)
             listing = caught_up
         if time.time() - listing.fetched_at > revalidate_seconds():
-            _revalidate_later(cluster, pool, namespace)
+            _ask_for_revalidation(place)
         return listing
 
 
 def revalidate(*, cluster: CephCluster, pool: str, namespace: str) -> None:
     """Read every header of the place again and share the result, unless a change by Berth was
-    published meanwhile (its row would be older in this read; the next list starts another one)."""
+    published meanwhile (its row would be older in this read; a list an interval later asks again)."""
     place = (cluster.pk, pool, namespace)
     before = caches["default"].get(_keys(place)[0])
     with open_ioctx(cluster, pool, namespace) as ioctx:
@@ -313,32 +320,47 @@ def revalidate(*, cluster: CephCluster, pool: str, namespace: str) -> None:
     _publish(place, listing, replacing=before)
 
 
-def _revalidate_in_background(cluster: CephCluster, pool: str, namespace: str) -> None:
-    place = (cluster.pk, pool, namespace)
-    claim = f"{_keys(place)[0]}:revalidating"
-    cache = caches["default"]
-    try:
-        # One process re-reads a place at a time; the claim lapses by itself should that process die.
-        if cache.add(claim, 1, max(revalidate_seconds(), 5)):
-            try:
-                revalidate(cluster=cluster, pool=pool, namespace=namespace)
-            finally:
-                cache.delete(claim)
-    except Exception:
-        # The rows shown stay what they were, with their age on the page; the next list tries again.
-        logger.warning("Re-reading the images of %s failed", image_spec(pool, namespace, ""), exc_info=True)
-    finally:
-        with _lock:
-            _revalidating.discard(place)
+# The places whose rows a list found older than the interval: {place: when asked}, read by the job.
+_WANTED_KEY = "berth:image-rows:wanted"
 
 
-def _revalidate_later(cluster: CephCluster, pool: str, namespace: str) -> None:
-    place = (cluster.pk, pool, namespace)
+def _ask_for_revalidation(place: Place) -> None:
+    """Once an interval per process and place: two processes asking at the same moment may lose one mark
+    (the cache has no atomic update of a dict), which only puts the re-read off until either asks again."""
+    now = time.time()
     with _lock:
-        if place in _revalidating:
+        if now - _asked.get(place, _EPOCH_BEFORE_ALL) < revalidate_seconds():
             return
-        _revalidating.add(place)
-    in_background("image-list-revalidate", lambda: _revalidate_in_background(cluster, pool, namespace))
+        _asked[place] = now
+    cache = caches["default"]
+    wanted = cache.get(_WANTED_KEY) or {}
+    wanted[place] = now
+    cache.set(_WANTED_KEY, wanted, _SHARED_SECONDS)
+
+
+@periodic(
+    "storage.image_lists.revalidate",
+    every=lambda: timedelta(seconds=max(revalidate_seconds(), 1)),
+    description="Re-read every header of the image lists shown from rows older than the interval",
+    audit_runs=False,
+)
+def image_lists_revalidate(*, progress: ProgressCallback) -> dict[str, Any]:
+    """A place whose cluster or pool is gone or does not answer keeps its old rows (shown with their age)
+    and is re-read when a list asks again; it does not fail the run for the other places."""
+    cache = caches["default"]
+    wanted = cache.get(_WANTED_KEY) or {}
+    cache.delete(_WANTED_KEY)
+    clusters = CephCluster.objects.in_bulk({cluster_id for cluster_id, _, _ in wanted})
+    skipped = []
+    for done, (cluster_id, pool, namespace) in enumerate(wanted):
+        cluster = clusters.get(cluster_id)
+        try:
+            if cluster is not None:
+                revalidate(cluster=cluster, pool=pool, namespace=namespace)
+        except BerthError as error:
+            skipped.append(f"{image_spec(pool, namespace, '')}: {error.message}")
+        progress(done + 1, len(wanted))
+    return {"places": len(wanted), "skipped": skipped}
 
 
 def wait_for_revalidation(timeout: float = 30) -> None:

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from dashboard.tasks.services import task_start
 from storage.models import StorageBinding
 from storage.services import headers, image_cache, images
 from storage.services.features import image_features_update
@@ -196,17 +197,22 @@ def test_outside_changes_show_at_once_or_after_the_background_re_read(place, cep
     ceph_admin.rbd("rename", f"{spec}/one", f"{spec}/uno")
     assert set(listed(place)) == {"three", "uno"}
 
-    # A resize and a snapshot leave the directory alone: they show once the rows are older than the interval
-    # and the list that noticed has re-read them in the background (serving the old rows meanwhile).
+    # A resize and a snapshot leave the directory alone: they show once the rows are older than the interval,
+    # a list has asked for them to be re-read, and the periodic job has re-read them in a task worker (the
+    # lists serving the old rows meanwhile).
     ceph_admin.rbd("resize", "--size", "2G", f"{spec}/uno")
     ceph_admin.create_snapshot(f"{spec}/three@outside")
     assert listed(place)["uno"] == (1 * GiB, 0, None, listed(place)["uno"][3])
+    assert revalidated() == {"places": 0, "skipped": []}  # nobody asked: the rows were younger than the interval
     settings.BERTH_IMAGE_LIST_REVALIDATE = 1
     time.sleep(1.1)
-    stale = image_list(**place)
-    assert {item.name: item.size for item in stale.items}["uno"] == 1 * GiB
-    assert stale.as_of == first.as_of  # the page says how old its rows are
+    for _ in range(2):
+        stale = image_list(**place)
+        assert {item.name: item.size for item in stale.items}["uno"] == 1 * GiB
+        assert stale.as_of == first.as_of  # the page says how old its rows are
     image_cache.wait_for_revalidation()
+    assert image_list(**place).as_of == first.as_of  # the web process itself re-reads nothing
+    assert revalidated() == {"places": 1, "skipped": []}
     fresh = image_list(**place)
     assert {item.name: (item.size, item.snapshot_count) for item in fresh.items} == {
         "three": (1 * GiB, 1),
@@ -214,6 +220,36 @@ def test_outside_changes_show_at_once_or_after_the_background_re_read(place, cep
     }
     assert fresh.as_of > first.as_of
     ceph_admin.rbd("snap", "rm", f"{spec}/three@outside")
+
+
+def revalidated() -> dict:
+    """Run the periodic re-read as the scheduler starts it, in the test's task worker; answer its result."""
+    name = "storage.image_lists.revalidate"
+    task = wait_for_task(task_start(actor=None, name=name, target={"job": name}, arguments={}))
+    assert task.status == "succeeded", task.message
+    return task.result
+
+
+def test_the_periodic_re_read_skips_a_place_that_is_gone_and_re_reads_the_others(place, ceph_admin, settings):
+    spec = f"{place['pool']}/{place['namespace']}"
+    ceph_admin.create_image(f"{spec}/kept", "1G")
+    gone = namespace_create(
+        actor=place["actor"], cluster=place["cluster"], pool=place["pool"], name=unique_name("gone")
+    )
+    elsewhere = {**place, "namespace": gone}
+    assert [item.name for item in image_list(**place).items] == ["kept"]
+    assert image_list(**elsewhere).items == []
+    ceph_admin.rbd("resize", "--size", "2G", f"{spec}/kept")
+    settings.BERTH_IMAGE_LIST_REVALIDATE = 1
+    time.sleep(1.1)
+    image_list(**place)
+    image_list(**elsewhere)  # asks for a re-read of a namespace about to be removed
+    ceph_admin.rbd("namespace", "remove", f"{place['pool']}/{gone}")
+    result = revalidated()
+    assert result["places"] == 2
+    [skipped] = result["skipped"]
+    assert gone in skipped
+    assert [(item.name, item.size) for item in image_list(**place).items] == [("kept", 2 * GiB)]
 
 
 def test_refresh_on_the_page_reads_everything_again(place, ceph_admin, client):
