@@ -340,7 +340,8 @@ def _ask_for_revalidation(place: Place) -> None:
 
 @periodic(
     "storage.image_lists.revalidate",
-    every=lambda: timedelta(seconds=max(revalidate_seconds(), 1)),
+    # With the cache off (an interval of 0) nothing is ever asked for; a daily look costs nothing.
+    every=lambda: timedelta(seconds=revalidate_seconds() if revalidate_seconds() > 0 else 86400),
     description="Re-read every header of the image lists shown from rows older than the interval",
     audit_runs=False,
 )
