@@ -38,7 +38,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if (label := getattr(item, "operation_label", None)) and item.id.params is None:
             item._id = dataclasses.replace(item.id, params=label)
-    # pytest-xdist hands out whole files in collection order; a long one handed out last keeps one worker
-    # busy for a minute after the other has run out of work. Files with a `long` test go first.
+    # pytest-xdist hands out whole files in collection order (scripts/test turns off its own order, most tests
+    # first, which handed the two-test accessibility sweep out among the last); a long one handed out last keeps
+    # one worker busy for a minute after the other has run out of work. Files with a `long` test go first.
     long_files = {item.path for item in items if item.get_closest_marker("long")}
     items.sort(key=lambda item: item.path not in long_files)

@@ -28,7 +28,7 @@ SCREENSHOTS = Path("test-artifacts/screenshots")
 
 def axe_and_phone_width(page: Page, name: str) -> None:
     """No serious or critical axe-core finding, and the page fits a 390 px screen (as
-    tests/browser/test_accessibility.py checks the main pages)."""
+    tests/browser/accessibility/ checks the main pages)."""
     page.wait_for_load_state("networkidle")
     findings = Axe().run(page, options={"resultTypes": ["violations"]}).response["violations"]
     blocking = [item for item in findings if item["impact"] in ("serious", "critical")]

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from dashboard.tenancy.models import Tenant
 from registry.models import RegistryQuota
-from tests.browser.test_accessibility import DESKTOP, Audit, log_in
+from tests.browser.accessibility.sweep import DESKTOP, Audit, log_in
 from tests.helpers import linked_secrets
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from storage.models import StorageBinding
 from storage.services.pools import pool_create, pool_delete
-from tests.browser.test_accessibility import DESKTOP, PHONE, Audit, log_in
+from tests.browser.accessibility.sweep import DESKTOP, PHONE, Audit, log_in
 from tests.fixtures.berth import TEST_PASSWORD
 from tests.helpers import unique_name
 

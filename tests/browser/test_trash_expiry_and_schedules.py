@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from storage.models import SnapshotSchedule
 from storage.services.images import image_create
 from storage.services.snapshot_schedules import snapshot_schedules_run
-from tests.browser.test_accessibility import DESKTOP, Audit
+from tests.browser.accessibility.sweep import DESKTOP, Audit
 from tests.browser.test_storage_ui import ui_pool  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,11 @@ violation of impact serious or critical, and at 390 px wide (a phone) no page sc
 width and at 390 px, to test-artifacts/screenshots/ for a person to look at.
 
 Each page is opened once and checked at both widths by resizing the window: the layout follows the
-width through CSS media queries alone, and one visit instead of two halves the sweep's time."""
+width through CSS media queries alone, and one visit instead of two halves the sweep's time.
+
+The two roles' sweeps are two test files (test_platform_admin.py, test_tenant_viewer.py), not one
+parametrized test: pytest-xdist gives each file to one worker, and the sweep is the suite's longest test, so
+two files let both workers share it."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,31 +16,10 @@ from urllib.parse import urlencode
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from dashboard.tasks.models import BackgroundTask
-from dashboard.tenancy.models import Membership, Tenant
-from registry.dockerconfig import Credential
-from registry.models import Notification, RegistryQuota
-from registry.services.managed import RECONCILE_TASK, managed_secret_create
-from registry.services.notifications import notification_dismiss, notify, webhook_create
-from registry.services.secrets import secret_create
-from storage.models import StorageBinding, StorageQuota
-from storage.services.images import image_create, image_delete
-from storage.services.metadata import image_metadata_set
-from storage.services.namespaces import namespace_create
-from storage.services.pools import pool_create, pool_delete
-from storage.services.qos import image_qos_set
-from storage.services.snapshot_schedules import snapshot_schedule_create
-from storage.services.snapshots import snapshot_create
-from storage.services.trash import trash_list
-from storage.validation import MiB
 from tests.fixtures.berth import TEST_PASSWORD
-from tests.helpers import failing_pod, unique_name, wait_for_task
-
-pytestmark = [pytest.mark.browser, pytest.mark.long]
 
 SCREENSHOTS = Path("test-artifacts/screenshots")
 DESKTOP = {"width": 1280, "height": 800}
@@ -145,50 +128,6 @@ class Site:
 
 def with_query(url: str, params: dict[str, str]) -> str:
     return f"{url}?{urlencode(params)}"
-
-
-@pytest.fixture
-def site(transactional_db, ceph_cluster, kube_cluster, core, namespace, admin_user):
-    pool = unique_name("a11y")
-    pool_create(actor=admin_user, cluster=ceph_cluster, name=pool, pg_num=8)
-    namespace_create(actor=admin_user, cluster=ceph_cluster, pool=pool, name=NAMESPACE)
-    where = {"actor": admin_user, "cluster": ceph_cluster, "pool": pool, "namespace": NAMESPACE}
-    for name in ("web-data", "old-data", "scratch"):
-        image_create(**where, name=name, size=64 * MiB)
-    snapshot_create(**where, image="web-data", snapshot="before-upgrade")
-    snapshot_schedule_create(**where, image="web-data", frequency="hourly", keep=24)
-    image_qos_set(**where, name="web-data", changes={"rbd_qos_iops_limit": 500})
-    image_metadata_set(**where, name="web-data", key="owner", value="web team")
-    image_delete(**where, name="old-data")
-    [trashed] = trash_list(**where)
-    task = image_delete(**where, name="scratch", to_trash=False, confirm_name="scratch")
-    assert task is not None
-    wait_for_task(task)
-
-    tenant = Tenant.objects.create(name="Team A", slug="team-a")
-    binding = StorageBinding.objects.create(tenant=tenant, cluster=ceph_cluster, pool=pool, namespace=NAMESPACE)
-    StorageQuota.objects.create(tenant=tenant, max_images=5, max_provisioned_gib=60)
-    RegistryQuota.objects.create(tenant=tenant, kube_cluster=kube_cluster, namespaces=[namespace])
-    viewer = get_user_model().objects.create_user(VIEWER, password=TEST_PASSWORD)
-    Membership.objects.create(user=viewer, tenant=tenant, role=Membership.VIEWER)
-
-    secret_create(
-        actor=admin_user,
-        cluster=kube_cluster,
-        namespaces=[namespace],
-        name="regkey",
-        credentials=[Credential(server=HARBOR, username="robot", password="Harbor-pass-2c4d")],
-    )
-    managed_secret_create(
-        actor=admin_user, tenant=tenant, name=MANAGED[1], source_namespace=namespace, source_name="regkey"
-    )
-    wait_for_task(BackgroundTask.objects.get(name=RECONCILE_TASK))
-    failing_pod(core, namespace, "web", f"{HARBOR}/team/web:1.2")
-    webhook_create(actor=admin_user, name=WEBHOOK, url="http://127.0.0.1:9/hooks/token", secret="A11y-signing-secret-1")
-    sent = notify(None, Notification.DRIFT_FOUND, "a copy of team-pull differs", {})
-    notification_dismiss(actor=admin_user, notification_id=sent.pk)  # its banner would be on every page
-    yield Site(pool=pool, kube_namespace=namespace, task_id=str(task.id), trash_id=trashed.id, binding_id=binding.pk)
-    pool_delete(actor=admin_user, cluster=ceph_cluster, name=pool, confirm_name=pool)
 
 
 def log_in(page: Page, base_url: str, username: str) -> None:
@@ -301,32 +240,6 @@ def walk_the_wizard(audit: Audit, base_url: str, site: Site, registry) -> None:
     audit.check("wizard-result")
 
 
-@pytest.mark.parametrize("role", ["platform-admin", "tenant-viewer"])
-def test_every_main_page_passes_axe_and_fits_the_screen(
-    browser, live_server, site, admin_user, htpasswd_registry, role
-):
-    # Bootstrap drops its transitions for reduced motion: axe then never measures a colour halfway
-    # through a fade, and the folding menu opens at once.
-    context = browser.new_context(viewport=DESKTOP, reduced_motion="reduce")
-    context.add_init_script(COUNT_HTMX_REQUESTS)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    audit = Audit(page, role)
-    base_url = live_server.url
-
-    audit.visit("login", f"{base_url}{reverse('login')}")
-    log_in(page, base_url, admin_user.username if role == "platform-admin" else VIEWER)
-    check_the_folded_menu(audit)
-    for name, url in (site.pages() | site.forms()).items():
-        audit.visit(name, f"{base_url}{url}")
-    page.set_viewport_size(DESKTOP)
-    walk_the_wizard(audit, base_url, site, htpasswd_registry)
-    context.close()
-
-    if audit.problems:
-        pytest.fail("\n".join(audit.problems), pytrace=False)
-
-
 def check_the_folded_menu(audit: Audit) -> None:
     """On a phone the navigation folds behind one button."""
     page = audit.page
@@ -339,3 +252,27 @@ def check_the_folded_menu(audit: Audit) -> None:
     page.get_by_role("button", name="Menu").click()
     expect(page.get_by_role("link", name="Storage")).to_be_hidden()
     page.set_viewport_size(DESKTOP)
+
+
+def sweep_every_main_page(browser, base_url: str, site: Site, username: str, role: str, registry) -> None:
+    """Checks every page of the site and each step of the wizard, as the given user; fails the test with
+    everything found."""
+    # Bootstrap drops its transitions for reduced motion: axe then never measures a colour halfway
+    # through a fade, and the folding menu opens at once.
+    context = browser.new_context(viewport=DESKTOP, reduced_motion="reduce")
+    context.add_init_script(COUNT_HTMX_REQUESTS)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    audit = Audit(page, role)
+
+    audit.visit("login", f"{base_url}{reverse('login')}")
+    log_in(page, base_url, username)
+    check_the_folded_menu(audit)
+    for name, url in (site.pages() | site.forms()).items():
+        audit.visit(name, f"{base_url}{url}")
+    page.set_viewport_size(DESKTOP)
+    walk_the_wizard(audit, base_url, site, registry)
+    context.close()
+
+    if audit.problems:
+        pytest.fail("\n".join(audit.problems), pytrace=False)
