@@ -92,9 +92,12 @@ def main() -> None:
                     # One connection a worker: what a request costs without waiting behind others.
                     unqueued[kind] = wrk(url, session, 2, max(5, arguments.seconds // 2))
                     # A connection asks once every connections / target seconds: its pause is that less the
-                    # time an answer takes.
+                    # time an answer takes under this load, which a short run at a first guess measures.
                     cycle_ms = arguments.connections / TARGETS[kind] * 1000
                     pause_ms = max(0.0, cycle_ms - unqueued[kind]["p50"])
+                    trial = wrk(url, session, arguments.connections, 5, pause_ms=pause_ms)
+                    answer_ms = arguments.connections / trial["rps"] * 1000 - pause_ms
+                    pause_ms = max(0.0, cycle_ms - answer_ms)
                     paced[kind] = wrk(url, session, arguments.connections, arguments.seconds, pause_ms=pause_ms)
                 peaks = peak_memory_mib(server.pid)
             finally:

@@ -10,6 +10,7 @@ per-row object or method call beyond that shows up next to the reads themselves.
 
 import errno
 import struct
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,9 @@ from storage.services.errors import error_from_errno
 # oldest quarter is collected whenever the window is full, so the OSD never runs out of reads to serve.
 _READ_WINDOW = 4096
 _COLLECTED_AT_ONCE = _READ_WINDOW // 4
+# A paced read (a re-read nobody waits for) sends small batches between pauses, so that the OSD and this
+# process never spend more than a short burst on it while requests are being answered.
+_PACED_WINDOW = 128
 _DIRECTORY = "rbd_directory"
 _DIRECTORY_NAME_KEY = "name_"
 # The OSD answers at most osd_max_omap_entries_per_request keys a read (1,024 unless changed); a page that
@@ -154,10 +158,12 @@ def read_rows(
     entries: Iterable[tuple[str, str]],
     *,
     on_collected: Callable[[list[Row]], None] | None = None,
+    per_second: int | None = None,
 ) -> list[Row]:
     """Header rows of the given (name, id) images, in order; images that vanished are left out. Reads start
     while `entries` is still being produced. `on_collected` gets the rows collected so far while the
-    remaining reads are in flight: work done there is hidden behind the OSD's answers.
+    remaining reads are in flight: work done there is hidden behind the OSD's answers. `per_second`: read
+    no faster than that, in small batches (as fast as the OSD answers otherwise).
 
     Snapshots are counted in a second pass, only for images whose `snap_seq` shows they ever had one:
     iterating an empty omap answer still costs ~10 us in the bindings, a tenth of a whole header read."""
@@ -165,18 +171,21 @@ def read_rows(
     had_snapshots: list[int] = []
     # Bound once: this loop runs once per image, and its cost is mostly calls into the bindings.
     create_read_op, get_keys, operate = ioctx.create_read_op, ioctx.get_omap_vals_by_keys, ioctx.operate_aio_read_op
+    window, at_once = (_READ_WINDOW, _COLLECTED_AT_ONCE) if per_second is None else (_PACED_WINDOW, _PACED_WINDOW)
+    pace = _Pace(per_second)
     in_flight: list[_InFlight] = []
     try:
         for name, image_id in entries:
             op = create_read_op()
             values, _ = get_keys(op, _HEADER_KEYS)
             in_flight.append((name, image_id, op, values, operate(op, "rbd_header." + image_id)))
-            if len(in_flight) >= _READ_WINDOW:
-                collected, oldest = len(rows), in_flight[:_COLLECTED_AT_ONCE]
-                del in_flight[:_COLLECTED_AT_ONCE]
+            if len(in_flight) >= window:
+                collected, oldest = len(rows), in_flight[:at_once]
+                del in_flight[:at_once]
                 _collect(cluster, ioctx, oldest, rows, had_snapshots)
                 if on_collected is not None:
                     on_collected(rows[collected:])
+                pace.read(len(oldest))
         collected, oldest, in_flight = len(rows), in_flight, []
         _collect(cluster, ioctx, oldest, rows, had_snapshots)
     except BaseException:
@@ -187,9 +196,28 @@ def read_rows(
         raise
     if on_collected is not None:
         on_collected(rows[collected:])
-    for start in range(0, len(had_snapshots), _READ_WINDOW):
-        _count_snapshots(ioctx, rows, had_snapshots[start : start + _READ_WINDOW])
+    for start in range(0, len(had_snapshots), window):
+        batch = had_snapshots[start : start + window]
+        _count_snapshots(ioctx, rows, batch)
+        pace.read(len(batch))
     return rows
+
+
+class _Pace:
+    """Sleeps as long as reads run ahead of `per_second` (never, when that is None)."""
+
+    def __init__(self, per_second: int | None) -> None:
+        self.per_second = per_second
+        self.started = time.monotonic()
+        self.done = 0
+
+    def read(self, count: int) -> None:
+        if self.per_second is None:
+            return
+        self.done += count
+        ahead = self.started + self.done / self.per_second - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
 
 
 def _collect(

@@ -243,15 +243,16 @@ def directory_version(ioctx: "rados.Ioctx") -> int:
     return int(ioctx.get_last_version())
 
 
-def _read_all(cluster: CephCluster, ioctx: "rados.Ioctx", prepare: Prepare | None = None) -> Listing:
+def _read_all(
+    cluster: CephCluster, ioctx: "rados.Ioctx", prepare: Prepare | None = None, per_second: int | None = None
+) -> Listing:
     # Stamped before reading: a change landing during the read is at most this old when shown.
     fetched_at = time.time()
     version, entries = read_directory(cluster, ioctx)
     prepared: dict[str, tuple[Row, Any]] = {}
     on_collected = None if prepare is None else functools.partial(_prepare_rows, prepare, prepared)
-    return Listing(
-        "", version, fetched_at, read_rows(cluster, ioctx, entries, on_collected=on_collected), prepared=prepared
-    )
+    rows = read_rows(cluster, ioctx, entries, on_collected=on_collected, per_second=per_second)
+    return Listing("", version, fetched_at, rows, prepared=prepared)
 
 
 def _prepare_rows(prepare: Prepare, prepared: dict[str, tuple[Row, Any]], rows: list[Row]) -> None:
@@ -311,12 +312,13 @@ def listing_for(
 
 def revalidate(*, cluster: CephCluster, pool: str, namespace: str) -> None:
     """Read every header of the place again and share the result, unless a change by Berth was
-    published meanwhile (its row would be older in this read; a list an interval later asks again)."""
+    published meanwhile (its row would be older in this read; a list an interval later asks again).
+    Nobody waits for it: it reads at BERTH_IMAGE_LIST_REREAD_RATE headers a second at most."""
     place = (cluster.pk, pool, namespace)
     before = caches["default"].get(_keys(place)[0])
     with open_ioctx(cluster, pool, namespace) as ioctx:
         with translate_ceph_errors(cluster.name, f"listing images in {image_spec(pool, namespace, '')}"):
-            listing = _read_all(cluster, ioctx)
+            listing = _read_all(cluster, ioctx, per_second=settings.BERTH_IMAGE_LIST_REREAD_RATE or None)
     _publish(place, listing, replacing=before)
 
 

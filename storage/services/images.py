@@ -164,6 +164,11 @@ def _page(
     return _Page(listing, page, total, used)
 
 
+# Opening the 50 images of a page one after another is a burst of CPU in the web process and the OSD that
+# slowed the requests answered meanwhile; nobody waits for a re-measure, so it is spread over a second or two.
+_REMEASURE_PAUSE = 0.025
+
+
 def _used_of(
     cluster: CephCluster, pool: str, namespace: str, ioctx: "rados.Ioctx", listing: image_cache.Listing, page: list[Row]
 ) -> dict[str, int | None]:
@@ -195,7 +200,7 @@ def _measure_again(
     try:
         with open_ioctx(cluster, pool, namespace) as ioctx:
             with translate_ceph_errors(cluster.name, f"measuring images in {image_spec(pool, namespace, '')}"):
-                found = usage.used_by_name(ioctx, [row[NAME] for row in rows])
+                found = usage.used_by_name(ioctx, [row[NAME] for row in rows], pause=_REMEASURE_PAUSE)
     except Exception:
         # The page keeps showing the last measure; the next view after the interval tries again.
         logger.warning("Measuring the images of %s failed", image_spec(pool, namespace, ""), exc_info=True)

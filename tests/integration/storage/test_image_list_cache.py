@@ -133,11 +133,13 @@ def test_every_change_berth_makes_shows_on_the_next_list(place, ceph_admin):
 
 
 def test_a_place_larger_than_a_directory_page_and_the_read_window_lists_every_image(place, ceph_admin, monkeypatch):
-    # The real sizes (1,024 names a directory page, 4,096 header reads in flight) need thousands of images; the
-    # same paging, with pages of 3 names and a window of 4 reads collected one at a time, needs eleven.
+    # The real sizes (1,024 names a directory page, 4,096 header reads in flight, batches of 128 in a re-read)
+    # need thousands of images; the same paging, with pages of 3 names, a window of 4 reads collected one at a
+    # time and re-read batches of 4, needs eleven.
     monkeypatch.setattr(headers, "_DIRECTORY_PAGE", 3)
     monkeypatch.setattr(headers, "_READ_WINDOW", 4)
     monkeypatch.setattr(headers, "_COLLECTED_AT_ONCE", 1)
+    monkeypatch.setattr(headers, "_PACED_WINDOW", 4)  # the periodic re-read's batches
     spec = f"{place['pool']}/{place['namespace']}"
     sizes = {f"img-{index:02d}": (11 - index) * MiB for index in range(11)}
     for name, size in sizes.items():
@@ -151,6 +153,17 @@ def test_a_place_larger_than_a_directory_page_and_the_read_window_lists_every_im
     assert [(item.name, item.size) for item in by_size.items] == expected
     assert [(row["name"], row["size"]) for row in map(json.loads, in_api.items)] == expected
     assert by_size.total == in_api.total == 11
+
+    # The periodic re-read goes in paced batches: it too reads every header and counts every snapshot.
+    ceph_admin.rbd("resize", "--size", "20M", f"{spec}/img-05")
+    for name in ("img-00", "img-04", "img-09", "img-10", "img-07"):
+        ceph_admin.create_snapshot(f"{spec}/{name}@paced")
+    image_cache.revalidate(cluster=place["cluster"], pool=place["pool"], namespace=place["namespace"])
+    shown = listed(place)
+    assert {name: (size, snapshots) for name, (size, snapshots, _, _) in shown.items()} == {
+        name: (20 * MiB if name == "img-05" else size, int(name in ("img-00", "img-04", "img-09", "img-10", "img-07")))
+        for name, size in sizes.items()
+    }
 
 
 def test_the_json_kept_with_the_rows_costs_about_its_own_length(place, ceph_admin):
