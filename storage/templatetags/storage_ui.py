@@ -1,9 +1,10 @@
+from html import escape
 from urllib.parse import quote, urlencode
 
 from django import template
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
 from dashboard.templatetags.berth import binary_size
@@ -50,30 +51,36 @@ def _detail_url(context, item: ImageInfo) -> str:
     return pattern.replace(_QUOTED_SLOT, quote(item.name, safe=_PATH_SAFE), 1)
 
 
+_ROW = (
+    '<tr data-testid="image-row" data-name="{name}">\n'
+    '  <td><a href="{detail}">{name}</a></td>\n'
+    '  <td data-testid="image-size">{size}</td>\n'
+    "  <td>{used}</td>\n"
+    '  <td class="small">{features}</td>\n'
+    "  <td>{object_size}</td>\n"
+    '  <td class="small">{parent}</td>\n'
+    "  <td>{snapshots}</td>\n"
+    '  <td class="text-nowrap">{created}</td>\n'
+    "</tr>"
+)
+
+
 @register.simple_tag(takes_context=True)
 def image_row(context, item: ImageInfo) -> str:
     """One row of the image table, formatted in one call: as ~20 template nodes, a page of 50 rows was most
-    of the image list page's time."""
-    detail = _detail_url(context, item)
+    of the image list page's time. Every value is escaped with the standard library's html.escape, which is
+    what format_html does through Django's lazy-aware wrappers at several times the cost."""
     created = localtime(item.created).strftime("%Y-%m-%d %H:%M") if item.created else "—"
-    return format_html(
-        '<tr data-testid="image-row" data-name="{name}">\n'
-        '  <td><a href="{detail}">{name}</a></td>\n'
-        '  <td data-testid="image-size">{size}</td>\n'
-        "  <td>{used}</td>\n"
-        '  <td class="small">{features}</td>\n'
-        "  <td>{object_size}</td>\n"
-        '  <td class="small">{parent}</td>\n'
-        "  <td>{snapshots}</td>\n"
-        '  <td class="text-nowrap">{created}</td>\n'
-        "</tr>",
-        name=item.name,
-        detail=detail,
-        size=binary_size(item.size),
-        used=binary_size(item.used),
-        features=", ".join(item.features) or "—",
-        object_size=binary_size(item.object_size),
-        parent=item.parent or "—",
-        snapshots=item.snapshot_count,
-        created=created,
+    return mark_safe(  # every value below is escaped
+        _ROW.format(
+            name=escape(item.name),
+            detail=escape(_detail_url(context, item)),
+            size=escape(binary_size(item.size)),
+            used=escape(binary_size(item.used)),
+            features=escape(", ".join(item.features) or "—"),
+            object_size=escape(binary_size(item.object_size)),
+            parent=escape(item.parent or "—"),
+            snapshots=int(item.snapshot_count),
+            created=escape(created),
+        )
     )

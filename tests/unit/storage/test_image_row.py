@@ -36,3 +36,26 @@ def test_row_links_match_reverse(name):
     )
     for row_name in ("first", name):
         assert f'href="{escape(storage_url(request, "image-detail", "p%1", row_name, namespace="ns"))}"' in html
+
+
+def test_every_value_of_a_row_is_escaped():
+    hostile = '<img src=x onerror="alert(1)">&'
+    item = ImageInfo(
+        pool="rbd",
+        namespace="",
+        name=f"n{hostile}",
+        id="1",
+        size=2**30,
+        used=2**20,
+        features=[f"f{hostile}"],
+        object_size=2**22,
+        parent=f"rbd/p{hostile}@s",
+        snapshot_count=3,
+        created=None,
+    )
+    html = Template("{% load storage_ui %}{% image_row item %}").render(
+        Context({"item": item, "request": RequestFactory().get("/")})
+    )
+    assert "<img" not in html and 'onerror="' not in html
+    for value in (item.name, item.features[0], item.parent):
+        assert escape(value) in html
