@@ -29,6 +29,7 @@ Usage: .venv/bin/python benchmarks/list_images.py [--images N] [--repeat R] [--c
 """
 
 import argparse
+import errno
 import json
 import os
 import random
@@ -78,7 +79,17 @@ def worker_populate(arguments: argparse.Namespace) -> None:
     cluster, ioctx = _connect(arguments.conf, arguments.keyring, arguments.pool)
     rng = random.Random(17)
     for index in range(arguments.images):
-        rbd.RBD().create(ioctx, f"vol-{index:05d}", rng.randrange(4, 1024) * 2**20, old_format=False, features=1)
+        size = rng.randrange(4, 1024) * 2**20
+        # librbd makes an image's id from the client's instance id and a 32-bit random number: among 50,000
+        # images made by one client two ids collide about one run in four, which cls_rbd refuses with EBADF
+        # (the create is rolled back). Another try draws another id.
+        for attempt in range(3):
+            try:
+                rbd.RBD().create(ioctx, f"vol-{index:05d}", size, old_format=False, features=1)
+                break
+            except rbd.OSError as error:
+                if error.errno != errno.EBADF or attempt == 2:
+                    raise
     cluster.shutdown()
 
 
